@@ -1,0 +1,17 @@
+//! Tribune's domain: what an article, an author and a user are, the rules that govern
+//! them, and the storage traits the use cases need. It knows no HTTP and no SQL, so every
+//! rule here can be read (and tested) without a server or a database.
+
+// All implementors of the storage traits live in this workspace and every caller uses a
+// concrete store type, so the `Send`-ness of the returned futures is always known.
+#![allow(async_fn_in_trait)]
+
+pub mod article;
+pub mod front_matter;
+pub mod markdown;
+pub mod password;
+pub mod publishing;
+pub mod search;
+pub mod slug;
+pub mod store;
+pub mod user;

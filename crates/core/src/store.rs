@@ -1,0 +1,148 @@
+//! What the use cases need from storage. `tribune-store` implements these traits once, for
+//! SQLite and PostgreSQL alike; nothing here says how.
+
+use chrono::{DateTime, Utc};
+
+use crate::article::{Article, ArticleStatus, NamedLink, ValidArticle};
+use crate::search::SearchQuery;
+use crate::slug::Slug;
+use crate::user::{Role, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names the constraint's column.
+    #[error("already taken: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("the database cannot be reached: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// One page of a list, numbered from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl PageRequest {
+    pub fn new(number: u32, size: u32) -> Self {
+        PageRequest { number: number.max(1), size: size.clamp(1, 1000) }
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.number - 1) * i64::from(self.size)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub number: u32,
+    pub has_next: bool,
+}
+
+/// Which public articles a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArticleFilter {
+    All,
+    Tag(Slug),
+    Author(Slug),
+}
+
+/// A line of the sitemap: a public article and when it last changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexEntry {
+    pub slug: Slug,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub trait ArticleStore {
+    /// Inserts a new article, or replaces the one with `id`, with its byline and tags.
+    async fn save_article(
+        &self,
+        id: Option<i64>,
+        article: &ValidArticle,
+        body_html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Article, StoreError>;
+    async fn article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError>;
+    async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
+    /// Public articles at `now`, newest first.
+    async fn public_articles(
+        &self,
+        filter: &ArticleFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Article>, StoreError>;
+    /// Public articles matching every term, best match first.
+    async fn search_articles(
+        &self,
+        query: &SearchQuery,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Article>, StoreError>;
+    /// Every article in any state, most recently changed first; `author` narrows it to one byline.
+    async fn all_articles(&self, author: Option<&Slug>, page: PageRequest) -> Result<Page<Article>, StoreError>;
+    async fn set_article_status(
+        &self,
+        id: i64,
+        status: ArticleStatus,
+        published_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Article, StoreError>;
+    /// The earliest publication time after `now` of an article not yet public.
+    async fn next_publication_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
+    async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError>;
+    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
+    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
+    async fn count_articles(&self) -> Result<i64, StoreError>;
+}
+
+/// A user to store: the password already hashed, the byline already derived.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub author: NamedLink,
+}
+
+pub trait UserStore {
+    async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> Result<User, StoreError>;
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError>;
+    /// The user with this (normalized) email and their password hash.
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError>;
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+}
+
+/// Signed-in sessions and the login throttle. Both live in the database so that any
+/// number of app nodes share them.
+pub trait SessionStore {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn record_login_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+}
+
+/// Small site-wide values that every node must agree on (the signing key, whether the
+/// demo content exists).
+pub trait SettingStore {
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores `value` unless the key already has one, and returns the value that won, so
+    /// that nodes starting together settle on one.
+    async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
+}
