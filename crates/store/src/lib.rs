@@ -1,0 +1,150 @@
+//! Tribune's storage layer: the only code that knows SQL. One [`Store`] serves SQLite and
+//! PostgreSQL with the same query texts; the few statements that must differ live in
+//! [`dialect`], the schemas in `migrations/{sqlite,postgres}` with the same versions.
+
+mod articles;
+mod dialect;
+mod error;
+mod migrate;
+mod rows;
+mod sessions;
+mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+pub use tribune_core::store::StoreError;
+
+pub use migrate::MIGRATION_COUNT;
+
+/// Which database a [`Store`] talks to; chosen by the URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to the site's database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (the file is created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalize_url(url)?;
+        let options: AnyConnectOptions =
+            url.parse().map_err(|e| StoreError::Unavailable(format!("invalid database URL: {e}")))?;
+        // One plain connection first: the pool would retry a refused connection until its
+        // timeout, and an operator with a wrong URL deserves the error at once.
+        let probe = AnyConnection::connect_with(&options)
+            .await
+            .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
+        probe.close().await.ok();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers work while one writer commits; FULL makes every
+                        // acknowledged write survive a power cut, not only a crash.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Brings the schema up to date; safe to run from several nodes at once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrate::run(self).await
+    }
+
+    /// Answers whether the database responds, for the readiness endpoint.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(error::from_sqlx)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Accepts `sqlite:PATH`, `sqlite://PATH` and `postgres(ql)://…`; makes SQLite create the
+/// file if it is missing.
+fn normalize_url(url: &str) -> Result<(Backend, String), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(StoreError::Unavailable(format!(
+            "unsupported database URL \"{url}\": use sqlite://PATH or postgres://USER@HOST/DB"
+        )));
+    };
+    let path = rest.trim_start_matches("//");
+    if path.is_empty() {
+        return Err(StoreError::Unavailable("the sqlite:// URL names no file".into()));
+    }
+    let url = if path.contains("mode=") { format!("sqlite://{path}") } else {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("sqlite://{path}{sep}mode=rwc")
+    };
+    Ok((Backend::Sqlite, url))
+}
+
+fn describe_connect_error(url: &str, e: &sqlx::Error) -> String {
+    // Never echo a password from the URL into logs or the terminal.
+    let shown = match url.split_once('@') {
+        Some((scheme_user, host)) if url.starts_with("postgres") => {
+            let user = scheme_user.rsplit('/').next().unwrap_or("").split(':').next().unwrap_or("");
+            format!("postgres://{user}@{host}")
+        }
+        _ => url.to_owned(),
+    };
+    format!("cannot connect to {shown}: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_urls() {
+        assert_eq!(normalize_url("sqlite://data/t.db").unwrap(), (Backend::Sqlite, "sqlite://data/t.db?mode=rwc".into()));
+        assert_eq!(normalize_url("sqlite:/abs/t.db").unwrap(), (Backend::Sqlite, "sqlite:///abs/t.db?mode=rwc".into()));
+        assert_eq!(normalize_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
+        assert!(normalize_url("mysql://u@h/db").is_err());
+        assert!(normalize_url("sqlite://").is_err());
+    }
+
+    #[test]
+    fn hides_passwords() {
+        let e = sqlx::Error::PoolTimedOut;
+        let msg = describe_connect_error("postgres://bob:secret@db.example:5432/site", &e);
+        assert!(!msg.contains("secret"), "{msg}");
+        assert!(msg.contains("bob@db.example:5432/site"), "{msg}");
+    }
+}

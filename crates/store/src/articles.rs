@@ -1,0 +1,338 @@
+//! Articles with their bylines and tags. A list loads in three queries whatever its
+//! length: the articles, then the authors and the tags of all of them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use tribune_core::article::{Article, ArticleStatus, Image, NamedLink, Syndication, ValidArticle};
+use tribune_core::search::SearchQuery;
+use tribune_core::slug::Slug;
+use tribune_core::store::{ArticleFilter, ArticleStore, IndexEntry, Page, PageRequest, StoreError};
+
+use crate::error::from_sqlx;
+use crate::rows::{placeholders, secs, time};
+use crate::{Store, dialect};
+
+const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
+    a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at";
+
+/// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
+const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";
+
+impl ArticleStore for Store {
+    async fn save_article(
+        &self,
+        id: Option<i64>,
+        article: &ValidArticle,
+        body_html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Article, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let id = write_article(&mut tx, id, article, body_html, now).await?;
+        replace_links(&mut tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
+        replace_links(&mut tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        self.article_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM articles a WHERE a.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        Ok(self.with_links(row.into_iter().collect()).await?.pop())
+    }
+
+    async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM articles a WHERE a.slug = $1");
+        let row = sqlx::query(&sql).bind(slug.as_str()).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        Ok(self.with_links(row.into_iter().collect()).await?.pop())
+    }
+
+    async fn public_articles(
+        &self,
+        filter: &ArticleFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Article>, StoreError> {
+        let (join, slug) = match filter {
+            ArticleFilter::All => ("", None),
+            ArticleFilter::Tag(slug) => (
+                " JOIN article_tags l ON l.article_id = a.id JOIN tags t ON t.id = l.tag_id AND t.slug = $4",
+                Some(slug.as_str()),
+            ),
+            ArticleFilter::Author(slug) => (
+                " JOIN article_authors l ON l.article_id = a.id JOIN authors t ON t.id = l.author_id AND t.slug = $4",
+                Some(slug.as_str()),
+            ),
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM articles a{join} WHERE {PUBLIC} \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        );
+        let mut query =
+            sqlx::query(&sql).bind(secs(now)).bind(i64::from(page.size) + 1).bind(page.offset());
+        if let Some(slug) = slug {
+            query = query.bind(slug);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        self.page_of(rows, page).await
+    }
+
+    async fn search_articles(
+        &self,
+        query: &SearchQuery,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Article>, StoreError> {
+        let sql = dialect::search_articles(self.backend, COLUMNS);
+        let rows = sqlx::query(&sql)
+            .bind(dialect::search_argument(self.backend, query))
+            .bind(secs(now))
+            .bind(i64::from(page.size) + 1)
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        self.page_of(rows, page).await
+    }
+
+    async fn all_articles(&self, author: Option<&Slug>, page: PageRequest) -> Result<Page<Article>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM articles a WHERE $1 = '' OR EXISTS (SELECT 1 FROM article_authors l \
+             JOIN authors t ON t.id = l.author_id WHERE l.article_id = a.id AND t.slug = $1) \
+             ORDER BY a.updated_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(author.map_or("", Slug::as_str))
+            .bind(i64::from(page.size) + 1)
+            .bind(page.offset())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        self.page_of(rows, page).await
+    }
+
+    async fn set_article_status(
+        &self,
+        id: i64,
+        status: ArticleStatus,
+        published_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Article, StoreError> {
+        let done = sqlx::query("UPDATE articles SET status = $1, published_at = $2, updated_at = $3 WHERE id = $4")
+            .bind(status.as_str())
+            .bind(published_at.map(secs))
+            .bind(secs(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.article_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn next_publication_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(published_at) FROM articles WHERE status <> 'draft' AND published_at > $1")
+                .bind(secs(now))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        Ok(next.map(time))
+    }
+
+    async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError> {
+        let sql = format!("SELECT a.slug, a.updated_at FROM articles a WHERE {PUBLIC} ORDER BY a.published_at DESC");
+        let rows = sqlx::query(&sql).bind(secs(now)).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter()
+            .map(|r| Ok(IndexEntry { slug: slug_column(r, "slug")?, updated_at: time(r.try_get("updated_at").map_err(from_sqlx)?) }))
+            .collect()
+    }
+
+    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
+        self.named_link("SELECT slug, name FROM authors WHERE slug = $1", slug).await
+    }
+
+    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
+        self.named_link("SELECT slug, name FROM tags WHERE slug = $1", slug).await
+    }
+
+    async fn count_articles(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await.map_err(from_sqlx)
+    }
+}
+
+impl Store {
+    async fn named_link(&self, sql: &str, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
+        let row = sqlx::query(sql).bind(slug.as_str()).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        row.map(|r| named_link(&r)).transpose()
+    }
+
+    /// Turns `size + 1` fetched rows into a page that knows whether another follows.
+    async fn page_of(&self, mut rows: Vec<AnyRow>, page: PageRequest) -> Result<Page<Article>, StoreError> {
+        let has_next = rows.len() > page.size as usize;
+        rows.truncate(page.size as usize);
+        Ok(Page { items: self.with_links(rows).await?, number: page.number, has_next })
+    }
+
+    /// Decodes article rows and attaches their authors and tags (two queries for all).
+    async fn with_links(&self, rows: Vec<AnyRow>) -> Result<Vec<Article>, StoreError> {
+        let mut articles = rows.iter().map(article_from_row).collect::<Result<Vec<_>, _>>()?;
+        if articles.is_empty() {
+            return Ok(articles);
+        }
+        let ids: Vec<i64> = articles.iter().map(|a| a.id).collect();
+        let mut authors = self.links_of(&ids, "authors", "article_authors", "author_id").await?;
+        let mut tags = self.links_of(&ids, "tags", "article_tags", "tag_id").await?;
+        for article in &mut articles {
+            article.authors = authors.remove(&article.id).unwrap_or_default();
+            article.tags = tags.remove(&article.id).unwrap_or_default();
+        }
+        Ok(articles)
+    }
+
+    async fn links_of(
+        &self,
+        ids: &[i64],
+        table: &str,
+        link_table: &str,
+        link_column: &str,
+    ) -> Result<HashMap<i64, Vec<NamedLink>>, StoreError> {
+        let sql = format!(
+            "SELECT l.article_id, t.slug, t.name FROM {link_table} l JOIN {table} t ON t.id = l.{link_column} \
+             WHERE l.article_id IN ({}) ORDER BY l.article_id, l.position",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let mut links: HashMap<i64, Vec<NamedLink>> = HashMap::new();
+        for row in query.fetch_all(&self.pool).await.map_err(from_sqlx)? {
+            let article_id: i64 = row.try_get("article_id").map_err(from_sqlx)?;
+            links.entry(article_id).or_default().push(named_link(&row)?);
+        }
+        Ok(links)
+    }
+}
+
+async fn write_article(
+    tx: &mut Transaction<'_, Any>,
+    id: Option<i64>,
+    a: &ValidArticle,
+    body_html: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let sql = match id {
+        None => {
+            "INSERT INTO articles (slug, title, summary, body_markdown, body_html, status, published_at, \
+             source_name, source_url, image_url, image_alt, updated_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE articles SET slug = $1, title = $2, summary = $3, body_markdown = $4, body_html = $5, \
+             status = $6, published_at = $7, source_name = $8, source_url = $9, image_url = $10, \
+             image_alt = $11, updated_at = $12 WHERE id = $13 RETURNING id"
+        }
+    };
+    let syndication = a.syndication.as_ref();
+    let image = a.image.as_ref();
+    sqlx::query_scalar(sql)
+        .bind(a.slug.as_str())
+        .bind(&a.title)
+        .bind(&a.summary)
+        .bind(&a.body_markdown)
+        .bind(body_html)
+        .bind(a.status.as_str())
+        .bind(a.published_at.map(secs))
+        .bind(syndication.map(|s| s.source_name.clone()))
+        .bind(syndication.map(|s| s.source_url.clone()))
+        .bind(image.map(|i| i.url.clone()))
+        .bind(image.map(|i| i.alt.clone()))
+        .bind(secs(now))
+        .bind(id.unwrap_or(0))
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(from_sqlx)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Replaces an article's authors or tags, creating the named ones that do not exist yet.
+/// An existing author keeps the name it has: a byline is renamed in one place, not by
+/// whichever article was saved last.
+async fn replace_links(
+    tx: &mut Transaction<'_, Any>,
+    article_id: i64,
+    table: &str,
+    link_table: &str,
+    link_column: &str,
+    links: &[NamedLink],
+) -> Result<(), StoreError> {
+    sqlx::query(&format!("DELETE FROM {link_table} WHERE article_id = $1"))
+        .bind(article_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    let upsert = format!(
+        "INSERT INTO {table} (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET name = {table}.name RETURNING id"
+    );
+    let link = format!("INSERT INTO {link_table} (article_id, {link_column}, position) VALUES ($1, $2, $3)");
+    for (position, named) in links.iter().enumerate() {
+        let target_id: i64 = sqlx::query_scalar(&upsert)
+            .bind(named.slug.as_str())
+            .bind(&named.name)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(from_sqlx)?;
+        sqlx::query(&link)
+            .bind(article_id)
+            .bind(target_id)
+            .bind(position as i64)
+            .execute(&mut **tx)
+            .await
+            .map_err(from_sqlx)?;
+    }
+    Ok(())
+}
+
+fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
+    let get_text = |c: &str| r.try_get::<String, _>(c).map_err(from_sqlx);
+    let get_opt = |c: &str| r.try_get::<Option<String>, _>(c).map_err(from_sqlx);
+    let status = get_text("status")?;
+    let syndication = match (get_opt("source_name")?, get_opt("source_url")?) {
+        (Some(source_name), Some(source_url)) => Some(Syndication { source_name, source_url }),
+        _ => None,
+    };
+    let image = match (get_opt("image_url")?, get_opt("image_alt")?) {
+        (Some(url), alt) => Some(Image { url, alt: alt.unwrap_or_default() }),
+        _ => None,
+    };
+    Ok(Article {
+        id: r.try_get("id").map_err(from_sqlx)?,
+        slug: slug_column(r, "slug")?,
+        title: get_text("title")?,
+        summary: get_text("summary")?,
+        body_markdown: get_text("body_markdown")?,
+        body_html: get_text("body_html")?,
+        status: ArticleStatus::parse(&status).ok_or_else(|| StoreError::Database(format!("unknown status {status}")))?,
+        published_at: r.try_get::<Option<i64>, _>("published_at").map_err(from_sqlx)?.map(time),
+        created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
+        updated_at: time(r.try_get("updated_at").map_err(from_sqlx)?),
+        syndication,
+        image,
+        authors: Vec::new(),
+        tags: Vec::new(),
+    })
+}
+
+fn named_link(r: &AnyRow) -> Result<NamedLink, StoreError> {
+    Ok(NamedLink { slug: slug_column(r, "slug")?, name: r.try_get("name").map_err(from_sqlx)? })
+}
+
+fn slug_column(r: &AnyRow, column: &str) -> Result<Slug, StoreError> {
+    let s: String = r.try_get(column).map_err(from_sqlx)?;
+    Slug::parse(&s).map_err(|e| StoreError::Database(format!("stored slug {s:?}: {e}")))
+}

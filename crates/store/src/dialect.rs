@@ -1,0 +1,48 @@
+//! The statements that cannot be one text for both backends. Everything else is shared.
+
+use tribune_core::search::SearchQuery;
+
+use crate::Backend;
+
+/// Public articles matching the search, best first. Binds: $1 the match argument from
+/// [`search_argument`], $2 now, $3 limit, $4 offset.
+pub(crate) fn search_articles(backend: Backend, columns: &str) -> String {
+    match backend {
+        // bm25() is lower for better matches; the weights favour the title, then the summary.
+        Backend::Sqlite => format!(
+            "SELECT {columns} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid \
+             WHERE articles_fts MATCH $1 AND a.status <> 'draft' AND a.published_at <= $2 \
+             ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0), a.published_at DESC LIMIT $3 OFFSET $4"
+        ),
+        Backend::Postgres => format!(
+            "SELECT {columns} FROM articles a, plainto_tsquery('english', $1) q \
+             WHERE a.search @@ q AND a.status <> 'draft' AND a.published_at <= $2 \
+             ORDER BY ts_rank(a.search, q) DESC, a.published_at DESC LIMIT $3 OFFSET $4"
+        ),
+    }
+}
+
+/// The query argument: FTS5 gets every term quoted (so none is read as an operator);
+/// PostgreSQL's plainto_tsquery takes plain words and never fails on syntax.
+pub(crate) fn search_argument(backend: Backend, query: &SearchQuery) -> String {
+    match backend {
+        Backend::Sqlite => query.terms().iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" "),
+        Backend::Postgres => query.terms().join(" "),
+    }
+}
+
+/// Tables and columns as `table.column` lines, to compare the two schemas in tests.
+#[cfg(feature = "testing")]
+pub(crate) fn schema_columns(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'articles_fts%' \
+             ORDER BY 1"
+        }
+        Backend::Postgres => {
+            "SELECT table_name || '.' || column_name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name <> 'search' ORDER BY 1"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Versioned schema migrations, the same numbers for both backends. Each runs in its own
+//! transaction; on PostgreSQL an advisory lock keeps nodes that start together in line.
+
+use chrono::Utc;
+use sqlx::{Acquire, Executor};
+use tribune_core::store::StoreError;
+
+use crate::error::from_sqlx;
+use crate::{Backend, Store};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:literal, $file:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../migrations/postgres/", $file)),
+        }
+    };
+}
+
+const MIGRATIONS: &[Migration] = &[migration!(1, "0001_articles_and_users.sql", "articles and users")];
+
+pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
+
+/// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
+const PG_MIGRATION_LOCK: i64 = 0x7472_6962_756e_65;
+
+pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
+    let mut conn = store.pool.acquire().await.map_err(from_sqlx)?;
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS tribune_migrations \
+         (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .map_err(from_sqlx)?;
+    for migration in MIGRATIONS {
+        let mut tx = conn.begin().await.map_err(from_sqlx)?;
+        if store.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+        }
+        let applied: Option<i64> = sqlx::query_scalar("SELECT version FROM tribune_migrations WHERE version = $1")
+            .bind(migration.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if applied.is_some() {
+            continue;
+        }
+        let sql = match store.backend {
+            Backend::Sqlite => migration.sqlite,
+            Backend::Postgres => migration.postgres,
+        };
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
+            StoreError::Database(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
+        })?;
+        sqlx::query("INSERT INTO tribune_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now().timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+    }
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM tribune_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    match newest {
+        Some(v) if v > known => Err(StoreError::Database(format!(
+            "the database is at schema version {v}, newer than this binary knows ({known}): run a newer Tribune"
+        ))),
+        _ => Ok(()),
+    }
+}

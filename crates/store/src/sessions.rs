@@ -1,0 +1,85 @@
+//! Signed-in sessions (stored by the hash of their token, so a copy of the database
+//! signs nobody in) and the record of failed logins that throttles guessing.
+
+use chrono::{DateTime, Utc};
+use tribune_core::store::{SessionStore, StoreError};
+use tribune_core::user::User;
+
+use crate::Store;
+use crate::error::from_sqlx;
+use crate::rows::secs;
+use crate::users::{USER_COLUMNS, USER_FROM, user_from_row};
+
+impl SessionStore for Store {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Expired sessions are swept here, where sessions are written, not on every read.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(secs(now))
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(secs(now))
+            .bind(secs(expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM sessions s, {USER_FROM} \
+             WHERE u.id = s.user_id AND s.token_hash = $1 AND s.expires_at > $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(secs(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn record_login_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        // Failures older than a day no longer throttle anything.
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+            .bind(secs(now) - 86_400)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        sqlx::query("INSERT INTO login_failures (throttle_key, failed_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(secs(now))
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2")
+            .bind(key)
+            .bind(secs(since))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(from_sqlx)
+    }
+}

@@ -1,0 +1,111 @@
+//! Fresh, migrated databases for tests: an SQLite file in a temporary folder, or a new
+//! schema on the PostgreSQL server named by `TRIBUNE_TEST_POSTGRES_URL`, dropped afterwards.
+//! Each test gets its own, so tests run in parallel.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{Backend, Store};
+
+/// The server for PostgreSQL tests. Unset means "skip PostgreSQL", except in CI
+/// (`CI` set), where a missing server must fail the run rather than pass it silently.
+pub const POSTGRES_ENV: &str = "TRIBUNE_TEST_POSTGRES_URL";
+
+pub struct TestDatabase {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("tribune.db").display());
+        let store = Store::connect(&url).await.expect("open SQLite");
+        store.migrate().await.expect("migrate SQLite");
+        TestDatabase { store, url, _dir: Some(dir), pg_schema: None }
+    }
+
+    /// `None` when PostgreSQL tests are not wanted; panics when they are and cannot run.
+    pub async fn postgres() -> Option<TestDatabase> {
+        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+            if std::env::var_os("CI").is_some() {
+                panic!("{POSTGRES_ENV} is not set: in CI every storage test must also run on PostgreSQL");
+            }
+            return None;
+        };
+        let schema = unique_schema_name();
+        let admin = Store::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin_url}: {e}"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin.pool).await.expect("create schema");
+        admin.close().await;
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        let store = Store::connect(&url).await.expect("connect to the test schema");
+        store.migrate().await.expect("migrate PostgreSQL");
+        Some(TestDatabase { store, url, _dir: None, pg_schema: Some((admin_url, schema)) })
+    }
+
+    /// Every column of every table as `table.column`, to compare the two backends' schemas.
+    pub async fn schema_columns(&self) -> Vec<String> {
+        sqlx::query_scalar(crate::dialect::schema_columns(self.store.backend))
+            .fetch_all(&self.store.pool)
+            .await
+            .expect("read schema")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, schema)) = self.pg_schema.take() else { return };
+        // Drop cannot await, and the test's runtime is blocked while it runs: a short-lived
+        // runtime on its own thread drops the schema over a connection of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                if let Ok(admin) = Store::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin.pool).await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn unique_schema_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("tribune_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs each named `async fn(TestDatabase)` as two tests, `sqlite` and `postgres`, in a
+/// module of the same name: `on_both_backends!(saves_articles, …);`
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$test($crate::testing::TestDatabase::sqlite().await).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(db) = $crate::testing::TestDatabase::postgres().await {
+                        super::$test(db).await;
+                    }
+                }
+            }
+        )+
+    };
+}

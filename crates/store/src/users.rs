@@ -1,0 +1,101 @@
+//! The people who run the site. Each user writes under an author byline of their name.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tribune_core::article::NamedLink;
+use tribune_core::slug::Slug;
+use tribune_core::store::{StoreError, UserRecord, UserStore};
+use tribune_core::user::{Role, User};
+
+use crate::Store;
+use crate::error::from_sqlx;
+use crate::rows::{secs, time};
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.created_at, au.slug AS author_slug, au.name AS author_name";
+pub(crate) const USER_FROM: &str = "users u JOIN authors au ON au.id = u.author_id";
+
+impl UserStore for Store {
+    async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> Result<User, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        // A new user takes over the byline of their name if articles already credit it.
+        let author_id: i64 = sqlx::query_scalar(
+            "INSERT INTO authors (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET name = authors.name RETURNING id",
+        )
+        .bind(user.author.slug.as_str())
+        .bind(&user.author.name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, name, role, password_hash, author_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(author_id)
+        .bind(secs(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        self.user_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM {USER_FROM} WHERE u.email = $1");
+        let row = sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash").map_err(from_sqlx)?))).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} ORDER BY u.name, u.id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
+    let role: String = r.try_get("role").map_err(from_sqlx)?;
+    let author_slug: String = r.try_get("author_slug").map_err(from_sqlx)?;
+    Ok(User {
+        id: r.try_get("id").map_err(from_sqlx)?,
+        email: r.try_get("email").map_err(from_sqlx)?,
+        name: r.try_get("name").map_err(from_sqlx)?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Database(format!("unknown role {role}")))?,
+        author: Some(NamedLink {
+            slug: Slug::parse(&author_slug).map_err(|e| StoreError::Database(e.to_string()))?,
+            name: r.try_get("author_name").map_err(from_sqlx)?,
+        }),
+        created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
+    })
+}
