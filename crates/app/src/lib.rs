@@ -1,0 +1,11 @@
+//! Tribune: one binary that serves a reader-funded news site. This crate is the outer
+//! layer: configuration, the command line, the HTTP front and the page cache. The rules
+//! live in `tribune-core`, the SQL in `tribune-store`.
+
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod keys;
+pub mod server;

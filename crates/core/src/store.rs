@@ -146,3 +146,12 @@ pub trait SettingStore {
     /// that nodes starting together settle on one.
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
 }
+
+/// The log of cache invalidations that keeps every node's page cache coherent: a writer
+/// appends the keys of the pages it made stale; every node reads what it has not seen.
+pub trait InvalidationStore {
+    async fn record_invalidation(&self, keys: &[String], now: DateTime<Utc>) -> Result<i64, StoreError>;
+    /// Entries after `id`, oldest first.
+    async fn invalidations_after(&self, id: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
+    async fn last_invalidation_id(&self) -> Result<i64, StoreError>;
+}

@@ -5,6 +5,7 @@
 mod articles;
 mod dialect;
 mod error;
+mod invalidations;
 mod migrate;
 mod rows;
 mod sessions;

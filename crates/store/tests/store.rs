@@ -225,3 +225,19 @@ async fn unreachable_database_is_a_clear_error() {
     assert!(!msg.contains("pw"), "{msg}");
     assert!(Store::connect("mysql://x").await.unwrap_err().to_string().contains("unsupported database URL"));
 }
+
+on_both_backends!(invalidations_are_read_in_order);
+
+async fn invalidations_are_read_in_order(db: TestDatabase) {
+    use tribune_core::store::InvalidationStore;
+    assert_eq!(db.store.last_invalidation_id().await.unwrap(), 0);
+    let first = db.store.record_invalidation(&["front".into(), "tag:x".into()], t0()).await.unwrap();
+    let second = db.store.record_invalidation(&["article:y".into()], t0()).await.unwrap();
+    assert_eq!(db.store.last_invalidation_id().await.unwrap(), second);
+    let after = db.store.invalidations_after(0).await.unwrap();
+    assert_eq!(after, vec![(first, vec!["front".to_string(), "tag:x".to_string()]), (second, vec!["article:y".to_string()])]);
+    assert_eq!(db.store.invalidations_after(first).await.unwrap().len(), 1);
+    // An hour later, recording sweeps the old entries.
+    db.store.record_invalidation(&["front".into()], t0() + Duration::hours(2)).await.unwrap();
+    assert_eq!(db.store.invalidations_after(0).await.unwrap().len(), 1);
+}

@@ -71,6 +71,14 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_key ON login_failures (throttle_key, failed_at);
 
+-- Which cached pages a write made stale, for every node (and the running server, when the
+-- command line wrote) to drop within a second. Rows older than an hour are swept.
+CREATE TABLE page_invalidations (
+    id INTEGER PRIMARY KEY,
+    keys TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

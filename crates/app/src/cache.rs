@@ -1,0 +1,175 @@
+//! Rendered pages kept in memory, so that a published page costs no database query.
+//! Each page lists the keys of what it shows (`front`, `article:{slug}`, `tag:{slug}`,
+//! `author:{slug}`); a write drops exactly the pages whose keys it touches, on this node at
+//! once and on every other node (and from the command line) through the store's log.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use tribune_core::article::Article;
+use tribune_core::publishing::Saved;
+
+pub const FRONT: &str = "front";
+
+pub fn article_key(slug: &str) -> String {
+    format!("article:{slug}")
+}
+
+pub fn tag_key(slug: &str) -> String {
+    format!("tag:{slug}")
+}
+
+pub fn author_key(slug: &str) -> String {
+    format!("author:{slug}")
+}
+
+/// The keys of every page an article appears on: its own page, the front page (and the
+/// site feeds and sitemap, which share its key), and its tags' and authors' pages.
+pub fn keys_of(article: &Article) -> Vec<String> {
+    let mut keys = vec![FRONT.to_owned(), article_key(article.slug.as_str())];
+    keys.extend(article.tags.iter().map(|t| tag_key(t.slug.as_str())));
+    keys.extend(article.authors.iter().map(|a| author_key(a.slug.as_str())));
+    keys
+}
+
+/// What a save made stale: the pages the article was on before, and those it is on now.
+pub fn keys_of_change(saved: &Saved) -> Vec<String> {
+    let mut keys = keys_of(&saved.article);
+    if let Some(previous) = &saved.previous {
+        keys.extend(keys_of(previous));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[derive(Debug)]
+pub struct CachedPage {
+    pub body: Bytes,
+    pub content_type: &'static str,
+    pub etag: String,
+    keys: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct PageCache {
+    pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    capacity: usize,
+    /// Bumped by every invalidation: a page rendered before one may already be stale and
+    /// is not stored.
+    generation: AtomicU64,
+    stored: AtomicU64,
+}
+
+impl PageCache {
+    pub fn new(capacity: usize) -> Self {
+        PageCache {
+            pages: RwLock::new(HashMap::new()),
+            capacity: capacity.max(1),
+            generation: AtomicU64::new(0),
+            stored: AtomicU64::new(0),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<Arc<CachedPage>> {
+        self.pages.read().expect("page cache lock").get(path).cloned()
+    }
+
+    /// Read before rendering, passed to [`PageCache::insert`] after.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a page rendered at `generation` unless an invalidation came in between;
+    /// returns the page either way, for this response.
+    pub fn insert(
+        &self,
+        path: String,
+        content_type: &'static str,
+        body: String,
+        keys: Vec<String>,
+        generation: u64,
+    ) -> Arc<CachedPage> {
+        let serial = self.stored.fetch_add(1, Ordering::Relaxed);
+        let etag = format!("\"{:x}-{:x}\"", serial, body.len());
+        let page = Arc::new(CachedPage { body: Bytes::from(body), content_type, etag, keys });
+        let mut pages = self.pages.write().expect("page cache lock");
+        if self.generation.load(Ordering::Acquire) == generation {
+            if pages.len() >= self.capacity {
+                // Crude but bounded: a full cache starts over rather than tracking recency.
+                pages.clear();
+            }
+            pages.insert(path, page.clone());
+        }
+        page
+    }
+
+    /// Drops every page that shows any of `keys`; a key ending in `*` is a prefix.
+    pub fn invalidate(&self, keys: &[String]) {
+        let mut pages = self.pages.write().expect("page cache lock");
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        pages.retain(|_, page| !page.keys.iter().any(|k| keys.iter().any(|dropped| matches(dropped, k))));
+    }
+
+    pub fn len(&self) -> usize {
+        self.pages.read().expect("page cache lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn matches(pattern: &str, key: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix),
+        None => pattern == key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(k: &[&str]) -> Vec<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn drops_exactly_the_pages_that_show_a_key() {
+        let cache = PageCache::new(100);
+        let g = cache.generation();
+        cache.insert("/".into(), "text/html", "front".into(), keys(&["front"]), g);
+        cache.insert("/articles/a".into(), "text/html", "a".into(), keys(&["article:a"]), g);
+        cache.insert("/tags/x".into(), "text/html", "x".into(), keys(&["tag:x"]), g);
+        cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
+        cache.invalidate(&keys(&["article:a", "tag:x"]));
+        assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
+        assert_eq!(cache.get("/").unwrap().body, "front");
+        assert!(cache.get("/tags/y").is_some());
+        cache.invalidate(&keys(&["tag:*"]));
+        assert!(cache.get("/tags/y").is_none());
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_page_rendered_before_an_invalidation_is_not_stored() {
+        let cache = PageCache::new(100);
+        let before = cache.generation();
+        cache.invalidate(&keys(&["front"]));
+        let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
+        assert_eq!(page.body, "stale", "the response still gets the page");
+        assert!(cache.get("/").is_none());
+    }
+
+    #[test]
+    fn stays_within_capacity() {
+        let cache = PageCache::new(3);
+        for i in 0..10 {
+            cache.insert(format!("/{i}"), "text/html", String::new(), vec![], cache.generation());
+        }
+        assert!(cache.len() <= 3);
+    }
+}

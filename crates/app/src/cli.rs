@@ -1,0 +1,239 @@
+//! The `tribune` command line: run the demo or a site, migrate, add users, publish
+//! article files. Every command that touches data takes `--data-dir` and `--database-url`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use tribune_core::front_matter::{ArticleFile, parse_article_file};
+use tribune_core::publishing::{SaveTarget, add_user, save_article};
+use tribune_core::store::InvalidationStore;
+use tribune_core::user::{NewUser, Role};
+use tribune_store::Store;
+
+use crate::cache::keys_of_change;
+use crate::config::{Config, LogFormat, Overrides};
+use crate::server;
+
+#[derive(Parser, Debug)]
+#[command(name = "tribune", version, about = "A self-hosted publishing platform for reader-funded news sites")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// TOML config file; every key can also be set as TRIBUNE_<KEY>
+    #[arg(long, global = true, env = "TRIBUNE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the SQLite database [default: ./tribune-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data folder]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Public URL of the site, for feeds and links [default: http://BIND]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a demo site with generated content (created once, reused afterwards)
+    Demo,
+    /// Run the site
+    Serve,
+    /// Apply database migrations and exit (creates an empty site on an empty folder)
+    Migrate,
+    /// Manage the people who run the site
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Publish articles from Markdown files
+    #[command(subcommand)]
+    Article(ArticleCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "editor", "author", "moderator"])]
+        role: String,
+        /// Read the password from the first line of standard input instead of a prompt
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArticleCommand {
+    /// Publish (or update, by slug) articles from Markdown files with TOML (+++) or YAML (---) front matter
+    Publish {
+        #[arg(required = true, value_name = "FILE.md")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// A failure the user should read: printed as is, exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(String);
+
+fn fail(message: impl std::fmt::Display) -> CliError {
+    CliError(message.to_string())
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(&cli.global) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime");
+    match runtime.block_on(execute(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn load_config(g: &GlobalArgs) -> Result<Config, CliError> {
+    let overrides = Overrides {
+        data_dir: g.data_dir.clone(),
+        database_url: g.database_url.clone(),
+        bind: g.bind.clone(),
+        base_url: g.base_url.clone(),
+    };
+    Config::load(g.config.as_deref(), &overrides).map_err(fail)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
+    match command {
+        Command::Demo => run_site(config, true).await,
+        Command::Serve => run_site(config, false).await,
+        Command::Migrate => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            println!("The database at {} is up to date.", shown_url(&config));
+            store.close().await;
+            Ok(())
+        }
+        Command::User(UserCommand::Add { email, name, role, password_stdin }) => {
+            let role = Role::parse(&role).ok_or_else(|| fail(format!("unknown role {role}")))?;
+            let password = read_password(password_stdin)?;
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let user = add_user(&store, NewUser { email, name, role, password }, Utc::now()).await.map_err(fail)?;
+            println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
+    }
+}
+
+async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
+    let store = server::open_store(&config).await.map_err(fail)?;
+    let admin_login = if demo { Some(crate::demo::ensure_demo_content(&store).await.map_err(fail)?) } else { None };
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.bind)))?;
+    let url = config.base_url.clone();
+    let state = server::build_state(config, store).await.map_err(fail)?;
+    println!("Tribune is serving {url}");
+    if let Some((email, password)) = admin_login {
+        println!("Demo admin: {url}/admin  email: {email}  password: {password}");
+    }
+    server::serve(state, listener, server::shutdown_signal()).await.map_err(fail)
+}
+
+fn shown_url(config: &Config) -> String {
+    match config.database_url.split_once('@') {
+        Some((_, host)) => format!("postgres://…@{host}"),
+        None => config.database_url.clone(),
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<String, CliError> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(fail)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(fail("no terminal to ask for a password: pass --password-stdin and pipe it in"));
+    }
+    rpassword::prompt_password("Password: ").map_err(fail)
+}
+
+/// Reads and checks every file before writing any, so a batch with a bad file changes
+/// nothing; then publishes each, and tells running servers which pages changed.
+async fn publish_files(config: &Config, files: &[PathBuf]) -> Result<(), CliError> {
+    let now = Utc::now();
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        match read_article(path, now) {
+            Ok(file) => parsed.push((path, file)),
+            Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{}: {p}", path.display()))),
+        }
+    }
+    let mut slugs: Vec<(String, &Path)> = Vec::new();
+    for (path, file) in &parsed {
+        let slug = file.input.clone().validate(now).map(|v| v.slug.to_string()).unwrap_or_default();
+        if let Some((_, other)) = slugs.iter().find(|(s, _)| *s == slug) {
+            errors.push(format!("{}: slug: \"{slug}\" is also the slug of {}", path.display(), other.display()));
+        }
+        slugs.push((slug, path));
+    }
+    if !errors.is_empty() {
+        return Err(fail(format!("nothing was published:\n  {}", errors.join("\n  "))));
+    }
+    let store: Store = server::open_store(config).await.map_err(fail)?;
+    for (path, file) in parsed {
+        let saved = save_article(&store, SaveTarget::BySlug, file.input, None, now)
+            .await
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        store.record_invalidation(&keys_of_change(&saved), now).await.map_err(fail)?;
+        let verb = if saved.previous.is_some() { "Updated" } else { "Published" };
+        println!("{verb} {} as {} ({})", path.display(), saved.article.slug, saved.article.status.as_str());
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// One file's problems as `line N: field: message`.
+fn read_article(path: &Path, now: chrono::DateTime<Utc>) -> Result<ArticleFile, Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("cannot read: {e}")])?;
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let file = parse_article_file(&text, stem).map_err(|e| vec![e.to_string()])?;
+    match file.input.clone().validate(now) {
+        Ok(_) => Ok(file),
+        Err(field_errors) => Err(field_errors.iter().map(|e| file.locate(e).to_string()).collect()),
+    }
+}

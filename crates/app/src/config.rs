@@ -1,0 +1,202 @@
+//! The site's configuration: built-in defaults, then a TOML file, then `TRIBUNE_*`
+//! environment variables, then command-line flags, each overriding the one before.
+//! Checked once at start; the rest of the program receives a plain, valid [`Config`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every key of the config file; each is also read from `TRIBUNE_<KEY>` (upper case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the SQLite database and other local state.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The public address of the site, used in feeds, canonical links and the sitemap;
+    /// empty means `http://{bind}`.
+    pub base_url: String,
+    pub site_title: String,
+    pub site_description: String,
+    /// The language of the site's content, as a BCP 47 tag (`en`, `fr-CA`).
+    pub language: String,
+    pub articles_per_page: u32,
+    /// How many rendered pages to keep in memory.
+    pub page_cache_entries: usize,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("tribune-data"),
+            database_url: String::new(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: String::new(),
+            site_title: "Tribune".into(),
+            site_description: "An independent, reader-funded news site.".into(),
+            language: "en".into(),
+            articles_per_page: 10,
+            page_cache_entries: 5000,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "bind",
+    "base_url",
+    "site_title",
+    "site_description",
+    "language",
+    "articles_per_page",
+    "page_cache_entries",
+    "log_format",
+];
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0}: no such file")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads the layers in order. `file` is the `--config` path, if any.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::MissingFile(file.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("TRIBUNE_").only(KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(e)))?;
+        config.validated()
+    }
+
+    /// Fills in the derived defaults and refuses values the site cannot run with.
+    fn validated(mut self) -> Result<Config, ConfigError> {
+        let invalid = |key: &str, why: &str| ConfigError::Invalid(format!("{key}: {why}"));
+        if self.database_url.is_empty() {
+            self.database_url = format!("sqlite://{}", self.data_dir.join("tribune.db").display());
+        }
+        if self.base_url.is_empty() {
+            self.base_url = format!("http://{}", self.bind);
+        }
+        self.base_url = self.base_url.trim_end_matches('/').to_owned();
+        if !tribune_core::article::is_absolute_http_url(&self.base_url) {
+            return Err(invalid("base_url", "must be an absolute http:// or https:// URL, e.g. https://news.example"));
+        }
+        if !(1..=100).contains(&self.articles_per_page) {
+            return Err(invalid("articles_per_page", "must be between 1 and 100"));
+        }
+        if self.site_title.trim().is_empty() {
+            return Err(invalid("site_title", "cannot be empty"));
+        }
+        let lang_ok = !self.language.is_empty()
+            && self.language.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        if !lang_ok {
+            return Err(invalid("language", "must be a language tag such as en or fr-CA"));
+        }
+        Ok(self)
+    }
+
+    /// Cookies get the `Secure` flag when the site is served over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// An absolute URL for a site path such as `/articles/x`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
+/// Figment names the key and where its value came from; keep that, drop the noise.
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e.metadata.as_ref().and_then(|m| m.source.as_ref()).map(|s| format!(" (from {s})")).unwrap_or_default();
+            if key.is_empty() { format!("{}{source}", e.kind) } else { format!("{key}: {}{source}", e.kind) }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("site.toml", "site_title = \"From file\"\nbind = \"127.0.0.1:9000\"\narticles_per_page = 5")?;
+            jail.set_env("TRIBUNE_SITE_TITLE", "From env");
+            jail.set_env("TRIBUNE_TEST_POSTGRES_URL", "ignored: not a config key");
+            let overrides = Overrides { base_url: Some("https://news.example/".into()), ..Default::default() };
+            let c = Config::load(Some(Path::new("site.toml")), &overrides).unwrap();
+            assert_eq!(c.site_title, "From env");
+            assert_eq!(c.bind.port(), 9000);
+            assert_eq!(c.articles_per_page, 5);
+            assert_eq!(c.base_url, "https://news.example");
+            assert!(c.database_url.ends_with("tribune-data/tribune.db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_source() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "articles_per_page = \"many\"")?;
+            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains("articles_per_page") && err.contains("bad.toml"), "{err}");
+            jail.create_file("typo.toml", "site_titel = \"x\"")?;
+            let err = Config::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains("site_titel"), "{err}");
+            jail.set_env("TRIBUNE_BIND", "not an address");
+            let err = Config::load(None, &Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains("bind"), "{err}");
+            Ok(())
+        });
+        let err = Config::load(Some(Path::new("/nonexistent/x.toml")), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/x.toml"));
+        let bad_url = Overrides { base_url: Some("news.example".into()), ..Default::default() };
+        assert!(Config::load(None, &bad_url).unwrap_err().to_string().contains("base_url"));
+    }
+}

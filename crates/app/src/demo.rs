@@ -1,0 +1,155 @@
+//! The demo site's content: neutral, generated, the same on every machine. About forty
+//! articles by five authors under eight tags, a few syndicated from a partner paper, one
+//! scheduled and one draft; and an admin account to try the editor with.
+
+use chrono::{Duration, Utc};
+use tribune_core::article::{ArticleInput, ArticleStatus};
+use tribune_core::publishing::{AddUserError, SaveTarget, save_article};
+use tribune_core::store::{SettingStore, StoreError};
+use tribune_core::user::{NewUser, Role};
+use tribune_store::Store;
+
+use crate::keys::random_token;
+
+pub const ADMIN_EMAIL: &str = "admin@demo.example";
+const ARTICLES: usize = 40;
+
+const AUTHORS: [&str; 5] = ["Maya Okafor", "Jonas Lindqvist", "Priya Raman", "Tomás Ferreira", "Elena Novak"];
+const TAGS: [&str; 8] = ["Local", "Environment", "Culture", "Science", "Economy", "Transport", "Education", "Health"];
+const PLACES: [&str; 8] = ["Riverside", "Northgate", "the Old Town", "Hillcrest", "the harbour district", "Millbrook", "Eastfield", "the valley"];
+const SUBJECTS: [&str; 10] = [
+    "library",
+    "community garden",
+    "bus network",
+    "school board",
+    "farmers' market",
+    "river clean-up",
+    "cycling lanes",
+    "youth orchestra",
+    "health clinic",
+    "housing co-operative",
+];
+const VERBS: [&str; 8] = ["expands", "rethinks", "celebrates", "reviews", "opens up", "plans for", "measures", "funds"];
+const OBJECTS: [&str; 8] = [
+    "its weekend hours",
+    "a decade of work",
+    "a new budget",
+    "its public data",
+    "volunteer training",
+    "the winter season",
+    "a neighbourhood survey",
+    "longer opening times",
+];
+const SENTENCES: [&str; 12] = [
+    "Residents who attended the evening meeting asked detailed questions about costs and timing.",
+    "The proposal was drafted over several months with input from neighbourhood associations.",
+    "Volunteers say the change has already made a visible difference on weekday mornings.",
+    "Figures published by the council show a steady rise in use since the spring.",
+    "Several local businesses have offered to sponsor the next phase of the project.",
+    "Critics argue that the timetable is ambitious and that maintenance costs remain unclear.",
+    "A public consultation will run until the end of the month, online and on paper.",
+    "Organisers hope to publish a full report, with the raw data, before the next meeting.",
+    "The committee will meet again in six weeks to review progress and hear objections.",
+    "Older residents in particular welcomed the decision to keep a paper-based option.",
+    "Independent reviewers found the plan sound but recommended clearer reporting.",
+    "Families interviewed for this article described the service as reliable and friendly.",
+];
+
+/// A small deterministic generator, so every demo site has the same content.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.next() % items.len()]
+    }
+}
+
+/// Creates the demo content and admin once; returns the admin's email and password.
+pub async fn ensure_demo_content(store: &Store) -> Result<(String, String), StoreError> {
+    let password = store.setting_or_insert("demo_admin_password", &random_token()[..16]).await?;
+    if store.setting("demo_content").await?.is_none() {
+        create_admin(store, &password).await?;
+        create_articles(store).await?;
+        store.setting_or_insert("demo_content", "created").await?;
+        tracing::info!("created the demo content");
+    }
+    Ok((ADMIN_EMAIL.to_owned(), password))
+}
+
+async fn create_admin(store: &Store, password: &str) -> Result<(), StoreError> {
+    let admin = NewUser { email: ADMIN_EMAIL.into(), name: "Demo Admin".into(), role: Role::Admin, password: password.into() };
+    match tribune_core::publishing::add_user(store, admin, Utc::now()).await {
+        Ok(_) | Err(AddUserError::Invalid(tribune_core::user::UserError::EmailTaken)) => Ok(()),
+        Err(AddUserError::Store(e)) => Err(e),
+        Err(AddUserError::Invalid(e)) => Err(StoreError::Database(e.to_string())),
+    }
+}
+
+async fn create_articles(store: &Store) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let mut rng = Lcg(2020_07);
+    for i in 0..ARTICLES {
+        let input = demo_article(&mut rng, i, now);
+        save_article(store, SaveTarget::BySlug, input, None, now).await.map_err(|e| match e {
+            tribune_core::publishing::PublishError::Store(e) => e,
+            e => StoreError::Database(format!("demo article {i}: {e}")),
+        })?;
+    }
+    Ok(())
+}
+
+fn demo_article(rng: &mut Lcg, i: usize, now: chrono::DateTime<Utc>) -> ArticleInput {
+    let subject = rng.pick(&SUBJECTS);
+    let place = rng.pick(&PLACES);
+    let title = format!("{} {} {} {}", capitalize(place), subject, rng.pick(&VERBS), rng.pick(&OBJECTS));
+    let mut authors = vec![AUTHORS[i % AUTHORS.len()].to_owned()];
+    if i % 7 == 3 {
+        authors.push(AUTHORS[(i + 2) % AUTHORS.len()].to_owned());
+    }
+    let tags = vec![TAGS[i % TAGS.len()].to_owned(), TAGS[(i * 3 + 1) % TAGS.len()].to_owned()];
+    let syndicated = i % 9 == 4;
+    let (status, published_at) = match i {
+        0 => (ArticleStatus::Scheduled, now + Duration::days(1)),
+        1 => (ArticleStatus::Draft, now),
+        _ => (ArticleStatus::Published, now - Duration::hours(9 * i as i64 + 2)),
+    };
+    ArticleInput {
+        slug: Some(format!("{}-{}", tribune_core::slug::Slug::from_text(&title).map(|s| s.to_string()).unwrap_or_default(), i)),
+        title,
+        summary: None,
+        body_markdown: body(rng, subject, place),
+        status: Some(status),
+        published_at: Some(published_at),
+        authors,
+        tags,
+        source_name: syndicated.then(|| "The Valley Courier".to_owned()),
+        source_url: syndicated.then(|| format!("https://valley-courier.example/stories/{i}")),
+        image: None,
+        image_alt: None,
+    }
+}
+
+fn body(rng: &mut Lcg, subject: &str, place: &str) -> String {
+    let mut md = format!(
+        "The {subject} in {place} is the subject of a lively local debate this week. {}\n\n",
+        rng.pick(&SENTENCES)
+    );
+    for _ in 0..3 {
+        md.push_str(&format!("{} {} {}\n\n", rng.pick(&SENTENCES), rng.pick(&SENTENCES), rng.pick(&SENTENCES)));
+    }
+    md.push_str("## What happens next\n\n");
+    md.push_str(&format!("1. {}\n2. {}\n3. {}\n\n", rng.pick(&SENTENCES), rng.pick(&SENTENCES), rng.pick(&SENTENCES)));
+    md.push_str(&format!("> {}\n\n", rng.pick(&SENTENCES)));
+    md.push_str(&format!("{} *This article will be updated as the story develops.*\n", rng.pick(&SENTENCES)));
+    md
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -1,0 +1,331 @@
+//! Listing, writing, previewing and (un)publishing articles in the browser.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError};
+use tribune_core::front_matter::parse_date;
+use tribune_core::publishing::{PublishError, SaveTarget, Saved, change_status, save_article};
+use tribune_core::store::{ArticleStore, PageRequest};
+use tribune_core::user::User;
+
+use crate::cache::keys_of_change;
+use crate::config::Config;
+use crate::http::auth::CurrentUser;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::pages::{ArticlePage, PageParam};
+use crate::http::views::{DateView, Pager, date};
+use crate::http::{AppError, AppState, render};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(list))
+        .route("/admin/articles/new", get(new_form))
+        .route("/admin/articles", post(create))
+        .route("/admin/articles/{id}", get(edit_form).post(update))
+        .route("/admin/articles/{id}/status", post(set_status))
+}
+
+struct Row<'a> {
+    a: &'a Article,
+    status: &'static str,
+    date: Option<DateView>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/articles.html")]
+struct ListPage<'a> {
+    site: &'a Config,
+    me: &'a User,
+    csrf: &'a str,
+    rows: Vec<Row<'a>>,
+    pager: Pager,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    csrf: CsrfToken,
+    Query(q): Query<PageParam>,
+) -> Result<Response, AppError> {
+    if !me.can_write_articles() {
+        return Err(AppError::Forbidden("Your role does not include articles.".into()));
+    }
+    // Authors see their own articles; editors and admins see all.
+    let only = if me.can_edit_any() { None } else { me.author.as_ref().map(|a| &a.slug) };
+    let page = state.store.all_articles(only, PageRequest::new(q.number()?, 50)).await?;
+    let rows = page.items.iter().map(|a| Row { a, status: a.status.as_str(), date: a.published_at.map(date) }).collect();
+    let view = ListPage { site: &state.config, me: &me, csrf: &csrf.token, rows, pager: Pager::new("/admin", &page) };
+    let html = render(&view)?;
+    Ok((csrf, html).into_response())
+}
+
+/// The form's fields as typed, so a refused form comes back exactly as it was sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ArticleForm {
+    csrf: String,
+    title: String,
+    slug: String,
+    authors: String,
+    tags: String,
+    summary: String,
+    body: String,
+    status: String,
+    published_at: String,
+    source_name: String,
+    source_url: String,
+    image: String,
+    image_alt: String,
+    action: String,
+}
+
+impl ArticleForm {
+    fn from_article(a: &Article) -> Self {
+        let names = |links: &[tribune_core::article::NamedLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ");
+        ArticleForm {
+            title: a.title.clone(),
+            slug: a.slug.to_string(),
+            authors: names(&a.authors),
+            tags: names(&a.tags),
+            summary: a.summary.clone(),
+            body: a.body_markdown.clone(),
+            status: a.status.as_str().into(),
+            published_at: a.published_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
+            source_name: a.syndication.as_ref().map(|s| s.source_name.clone()).unwrap_or_default(),
+            source_url: a.syndication.as_ref().map(|s| s.source_url.clone()).unwrap_or_default(),
+            image: a.image.as_ref().map(|i| i.url.clone()).unwrap_or_default(),
+            image_alt: a.image.as_ref().map(|i| i.alt.clone()).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    fn to_input(&self) -> Result<ArticleInput, Vec<FieldError>> {
+        let list = |s: &str| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
+        let opt = |s: &str| Some(s.trim().to_owned()).filter(|x| !x.is_empty());
+        let mut errors = Vec::new();
+        let status = match self.status.as_str() {
+            "" => None,
+            s => ArticleStatus::parse(s).or_else(|| {
+                errors.push(FieldError::new("status", "is not one of draft, scheduled, published"));
+                None
+            }),
+        };
+        let published_at = match opt(&self.published_at) {
+            None => None,
+            Some(s) => parse_date(&s).or_else(|| {
+                errors.push(FieldError::new("published_at", format!("\"{s}\" is not a date and time")));
+                None
+            }),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(ArticleInput {
+            slug: opt(&self.slug),
+            title: self.title.clone(),
+            summary: opt(&self.summary),
+            body_markdown: self.body.replace("\r\n", "\n"),
+            status,
+            published_at,
+            authors: list(&self.authors),
+            tags: list(&self.tags),
+            source_name: opt(&self.source_name),
+            source_url: opt(&self.source_url),
+            image: opt(&self.image),
+            image_alt: opt(&self.image_alt),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/edit.html")]
+struct EditPage<'a> {
+    site: &'a Config,
+    me: &'a User,
+    csrf: &'a str,
+    id: Option<i64>,
+    action: String,
+    form: &'a ArticleForm,
+    errors: Vec<String>,
+    notice: Option<&'a str>,
+    public_url: Option<String>,
+    statuses: [(&'static str, &'static str); 3],
+}
+
+const STATUSES: [(&str, &str); 3] = [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Published")];
+
+fn edit_page(
+    state: &AppState,
+    me: &User,
+    csrf: &CsrfToken,
+    id: Option<i64>,
+    form: &ArticleForm,
+    errors: Vec<String>,
+    notice: Option<&str>,
+    public_url: Option<String>,
+) -> Result<axum::response::Html<String>, AppError> {
+    render(&EditPage {
+        site: &state.config,
+        me,
+        csrf: &csrf.token,
+        id,
+        action: id.map_or_else(|| "/admin/articles".to_owned(), |id| format!("/admin/articles/{id}")),
+        form,
+        errors,
+        notice,
+        public_url,
+        statuses: STATUSES,
+    })
+}
+
+async fn new_form(State(state): State<AppState>, CurrentUser(me): CurrentUser, csrf: CsrfToken) -> Result<Response, AppError> {
+    if !me.can_write_articles() {
+        return Err(AppError::Forbidden("Your role does not include articles.".into()));
+    }
+    let form = ArticleForm {
+        authors: me.author.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+        status: "draft".into(),
+        ..Default::default()
+    };
+    let page = edit_page(&state, &me, &csrf, None, &form, vec![], None, None)?;
+    Ok((csrf, page).into_response())
+}
+
+#[derive(Deserialize)]
+struct SavedNotice {
+    saved: Option<String>,
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedNotice>,
+) -> Result<Response, AppError> {
+    let article = state.store.article_by_id(id).await?.ok_or(AppError::NotFound)?;
+    if !me.can_edit(&article) {
+        return Err(AppError::Forbidden("Authors can only edit articles that credit them.".into()));
+    }
+    let notice = q.saved.as_ref().map(|_| "Saved.");
+    let public_url = article.is_public_at(Utc::now()).then(|| format!("/articles/{}", article.slug));
+    let page = edit_page(&state, &me, &csrf, Some(id), &ArticleForm::from_article(&article), vec![], notice, public_url)?;
+    Ok((csrf, page).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    Form(form): Form<ArticleForm>,
+) -> Result<Response, AppError> {
+    submit(&state, &me, &headers, &csrf, None, form).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<ArticleForm>,
+) -> Result<Response, AppError> {
+    submit(&state, &me, &headers, &csrf, Some(id), form).await
+}
+
+/// Saves the form, or previews it without saving; a refused form comes back with its
+/// text and the reasons, with status 422.
+async fn submit(
+    state: &AppState,
+    me: &User,
+    headers: &HeaderMap,
+    csrf: &CsrfToken,
+    id: Option<i64>,
+    form: ArticleForm,
+) -> Result<Response, AppError> {
+    csrf::verify(headers, &form.csrf)?;
+    let refused = |errors: Vec<String>| -> Result<Response, AppError> {
+        let page = edit_page(state, me, csrf, id, &form, errors, None, None)?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let input = match form.to_input() {
+        Ok(input) => input,
+        Err(errors) => return refused(errors.iter().map(ToString::to_string).collect()),
+    };
+    let now = Utc::now();
+    if form.action == "preview" {
+        return preview(state, me, input, now);
+    }
+    let target = id.map_or(SaveTarget::New, SaveTarget::Existing);
+    match save_article(&state.store, target, input, Some(me), now).await {
+        Ok(saved) => {
+            state.invalidate(keys_of_change(&saved)).await;
+            Ok(Redirect::to(&format!("/admin/articles/{}?saved=1", saved.article.id)).into_response())
+        }
+        Err(PublishError::Invalid(errors)) => refused(errors.iter().map(ToString::to_string).collect()),
+        Err(e @ PublishError::SlugTaken) => refused(vec![e.to_string()]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Renders the article page from the form, as readers would see it, without saving.
+fn preview(state: &AppState, me: &User, input: ArticleInput, now: chrono::DateTime<Utc>) -> Result<Response, AppError> {
+    let mut input = input;
+    if input.authors.is_empty() {
+        input.authors = me.author.iter().map(|a| a.name.clone()).collect();
+    }
+    let valid = input.validate(now).map_err(|errors| {
+        AppError::BadRequest(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    })?;
+    let article = Article {
+        id: 0,
+        body_html: tribune_core::markdown::render_article(&valid.body_markdown),
+        slug: valid.slug,
+        title: valid.title,
+        summary: valid.summary,
+        body_markdown: valid.body_markdown,
+        status: valid.status,
+        published_at: valid.published_at,
+        created_at: now,
+        updated_at: now,
+        syndication: valid.syndication,
+        image: valid.image,
+        authors: valid.authors,
+        tags: valid.tags,
+    };
+    Ok(render(&ArticlePage::new(&state.config, &article, true))?.into_response())
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    published_at: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let status = ArticleStatus::parse(&form.status)
+        .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a status.", form.status)))?;
+    let at = match form.published_at.trim() {
+        "" => None,
+        s => Some(parse_date(s).ok_or_else(|| AppError::BadRequest(format!("\"{s}\" is not a date and time.")))?),
+    };
+    let saved: Saved = change_status(&state.store, id, status, at, &me, Utc::now()).await?;
+    state.invalidate(keys_of_change(&saved)).await;
+    Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}

@@ -1,0 +1,157 @@
+//! Signing in and out, and the extractor that tells a handler who is signed in.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use tribune_core::password::{decoy_hash, verify_password};
+use tribune_core::store::{SessionStore, UserStore};
+use tribune_core::user::{User, normalize_email};
+
+use super::csrf::{self, CsrfToken};
+use super::{AppError, AppState, cookies, render};
+use crate::config::Config;
+use crate::keys::{random_token, token_hash};
+
+const SESSION_DAYS: i64 = 30;
+/// Failed logins allowed per email, and per client address, in the window below.
+const MAX_FAILURES_PER_EMAIL: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
+}
+
+/// The signed-in user; a handler that takes it is for signed-in users only.
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let back_to = parts.uri.path().to_owned();
+        let token = cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::SignInRequired { back_to: back_to.clone() })?;
+        let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
+        user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage<'a> {
+    site: &'a Config,
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(State(state): State<AppState>, csrf: CsrfToken, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+    let next = safe_next(q.next.as_deref());
+    let page = LoginPage { site: &state.config, csrf: &csrf.token, next, email: "", error: None };
+    let html = render(&page)?;
+    Ok((csrf, html).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let now = Utc::now();
+    let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
+    let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
+    let address_key = format!("address:{}", state.keys.keyed_hash("ip", &peer.ip().to_string()));
+    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    if state.store.login_failures_since(&email_key, since).await? >= MAX_FAILURES_PER_EMAIL
+        || state.store.login_failures_since(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(AppError::TooManyRequests);
+    }
+    let credentials = state.store.user_credentials(&email).await?;
+    // Unknown emails are checked against a decoy hash so both cases take as long.
+    let hash = credentials.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str()).to_owned();
+    let password = form.password.clone();
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some((user, _)) = credentials.filter(|_| valid) else {
+        state.store.record_login_failure(&email_key, now).await?;
+        state.store.record_login_failure(&address_key, now).await?;
+        let page = LoginPage {
+            site: &state.config,
+            csrf: &csrf.token,
+            next: safe_next(Some(&form.next)),
+            email: &form.email,
+            error: Some("Wrong email or password."),
+        };
+        let html = render(&page)?;
+        return Ok((StatusCode::UNAUTHORIZED, csrf, html).into_response());
+    };
+    let token = random_token();
+    let expires = now + Duration::days(SESSION_DAYS);
+    state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
+    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
+    tracing::info!(user_id = user.id, "signed in");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(Some(&form.next)))).into_response())
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
+        state.store.delete_session(&token_hash(token)).await?;
+    }
+    let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+}
+
+/// Only a path on this site: never an open redirect to somewhere else.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') && n != "/admin/login" => n,
+        _ => "/admin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redirects_only_within_the_admin() {
+        assert_eq!(super::safe_next(Some("/admin/articles/3")), "/admin/articles/3");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/admin/login", ""] {
+            assert_eq!(super::safe_next(Some(bad)), "/admin", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The one place where errors become HTTP responses. Readers get a friendly page with the
+//! right status; operators get the cause in the log; nobody gets a stack trace.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use tribune_core::publishing::PublishError;
+use tribune_core::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("This page does not exist.")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not signed in: sent to the login page, which brings them back.
+    #[error("Please sign in.")]
+    SignInRequired { back_to: String },
+    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    CsrfMismatch,
+    #[error("Too many attempts. Wait a few minutes and try again.")]
+    TooManyRequests,
+    #[error("The site's database is unavailable. Try again in a moment.")]
+    Unavailable(String),
+    #[error("Something went wrong on our side. It has been logged.")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            e => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PublishError> for AppError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::NotFound => AppError::NotFound,
+            PublishError::Forbidden(why) => AppError::Forbidden(why.to_owned()),
+            PublishError::Store(e) => e.into(),
+            e @ (PublishError::Invalid(_) | PublishError::SlugTaken) => AppError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Carried on an error response so that the error-page layer (which has the site's
+/// settings) can draw the page around the message.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::SignInRequired { back_to } => {
+                let target = format!("/admin/login?next={}", encode_component(back_to));
+                return Redirect::to(&target).into_response();
+            }
+            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = (self.status(), self.to_string()).into_response();
+        response.extensions_mut().insert(ErrorMessage(self.to_string()));
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, for a value inside a URL.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

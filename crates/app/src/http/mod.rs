@@ -1,0 +1,167 @@
+//! The web front: one router, thin handlers (extract, call the core, render), and the
+//! layers every response goes through (error pages, security headers).
+
+mod admin;
+mod assets;
+mod auth;
+mod cookies;
+mod csrf;
+pub mod error;
+mod feeds;
+mod health;
+mod pages;
+mod views;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use tribune_store::Store;
+
+use crate::cache::{CachedPage, PageCache};
+use crate::config::Config;
+use crate::keys::SiteKeys;
+pub use error::AppError;
+
+/// What every handler can reach. Cheap to clone: everything is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub cache: Arc<PageCache>,
+    pub keys: Arc<SiteKeys>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::router())
+        .merge(feeds::router())
+        .merge(admin::router())
+        .merge(auth::router())
+        .merge(assets::router())
+        .merge(health::router())
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), error_pages))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    site: &'a Config,
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+/// Draws an HTML page around every error that has no body of its own kind: ours (which
+/// carry their message) and the framework's (a refused form, an unknown method).
+async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_ours = response.extensions().get::<error::ErrorMessage>().cloned();
+    let has_own_body = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if is_ours.is_none() && has_own_body {
+        return response;
+    }
+    let message = match is_ours {
+        Some(error::ErrorMessage(m)) => m,
+        None => framework_message(status),
+    };
+    let page = ErrorPage {
+        site: &state.config,
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error"),
+        message: &message,
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let body = page.render().unwrap_or_else(|_| message.clone());
+    Response::from_parts(parts, body.into())
+}
+
+fn framework_message(status: StatusCode) -> String {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large.".into(),
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "The form was incomplete or malformed. Go back and try again.".into()
+        }
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    }
+}
+
+/// No third-party anything: the policy allows only this site's own styles and scripts.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    response
+}
+
+/// Serves `path` from the page cache, or renders it with `render`, stores it under `keys`
+/// and serves it. Answers 304 when the browser already has this version.
+pub async fn cached<F>(
+    state: &AppState,
+    request_headers: &HeaderMap,
+    path: String,
+    content_type: &'static str,
+    keys: Vec<String>,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: Future<Output = Result<String, AppError>>,
+{
+    let page = match state.cache.get(&path) {
+        Some(page) => page,
+        None => {
+            let generation = state.cache.generation();
+            let body = render.await?;
+            state.cache.insert(path, content_type, body, keys, generation)
+        }
+    };
+    Ok(page_response(&page, request_headers))
+}
+
+fn page_response(page: &CachedPage, request_headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&page.etag).expect("etag is ASCII");
+    // Browsers may keep the page but must ask again each time: it changes when we publish.
+    let cache_control = HeaderValue::from_static("no-cache");
+    let not_modified = request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache_control),
+        ],
+        page.body.clone(),
+    )
+        .into_response()
+}
+
+pub fn render<T: Template>(template: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(template.render()?))
+}

@@ -1,0 +1,217 @@
+//! The public pages readers browse: front page, articles, tags, authors and search.
+//! Everything but search is served from the page cache.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use tribune_core::article::{Article, NamedLink};
+use tribune_core::search::SearchQuery;
+use tribune_core::slug::Slug;
+use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
+
+use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
+use super::{AppError, AppState, cached, render};
+use crate::cache::{FRONT, article_key, author_key, tag_key};
+use crate::config::Config;
+
+const HTML: &str = "text/html; charset=utf-8";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(front_page))
+        .route("/articles/{slug}", get(article_page))
+        .route("/tags/{slug}", get(tag_page))
+        .route("/authors/{slug}", get(author_page))
+        .route("/search", get(search_page))
+}
+
+#[derive(Deserialize)]
+pub struct PageParam {
+    page: Option<String>,
+}
+
+impl PageParam {
+    /// Page 1 when absent; a page that is not a positive number is a bad request.
+    pub fn number(&self) -> Result<u32, AppError> {
+        match self.page.as_deref() {
+            None | Some("") => Ok(1),
+            Some(p) => p
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| AppError::BadRequest(format!("\"{p}\" is not a page number."))),
+        }
+    }
+}
+
+/// The cache key of page `n` of a list: one key per page, whatever else the query holds.
+fn list_path(base: &str, n: u32) -> String {
+    if n == 1 { base.to_owned() } else { format!("{base}?page={n}") }
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage<'a> {
+    site: &'a Config,
+    heading: &'a str,
+    is_front: bool,
+    feed_base: String,
+    articles: Vec<ArticleView<'a>>,
+    pager: Pager,
+    canonical: String,
+}
+
+async fn render_list(
+    state: &AppState,
+    filter: ArticleFilter,
+    heading: &str,
+    base: &str,
+    feed_base: &str,
+    number: u32,
+) -> Result<String, AppError> {
+    let page = state
+        .store
+        .public_articles(&filter, Utc::now(), PageRequest::new(number, state.config.articles_per_page))
+        .await?;
+    if page.items.is_empty() && number > 1 {
+        return Err(AppError::NotFound);
+    }
+    let list = ListPage {
+        site: &state.config,
+        heading,
+        is_front: filter == ArticleFilter::All,
+        feed_base: feed_base.to_owned(),
+        articles: article_views(&page.items),
+        pager: Pager::new(base, &page),
+        canonical: state.config.url(&list_path(base, number)),
+    };
+    Ok(list.render()?)
+}
+
+async fn front_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParam>) -> Result<Response, AppError> {
+    let n = q.number()?;
+    let title = state.config.site_title.clone();
+    let render = render_list(&state, ArticleFilter::All, &title, "/", "", n);
+    cached(&state, &headers, list_path("/", n), HTML, vec![FRONT.into()], render).await
+}
+
+async fn tag_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageParam>,
+) -> Result<Response, AppError> {
+    let n = q.number()?;
+    let tag = named(state.store.tag_by_slug(&parse_slug(&slug)?).await?)?;
+    let base = format!("/tags/{}", tag.slug);
+    let heading = format!("Tagged “{}”", tag.name);
+    let render = render_list(&state, ArticleFilter::Tag(tag.slug.clone()), &heading, &base, &base, n);
+    cached(&state, &headers, list_path(&base, n), HTML, vec![tag_key(tag.slug.as_str())], render).await
+}
+
+async fn author_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageParam>,
+) -> Result<Response, AppError> {
+    let n = q.number()?;
+    let author = named(state.store.author_by_slug(&parse_slug(&slug)?).await?)?;
+    let base = format!("/authors/{}", author.slug);
+    let heading = format!("Articles by {}", author.name);
+    let render = render_list(&state, ArticleFilter::Author(author.slug.clone()), &heading, &base, "", n);
+    cached(&state, &headers, list_path(&base, n), HTML, vec![author_key(author.slug.as_str())], render).await
+}
+
+pub fn parse_slug(s: &str) -> Result<Slug, AppError> {
+    Slug::parse(s).map_err(|_| AppError::NotFound)
+}
+
+fn named(link: Option<NamedLink>) -> Result<NamedLink, AppError> {
+    link.ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "article.html")]
+pub struct ArticlePage<'a> {
+    pub site: &'a Config,
+    pub view: ArticleView<'a>,
+    pub canonical: String,
+    pub own_url: String,
+    pub json_ld: String,
+    pub image_url: Option<String>,
+    /// Shown in the admin's preview: a banner, and no indexing.
+    pub preview: bool,
+}
+
+impl<'a> ArticlePage<'a> {
+    pub fn new(site: &'a Config, article: &'a Article, preview: bool) -> Self {
+        let own_url = site.url(&format!("/articles/{}", article.slug));
+        let canonical = article.syndication.as_ref().map_or_else(|| own_url.clone(), |s| s.source_url.clone());
+        ArticlePage {
+            site,
+            view: ArticleView::new(article),
+            canonical,
+            own_url,
+            json_ld: news_article_json_ld(site, article),
+            image_url: article.image.as_ref().map(|i| super::views::absolute(site, &i.url)),
+            preview,
+        }
+    }
+}
+
+async fn article_page(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response, AppError> {
+    let slug = parse_slug(&slug)?;
+    let path = format!("/articles/{slug}");
+    let key = article_key(slug.as_str());
+    let render = async {
+        let article = state.store.article_by_slug(&slug).await?.filter(|a| a.is_public_at(Utc::now()));
+        let article = article.ok_or(AppError::NotFound)?;
+        Ok(ArticlePage::new(&state.config, &article, false).render()?)
+    };
+    cached(&state, &headers, path, HTML, vec![key], render).await
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    site: &'a Config,
+    q: &'a str,
+    searched: bool,
+    articles: Vec<ArticleView<'a>>,
+    pager: Pager,
+}
+
+/// Search is not cached: the space of queries is unbounded, and each is cheap.
+async fn search_page(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Response, AppError> {
+    let number = PageParam { page: params.page }.number()?;
+    let q = params.q.unwrap_or_default();
+    let query = SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
+    let page = match &query {
+        Some(query) => {
+            let request = PageRequest::new(number, state.config.articles_per_page);
+            state.store.search_articles(query, Utc::now(), request).await?
+        }
+        None => tribune_core::store::Page { items: vec![], number, has_next: false },
+    };
+    let base = format!("/search?q={}", super::error::encode_component(&q));
+    let page_view = SearchPage {
+        site: &state.config,
+        q: &q,
+        searched: query.is_some(),
+        articles: article_views(&page.items),
+        pager: Pager::new(&base, &page),
+    };
+    Ok(render(&page_view)?.into_response())
+}

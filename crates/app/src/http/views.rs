@@ -1,0 +1,97 @@
+//! What templates receive: articles with their dates and URLs worked out, and pagers.
+//! Formatting lives here so templates stay declarative.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use tribune_core::article::Article;
+use tribune_core::store::Page;
+
+use crate::config::Config;
+
+pub struct DateView {
+    /// For `<time datetime>` and machine-readable metadata.
+    pub iso: String,
+    /// For people: "1 March 2026".
+    pub display: String,
+}
+
+pub fn date(t: DateTime<Utc>) -> DateView {
+    DateView { iso: iso(t), display: t.format("%-d %B %Y").to_string() }
+}
+
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub struct ArticleView<'a> {
+    pub a: &'a Article,
+    pub url: String,
+    pub date: Option<DateView>,
+}
+
+impl<'a> ArticleView<'a> {
+    pub fn new(a: &'a Article) -> Self {
+        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date) }
+    }
+}
+
+pub fn article_views(articles: &[Article]) -> Vec<ArticleView<'_>> {
+    articles.iter().map(ArticleView::new).collect()
+}
+
+/// Links to the neighbouring pages of a paginated list at `base` (which may carry a query).
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new<T>(base: &str, page: &Page<T>) -> Self {
+        let link = |n: u32| {
+            let sep = if base.contains('?') { '&' } else { '?' };
+            if n == 1 && !base.contains('?') { base.to_owned() } else { format!("{base}{sep}page={n}") }
+        };
+        Pager {
+            prev: (page.number > 1).then(|| link(page.number - 1)),
+            next: page.has_next.then(|| link(page.number + 1)),
+        }
+    }
+}
+
+/// schema.org `NewsArticle` for search engines, as JSON-LD. `<` is escaped so that no
+/// title can close the script element it sits in.
+pub fn news_article_json_ld(config: &Config, a: &Article) -> String {
+    let url = config.url(&format!("/articles/{}", a.slug));
+    let mut ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": a.title,
+        "description": a.summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "dateModified": iso(a.updated_at),
+        "author": a.authors.iter().map(|au| serde_json::json!({
+            "@type": "Person",
+            "name": au.name,
+            "url": config.url(&format!("/authors/{}", au.slug)),
+        })).collect::<Vec<_>>(),
+        "publisher": { "@type": "Organization", "name": config.site_title, "url": config.base_url },
+        "keywords": a.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        "inLanguage": config.language,
+    });
+    if let Some(published) = a.published_at {
+        ld["datePublished"] = iso(published).into();
+    }
+    if let Some(image) = &a.image {
+        ld["image"] = absolute(config, &image.url).into();
+    }
+    if let Some(s) = &a.syndication {
+        ld["isBasedOn"] = s.source_url.clone().into();
+        ld["sourceOrganization"] = serde_json::json!({ "@type": "Organization", "name": s.source_name, "url": s.source_url });
+    }
+    ld.to_string().replace('<', "\\u003c")
+}
+
+/// Site-relative image paths become absolute for feeds and metadata.
+pub fn absolute(config: &Config, url: &str) -> String {
+    if url.starts_with('/') { config.url(url) } else { url.to_owned() }
+}

@@ -1,0 +1,73 @@
+//! The site's secret key and what is derived from it: random tokens, salted hashes of IP
+//! addresses (we never store an address itself), and signatures.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use tribune_core::store::{SettingStore, StoreError};
+
+const SECRET_SETTING: &str = "site_secret";
+
+pub struct SiteKeys {
+    secret: Vec<u8>,
+}
+
+impl SiteKeys {
+    /// Loads the key every node shares, creating it on the site's first start.
+    pub async fn load<S: SettingStore>(store: &S) -> Result<SiteKeys, StoreError> {
+        let secret = store.setting_or_insert(SECRET_SETTING, &random_token()).await?;
+        Ok(SiteKeys { secret: secret.into_bytes() })
+    }
+
+    /// A keyed hash: the same input gives the same value on every node, and the value
+    /// cannot be reversed without the key (an IP address has few enough values to guess).
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..18])
+    }
+}
+
+/// 256 random bits, URL-safe: session tokens, CSRF tokens, generated passwords.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Session tokens are stored by this hash, so a copy of the database signs nobody in.
+pub fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares secrets in constant time, so timing does not reveal how much matched.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_purpose() {
+        let a = SiteKeys { secret: b"one".to_vec() };
+        let b = SiteKeys { secret: b"two".to_vec() };
+        assert_eq!(a.keyed_hash("ip", "1.2.3.4"), a.keyed_hash("ip", "1.2.3.4"));
+        assert_ne!(a.keyed_hash("ip", "1.2.3.4"), b.keyed_hash("ip", "1.2.3.4"));
+        assert_ne!(a.keyed_hash("ip", "1.2.3.4"), a.keyed_hash("other", "1.2.3.4"));
+        assert!(!a.keyed_hash("ip", "1.2.3.4").contains("1.2.3.4"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_compared_whole() {
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 43);
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd") && !same_secret("abc", "ab"));
+    }
+}

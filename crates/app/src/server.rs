@@ -1,0 +1,113 @@
+//! Starting a site: open and migrate the database, load the keys, build the state, keep
+//! the page cache in step with other writers, and serve until told to stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tribune_core::store::{ArticleStore, InvalidationStore, StoreError};
+use tribune_store::Store;
+
+use crate::cache::{FRONT, PageCache};
+use crate::config::Config;
+use crate::http::{AppState, router};
+use crate::keys::SiteKeys;
+
+/// How often a node reads the shared invalidation log (and so how stale another node's
+/// write, or one from the command line, can be here).
+const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Opens the configured database (creating the data folder for SQLite) and migrates it.
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create the data folder {}: {e}", config.data_dir.display()))
+        })?;
+    }
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn build_state(config: Config, store: Store) -> Result<AppState, StoreError> {
+    let keys = SiteKeys::load(&store).await?;
+    Ok(AppState {
+        store,
+        cache: Arc::new(PageCache::new(config.page_cache_entries)),
+        config: Arc::new(config),
+        keys: Arc::new(keys),
+    })
+}
+
+impl AppState {
+    /// Drops stale pages here at once, and tells the other nodes through the store.
+    pub async fn invalidate(&self, keys: Vec<String>) {
+        self.cache.invalidate(&keys);
+        if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
+            // The write itself succeeded; only other nodes may serve the old page for now.
+            tracing::error!(error = %e, "could not share a cache invalidation");
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sync = tokio::spawn(keep_cache_in_step(state.clone()));
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sync.abort();
+    result
+}
+
+/// Applies the invalidations other writers logged, and drops the lists when a scheduled
+/// article's time comes, so it appears without anyone touching the site.
+async fn keep_cache_in_step(state: AppState) {
+    let mut seen = state.store.last_invalidation_id().await.unwrap_or(0);
+    let mut next_publication = state.store.next_publication_after(Utc::now()).await.ok().flatten();
+    let mut ticker = tokio::time::interval(SYNC_INTERVAL);
+    loop {
+        ticker.tick().await;
+        let mut refresh_schedule = false;
+        match state.store.invalidations_after(seen).await {
+            Ok(entries) => {
+                for (id, keys) in entries {
+                    state.cache.invalidate(&keys);
+                    seen = id;
+                    refresh_schedule = true;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read cache invalidations"),
+        }
+        let now = Utc::now();
+        if next_publication.is_some_and(|at| at <= now) {
+            // Which lists the article joins is not known here; dropping them all is rare.
+            state.cache.invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
+            refresh_schedule = true;
+        }
+        if refresh_schedule {
+            next_publication = state.store.next_publication_after(now).await.unwrap_or(next_publication);
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
