@@ -1,0 +1,195 @@
+//! The test harness: a real Tribune server on a loopback port over a fresh database
+//! (SQLite file or PostgreSQL schema), and a small browser that keeps cookies.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use tribune::config::Config;
+use tribune::http::AppState;
+use tribune::server;
+use tribune_core::article::ArticleInput;
+use tribune_core::publishing::{SaveTarget, add_user, save_article};
+use tribune_core::user::{NewUser, Role};
+use tribune_store::testing::TestDatabase;
+
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub db: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn new(db: TestDatabase) -> TestApp {
+        Self::with_config(db, |_| {}).await
+    }
+
+    pub async fn with_config(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config {
+            bind: addr,
+            base_url: format!("http://{addr}"),
+            database_url: db.url.clone(),
+            site_title: "Test Gazette".into(),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let state = server::build_state(config, db.store.clone()).await.unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server::serve(state.clone(), listener, async move {
+            let _ = rx.await;
+        }));
+        TestApp { url: format!("http://{addr}"), state, db, shutdown: Some(tx) }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url)
+    }
+
+    /// Publishes an article as the command line does (any rights), dropping stale pages.
+    pub async fn publish(&self, input: ArticleInput) -> tribune_core::article::Article {
+        let saved = save_article(&self.state.store, SaveTarget::BySlug, input, None, Utc::now()).await.unwrap();
+        self.state.invalidate(tribune::cache::keys_of_change(&saved)).await;
+        saved.article
+    }
+
+    pub async fn add_user(&self, name: &str, role: Role) -> (String, String) {
+        let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
+        let password = "correct horse battery".to_owned();
+        let new = NewUser { email: email.clone(), name: name.into(), role, password: password.clone() };
+        add_user(&self.state.store, new, Utc::now()).await.unwrap();
+        (email, password)
+    }
+
+    /// A browser signed in as a new user with this role.
+    pub async fn signed_in(&self, name: &str, role: Role) -> Browser {
+        let (email, password) = self.add_user(name, role).await;
+        let b = self.browser();
+        let res = b.login(&email, &password).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "login failed: {}", res.body);
+        b
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn article(title: &str, authors: &[&str], tags: &[&str], published_at: DateTime<Utc>) -> ArticleInput {
+    ArticleInput {
+        title: title.into(),
+        body_markdown: format!("The body of *{title}*.\n\nA second paragraph."),
+        authors: authors.iter().map(|s| s.to_string()).collect(),
+        tags: tags.iter().map(|s| s.to_string()).collect(),
+        published_at: Some(published_at),
+        ..Default::default()
+    }
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf` field on the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects, so tests see each step.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: Mutex<HashMap<String, String>>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { base: base.to_owned(), client, cookies: Mutex::new(HashMap::new()) }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base))).await
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let csrf = self.get("/admin/login").await.csrf();
+        self.post_form("/admin/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
+    }
+
+    /// The CSRF token this browser holds (fetching a form page first if it has none).
+    pub async fn csrf(&self) -> String {
+        if let Some(token) = self.cookies.lock().unwrap().get("tribune_csrf") {
+            return token.clone();
+        }
+        self.get("/admin/login").await.csrf()
+    }
+
+    pub fn forget_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Page {
+        let cookie_header = {
+            let jar = self.cookies.lock().unwrap();
+            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        };
+        let request = if cookie_header.is_empty() { request } else { request.header(COOKIE, cookie_header) };
+        let response = request.send().await.unwrap();
+        {
+            let mut jar = self.cookies.lock().unwrap();
+            for set in response.headers().get_all(SET_COOKIE) {
+                let pair = set.to_str().unwrap().split(';').next().unwrap();
+                let (k, v) = pair.split_once('=').unwrap();
+                if v.is_empty() || set.to_str().unwrap().contains("Max-Age=0") {
+                    jar.remove(k);
+                } else {
+                    jar.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        Page { status, headers, body: response.text().await.unwrap() }
+    }
+}
+
+/// Runs `f` until it returns true or `seconds` pass; for effects that happen on a timer.
+pub async fn eventually<F, Fut>(seconds: u64, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
