@@ -100,7 +100,9 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
     let (format, front, body, body_line) = split(text)?;
     let raw: RawFrontMatter = match format {
         Format::Toml => toml::from_str(front).map_err(|e| {
-            let line = e.span().map_or(0, |s| line_at(front, s.start));
+            // An error found at the very end (an unclosed array) belongs to the last line.
+            let last = front.lines().count().saturating_sub(1);
+            let line = e.span().map_or(0, |s| line_at(front, s.start)).min(last);
             file_error(line + 2, e.message())
         })?,
         Format::Yaml if front.trim().is_empty() => {
