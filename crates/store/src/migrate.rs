@@ -26,12 +26,16 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_articles_and_users.sql", "articles and users")];
+const MIGRATIONS: &[Migration] = &[migration!(
+    1,
+    "0001_articles_and_users.sql",
+    "articles and users"
+)];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
-const PG_MIGRATION_LOCK: i64 = 0x7472_6962_756e_65;
+const PG_MIGRATION_LOCK: i64 = 0x0074_7269_6275_6e65; // "tribune" in ASCII
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     let mut conn = store.pool.acquire().await.map_err(from_sqlx)?;
@@ -50,11 +54,12 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
                 .await
                 .map_err(from_sqlx)?;
         }
-        let applied: Option<i64> = sqlx::query_scalar("SELECT version FROM tribune_migrations WHERE version = $1")
-            .bind(migration.version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM tribune_migrations WHERE version = $1")
+                .bind(migration.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
         if applied.is_some() {
             continue;
         }
@@ -63,17 +68,26 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
             Backend::Postgres => migration.postgres,
         };
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
-            StoreError::Database(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
+            StoreError::Database(format!(
+                "migration {} ({}) failed: {e}",
+                migration.version, migration.name
+            ))
         })?;
-        sqlx::query("INSERT INTO tribune_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(Utc::now().timestamp())
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        sqlx::query(
+            "INSERT INTO tribune_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(Utc::now().timestamp())
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM tribune_migrations")
         .fetch_one(&mut *conn)

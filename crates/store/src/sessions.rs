@@ -35,7 +35,11 @@ impl SessionStore for Store {
         Ok(())
     }
 
-    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM sessions s, {USER_FROM} \
              WHERE u.id = s.user_id AND s.token_hash = $1 AND s.expires_at > $2"
@@ -74,12 +78,18 @@ impl SessionStore for Store {
         Ok(())
     }
 
-    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2")
-            .bind(key)
-            .bind(secs(since))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(from_sqlx)
+    async fn login_failures_since(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2",
+        )
+        .bind(key)
+        .bind(secs(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)
     }
 }

@@ -40,9 +40,16 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let back_to = parts.uri.path().to_owned();
-        let token = cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::SignInRequired { back_to: back_to.clone() })?;
-        let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
-        user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
+        let token =
+            cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::SignInRequired {
+                back_to: back_to.clone(),
+            })?;
+        let user = state
+            .store
+            .session_user(&token_hash(token), Utc::now())
+            .await?;
+        user.map(CurrentUser)
+            .ok_or(AppError::SignInRequired { back_to })
     }
 }
 
@@ -61,9 +68,19 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_form(State(state): State<AppState>, csrf: CsrfToken, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+async fn login_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref());
-    let page = LoginPage { site: &state.config, csrf: &csrf.token, next, email: "", error: None };
+    let page = LoginPage {
+        site: &state.config,
+        csrf: &csrf.token,
+        next,
+        email: "",
+        error: None,
+    };
     let html = render(&page)?;
     Ok((csrf, html).into_response())
 }
@@ -88,16 +105,26 @@ async fn login(
     let now = Utc::now();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
-    let address_key = format!("address:{}", state.keys.keyed_hash("ip", &peer.ip().to_string()));
+    let address_key = format!(
+        "address:{}",
+        state.keys.keyed_hash("ip", &peer.ip().to_string())
+    );
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
     if state.store.login_failures_since(&email_key, since).await? >= MAX_FAILURES_PER_EMAIL
-        || state.store.login_failures_since(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
+        || state
+            .store
+            .login_failures_since(&address_key, since)
+            .await?
+            >= MAX_FAILURES_PER_ADDRESS
     {
         return Err(AppError::TooManyRequests);
     }
     let credentials = state.store.user_credentials(&email).await?;
     // Unknown emails are checked against a decoy hash so both cases take as long.
-    let hash = credentials.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str()).to_owned();
+    let hash = credentials
+        .as_ref()
+        .map_or(decoy_hash(), |(_, h)| h.as_str())
+        .to_owned();
     let password = form.password.clone();
     let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -117,10 +144,22 @@ async fn login(
     };
     let token = random_token();
     let expires = now + Duration::days(SESSION_DAYS);
-    state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
-    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
+    state
+        .store
+        .create_session(&token_hash(&token), user.id, now, expires)
+        .await?;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &token,
+        Some(SESSION_DAYS * 86_400),
+        state.config.is_https(),
+    );
     tracing::info!(user_id = user.id, "signed in");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(Some(&form.next)))).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(safe_next(Some(&form.next))),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -128,7 +167,11 @@ struct LogoutForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, AppError> {
     csrf::verify(&headers, &form.csrf)?;
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
         state.store.delete_session(&token_hash(token)).await?;
@@ -140,7 +183,14 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
 /// Only a path on this site: never an open redirect to somewhere else.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') && n != "/admin/login" => n,
+        Some(n)
+            if n.starts_with("/admin")
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n != "/admin/login" =>
+        {
+            n
+        }
         _ => "/admin",
     }
 }
@@ -149,8 +199,17 @@ fn safe_next(next: Option<&str>) -> &str {
 mod tests {
     #[test]
     fn redirects_only_within_the_admin() {
-        assert_eq!(super::safe_next(Some("/admin/articles/3")), "/admin/articles/3");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/admin/login", ""] {
+        assert_eq!(
+            super::safe_next(Some("/admin/articles/3")),
+            "/admin/articles/3"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/admin/login",
+            "",
+        ] {
             assert_eq!(super::safe_next(Some(bad)), "/admin", "{bad}");
         }
     }

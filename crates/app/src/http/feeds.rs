@@ -26,9 +26,18 @@ pub fn router() -> Router<AppState> {
         .route("/feed.atom", get(|s, h| site_feed(s, h, Kind::Atom)))
         .route("/feed.rss", get(|s, h| site_feed(s, h, Kind::Rss)))
         .route("/feed.json", get(|s, h| site_feed(s, h, Kind::Json)))
-        .route("/tags/{slug}/feed.atom", get(|s, h, p| tag_feed(s, h, p, Kind::Atom)))
-        .route("/tags/{slug}/feed.rss", get(|s, h, p| tag_feed(s, h, p, Kind::Rss)))
-        .route("/tags/{slug}/feed.json", get(|s, h, p| tag_feed(s, h, p, Kind::Json)))
+        .route(
+            "/tags/{slug}/feed.atom",
+            get(|s, h, p| tag_feed(s, h, p, Kind::Atom)),
+        )
+        .route(
+            "/tags/{slug}/feed.rss",
+            get(|s, h, p| tag_feed(s, h, p, Kind::Rss)),
+        )
+        .route(
+            "/tags/{slug}/feed.json",
+            get(|s, h, p| tag_feed(s, h, p, Kind::Json)),
+        )
         .route("/sitemap.xml", get(sitemap))
         .route("/robots.txt", get(robots))
 }
@@ -65,7 +74,11 @@ struct FeedInfo {
     feed_url: String,
 }
 
-async fn site_feed(State(state): State<AppState>, headers: HeaderMap, kind: Kind) -> Result<Response, AppError> {
+async fn site_feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    kind: Kind,
+) -> Result<Response, AppError> {
     let path = format!("/feed.{}", kind.extension());
     let info = FeedInfo {
         title: state.config.site_title.clone(),
@@ -73,11 +86,28 @@ async fn site_feed(State(state): State<AppState>, headers: HeaderMap, kind: Kind
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::All, info, kind);
-    cached(&state, &headers, path, kind.content_type(), vec![FRONT.into()], render).await
+    cached(
+        &state,
+        &headers,
+        path,
+        kind.content_type(),
+        vec![FRONT.into()],
+        render,
+    )
+    .await
 }
 
-async fn tag_feed(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, kind: Kind) -> Result<Response, AppError> {
-    let tag = state.store.tag_by_slug(&parse_slug(&slug)?).await?.ok_or(AppError::NotFound)?;
+async fn tag_feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    kind: Kind,
+) -> Result<Response, AppError> {
+    let tag = state
+        .store
+        .tag_by_slug(&parse_slug(&slug)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let path = format!("/tags/{}/feed.{}", tag.slug, kind.extension());
     let info = FeedInfo {
         title: format!("{}: {}", state.config.site_title, tag.name),
@@ -85,12 +115,28 @@ async fn tag_feed(State(state): State<AppState>, headers: HeaderMap, Path(slug):
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::Tag(tag.slug.clone()), info, kind);
-    cached(&state, &headers, path, kind.content_type(), vec![tag_key(tag.slug.as_str())], render).await
+    cached(
+        &state,
+        &headers,
+        path,
+        kind.content_type(),
+        vec![tag_key(tag.slug.as_str())],
+        render,
+    )
+    .await
 }
 
-async fn render_feed(state: &AppState, filter: ArticleFilter, info: FeedInfo, kind: Kind) -> Result<String, AppError> {
+async fn render_feed(
+    state: &AppState,
+    filter: ArticleFilter,
+    info: FeedInfo,
+    kind: Kind,
+) -> Result<String, AppError> {
     let now = Utc::now();
-    let page = state.store.public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS)).await?;
+    let page = state
+        .store
+        .public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS))
+        .await?;
     let config = &state.config;
     Ok(match kind {
         Kind::Atom => atom_feed(config, &info, &page.items, now),
@@ -137,7 +183,14 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
                         ..Default::default()
                     })
                     .collect(),
-                categories: a.tags.iter().map(|t| atom::Category { term: t.name.clone(), ..Default::default() }).collect(),
+                categories: a
+                    .tags
+                    .iter()
+                    .map(|t| atom::Category {
+                        term: t.name.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
                 links,
                 summary: Some(atom::Text::plain(a.summary.clone())),
                 content: Some(atom::Content {
@@ -153,9 +206,15 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
         title: atom::Text::plain(info.title.clone()),
         id: info.page_url.clone(),
         updated: last_updated(articles, now).fixed_offset(),
-        links: vec![link(&info.page_url, "alternate", Some("text/html")), link(&info.feed_url, "self", Some("application/atom+xml"))],
+        links: vec![
+            link(&info.page_url, "alternate", Some("text/html")),
+            link(&info.feed_url, "self", Some("application/atom+xml")),
+        ],
         subtitle: Some(atom::Text::plain(config.site_description.clone())),
-        generator: Some(atom::Generator { value: "Tribune".into(), ..Default::default() }),
+        generator: Some(atom::Generator {
+            value: "Tribune".into(),
+            ..Default::default()
+        }),
         lang: Some(config.language.clone()),
         entries,
         ..Default::default()
@@ -168,17 +227,32 @@ fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTim
         .iter()
         .map(|a| {
             let url = article_url(config, a);
-            let mut dc = rss::extension::dublincore::DublinCoreExtension::default();
-            dc.creators = a.authors.iter().map(|au| au.name.clone()).collect();
+            let dc = rss::extension::dublincore::DublinCoreExtension {
+                creators: a.authors.iter().map(|au| au.name.clone()).collect(),
+                ..Default::default()
+            };
             rss::Item {
                 title: Some(a.title.clone()),
                 link: Some(url.clone()),
                 description: Some(a.summary.clone()),
-                guid: Some(rss::Guid { value: url, permalink: true }),
+                guid: Some(rss::Guid {
+                    value: url,
+                    permalink: true,
+                }),
                 pub_date: a.published_at.map(|p| p.to_rfc2822()),
-                categories: a.tags.iter().map(|t| rss::Category { name: t.name.clone(), domain: None }).collect(),
+                categories: a
+                    .tags
+                    .iter()
+                    .map(|t| rss::Category {
+                        name: t.name.clone(),
+                        domain: None,
+                    })
+                    .collect(),
                 content: Some(a.body_html.clone()),
-                source: a.syndication.as_ref().map(|s| rss::Source { url: s.source_url.clone(), title: Some(s.source_name.clone()) }),
+                source: a.syndication.as_ref().map(|s| rss::Source {
+                    url: s.source_url.clone(),
+                    title: Some(s.source_name.clone()),
+                }),
                 dublin_core_ext: Some(dc),
                 ..Default::default()
             }
@@ -193,8 +267,14 @@ fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTim
         generator: Some("Tribune".into()),
         items,
         namespaces: [
-            ("content".to_owned(), "http://purl.org/rss/1.0/modules/content/".to_owned()),
-            ("dc".to_owned(), rss::extension::dublincore::NAMESPACE.to_owned()),
+            (
+                "content".to_owned(),
+                "http://purl.org/rss/1.0/modules/content/".to_owned(),
+            ),
+            (
+                "dc".to_owned(),
+                rss::extension::dublincore::NAMESPACE.to_owned(),
+            ),
         ]
         .into(),
         ..Default::default()
@@ -249,19 +329,23 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         let entries = state.store.public_article_index(Utc::now()).await?;
         let mut w = quick_xml::Writer::new(Vec::new());
         let xml_error = |e: std::io::Error| AppError::Internal(format!("sitemap: {e}"));
-        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(xml_error)?;
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+            .map_err(xml_error)?;
         w.create_element("urlset")
             .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
             .write_inner_content(|w| {
                 w.create_element("url").write_inner_content(|w| {
-                    w.create_element("loc").write_text_content(BytesText::new(&state.config.url("/")))?;
+                    w.create_element("loc")
+                        .write_text_content(BytesText::new(&state.config.url("/")))?;
                     Ok(())
                 })?;
                 for e in &entries {
                     w.create_element("url").write_inner_content(|w| {
                         let loc = state.config.url(&format!("/articles/{}", e.slug));
-                        w.create_element("loc").write_text_content(BytesText::new(&loc))?;
-                        w.create_element("lastmod").write_text_content(BytesText::new(&iso(e.updated_at)))?;
+                        w.create_element("loc")
+                            .write_text_content(BytesText::new(&loc))?;
+                        w.create_element("lastmod")
+                            .write_text_content(BytesText::new(&iso(e.updated_at)))?;
                         Ok(())
                     })?;
                 }
@@ -270,13 +354,29 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
             .map_err(xml_error)?;
         String::from_utf8(w.into_inner()).map_err(|e| AppError::Internal(e.to_string()))
     };
-    cached(&state, &headers, "/sitemap.xml".into(), "application/xml; charset=utf-8", vec![FRONT.into()], render).await
+    cached(
+        &state,
+        &headers,
+        "/sitemap.xml".into(),
+        "application/xml; charset=utf-8",
+        vec![FRONT.into()],
+        render,
+    )
+    .await
 }
 
-async fn robots(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+async fn robots(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let body = format!(
         "User-agent: *\nDisallow: /admin\nDisallow: /search\n\nSitemap: {}\n",
         state.config.url("/sitemap.xml")
     );
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        body,
+    )
 }

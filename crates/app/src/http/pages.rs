@@ -51,7 +51,11 @@ impl PageParam {
 
 /// The cache key of page `n` of a list: one key per page, whatever else the query holds.
 fn list_path(base: &str, n: u32) -> String {
-    if n == 1 { base.to_owned() } else { format!("{base}?page={n}") }
+    if n == 1 {
+        base.to_owned()
+    } else {
+        format!("{base}?page={n}")
+    }
 }
 
 #[derive(Template)]
@@ -76,7 +80,11 @@ async fn render_list(
 ) -> Result<String, AppError> {
     let page = state
         .store
-        .public_articles(&filter, Utc::now(), PageRequest::new(number, state.config.articles_per_page))
+        .public_articles(
+            &filter,
+            Utc::now(),
+            PageRequest::new(number, state.config.articles_per_page),
+        )
         .await?;
     if page.items.is_empty() && number > 1 {
         return Err(AppError::NotFound);
@@ -93,11 +101,23 @@ async fn render_list(
     Ok(list.render()?)
 }
 
-async fn front_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageParam>) -> Result<Response, AppError> {
+async fn front_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageParam>,
+) -> Result<Response, AppError> {
     let n = q.number()?;
     let title = state.config.site_title.clone();
     let render = render_list(&state, ArticleFilter::All, &title, "/", "", n);
-    cached(&state, &headers, list_path("/", n), HTML, vec![FRONT.into()], render).await
+    cached(
+        &state,
+        &headers,
+        list_path("/", n),
+        HTML,
+        vec![FRONT.into()],
+        render,
+    )
+    .await
 }
 
 async fn tag_page(
@@ -110,8 +130,23 @@ async fn tag_page(
     let tag = named(state.store.tag_by_slug(&parse_slug(&slug)?).await?)?;
     let base = format!("/tags/{}", tag.slug);
     let heading = format!("Tagged “{}”", tag.name);
-    let render = render_list(&state, ArticleFilter::Tag(tag.slug.clone()), &heading, &base, &base, n);
-    cached(&state, &headers, list_path(&base, n), HTML, vec![tag_key(tag.slug.as_str())], render).await
+    let render = render_list(
+        &state,
+        ArticleFilter::Tag(tag.slug.clone()),
+        &heading,
+        &base,
+        &base,
+        n,
+    );
+    cached(
+        &state,
+        &headers,
+        list_path(&base, n),
+        HTML,
+        vec![tag_key(tag.slug.as_str())],
+        render,
+    )
+    .await
 }
 
 async fn author_page(
@@ -124,8 +159,23 @@ async fn author_page(
     let author = named(state.store.author_by_slug(&parse_slug(&slug)?).await?)?;
     let base = format!("/authors/{}", author.slug);
     let heading = format!("Articles by {}", author.name);
-    let render = render_list(&state, ArticleFilter::Author(author.slug.clone()), &heading, &base, "", n);
-    cached(&state, &headers, list_path(&base, n), HTML, vec![author_key(author.slug.as_str())], render).await
+    let render = render_list(
+        &state,
+        ArticleFilter::Author(author.slug.clone()),
+        &heading,
+        &base,
+        "",
+        n,
+    );
+    cached(
+        &state,
+        &headers,
+        list_path(&base, n),
+        HTML,
+        vec![author_key(author.slug.as_str())],
+        render,
+    )
+    .await
 }
 
 pub fn parse_slug(s: &str) -> Result<Slug, AppError> {
@@ -152,25 +202,39 @@ pub struct ArticlePage<'a> {
 impl<'a> ArticlePage<'a> {
     pub fn new(site: &'a Config, article: &'a Article, preview: bool) -> Self {
         let own_url = site.url(&format!("/articles/{}", article.slug));
-        let canonical = article.syndication.as_ref().map_or_else(|| own_url.clone(), |s| s.source_url.clone());
+        let canonical = article
+            .syndication
+            .as_ref()
+            .map_or_else(|| own_url.clone(), |s| s.source_url.clone());
         ArticlePage {
             site,
             view: ArticleView::new(article),
             canonical,
             own_url,
             json_ld: news_article_json_ld(site, article),
-            image_url: article.image.as_ref().map(|i| super::views::absolute(site, &i.url)),
+            image_url: article
+                .image
+                .as_ref()
+                .map(|i| super::views::absolute(site, &i.url)),
             preview,
         }
     }
 }
 
-async fn article_page(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response, AppError> {
+async fn article_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
     let slug = parse_slug(&slug)?;
     let path = format!("/articles/{slug}");
     let key = article_key(slug.as_str());
     let render = async {
-        let article = state.store.article_by_slug(&slug).await?.filter(|a| a.is_public_at(Utc::now()));
+        let article = state
+            .store
+            .article_by_slug(&slug)
+            .await?
+            .filter(|a| a.is_public_at(Utc::now()));
         let article = article.ok_or(AppError::NotFound)?;
         Ok(ArticlePage::new(&state.config, &article, false).render()?)
     };
@@ -194,16 +258,27 @@ struct SearchPage<'a> {
 }
 
 /// Search is not cached: the space of queries is unbounded, and each is cheap.
-async fn search_page(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Response, AppError> {
+async fn search_page(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, AppError> {
     let number = PageParam { page: params.page }.number()?;
     let q = params.q.unwrap_or_default();
-    let query = SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
+    let query =
+        SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
     let page = match &query {
         Some(query) => {
             let request = PageRequest::new(number, state.config.articles_per_page);
-            state.store.search_articles(query, Utc::now(), request).await?
+            state
+                .store
+                .search_articles(query, Utc::now(), request)
+                .await?
         }
-        None => tribune_core::store::Page { items: vec![], number, has_next: false },
+        None => tribune_core::store::Page {
+            items: vec![],
+            number,
+            has_next: false,
+        },
     };
     let base = format!("/search?q={}", super::error::encode_component(&q));
     let page_view = SearchPage {

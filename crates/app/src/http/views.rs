@@ -15,7 +15,10 @@ pub struct DateView {
 }
 
 pub fn date(t: DateTime<Utc>) -> DateView {
-    DateView { iso: iso(t), display: t.format("%-d %B %Y").to_string() }
+    DateView {
+        iso: iso(t),
+        display: t.format("%-d %B %Y").to_string(),
+    }
 }
 
 pub fn iso(t: DateTime<Utc>) -> String {
@@ -30,7 +33,11 @@ pub struct ArticleView<'a> {
 
 impl<'a> ArticleView<'a> {
     pub fn new(a: &'a Article) -> Self {
-        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date) }
+        ArticleView {
+            a,
+            url: format!("/articles/{}", a.slug),
+            date: a.published_at.map(date),
+        }
     }
 }
 
@@ -48,7 +55,11 @@ impl Pager {
     pub fn new<T>(base: &str, page: &Page<T>) -> Self {
         let link = |n: u32| {
             let sep = if base.contains('?') { '&' } else { '?' };
-            if n == 1 && !base.contains('?') { base.to_owned() } else { format!("{base}{sep}page={n}") }
+            if n == 1 && !base.contains('?') {
+                base.to_owned()
+            } else {
+                format!("{base}{sep}page={n}")
+            }
         };
         Pager {
             prev: (page.number > 1).then(|| link(page.number - 1)),
@@ -93,5 +104,9 @@ pub fn news_article_json_ld(config: &Config, a: &Article) -> String {
 
 /// Site-relative image paths become absolute for feeds and metadata.
 pub fn absolute(config: &Config, url: &str) -> String {
-    if url.starts_with('/') { config.url(url) } else { url.to_owned() }
+    if url.starts_with('/') {
+        config.url(url)
+    } else {
+        url.to_owned()
+    }
 }

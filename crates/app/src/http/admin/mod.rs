@@ -13,5 +13,8 @@ use super::AppState;
 const FORM_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(articles::router()).merge(users::router()).layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
+    Router::new()
+        .merge(articles::router())
+        .merge(users::router())
+        .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
 }

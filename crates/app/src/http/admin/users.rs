@@ -18,7 +18,9 @@ use crate::http::csrf::{self, CsrfToken};
 use crate::http::{AppError, AppState, render};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/users", get(list).post(create)).route("/admin/users/{id}/role", post(set_role))
+    Router::new()
+        .route("/admin/users", get(list).post(create))
+        .route("/admin/users/{id}/role", post(set_role))
 }
 
 #[derive(Template)]
@@ -36,7 +38,11 @@ struct UsersPage<'a> {
 }
 
 fn admin_only(me: &User) -> Result<(), AppError> {
-    if me.can_manage_users() { Ok(()) } else { Err(AppError::Forbidden("Only admins manage users.".into())) }
+    if me.can_manage_users() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("Only admins manage users.".into()))
+    }
 }
 
 async fn page(
@@ -96,8 +102,14 @@ async fn create(
 ) -> Result<Response, AppError> {
     csrf::verify(&headers, &form.csrf)?;
     admin_only(&me)?;
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
-    let new = NewUser { email: form.email.clone(), name: form.name.clone(), role, password: form.password };
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
+    let new = NewUser {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role,
+        password: form.password,
+    };
     // Hashing takes tens of milliseconds on this worker thread; adding users is rare enough.
     match add_user(&state.store, new, Utc::now()).await {
         Ok(user) => {
@@ -105,7 +117,16 @@ async fn create(
             Ok(Redirect::to("/admin/users?done=1").into_response())
         }
         Err(AddUserError::Invalid(e)) => {
-            let html = page(&state, &me, &csrf, None, Some(e.to_string()), &form.name, &form.email).await?;
+            let html = page(
+                &state,
+                &me,
+                &csrf,
+                None,
+                Some(e.to_string()),
+                &form.name,
+                &form.email,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(AddUserError::Store(e)) => Err(e.into()),
@@ -127,11 +148,19 @@ async fn set_role(
 ) -> Result<Response, AppError> {
     csrf::verify(&headers, &form.csrf)?;
     admin_only(&me)?;
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
     if id == me.id && role != Role::Admin {
-        return Err(AppError::BadRequest("You cannot take away your own admin role; ask another admin.".into()));
+        return Err(AppError::BadRequest(
+            "You cannot take away your own admin role; ask another admin.".into(),
+        ));
     }
     state.store.set_user_role(id, role).await?;
-    tracing::info!(by = me.id, user_id = id, role = role.as_str(), "changed role");
+    tracing::info!(
+        by = me.id,
+        user_id = id,
+        role = role.as_str(),
+        "changed role"
+    );
     Ok(Redirect::to("/admin/users?done=1").into_response())
 }

@@ -1,0 +1,168 @@
+//! Every kind of page passes the W3C Nu HTML checker (vnu.jar, `TRIBUNE_VNU_JAR`) with no
+//! errors. The pages do not depend on the backend, so this runs on SQLite only.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{TestApp, article};
+use tribune_core::article::ArticleStatus;
+use tribune_core::user::Role;
+use tribune_store::testing::TestDatabase;
+
+fn vnu_jar() -> Option<String> {
+    match std::env::var("TRIBUNE_VNU_JAR") {
+        Ok(path) => Some(path),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("TRIBUNE_VNU_JAR is not set: CI must check the HTML")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipping: set TRIBUNE_VNU_JAR to the Nu HTML checker's vnu.jar (scripts/test.sh does)"
+            );
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_type_is_valid_html() {
+    let Some(jar) = vnu_jar() else { return };
+    let app = TestApp::new(TestDatabase::sqlite().await).await;
+    let now = Utc::now();
+    for i in 0..12 {
+        app.publish(article(
+            &format!("Story {i}"),
+            &["Ada Lovelace"],
+            &["Local"],
+            now - Duration::hours(i),
+        ))
+        .await;
+    }
+    let mut rich = article(
+        "Syndicated & illustrated",
+        &["Ada Lovelace", "Bob"],
+        &["Local", "Science"],
+        now,
+    );
+    rich.source_name = Some("The Original".into());
+    rich.source_url = Some("https://original.example/story?a=1&b=2".into());
+    rich.image = Some("/static/lead.jpg".into());
+    rich.image_alt = Some("A harbour at dawn".into());
+    rich.body_markdown = "# Heading\n\nText with a footnote[^1], a [link](https://example.org) and `code`.\n\n\
+        | a | b |\n|---|---|\n| 1 | 2 |\n\n> A quote\n\n1. one\n2. two\n\n```\nfn main() {}\n```\n\n\
+        <iframe src=\"x\"></iframe>\n\n[^1]: The note.\n"
+        .into();
+    rich.slug = Some("rich".into());
+    let rich = app.publish(rich).await;
+    let mut draft = article("Draft", &["Ada Lovelace"], &[], now);
+    draft.status = Some(ArticleStatus::Draft);
+    app.publish(draft).await;
+
+    let reader = app.browser();
+    let editor = app.signed_in("Ada Admin", Role::Admin).await;
+    let mut pages = Vec::new();
+    for path in [
+        "/",
+        "/?page=2",
+        "/articles/rich",
+        "/articles/story-1",
+        "/tags/local",
+        "/authors/ada-lovelace",
+        "/search?q=story",
+        "/search?q=",
+        "/search?q=nothing+matches",
+        "/nope",
+        "/?page=x",
+        "/admin/login",
+    ] {
+        pages.push((path.to_owned(), reader.get(path).await.body));
+    }
+    for path in [
+        "/admin",
+        "/admin/articles/new",
+        &format!("/admin/articles/{}", rich.id),
+        "/admin/users",
+    ] {
+        pages.push((path.to_owned(), editor.get(path).await.body));
+    }
+    let csrf = editor.csrf().await;
+    let preview = editor
+        .post_form(
+            "/admin/articles",
+            &[
+                ("csrf", &csrf),
+                ("title", "Preview me"),
+                ("body", "*x*"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    pages.push(("preview".into(), preview.body));
+    let refused = editor
+        .post_form(
+            "/admin/articles",
+            &[
+                ("csrf", &csrf),
+                ("title", ""),
+                ("body", "x"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    pages.push(("refused form".into(), refused.body));
+    let wrong = app
+        .browser()
+        .login("nobody@example.org", "wrong password")
+        .await;
+    pages.push(("failed login".into(), wrong.body));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, (path, body)) in pages.iter().enumerate() {
+        assert!(
+            body.starts_with("<!DOCTYPE html>"),
+            "{path} is not an HTML page"
+        );
+        let file = dir.path().join(format!("page-{i}.html"));
+        std::fs::write(&file, body).unwrap();
+        files.push(file);
+    }
+    let output = std::process::Command::new("java")
+        .args(["-jar", &jar, "--errors-only", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("run java -jar vnu.jar");
+    let report: serde_json::Value = serde_json::from_slice(&output.stderr).unwrap_or_else(|_| {
+        panic!(
+            "vnu said: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let errors: Vec<String> = report["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["type"] == "error" || m["subType"] == "fatal")
+        .map(|m| {
+            let file = m["url"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let index: usize = file
+                .trim_start_matches("page-")
+                .trim_end_matches(".html")
+                .parse()
+                .unwrap_or(0);
+            format!(
+                "{} (line {}): {}",
+                pages[index].0, m["lastLine"], m["message"]
+            )
+        })
+        .collect();
+    assert!(errors.is_empty(), "HTML errors:\n{}", errors.join("\n"));
+    assert!(output.status.success(), "vnu failed: {report}");
+}
