@@ -74,11 +74,7 @@ impl PageCache {
     }
 
     pub fn get(&self, path: &str) -> Option<Arc<CachedPage>> {
-        self.pages
-            .read()
-            .expect("page cache lock")
-            .get(path)
-            .cloned()
+        self.pages.read().expect("page cache lock").get(path).cloned()
     }
 
     /// Read before rendering, passed to [`PageCache::insert`] after.
@@ -98,12 +94,7 @@ impl PageCache {
     ) -> Arc<CachedPage> {
         let serial = self.stored.fetch_add(1, Ordering::Relaxed);
         let etag = format!("\"{:x}-{:x}\"", serial, body.len());
-        let page = Arc::new(CachedPage {
-            body: Bytes::from(body),
-            content_type,
-            etag,
-            keys,
-        });
+        let page = Arc::new(CachedPage { body: Bytes::from(body), content_type, etag, keys });
         let mut pages = self.pages.write().expect("page cache lock");
         if self.generation.load(Ordering::Acquire) == generation {
             if pages.len() >= self.capacity {
@@ -119,12 +110,7 @@ impl PageCache {
     pub fn invalidate(&self, keys: &[String]) {
         let mut pages = self.pages.write().expect("page cache lock");
         self.generation.fetch_add(1, Ordering::AcqRel);
-        pages.retain(|_, page| {
-            !page
-                .keys
-                .iter()
-                .any(|k| keys.iter().any(|dropped| matches(dropped, k)))
-        });
+        pages.retain(|_, page| !page.keys.iter().any(|k| keys.iter().any(|dropped| matches(dropped, k))));
     }
 
     pub fn len(&self) -> usize {
@@ -156,27 +142,9 @@ mod tests {
         let cache = PageCache::new(100);
         let g = cache.generation();
         cache.insert("/".into(), "text/html", "front".into(), keys(&["front"]), g);
-        cache.insert(
-            "/articles/a".into(),
-            "text/html",
-            "a".into(),
-            keys(&["article:a"]),
-            g,
-        );
-        cache.insert(
-            "/tags/x".into(),
-            "text/html",
-            "x".into(),
-            keys(&["tag:x"]),
-            g,
-        );
-        cache.insert(
-            "/tags/y".into(),
-            "text/html",
-            "y".into(),
-            keys(&["tag:y"]),
-            g,
-        );
+        cache.insert("/articles/a".into(), "text/html", "a".into(), keys(&["article:a"]), g);
+        cache.insert("/tags/x".into(), "text/html", "x".into(), keys(&["tag:x"]), g);
+        cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
         cache.invalidate(&keys(&["article:a", "tag:x"]));
         assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
         assert_eq!(cache.get("/").unwrap().body, "front");
@@ -191,13 +159,7 @@ mod tests {
         let cache = PageCache::new(100);
         let before = cache.generation();
         cache.invalidate(&keys(&["front"]));
-        let page = cache.insert(
-            "/".into(),
-            "text/html",
-            "stale".into(),
-            keys(&["front"]),
-            before,
-        );
+        let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
         assert_eq!(page.body, "stale", "the response still gets the page");
         assert!(cache.get("/").is_none());
     }
@@ -206,13 +168,7 @@ mod tests {
     fn stays_within_capacity() {
         let cache = PageCache::new(3);
         for i in 0..10 {
-            cache.insert(
-                format!("/{i}"),
-                "text/html",
-                String::new(),
-                vec![],
-                cache.generation(),
-            );
+            cache.insert(format!("/{i}"), "text/html", String::new(), vec![], cache.generation());
         }
         assert!(cache.len() <= 3);
     }

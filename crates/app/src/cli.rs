@@ -109,10 +109,8 @@ pub fn run() -> ExitCode {
         }
     };
     init_logging(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the async runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime");
     match runtime.block_on(execute(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -135,9 +133,7 @@ pub fn load_config(g: &GlobalArgs) -> Result<Config, CliError> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -154,33 +150,13 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             store.close().await;
             Ok(())
         }
-        Command::User(UserCommand::Add {
-            email,
-            name,
-            role,
-            password_stdin,
-        }) => {
+        Command::User(UserCommand::Add { email, name, role, password_stdin }) => {
             let role = Role::parse(&role).ok_or_else(|| fail(format!("unknown role {role}")))?;
             let password = read_password(password_stdin)?;
             let store = server::open_store(&config).await.map_err(fail)?;
-            let user = add_user(
-                &store,
-                NewUser {
-                    email,
-                    name,
-                    role,
-                    password,
-                },
-                Utc::now(),
-            )
-            .await
-            .map_err(fail)?;
-            println!(
-                "Added {} <{}> as {}.",
-                user.name,
-                user.email,
-                user.role.as_str()
-            );
+            let user =
+                add_user(&store, NewUser { email, name, role, password }, Utc::now()).await.map_err(fail)?;
+            println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
         }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
@@ -189,15 +165,8 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
 
 async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     let store = server::open_store(&config).await.map_err(fail)?;
-    let admin_login = if demo {
-        Some(
-            crate::demo::ensure_demo_content(&store)
-                .await
-                .map_err(fail)?,
-        )
-    } else {
-        None
-    };
+    let admin_login =
+        if demo { Some(crate::demo::ensure_demo_content(&store).await.map_err(fail)?) } else { None };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| fail(format!("cannot listen on {}: {e}", config.bind)))?;
@@ -207,9 +176,7 @@ async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     if let Some((email, password)) = admin_login {
         println!("Demo admin: {url}/admin  email: {email}  password: {password}");
     }
-    server::serve(state, listener, server::shutdown_signal())
-        .await
-        .map_err(fail)
+    server::serve(state, listener, server::shutdown_signal()).await.map_err(fail)
 }
 
 fn shown_url(config: &Config) -> String {
@@ -226,9 +193,7 @@ fn read_password(from_stdin: bool) -> Result<String, CliError> {
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(fail(
-            "no terminal to ask for a password: pass --password-stdin and pipe it in",
-        ));
+        return Err(fail("no terminal to ask for a password: pass --password-stdin and pipe it in"));
     }
     rpassword::prompt_password("Password: ").map_err(fail)
 }
@@ -242,21 +207,12 @@ async fn publish_files(config: &Config, files: &[PathBuf]) -> Result<(), CliErro
     for path in files {
         match read_article(path, now) {
             Ok(file) => parsed.push((path, file)),
-            Err(problems) => errors.extend(
-                problems
-                    .into_iter()
-                    .map(|p| format!("{}: {p}", path.display())),
-            ),
+            Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{}: {p}", path.display()))),
         }
     }
     let mut slugs: Vec<(String, &Path)> = Vec::new();
     for (path, file) in &parsed {
-        let slug = file
-            .input
-            .clone()
-            .validate(now)
-            .map(|v| v.slug.to_string())
-            .unwrap_or_default();
+        let slug = file.input.clone().validate(now).map(|v| v.slug.to_string()).unwrap_or_default();
         if let Some((_, other)) = slugs.iter().find(|(s, _)| *s == slug) {
             errors.push(format!(
                 "{}: slug: \"{slug}\" is also the slug of {}",
@@ -267,31 +223,16 @@ async fn publish_files(config: &Config, files: &[PathBuf]) -> Result<(), CliErro
         slugs.push((slug, path));
     }
     if !errors.is_empty() {
-        return Err(fail(format!(
-            "nothing was published:\n  {}",
-            errors.join("\n  ")
-        )));
+        return Err(fail(format!("nothing was published:\n  {}", errors.join("\n  "))));
     }
     let store: Store = server::open_store(config).await.map_err(fail)?;
     for (path, file) in parsed {
         let saved = save_article(&store, SaveTarget::BySlug, file.input, None, now)
             .await
             .map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        store
-            .record_invalidation(&keys_of_change(&saved), now)
-            .await
-            .map_err(fail)?;
-        let verb = if saved.previous.is_some() {
-            "Updated"
-        } else {
-            "Published"
-        };
-        println!(
-            "{verb} {} as {} ({})",
-            path.display(),
-            saved.article.slug,
-            saved.article.status.as_str()
-        );
+        store.record_invalidation(&keys_of_change(&saved), now).await.map_err(fail)?;
+        let verb = if saved.previous.is_some() { "Updated" } else { "Published" };
+        println!("{verb} {} as {} ({})", path.display(), saved.article.slug, saved.article.status.as_str());
     }
     store.close().await;
     Ok(())
@@ -304,9 +245,6 @@ fn read_article(path: &Path, now: chrono::DateTime<Utc>) -> Result<ArticleFile, 
     let file = parse_article_file(&text, stem).map_err(|e| vec![e.to_string()])?;
     match file.input.clone().validate(now) {
         Ok(_) => Ok(file),
-        Err(field_errors) => Err(field_errors
-            .iter()
-            .map(|e| file.locate(e).to_string())
-            .collect()),
+        Err(field_errors) => Err(field_errors.iter().map(|e| file.locate(e).to_string()).collect()),
     }
 }

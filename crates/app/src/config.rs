@@ -132,14 +132,12 @@ impl Config {
             return Err(invalid("site_title", "cannot be empty"));
         }
         let lang_ok = !self.language.is_empty()
-            && self.language.split('-').all(|p| {
-                !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric())
-            });
+            && self
+                .language
+                .split('-')
+                .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
         if !lang_ok {
-            return Err(invalid(
-                "language",
-                "must be a language tag such as en or fr-CA",
-            ));
+            return Err(invalid("language", "must be a language tag such as en or fr-CA"));
         }
         Ok(self)
     }
@@ -166,11 +164,7 @@ fn describe(e: figment::Error) -> String {
                 .and_then(|m| m.source.as_ref())
                 .map(|s| format!(" (from {s})"))
                 .unwrap_or_default();
-            if key.is_empty() {
-                format!("{}{source}", e.kind)
-            } else {
-                format!("{key}: {}{source}", e.kind)
-            }
+            if key.is_empty() { format!("{}{source}", e.kind) } else { format!("{key}: {}{source}", e.kind) }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -191,10 +185,8 @@ mod tests {
             )?;
             jail.set_env("TRIBUNE_SITE_TITLE", "From env");
             jail.set_env("TRIBUNE_TEST_POSTGRES_URL", "ignored: not a config key");
-            let overrides = Overrides {
-                base_url: Some("https://news.example/".into()),
-                ..Default::default()
-            };
+            let overrides =
+                Overrides { base_url: Some("https://news.example/".into()), ..Default::default() };
             let c = Config::load(Some(Path::new("site.toml")), &overrides).unwrap();
             assert_eq!(c.site_title, "From env");
             assert_eq!(c.bind.port(), 9000);
@@ -210,40 +202,21 @@ mod tests {
     fn bad_values_name_the_key_and_the_source() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "articles_per_page = \"many\"")?;
-            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default())
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains("articles_per_page") && err.contains("bad.toml"),
-                "{err}"
-            );
+            let err =
+                Config::load(Some(Path::new("bad.toml")), &Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains("articles_per_page") && err.contains("bad.toml"), "{err}");
             jail.create_file("typo.toml", "site_titel = \"x\"")?;
-            let err = Config::load(Some(Path::new("typo.toml")), &Overrides::default())
-                .unwrap_err()
-                .to_string();
+            let err =
+                Config::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err().to_string();
             assert!(err.contains("site_titel"), "{err}");
             jail.set_env("TRIBUNE_BIND", "not an address");
-            let err = Config::load(None, &Overrides::default())
-                .unwrap_err()
-                .to_string();
+            let err = Config::load(None, &Overrides::default()).unwrap_err().to_string();
             assert!(err.contains("bind"), "{err}");
             Ok(())
         });
-        let err = Config::load(
-            Some(Path::new("/nonexistent/x.toml")),
-            &Overrides::default(),
-        )
-        .unwrap_err();
+        let err = Config::load(Some(Path::new("/nonexistent/x.toml")), &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/x.toml"));
-        let bad_url = Overrides {
-            base_url: Some("news.example".into()),
-            ..Default::default()
-        };
-        assert!(
-            Config::load(None, &bad_url)
-                .unwrap_err()
-                .to_string()
-                .contains("base_url")
-        );
+        let bad_url = Overrides { base_url: Some("news.example".into()), ..Default::default() };
+        assert!(Config::load(None, &bad_url).unwrap_err().to_string().contains("base_url"));
     }
 }

@@ -14,23 +14,9 @@ use crate::keys::random_token;
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
 const ARTICLES: usize = 40;
 
-const AUTHORS: [&str; 5] = [
-    "Maya Okafor",
-    "Jonas Lindqvist",
-    "Priya Raman",
-    "Tomás Ferreira",
-    "Elena Novak",
-];
-const TAGS: [&str; 8] = [
-    "Local",
-    "Environment",
-    "Culture",
-    "Science",
-    "Economy",
-    "Transport",
-    "Education",
-    "Health",
-];
+const AUTHORS: [&str; 5] = ["Maya Okafor", "Jonas Lindqvist", "Priya Raman", "Tomás Ferreira", "Elena Novak"];
+const TAGS: [&str; 8] =
+    ["Local", "Environment", "Culture", "Science", "Economy", "Transport", "Education", "Health"];
 const PLACES: [&str; 8] = [
     "Riverside",
     "Northgate",
@@ -53,16 +39,8 @@ const SUBJECTS: [&str; 10] = [
     "health clinic",
     "housing co-operative",
 ];
-const VERBS: [&str; 8] = [
-    "expands",
-    "rethinks",
-    "celebrates",
-    "reviews",
-    "opens up",
-    "plans for",
-    "measures",
-    "funds",
-];
+const VERBS: [&str; 8] =
+    ["expands", "rethinks", "celebrates", "reviews", "opens up", "plans for", "measures", "funds"];
 const OBJECTS: [&str; 8] = [
     "its weekend hours",
     "a decade of work",
@@ -93,10 +71,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
 
@@ -107,9 +82,7 @@ impl Lcg {
 
 /// Creates the demo content and admin once; returns the admin's email and password.
 pub async fn ensure_demo_content(store: &Store) -> Result<(String, String), StoreError> {
-    let password = store
-        .setting_or_insert("demo_admin_password", &random_token()[..16])
-        .await?;
+    let password = store.setting_or_insert("demo_admin_password", &random_token()[..16]).await?;
     if store.setting("demo_content").await?.is_none() {
         create_admin(store, &password).await?;
         create_articles(store).await?;
@@ -138,12 +111,10 @@ async fn create_articles(store: &Store) -> Result<(), StoreError> {
     let mut rng = Lcg(202_007);
     for i in 0..ARTICLES {
         let input = demo_article(&mut rng, i, now);
-        save_article(store, SaveTarget::BySlug, input, None, now)
-            .await
-            .map_err(|e| match e {
-                tribune_core::publishing::PublishError::Store(e) => e,
-                e => StoreError::Database(format!("demo article {i}: {e}")),
-            })?;
+        save_article(store, SaveTarget::BySlug, input, None, now).await.map_err(|e| match e {
+            tribune_core::publishing::PublishError::Store(e) => e,
+            e => StoreError::Database(format!("demo article {i}: {e}")),
+        })?;
     }
     Ok(())
 }
@@ -151,36 +122,22 @@ async fn create_articles(store: &Store) -> Result<(), StoreError> {
 fn demo_article(rng: &mut Lcg, i: usize, now: chrono::DateTime<Utc>) -> ArticleInput {
     let subject = rng.pick(&SUBJECTS);
     let place = rng.pick(&PLACES);
-    let title = format!(
-        "{} {} {} {}",
-        capitalize(place),
-        subject,
-        rng.pick(&VERBS),
-        rng.pick(&OBJECTS)
-    );
+    let title = format!("{} {} {} {}", capitalize(place), subject, rng.pick(&VERBS), rng.pick(&OBJECTS));
     let mut authors = vec![AUTHORS[i % AUTHORS.len()].to_owned()];
     if i % 7 == 3 {
         authors.push(AUTHORS[(i + 2) % AUTHORS.len()].to_owned());
     }
-    let tags = vec![
-        TAGS[i % TAGS.len()].to_owned(),
-        TAGS[(i * 3 + 1) % TAGS.len()].to_owned(),
-    ];
+    let tags = vec![TAGS[i % TAGS.len()].to_owned(), TAGS[(i * 3 + 1) % TAGS.len()].to_owned()];
     let syndicated = i % 9 == 4;
     let (status, published_at) = match i {
         0 => (ArticleStatus::Scheduled, now + Duration::days(1)),
         1 => (ArticleStatus::Draft, now),
-        _ => (
-            ArticleStatus::Published,
-            now - Duration::hours(9 * i as i64 + 2),
-        ),
+        _ => (ArticleStatus::Published, now - Duration::hours(9 * i as i64 + 2)),
     };
     ArticleInput {
         slug: Some(format!(
             "{}-{}",
-            tribune_core::slug::Slug::from_text(&title)
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            tribune_core::slug::Slug::from_text(&title).map(|s| s.to_string()).unwrap_or_default(),
             i
         )),
         title,
@@ -218,17 +175,11 @@ fn body(rng: &mut Lcg, subject: &str, place: &str) -> String {
         rng.pick(&SENTENCES)
     ));
     md.push_str(&format!("> {}\n\n", rng.pick(&SENTENCES)));
-    md.push_str(&format!(
-        "{} *This article will be updated as the story develops.*\n",
-        rng.pick(&SENTENCES)
-    ));
+    md.push_str(&format!("{} *This article will be updated as the story develops.*\n", rng.pick(&SENTENCES)));
     md
 }
 
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

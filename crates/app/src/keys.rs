@@ -16,19 +16,14 @@ pub struct SiteKeys {
 impl SiteKeys {
     /// Loads the key every node shares, creating it on the site's first start.
     pub async fn load<S: SettingStore>(store: &S) -> Result<SiteKeys, StoreError> {
-        let secret = store
-            .setting_or_insert(SECRET_SETTING, &random_token())
-            .await?;
-        Ok(SiteKeys {
-            secret: secret.into_bytes(),
-        })
+        let secret = store.setting_or_insert(SECRET_SETTING, &random_token()).await?;
+        Ok(SiteKeys { secret: secret.into_bytes() })
     }
 
     /// A keyed hash: the same input gives the same value on every node, and the value
     /// cannot be reversed without the key (an IP address has few enough values to guess).
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.update(b"\0");
         mac.update(value.as_bytes());
@@ -60,18 +55,11 @@ mod tests {
 
     #[test]
     fn keyed_hashes_depend_on_key_and_purpose() {
-        let a = SiteKeys {
-            secret: b"one".to_vec(),
-        };
-        let b = SiteKeys {
-            secret: b"two".to_vec(),
-        };
+        let a = SiteKeys { secret: b"one".to_vec() };
+        let b = SiteKeys { secret: b"two".to_vec() };
         assert_eq!(a.keyed_hash("ip", "1.2.3.4"), a.keyed_hash("ip", "1.2.3.4"));
         assert_ne!(a.keyed_hash("ip", "1.2.3.4"), b.keyed_hash("ip", "1.2.3.4"));
-        assert_ne!(
-            a.keyed_hash("ip", "1.2.3.4"),
-            a.keyed_hash("other", "1.2.3.4")
-        );
+        assert_ne!(a.keyed_hash("ip", "1.2.3.4"), a.keyed_hash("other", "1.2.3.4"));
         assert!(!a.keyed_hash("ip", "1.2.3.4").contains("1.2.3.4"));
     }
 

@@ -62,9 +62,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let sync = tokio::spawn(keep_cache_in_step(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sync.abort();
     result
 }
@@ -73,12 +71,7 @@ pub async fn serve(
 /// article's time comes, so it appears without anyone touching the site.
 async fn keep_cache_in_step(state: AppState) {
     let mut seen = state.store.last_invalidation_id().await.unwrap_or(0);
-    let mut next_publication = state
-        .store
-        .next_publication_after(Utc::now())
-        .await
-        .ok()
-        .flatten();
+    let mut next_publication = state.store.next_publication_after(Utc::now()).await.ok().flatten();
     let mut ticker = tokio::time::interval(SYNC_INTERVAL);
     loop {
         ticker.tick().await;
@@ -96,17 +89,11 @@ async fn keep_cache_in_step(state: AppState) {
         let now = Utc::now();
         if next_publication.is_some_and(|at| at <= now) {
             // Which lists the article joins is not known here; dropping them all is rare.
-            state
-                .cache
-                .invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
+            state.cache.invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
             refresh_schedule = true;
         }
         if refresh_schedule {
-            next_publication = state
-                .store
-                .next_publication_after(now)
-                .await
-                .unwrap_or(next_publication);
+            next_publication = state.store.next_publication_after(now).await.unwrap_or(next_publication);
         }
     }
 }
@@ -118,8 +105,7 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

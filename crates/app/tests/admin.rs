@@ -31,20 +31,13 @@ async fn count(app: &TestApp) -> i64 {
 async fn admin_pages_require_sign_in(db: TestDatabase) {
     let app = TestApp::new(db).await;
     let b = app.browser();
-    for path in [
-        "/admin",
-        "/admin/articles/new",
-        "/admin/users",
-        "/admin/articles/1",
-    ] {
+    for path in ["/admin", "/admin/articles/new", "/admin/users", "/admin/articles/1"] {
         let page = b.get(path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(page.header("location"), format!("/admin/login?next={path}"));
     }
     let csrf = b.csrf().await;
-    let post = b
-        .post_form("/admin/articles", &[("csrf", &csrf), ("title", "Sneaky")])
-        .await;
+    let post = b.post_form("/admin/articles", &[("csrf", &csrf), ("title", "Sneaky")]).await;
     assert_eq!(post.status, StatusCode::SEE_OTHER);
     assert_eq!(count(&app).await, 0);
 }
@@ -77,29 +70,15 @@ async fn sign_in_sets_a_safe_cookie_and_sign_out_ends_it(db: TestDatabase) {
     assert!(!cookie.contains("Secure"), "plain http base URL");
     assert_eq!(b.get("/admin").await.status, StatusCode::OK);
     let csrf = b.csrf().await;
-    assert_eq!(
-        b.post_form("/admin/logout", &[("csrf", &csrf)])
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        b.get("/admin").await.status,
-        StatusCode::SEE_OTHER,
-        "signed out"
-    );
+    assert_eq!(b.post_form("/admin/logout", &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/admin").await.status, StatusCode::SEE_OTHER, "signed out");
     // An open redirect is not possible through `next`.
     let b2 = app.browser();
     let csrf = b2.csrf().await;
     let res = b2
         .post_form(
             "/admin/login",
-            &[
-                ("email", &email),
-                ("password", &password),
-                ("csrf", &csrf),
-                ("next", "https://evil.example/"),
-            ],
+            &[("email", &email), ("password", &password), ("csrf", &csrf), ("next", "https://evil.example/")],
         )
         .await;
     assert_eq!(res.header("location"), "/admin");
@@ -118,18 +97,10 @@ async fn wrong_passwords_are_refused_then_throttled(db: TestDatabase) {
         );
     }
     let blocked = b.login(&email, &password).await;
-    assert_eq!(
-        blocked.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
-    );
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
     assert!(blocked.body.contains("Too many attempts"));
     let unknown = app.browser().login("nobody@example.org", "whatever1").await;
-    assert_eq!(
-        unknown.status,
-        StatusCode::UNAUTHORIZED,
-        "unknown emails get the same answer"
-    );
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "unknown emails get the same answer");
 }
 
 async fn forms_without_the_csrf_token_change_nothing(db: TestDatabase) {
@@ -139,30 +110,19 @@ async fn forms_without_the_csrf_token_change_nothing(db: TestDatabase) {
         let res = b
             .post_form(
                 "/admin/articles",
-                &[
-                    ("csrf", token),
-                    ("title", "Forged"),
-                    ("body", "x"),
-                    ("action", "save"),
-                ],
+                &[("csrf", token), ("title", "Forged"), ("body", "x"), ("action", "save")],
             )
             .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
         assert!(res.body.contains("This form has expired"));
     }
     // The session alone is not enough: a cross-site form has no cookie-matching token.
-    let missing = b
-        .post_form("/admin/articles", &[("title", "Forged"), ("body", "x")])
-        .await;
+    let missing = b.post_form("/admin/articles", &[("title", "Forged"), ("body", "x")]).await;
     assert!(missing.status.is_client_error());
     assert_eq!(count(&app).await, 0);
     let logout = b.post_form("/admin/logout", &[("csrf", "nope")]).await;
     assert_eq!(logout.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        b.get("/admin").await.status,
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(b.get("/admin").await.status, StatusCode::OK, "still signed in");
 }
 
 async fn an_editor_writes_previews_and_publishes(db: TestDatabase) {
@@ -184,14 +144,10 @@ async fn an_editor_writes_previews_and_publishes(db: TestDatabase) {
         ]
     };
     let preview_fields = fields("preview");
-    let preview = b
-        .post_form("/admin/articles", &as_refs(&preview_fields))
-        .await;
+    let preview = b.post_form("/admin/articles", &as_refs(&preview_fields)).await;
     assert_eq!(preview.status, StatusCode::OK);
     assert!(
-        preview
-            .body
-            .contains("Preview: this is how the article will look")
+        preview.body.contains("Preview: this is how the article will look")
             && preview.body.contains("<strong>votes</strong>")
     );
     assert!(preview.body.contains("Originally appeared at"));
@@ -206,43 +162,20 @@ async fn an_editor_writes_previews_and_publishes(db: TestDatabase) {
     assert!(edit.body.contains("Saved.") && edit.body.contains("/articles/council-votes-tonight"));
     let public = app.browser().get("/articles/council-votes-tonight").await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(
-        public.body.contains("Guest Writer")
-            && public.body.contains("https://partner.example/council")
-    );
-    assert!(
-        app.browser()
-            .get("/")
-            .await
-            .body
-            .contains("Council Votes Tonight")
-    );
+    assert!(public.body.contains("Guest Writer") && public.body.contains("https://partner.example/council"));
+    assert!(app.browser().get("/").await.body.contains("Council Votes Tonight"));
     assert!(b.get("/admin").await.body.contains("Council Votes Tonight"));
 }
 
 async fn refused_forms_come_back_with_the_text_kept(db: TestDatabase) {
     let app = TestApp::new(db).await;
-    app.publish(article("Taken", &["Ada"], &[], Utc::now()))
-        .await;
+    app.publish(article("Taken", &["Ada"], &[], Utc::now())).await;
     let b = app.signed_in("Erin Editor", Role::Editor).await;
     let csrf = b.csrf().await;
     let cases: [(&[(&str, &str)], &str); 4] = [
-        (
-            &[("title", ""), ("body", "my long text")],
-            "title: is required",
-        ),
-        (
-            &[
-                ("title", "New"),
-                ("slug", "Bad Slug!"),
-                ("body", "my long text"),
-            ],
-            "is not a valid slug",
-        ),
-        (
-            &[("title", "Taken"), ("body", "my long text")],
-            "another article already uses this slug",
-        ),
+        (&[("title", ""), ("body", "my long text")], "title: is required"),
+        (&[("title", "New"), ("slug", "Bad Slug!"), ("body", "my long text")], "is not a valid slug"),
+        (&[("title", "Taken"), ("body", "my long text")], "another article already uses this slug"),
         (
             &[
                 ("title", "New"),
@@ -266,79 +199,39 @@ async fn refused_forms_come_back_with_the_text_kept(db: TestDatabase) {
 
 async fn unpublishing_removes_the_article_from_the_site(db: TestDatabase) {
     let app = TestApp::new(db).await;
-    let a = app
-        .publish(article("Short Lived", &["Ada"], &["Gone"], Utc::now()))
-        .await;
+    let a = app.publish(article("Short Lived", &["Ada"], &["Gone"], Utc::now())).await;
     let reader = app.browser();
-    assert_eq!(
-        reader.get("/articles/short-lived").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(reader.get("/articles/short-lived").await.status, StatusCode::OK);
     assert!(reader.get("/tags/gone").await.body.contains("Short Lived"));
     let b = app.signed_in("Erin Editor", Role::Editor).await;
     let csrf = b.csrf().await;
     let res = b
-        .post_form(
-            &format!("/admin/articles/{}/status", a.id),
-            &[("csrf", &csrf), ("status", "draft")],
-        )
+        .post_form(&format!("/admin/articles/{}/status", a.id), &[("csrf", &csrf), ("status", "draft")])
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        reader.get("/articles/short-lived").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(reader.get("/articles/short-lived").await.status, StatusCode::NOT_FOUND);
     assert!(!reader.get("/tags/gone").await.body.contains("Short Lived"));
     assert!(!reader.get("/feed.atom").await.body.contains("Short Lived"));
     let res = b
-        .post_form(
-            &format!("/admin/articles/{}/status", a.id),
-            &[("csrf", &csrf), ("status", "published")],
-        )
+        .post_form(&format!("/admin/articles/{}/status", a.id), &[("csrf", &csrf), ("status", "published")])
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        reader.get("/articles/short-lived").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(reader.get("/articles/short-lived").await.status, StatusCode::OK);
     let bad = b
-        .post_form(
-            &format!("/admin/articles/{}/status", a.id),
-            &[("csrf", &csrf), ("status", "live")],
-        )
+        .post_form(&format!("/admin/articles/{}/status", a.id), &[("csrf", &csrf), ("status", "live")])
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 async fn authors_edit_only_their_own_articles(db: TestDatabase) {
     let app = TestApp::new(db).await;
-    let theirs = app
-        .publish(article(
-            "Someone Else's",
-            &["Other Person"],
-            &[],
-            Utc::now(),
-        ))
-        .await;
+    let theirs = app.publish(article("Someone Else's", &["Other Person"], &[], Utc::now())).await;
     let b: Browser = app.signed_in("Ann Author", Role::Author).await;
-    let mine = app
-        .publish(article("Mine", &["Ann Author"], &[], Utc::now()))
-        .await;
+    let mine = app.publish(article("Mine", &["Ann Author"], &[], Utc::now())).await;
     let list = b.get("/admin").await.body;
-    assert!(
-        list.contains("Mine") && !list.contains("Someone Else"),
-        "authors see their own"
-    );
-    assert_eq!(
-        b.get(&format!("/admin/articles/{}", theirs.id))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        b.get(&format!("/admin/articles/{}", mine.id)).await.status,
-        StatusCode::OK
-    );
+    assert!(list.contains("Mine") && !list.contains("Someone Else"), "authors see their own");
+    assert_eq!(b.get(&format!("/admin/articles/{}", theirs.id)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get(&format!("/admin/articles/{}", mine.id)).await.status, StatusCode::OK);
     let csrf = b.csrf().await;
     let hijack = b
         .post_form(
@@ -354,22 +247,10 @@ async fn authors_edit_only_their_own_articles(db: TestDatabase) {
         .await;
     assert_eq!(hijack.status, StatusCode::FORBIDDEN);
     let unpublish = b
-        .post_form(
-            &format!("/admin/articles/{}/status", theirs.id),
-            &[("csrf", &csrf), ("status", "draft")],
-        )
+        .post_form(&format!("/admin/articles/{}/status", theirs.id), &[("csrf", &csrf), ("status", "draft")])
         .await;
     assert_eq!(unpublish.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.state
-            .store
-            .article_by_id(theirs.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
-        "Someone Else's"
-    );
+    assert_eq!(app.state.store.article_by_id(theirs.id).await.unwrap().unwrap().title, "Someone Else's");
     // An article crediting only someone else cannot be created either; with no byline it is theirs.
     let res = b
         .post_form(
@@ -387,23 +268,11 @@ async fn authors_edit_only_their_own_articles(db: TestDatabase) {
     let res = b
         .post_form(
             "/admin/articles",
-            &[
-                ("csrf", &csrf),
-                ("title", "My Second"),
-                ("authors", ""),
-                ("body", "x"),
-                ("action", "save"),
-            ],
+            &[("csrf", &csrf), ("title", "My Second"), ("authors", ""), ("body", "x"), ("action", "save")],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(
-        app.browser()
-            .get("/articles/my-second")
-            .await
-            .body
-            .contains("Ann Author")
-    );
+    assert!(app.browser().get("/articles/my-second").await.body.contains("Ann Author"));
     assert_eq!(b.get("/admin/users").await.status, StatusCode::FORBIDDEN);
 }
 
@@ -429,10 +298,7 @@ async fn admins_manage_users_and_others_cannot(db: TestDatabase) {
                 .await
         }
     };
-    assert_eq!(
-        add("mo@example.org", "a good password").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(add("mo@example.org", "a good password").await.status, StatusCode::SEE_OTHER);
     let dup = add("MO@example.org", "a good password").await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.body.contains("already exists"));
@@ -444,35 +310,14 @@ async fn admins_manage_users_and_others_cannot(db: TestDatabase) {
     assert!(users.contains("mo@example.org") && !users.contains("other@example.org"));
 
     let mo = app.browser();
-    assert_eq!(
-        mo.login("mo@example.org", "a good password").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(mo.login("mo@example.org", "a good password").await.status, StatusCode::SEE_OTHER);
     assert_eq!(mo.get("/admin/users").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        mo.get("/admin").await.status,
-        StatusCode::FORBIDDEN,
-        "moderators have no articles"
-    );
-    let me = app
-        .state
-        .store
-        .user_credentials("ada.admin@example.org")
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    assert_eq!(mo.get("/admin").await.status, StatusCode::FORBIDDEN, "moderators have no articles");
+    let me = app.state.store.user_credentials("ada.admin@example.org").await.unwrap().unwrap().0;
     let demote = admin
-        .post_form(
-            &format!("/admin/users/{}/role", me.id),
-            &[("csrf", &csrf), ("role", "author")],
-        )
+        .post_form(&format!("/admin/users/{}/role", me.id), &[("csrf", &csrf), ("role", "author")])
         .await;
-    assert_eq!(
-        demote.status,
-        StatusCode::BAD_REQUEST,
-        "an admin cannot lock themselves out"
-    );
+    assert_eq!(demote.status, StatusCode::BAD_REQUEST, "an admin cannot lock themselves out");
 }
 
 async fn oversized_forms_are_refused_with_a_page(db: TestDatabase) {
@@ -483,23 +328,13 @@ async fn oversized_forms_are_refused_with_a_page(db: TestDatabase) {
     let res = b
         .post_form(
             "/admin/articles",
-            &[
-                ("csrf", &csrf),
-                ("title", "Big"),
-                ("body", &big),
-                ("action", "save"),
-            ],
+            &[("csrf", &csrf), ("title", "Big"), ("body", &big), ("action", "save")],
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("the limit is 1048576 bytes"));
     let huge = "x".repeat(3 * 1024 * 1024);
-    let res = b
-        .post_form(
-            "/admin/articles",
-            &[("csrf", &csrf), ("title", "Huge"), ("body", &huge)],
-        )
-        .await;
+    let res = b.post_form("/admin/articles", &[("csrf", &csrf), ("title", "Huge"), ("body", &huge)]).await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(res.body.contains("too large") && res.header("content-type").starts_with("text/html"));
     assert_eq!(count(&app).await, 0);

@@ -14,24 +14,14 @@ use tribune_store::testing::TestDatabase;
 
 fn tribune(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribune"));
-    cmd.args(args)
-        .env_remove("TRIBUNE_CONFIG")
-        .env("RUST_LOG", "warn");
+    cmd.args(args).env_remove("TRIBUNE_CONFIG").env("RUST_LOG", "warn");
     cmd
 }
 
 fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> (i32, String, String) {
     let cmd = cmd.borrow_mut();
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().unwrap();
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
+    (status.code().unwrap_or(-1), String::from_utf8(stdout).unwrap(), String::from_utf8(stderr).unwrap())
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -44,24 +34,13 @@ const TOML_ARTICLE: &str = "+++\ntitle = \"From TOML\"\nauthors = [\"Ada Lovelac
 const YAML_ARTICLE: &str =
     "---\ntitle: From YAML\nauthor: Bob\ntags: [Files]\nstatus: draft\n---\nBody from YAML.\n";
 
-on_both_backends!(
-    publishes_article_files_and_updates_by_slug,
-    bad_article_files_change_nothing,
-    adds_users
-);
+on_both_backends!(publishes_article_files_and_updates_by_slug, bad_article_files_change_nothing, adds_users);
 
 async fn publishes_article_files_and_updates_by_slug(db: TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let toml = write(dir.path(), "from-toml.md", TOML_ARTICLE);
     let yaml = write(dir.path(), "from-yaml.md", YAML_ARTICLE);
-    let (code, out, err) = run(tribune(&[
-        "article",
-        "publish",
-        &toml,
-        &yaml,
-        "--database-url",
-        &db.url,
-    ]));
+    let (code, out, err) = run(tribune(&["article", "publish", &toml, &yaml, "--database-url", &db.url]));
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("Published")
@@ -69,44 +48,17 @@ async fn publishes_article_files_and_updates_by_slug(db: TestDatabase) {
             && out.contains("as from-yaml (draft)"),
         "{out}"
     );
-    let a = db
-        .store
-        .article_by_slug(&Slug::parse("from-toml").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let a = db.store.article_by_slug(&Slug::parse("from-toml").unwrap()).await.unwrap().unwrap();
     assert_eq!(a.title, "From TOML");
     assert_eq!(a.syndication.unwrap().source_name, "The Original");
-    assert_eq!(
-        a.published_at.unwrap().to_rfc3339(),
-        "2024-05-01T08:00:00+00:00"
-    );
+    assert_eq!(a.published_at.unwrap().to_rfc3339(), "2024-05-01T08:00:00+00:00");
 
-    write(
-        dir.path(),
-        "from-toml.md",
-        &TOML_ARTICLE.replace("Body from", "Updated body from"),
-    );
-    let (code, out, _) = run(tribune(&[
-        "article",
-        "publish",
-        &toml,
-        "--database-url",
-        &db.url,
-    ]));
+    write(dir.path(), "from-toml.md", &TOML_ARTICLE.replace("Body from", "Updated body from"));
+    let (code, out, _) = run(tribune(&["article", "publish", &toml, "--database-url", &db.url]));
     assert_eq!(code, 0);
     assert!(out.contains("Updated"), "{out}");
-    assert_eq!(
-        db.store.count_articles().await.unwrap(),
-        2,
-        "same slug, same article"
-    );
-    let a = db
-        .store
-        .article_by_slug(&Slug::parse("from-toml").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(db.store.count_articles().await.unwrap(), 2, "same slug, same article");
+    let a = db.store.article_by_slug(&Slug::parse("from-toml").unwrap()).await.unwrap().unwrap();
     assert!(a.body_html.contains("Updated body"));
 }
 
@@ -119,16 +71,8 @@ async fn bad_article_files_change_nothing(db: TestDatabase) {
             "---\ntitle: Fine\nslug: Not Valid\n---\nx",
             "bad-slug.md: line 3: slug: \"Not Valid\" is not a valid slug",
         ),
-        (
-            "syntax.md",
-            "+++\ntitle = \"x\"\nauthors = [\"unclosed\"\n+++\nx",
-            "syntax.md: line 3",
-        ),
-        (
-            "no-title.md",
-            "---\nauthor: Ann\n---\nbody",
-            "no-title.md: line 1: title: is required",
-        ),
+        ("syntax.md", "+++\ntitle = \"x\"\nauthors = [\"unclosed\"\n+++\nx", "syntax.md: line 3"),
+        ("no-title.md", "---\nauthor: Ann\n---\nbody", "no-title.md: line 1: title: is required"),
         (
             "unknown-key.md",
             "---\ntitle: x\ncolour: red\n---\nx",
@@ -152,52 +96,19 @@ async fn bad_article_files_change_nothing(db: TestDatabase) {
     ];
     for (name, text, expected) in cases {
         let path = write(dir.path(), name, text);
-        let (code, out, err) = run(tribune(&[
-            "article",
-            "publish",
-            &good,
-            &path,
-            "--database-url",
-            &db.url,
-        ]));
+        let (code, out, err) = run(tribune(&["article", "publish", &good, &path, "--database-url", &db.url]));
         assert_eq!(code, 1, "{name}: {out}");
-        assert!(
-            err.contains("nothing was published") && err.contains(expected),
-            "{name}: {err}"
-        );
+        assert!(err.contains("nothing was published") && err.contains(expected), "{name}: {err}");
     }
-    let twin = write(
-        dir.path(),
-        "twin.md",
-        "---\ntitle: Twin\nslug: good\n---\nx",
-    );
-    let (code, _, err) = run(tribune(&[
-        "article",
-        "publish",
-        &good,
-        &twin,
-        "--database-url",
-        &db.url,
-    ]));
+    let twin = write(dir.path(), "twin.md", "---\ntitle: Twin\nslug: good\n---\nx");
+    let (code, _, err) = run(tribune(&["article", "publish", &good, &twin, "--database-url", &db.url]));
     assert_eq!(code, 1);
-    assert!(
-        err.contains("twin.md: slug: \"good\" is also the slug of"),
-        "{err}"
-    );
-    let (code, _, err) = run(tribune(&[
-        "article",
-        "publish",
-        "/nonexistent/a.md",
-        "--database-url",
-        &db.url,
-    ]));
+    assert!(err.contains("twin.md: slug: \"good\" is also the slug of"), "{err}");
+    let (code, _, err) =
+        run(tribune(&["article", "publish", "/nonexistent/a.md", "--database-url", &db.url]));
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent/a.md: cannot read"), "{err}");
-    assert_eq!(
-        db.store.count_articles().await.unwrap(),
-        0,
-        "a batch with a bad file writes nothing"
-    );
+    assert_eq!(db.store.count_articles().await.unwrap(), 0, "a batch with a bad file writes nothing");
 }
 
 async fn adds_users(db: TestDatabase) {
@@ -215,12 +126,8 @@ async fn adds_users(db: TestDatabase) {
             "--database-url",
             &db.url,
         ]);
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
         let out = child.wait_with_output().unwrap();
         (
@@ -231,19 +138,11 @@ async fn adds_users(db: TestDatabase) {
     let (code, out) = add("ed@example.org", "a long enough password");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Added Ed Itor <ed@example.org> as editor."));
-    let (user, hash) = db
-        .store
-        .user_credentials("ed@example.org")
-        .await
-        .unwrap()
-        .unwrap();
+    let (user, hash) = db.store.user_credentials("ed@example.org").await.unwrap().unwrap();
     assert!(hash.starts_with("$argon2id$") && user.role == tribune_core::user::Role::Editor);
     let (code, out) = add("ED@example.org", "a long enough password");
     assert_eq!(code, 1);
-    assert!(
-        out.contains("a user with this email already exists"),
-        "{out}"
-    );
+    assert!(out.contains("a user with this email already exists"), "{out}");
     let (code, out) = add("other@example.org", "short");
     assert_eq!(code, 1);
     assert!(out.contains("at least 8 characters"), "{out}");
@@ -279,36 +178,17 @@ fn migrate_creates_an_empty_site_and_is_repeatable() {
 #[test]
 fn configuration_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(
-        tribune(&["migrate", "--data-dir", dir.path().to_str().unwrap()])
-            .env("TRIBUNE_ARTICLES_PER_PAGE", "0"),
-    );
+    let (code, _, err) = run(tribune(&["migrate", "--data-dir", dir.path().to_str().unwrap()])
+        .env("TRIBUNE_ARTICLES_PER_PAGE", "0"));
     assert_eq!(code, 2);
-    assert!(
-        err.contains("articles_per_page: must be between 1 and 100"),
-        "{err}"
-    );
-    let config = write(
-        dir.path(),
-        "tribune.toml",
-        "site_title = \"x\"\nbind = 42\n",
-    );
+    assert!(err.contains("articles_per_page: must be between 1 and 100"), "{err}");
+    let config = write(dir.path(), "tribune.toml", "site_title = \"x\"\nbind = 42\n");
     let (code, _, err) = run(tribune(&["migrate", "--config", &config]));
     assert_eq!(code, 2);
-    assert!(
-        err.contains("bind") && err.contains("tribune.toml"),
-        "{err}"
-    );
-    let (code, _, err) = run(tribune(&[
-        "migrate",
-        "--config",
-        "/nonexistent/tribune.toml",
-    ]));
+    assert!(err.contains("bind") && err.contains("tribune.toml"), "{err}");
+    let (code, _, err) = run(tribune(&["migrate", "--config", "/nonexistent/tribune.toml"]));
     assert_eq!(code, 2);
-    assert!(
-        err.contains("/nonexistent/tribune.toml: no such file"),
-        "{err}"
-    );
+    assert!(err.contains("/nonexistent/tribune.toml: no such file"), "{err}");
     let (code, _, err) = run(tribune(&["migrate", "--base-url", "example.org"]));
     assert_eq!(code, 2);
     assert!(err.contains("base_url"), "{err}");
@@ -316,16 +196,10 @@ fn configuration_errors_name_the_key() {
 
 #[test]
 fn unreachable_database_is_a_clear_error() {
-    let (code, _, err) = run(tribune(&[
-        "migrate",
-        "--database-url",
-        "postgres://tribune:hunter2@127.0.0.1:1/site",
-    ]));
+    let (code, _, err) =
+        run(tribune(&["migrate", "--database-url", "postgres://tribune:hunter2@127.0.0.1:1/site"]));
     assert_eq!(code, 1);
-    assert!(
-        err.contains("cannot connect to postgres://tribune@127.0.0.1:1/site"),
-        "{err}"
-    );
+    assert!(err.contains("cannot connect to postgres://tribune@127.0.0.1:1/site"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
     let (code, _, err) = run(tribune(&["migrate", "--database-url", "mysql://x"]));
     assert_eq!(code, 1);
@@ -347,11 +221,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts the binary and reads its output until it says where it serves.
@@ -360,26 +230,15 @@ fn start(args: &[&str], wait_for: &str) -> Server {
     let bind = format!("127.0.0.1:{port}");
     let mut all = args.to_vec();
     all.extend(["--bind", &bind]);
-    let mut child = tribune(&all)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = tribune(&all).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     while !lines.iter().any(|l: &String| l.contains(wait_for)) {
         let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "tribune exited early: {lines:?}"
-        );
+        assert!(reader.read_line(&mut line).unwrap() > 0, "tribune exited early: {lines:?}");
         lines.push(line);
     }
-    Server {
-        child,
-        url: format!("http://{bind}"),
-        lines,
-    }
+    Server { child, url: format!("http://{bind}"), lines }
 }
 
 #[tokio::test]
@@ -388,62 +247,29 @@ async fn demo_creates_content_once_and_serves_it() {
     let data = dir.path().join("demo");
     let data = data.to_str().unwrap();
     let first = start(&["demo", "--data-dir", data], "Demo admin:");
-    let admin_line = first
-        .lines
-        .iter()
-        .find(|l| l.contains("Demo admin:"))
-        .unwrap()
-        .clone();
-    assert!(
-        first
-            .lines
-            .iter()
-            .any(|l| l.contains(&format!("Tribune is serving {}", first.url)))
-    );
+    let admin_line = first.lines.iter().find(|l| l.contains("Demo admin:")).unwrap().clone();
+    assert!(first.lines.iter().any(|l| l.contains(&format!("Tribune is serving {}", first.url))));
     let b = common::Browser::new(&first.url);
     let front = b.get("/").await;
     assert_eq!(front.status, reqwest::StatusCode::OK);
     assert_eq!(front.body.matches("<article class=\"card\">").count(), 10);
     assert!(front.body.contains("rel=\"next\""));
     let password = admin_line.split("password: ").nth(1).unwrap().trim();
-    assert_eq!(
-        b.login("admin@demo.example", password).await.status,
-        reqwest::StatusCode::SEE_OTHER
-    );
+    assert_eq!(b.login("admin@demo.example", password).await.status, reqwest::StatusCode::SEE_OTHER);
     let admin = b.get("/admin").await.body;
     assert!(admin.contains("status-draft") && admin.contains("status-scheduled"));
     drop(first);
 
-    let store = tribune_store::Store::connect(&format!("sqlite://{data}/tribune.db"))
-        .await
-        .unwrap();
+    let store = tribune_store::Store::connect(&format!("sqlite://{data}/tribune.db")).await.unwrap();
     let count = store.count_articles().await.unwrap();
     assert!(count >= 30, "{count}");
     let second = start(&["demo", "--data-dir", data], "Demo admin:");
     let password_of = |line: &str| line.split("password: ").nth(1).unwrap().trim().to_owned();
-    let second_admin = second
-        .lines
-        .iter()
-        .find(|l| l.contains("Demo admin:"))
-        .unwrap();
-    assert_eq!(
-        password_of(second_admin),
-        password_of(&admin_line),
-        "same admin login the second time"
-    );
-    assert_eq!(
-        store.count_articles().await.unwrap(),
-        count,
-        "demo content is created once"
-    );
-    let syndicated = common::Browser::new(&second.url)
-        .get("/feed.json")
-        .await
-        .body;
-    assert!(
-        syndicated.contains("external_url"),
-        "some demo articles are syndicated"
-    );
+    let second_admin = second.lines.iter().find(|l| l.contains("Demo admin:")).unwrap();
+    assert_eq!(password_of(second_admin), password_of(&admin_line), "same admin login the second time");
+    assert_eq!(store.count_articles().await.unwrap(), count, "demo content is created once");
+    let syndicated = common::Browser::new(&second.url).get("/feed.json").await.body;
+    assert!(syndicated.contains("external_url"), "some demo articles are syndicated");
 }
 
 #[tokio::test]
@@ -454,10 +280,5 @@ async fn serve_runs_on_postgres_too() {
     let server = start(&["serve", "--database-url", &db.url], "Tribune is serving");
     let b = common::Browser::new(&server.url);
     assert_eq!(b.get("/readyz").await.status, reqwest::StatusCode::OK);
-    assert!(
-        b.get("/")
-            .await
-            .body
-            .contains("Nothing has been published here yet.")
-    );
+    assert!(b.get("/").await.body.contains("Nothing has been published here yet."));
 }

@@ -30,28 +30,19 @@ async fn every_page_type_is_valid_html() {
     let app = TestApp::new(TestDatabase::sqlite().await).await;
     let now = Utc::now();
     for i in 0..12 {
-        app.publish(article(
-            &format!("Story {i}"),
-            &["Ada Lovelace"],
-            &["Local"],
-            now - Duration::hours(i),
-        ))
-        .await;
+        app.publish(article(&format!("Story {i}"), &["Ada Lovelace"], &["Local"], now - Duration::hours(i)))
+            .await;
     }
-    let mut rich = article(
-        "Syndicated & illustrated",
-        &["Ada Lovelace", "Bob"],
-        &["Local", "Science"],
-        now,
-    );
+    let mut rich = article("Syndicated & illustrated", &["Ada Lovelace", "Bob"], &["Local", "Science"], now);
     rich.source_name = Some("The Original".into());
     rich.source_url = Some("https://original.example/story?a=1&b=2".into());
     rich.image = Some("/static/lead.jpg".into());
     rich.image_alt = Some("A harbour at dawn".into());
-    rich.body_markdown = "# Heading\n\nText with a footnote[^1], a [link](https://example.org) and `code`.\n\n\
+    rich.body_markdown =
+        "# Heading\n\nText with a footnote[^1], a [link](https://example.org) and `code`.\n\n\
         | a | b |\n|---|---|\n| 1 | 2 |\n\n> A quote\n\n1. one\n2. two\n\n```\nfn main() {}\n```\n\n\
         <iframe src=\"x\"></iframe>\n\n[^1]: The note.\n"
-        .into();
+            .into();
     rich.slug = Some("rich".into());
     let rich = app.publish(rich).await;
     let mut draft = article("Draft", &["Ada Lovelace"], &[], now);
@@ -77,52 +68,28 @@ async fn every_page_type_is_valid_html() {
     ] {
         pages.push((path.to_owned(), reader.get(path).await.body));
     }
-    for path in [
-        "/admin",
-        "/admin/articles/new",
-        &format!("/admin/articles/{}", rich.id),
-        "/admin/users",
-    ] {
+    for path in ["/admin", "/admin/articles/new", &format!("/admin/articles/{}", rich.id), "/admin/users"] {
         pages.push((path.to_owned(), editor.get(path).await.body));
     }
     let csrf = editor.csrf().await;
     let preview = editor
         .post_form(
             "/admin/articles",
-            &[
-                ("csrf", &csrf),
-                ("title", "Preview me"),
-                ("body", "*x*"),
-                ("action", "preview"),
-            ],
+            &[("csrf", &csrf), ("title", "Preview me"), ("body", "*x*"), ("action", "preview")],
         )
         .await;
     pages.push(("preview".into(), preview.body));
     let refused = editor
-        .post_form(
-            "/admin/articles",
-            &[
-                ("csrf", &csrf),
-                ("title", ""),
-                ("body", "x"),
-                ("action", "save"),
-            ],
-        )
+        .post_form("/admin/articles", &[("csrf", &csrf), ("title", ""), ("body", "x"), ("action", "save")])
         .await;
     pages.push(("refused form".into(), refused.body));
-    let wrong = app
-        .browser()
-        .login("nobody@example.org", "wrong password")
-        .await;
+    let wrong = app.browser().login("nobody@example.org", "wrong password").await;
     pages.push(("failed login".into(), wrong.body));
 
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (i, (path, body)) in pages.iter().enumerate() {
-        assert!(
-            body.starts_with("<!DOCTYPE html>"),
-            "{path} is not an HTML page"
-        );
+        assert!(body.starts_with("<!DOCTYPE html>"), "{path} is not an HTML page");
         let file = dir.path().join(format!("page-{i}.html"));
         std::fs::write(&file, body).unwrap();
         files.push(file);
@@ -145,22 +112,10 @@ async fn every_page_type_is_valid_html() {
         .iter()
         .filter(|m| m["type"] == "error" || m["subType"] == "fatal")
         .map(|m| {
-            let file = m["url"]
-                .as_str()
-                .unwrap_or("")
-                .rsplit('/')
-                .next()
-                .unwrap_or("")
-                .to_owned();
-            let index: usize = file
-                .trim_start_matches("page-")
-                .trim_end_matches(".html")
-                .parse()
-                .unwrap_or(0);
-            format!(
-                "{} (line {}): {}",
-                pages[index].0, m["lastLine"], m["message"]
-            )
+            let file = m["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_owned();
+            let index: usize =
+                file.trim_start_matches("page-").trim_end_matches(".html").parse().unwrap_or(0);
+            format!("{} (line {}): {}", pages[index].0, m["lastLine"], m["message"])
         })
         .collect();
     assert!(errors.is_empty(), "HTML errors:\n{}", errors.join("\n"));

@@ -88,11 +88,7 @@ impl Article {
 
 /// The one rule for visibility; the store's queries implement the same rule in SQL
 /// (`status <> 'draft' AND published_at <= now`).
-pub fn is_public(
-    status: ArticleStatus,
-    published_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> bool {
+pub fn is_public(status: ArticleStatus, published_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     status != ArticleStatus::Draft && published_at.is_some_and(|at| at <= now)
 }
 
@@ -123,10 +119,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        FieldError {
-            field,
-            problem: problem.into(),
-        }
+        FieldError { field, problem: problem.into() }
     }
 }
 
@@ -154,37 +147,20 @@ impl ArticleInput {
         if title.is_empty() {
             errors.push(FieldError::new("title", "is required"));
         } else if title.chars().count() > MAX_TITLE_CHARS {
-            errors.push(FieldError::new(
-                "title",
-                format!("is longer than {MAX_TITLE_CHARS} characters"),
-            ));
+            errors.push(FieldError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
         }
-        let slug = match self
-            .slug
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let slug = match self.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Slug::parse(s),
             None => Slug::from_text(&title),
         };
-        let slug = slug
-            .map_err(|e| errors.push(FieldError::new("slug", e.to_string())))
-            .ok();
+        let slug = slug.map_err(|e| errors.push(FieldError::new("slug", e.to_string()))).ok();
         if self.body_markdown.len() > MAX_BODY_BYTES {
             errors.push(FieldError::new(
                 "body",
-                format!(
-                    "is {} bytes; the limit is {MAX_BODY_BYTES} bytes",
-                    self.body_markdown.len()
-                ),
+                format!("is {} bytes; the limit is {MAX_BODY_BYTES} bytes", self.body_markdown.len()),
             ));
         }
-        let summary = match self
-            .summary
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-        {
+        let summary = match self.summary.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
             Some(s) if s.chars().count() > MAX_SUMMARY_CHARS => {
                 errors.push(FieldError::new(
                     "summary",
@@ -198,10 +174,7 @@ impl ArticleInput {
         let status = self.status.unwrap_or(ArticleStatus::Published);
         let published_at = match (status, self.published_at) {
             (ArticleStatus::Scheduled, None) => {
-                errors.push(FieldError::new(
-                    "published_at",
-                    "is required for a scheduled article",
-                ));
+                errors.push(FieldError::new("published_at", "is required for a scheduled article"));
                 None
             }
             (ArticleStatus::Published, None) => Some(now),
@@ -229,24 +202,15 @@ impl ArticleInput {
     }
 }
 
-fn named_links(
-    field: &'static str,
-    names: &[String],
-    errors: &mut Vec<FieldError>,
-) -> Vec<NamedLink> {
+fn named_links(field: &'static str, names: &[String], errors: &mut Vec<FieldError>) -> Vec<NamedLink> {
     let mut links: Vec<NamedLink> = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         match Slug::from_text(name) {
             Ok(slug) if links.iter().any(|l| l.slug == slug) => {}
-            Ok(slug) => links.push(NamedLink {
-                slug,
-                name: name.to_owned(),
-            }),
-            Err(SlugError::Empty) | Err(SlugError::Invalid(_)) | Err(SlugError::TooLong) => errors
-                .push(FieldError::new(
-                    field,
-                    format!("\"{name}\" has no letters or digits to make a link from"),
-                )),
+            Ok(slug) => links.push(NamedLink { slug, name: name.to_owned() }),
+            Err(SlugError::Empty) | Err(SlugError::Invalid(_)) | Err(SlugError::TooLong) => errors.push(
+                FieldError::new(field, format!("\"{name}\" has no letters or digits to make a link from")),
+            ),
         }
     }
     links
@@ -262,31 +226,19 @@ fn syndication(
     match (name, url) {
         (None, None) => None,
         (Some(_), None) => {
-            errors.push(FieldError::new(
-                "source_url",
-                "is required when source_name is given",
-            ));
+            errors.push(FieldError::new("source_url", "is required when source_name is given"));
             None
         }
         (None, Some(_)) => {
-            errors.push(FieldError::new(
-                "source_name",
-                "is required when source_url is given",
-            ));
+            errors.push(FieldError::new("source_name", "is required when source_url is given"));
             None
         }
         (Some(source_name), Some(source_url)) => {
             if !is_absolute_http_url(&source_url) {
-                errors.push(FieldError::new(
-                    "source_url",
-                    "must be an absolute http:// or https:// URL",
-                ));
+                errors.push(FieldError::new("source_url", "must be an absolute http:// or https:// URL"));
                 return None;
             }
-            Some(Syndication {
-                source_name,
-                source_url,
-            })
+            Some(Syndication { source_name, source_url })
         }
     }
 }
@@ -295,10 +247,7 @@ fn image(url: Option<String>, alt: Option<String>, errors: &mut Vec<FieldError>)
     let url = url.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
     // A site-relative path or an absolute http(s) URL: nothing that runs script.
     if !(url.starts_with('/') && !url.starts_with("//") || is_absolute_http_url(&url)) {
-        errors.push(FieldError::new(
-            "image",
-            "must be a path starting with / or an http(s) URL",
-        ));
+        errors.push(FieldError::new("image", "must be a path starting with / or an http(s) URL"));
         return None;
     }
     let alt = alt.map(|s| s.trim().to_owned()).unwrap_or_default();
@@ -314,15 +263,11 @@ fn image(url: Option<String>, alt: Option<String>, errors: &mut Vec<FieldError>)
 
 /// `http://host…` or `https://host…` with a non-empty host and no whitespace.
 pub fn is_absolute_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty()
-            && !url
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
     })
 }
 
@@ -368,23 +313,8 @@ mod tests {
             image: Some("data:image/png;base64,AAAA".into()),
             ..Default::default()
         };
-        let fields: Vec<_> = bad
-            .validate(now())
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "title",
-                "slug",
-                "body",
-                "published_at",
-                "source_url",
-                "image"
-            ]
-        );
+        let fields: Vec<_> = bad.validate(now()).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "slug", "body", "published_at", "source_url", "image"]);
     }
 
     #[test]
@@ -399,10 +329,7 @@ mod tests {
     fn syndication_needs_both_name_and_http_url() {
         let mut a = input();
         a.source_name = Some("The Review".into());
-        assert_eq!(
-            a.clone().validate(now()).unwrap_err()[0].field,
-            "source_url"
-        );
+        assert_eq!(a.clone().validate(now()).unwrap_err()[0].field, "source_url");
         a.source_url = Some("https://review.example/story".into());
         let s = a.validate(now()).unwrap().syndication.unwrap();
         assert_eq!(s.source_url, "https://review.example/story");

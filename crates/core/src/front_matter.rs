@@ -45,11 +45,7 @@ impl ArticleFile {
             "body" => self.body_line,
             field => self.line_of(field),
         };
-        FileError {
-            line,
-            field: Some(error.field.to_owned()),
-            message: error.problem.clone(),
-        }
+        FileError { line, field: Some(error.field.to_owned()), message: error.problem.clone() }
     }
 
     fn line_of(&self, field: &str) -> usize {
@@ -60,10 +56,7 @@ impl ArticleFile {
             "status" => &["status", "draft"],
             other => &[other][..],
         };
-        aliases
-            .iter()
-            .find_map(|k| self.key_lines.get(*k).copied())
-            .unwrap_or(1)
+        aliases.iter().find_map(|k| self.key_lines.get(*k).copied()).unwrap_or(1)
     }
 }
 
@@ -113,11 +106,7 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
             file_error(line + 2, e.message())
         })?,
         Format::Yaml if front.trim().is_empty() => {
-            return Err(FileError {
-                line: 1,
-                field: Some("title".into()),
-                message: "is required".into(),
-            });
+            return Err(FileError { line: 1, field: Some("title".into()), message: "is required".into() });
         }
         Format::Yaml => serde_norway::from_str(front).map_err(|e| {
             let line = e.location().map_or(1, |l| l.line());
@@ -131,7 +120,9 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
         Some(s) => Some(parse_date(s).ok_or_else(|| FileError {
             line: at("published_at").max(at("date")),
             field: Some("published_at".into()),
-            message: format!("\"{s}\" is not a date: use 2020-07-01, 2020-07-01 09:30 or 2020-07-01T09:30:00+02:00"),
+            message: format!(
+                "\"{s}\" is not a date: use 2020-07-01, 2020-07-01 09:30 or 2020-07-01T09:30:00+02:00"
+            ),
         })?),
     };
     let status = match (raw.status.as_deref(), raw.draft) {
@@ -148,9 +139,7 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
         tags.extend(taxonomies.remove("tags").unwrap_or_default());
     }
     let input = ArticleInput {
-        slug: raw
-            .slug
-            .or_else(|| file_stem.filter(|s| *s != "index").map(str::to_owned)),
+        slug: raw.slug.or_else(|| file_stem.filter(|s| *s != "index").map(str::to_owned)),
         title: raw.title.unwrap_or_default(),
         summary: raw.summary,
         body_markdown: body.to_owned(),
@@ -167,11 +156,7 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
         image: raw.image,
         image_alt: raw.image_alt,
     };
-    Ok(ArticleFile {
-        input,
-        key_lines,
-        body_line,
-    })
+    Ok(ArticleFile { input, key_lines, body_line })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -200,27 +185,15 @@ fn split(text: &str) -> Result<(Format, &str, &str, usize), FileError> {
             let front = &after_open[..offset];
             let body = &after_open[offset + line.len()..];
             let body_line = 2 + front.matches('\n').count() + 1;
-            return Ok((
-                format,
-                front,
-                body.trim_start_matches(['\n', '\r']),
-                body_line,
-            ));
+            return Ok((format, front, body.trim_start_matches(['\n', '\r']), body_line));
         }
         offset += line.len();
     }
-    Err(file_error(
-        1,
-        &format!("the front matter opened here with {fence} is never closed"),
-    ))
+    Err(file_error(1, &format!("the front matter opened here with {fence} is never closed")))
 }
 
 fn file_error(line: usize, message: &str) -> FileError {
-    FileError {
-        line,
-        field: None,
-        message: message.trim().to_owned(),
-    }
+    FileError { line, field: None, message: message.trim().to_owned() }
 }
 
 /// 0-based line of a byte offset.
@@ -237,9 +210,7 @@ fn key_lines(front: &str, format: Format) -> HashMap<String, usize> {
             continue;
         }
         if let Some((key, _)) = line.split_once(separator) {
-            lines
-                .entry(key.trim().trim_matches('"').to_owned())
-                .or_insert(i + 2);
+            lines.entry(key.trim().trim_matches('"').to_owned()).or_insert(i + 2);
         }
     }
     lines
@@ -257,9 +228,7 @@ fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
             Ok(Some(s.to_owned()))
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            let dt = toml::value::Datetime::deserialize(
-                serde::de::value::MapAccessDeserializer::new(map),
-            )?;
+            let dt = toml::value::Datetime::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
             Ok(Some(dt.to_string()))
         }
     }
@@ -272,20 +241,12 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
             return Some(dt.and_utc());
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|dt| dt.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| dt.and_utc())
 }
 
 #[cfg(test)]
@@ -302,10 +263,7 @@ mod tests {
         assert_eq!(a.slug.as_deref(), Some("hello-file"));
         assert_eq!(a.authors, ["Ada", "Bob"]);
         assert_eq!(a.tags, ["x"]);
-        assert_eq!(
-            a.published_at,
-            Some(Utc.with_ymd_and_hms(2020, 7, 1, 10, 0, 0).unwrap())
-        );
+        assert_eq!(a.published_at, Some(Utc.with_ymd_and_hms(2020, 7, 1, 10, 0, 0).unwrap()));
         assert_eq!(a.body_markdown, "Body *here*.\n");
     }
 
@@ -317,10 +275,7 @@ mod tests {
         assert_eq!(a.summary.as_deref(), Some("Short"));
         assert_eq!(a.status, Some(ArticleStatus::Draft));
         assert_eq!(a.source_url.as_deref(), Some("https://r.example/a"));
-        assert_eq!(
-            a.published_at,
-            Some(Utc.with_ymd_and_hms(2020, 7, 1, 0, 0, 0).unwrap())
-        );
+        assert_eq!(a.published_at, Some(Utc.with_ymd_and_hms(2020, 7, 1, 0, 0, 0).unwrap()));
     }
 
     #[test]
@@ -333,12 +288,8 @@ mod tests {
         assert_eq!(unknown.line, 4, "{unknown}");
         assert!(unknown.message.contains("tittle"), "{unknown}");
         let date = parse_article_file("---\ntitle: x\ndate: yesterday\n---\n", None).unwrap_err();
-        assert_eq!(
-            (date.line, date.field.as_deref()),
-            (3, Some("published_at"))
-        );
-        let status =
-            parse_article_file("+++\ntitle = \"x\"\nstatus = \"live\"\n+++\n", None).unwrap_err();
+        assert_eq!((date.line, date.field.as_deref()), (3, Some("published_at")));
+        let status = parse_article_file("+++\ntitle = \"x\"\nstatus = \"live\"\n+++\n", None).unwrap_err();
         assert_eq!((status.line, status.field.as_deref()), (3, Some("status")));
         assert!(parse_article_file("no front matter", None).is_err());
     }
@@ -347,9 +298,6 @@ mod tests {
     fn locates_validation_errors() {
         let file = parse_article_file("---\ntitle: x\nslug: Bad Slug\n---\nbody\n", None).unwrap();
         let errors = file.input.clone().validate(Utc::now()).unwrap_err();
-        assert_eq!(
-            file.locate(&errors[0]).to_string(),
-            format!("line 3: slug: {}", errors[0].problem)
-        );
+        assert_eq!(file.locate(&errors[0]).to_string(), format!("line 3: slug: {}", errors[0].problem));
     }
 }

@@ -6,8 +6,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 /// Renders an article body: CommonMark plus tables, footnotes and strikethrough, then
 /// sanitized so a careless paste cannot inject script into the site.
 pub fn render_article(markdown: &str) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
     article_sanitizer().clean(&html).to_string()
@@ -33,9 +32,7 @@ pub fn summarize(markdown: &str, max_chars: usize) -> String {
     let mut in_skipped = 0usize;
     for event in Parser::new(markdown) {
         match event {
-            Event::Start(Tag::CodeBlock(_) | Tag::Heading { .. } | Tag::Image { .. }) => {
-                in_skipped += 1
-            }
+            Event::Start(Tag::CodeBlock(_) | Tag::Heading { .. } | Tag::Image { .. }) => in_skipped += 1,
             Event::End(TagEnd::CodeBlock | TagEnd::Heading(_) | TagEnd::Image) => in_skipped -= 1,
             Event::Text(t) | Event::Code(t) if in_skipped == 0 => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak if in_skipped == 0 => text.push(' '),
@@ -69,9 +66,7 @@ mod tests {
 
     #[test]
     fn renders_markdown() {
-        let html = render_article(
-            "# Title\n\n*em* and [link](https://example.org)\n\n| a |\n|---|\n| b |",
-        );
+        let html = render_article("# Title\n\n*em* and [link](https://example.org)\n\n| a |\n|---|\n| b |");
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<em>em</em>"));
         assert!(html.contains(r#"<a href="https://example.org" rel="noopener">link</a>"#));

@@ -2,9 +2,7 @@
 //! default cost, which takes tens of milliseconds: slow for an attacker, fine for a login.
 
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -30,11 +28,8 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
 
 /// Checks a password against a stored hash. The comparison inside is constant-time.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
+    PasswordHash::new(stored_hash)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// A hash of no password, verified against when a login names an unknown user, so that
@@ -59,9 +54,6 @@ mod tests {
 
     #[test]
     fn refuses_short_passwords() {
-        assert!(matches!(
-            hash_password("short"),
-            Err(PasswordError::TooShort)
-        ));
+        assert!(matches!(hash_password("short"), Err(PasswordError::TooShort)));
     }
 }

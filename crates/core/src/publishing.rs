@@ -25,11 +25,7 @@ pub enum PublishError {
 }
 
 fn join(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl From<StoreError> for PublishError {
@@ -82,26 +78,17 @@ pub async fn save_article<S: ArticleStore>(
     let valid = input.validate(now).map_err(PublishError::Invalid)?;
     let previous = match target {
         SaveTarget::New => None,
-        SaveTarget::Existing(id) => Some(
-            store
-                .article_by_id(id)
-                .await?
-                .ok_or(PublishError::NotFound)?,
-        ),
+        SaveTarget::Existing(id) => Some(store.article_by_id(id).await?.ok_or(PublishError::NotFound)?),
         SaveTarget::BySlug => store.article_by_slug(&valid.slug).await?,
     };
     if let Some(user) = by {
         let owns_previous = previous.as_ref().is_none_or(|p| user.can_edit(p));
         if !owns_previous || !(user.can_edit_any() || user.is_credited_on(&valid.authors)) {
-            return Err(PublishError::Forbidden(
-                "authors can only edit articles that credit them",
-            ));
+            return Err(PublishError::Forbidden("authors can only edit articles that credit them"));
         }
     }
     let html = render_article(&valid.body_markdown);
-    let article = store
-        .save_article(previous.as_ref().map(|p| p.id), &valid, &html, now)
-        .await?;
+    let article = store.save_article(previous.as_ref().map(|p| p.id), &valid, &html, now).await?;
     Ok(Saved { article, previous })
 }
 
@@ -114,35 +101,19 @@ pub async fn change_status<S: ArticleStore>(
     by: &User,
     now: DateTime<Utc>,
 ) -> Result<Saved, PublishError> {
-    let previous = store
-        .article_by_id(id)
-        .await?
-        .ok_or(PublishError::NotFound)?;
+    let previous = store.article_by_id(id).await?.ok_or(PublishError::NotFound)?;
     if !by.can_edit(&previous) {
-        return Err(PublishError::Forbidden(
-            "authors can only edit articles that credit them",
-        ));
+        return Err(PublishError::Forbidden("authors can only edit articles that credit them"));
     }
     let published_at = match status {
         ArticleStatus::Scheduled => Some(at.ok_or_else(|| {
-            PublishError::Invalid(vec![FieldError::new(
-                "published_at",
-                "is required to schedule an article",
-            )])
+            PublishError::Invalid(vec![FieldError::new("published_at", "is required to schedule an article")])
         })?),
-        ArticleStatus::Published => Some(
-            at.or(previous.published_at.filter(|p| *p <= now))
-                .unwrap_or(now),
-        ),
+        ArticleStatus::Published => Some(at.or(previous.published_at.filter(|p| *p <= now)).unwrap_or(now)),
         ArticleStatus::Draft => previous.published_at,
     };
-    let article = store
-        .set_article_status(id, status, published_at, now)
-        .await?;
-    Ok(Saved {
-        article,
-        previous: Some(previous),
-    })
+    let article = store.set_article_status(id, status, published_at, now).await?;
+    Ok(Saved { article, previous: Some(previous) })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,10 +142,7 @@ pub async fn add_user<S: UserStore>(
         name: name.clone(),
         role: new.role,
         password_hash,
-        author: NamedLink {
-            slug: author_slug,
-            name,
-        },
+        author: NamedLink { slug: author_slug, name },
     };
     store.create_user(&record, now).await.map_err(|e| match e {
         StoreError::Conflict(_) => AddUserError::Invalid(UserError::EmailTaken),

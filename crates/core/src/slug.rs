@@ -32,10 +32,7 @@ impl Slug {
             return Err(SlugError::TooLong);
         }
         let well_formed = s.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
         if !well_formed {
             return Err(SlugError::Invalid(s.to_owned()));
@@ -84,9 +81,7 @@ mod tests {
 
     #[test]
     fn refuses_malformed_slugs() {
-        for bad in [
-            "", "-a", "a-", "a--b", "A", "a b", "a_b", "é", "../etc", "a/b",
-        ] {
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "a_b", "é", "../etc", "a/b"] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(Slug::parse(&"a".repeat(101)), Err(SlugError::TooLong));
@@ -94,16 +89,8 @@ mod tests {
 
     #[test]
     fn derives_slugs_from_titles() {
-        assert_eq!(
-            Slug::from_text("Émile Zola's \"J'accuse\"!")
-                .unwrap()
-                .as_str(),
-            "emile-zola-s-j-accuse"
-        );
-        assert_eq!(
-            Slug::from_text(&"long ".repeat(50)).unwrap().as_str().len(),
-            99
-        );
+        assert_eq!(Slug::from_text("Émile Zola's \"J'accuse\"!").unwrap().as_str(), "emile-zola-s-j-accuse");
+        assert_eq!(Slug::from_text(&"long ".repeat(50)).unwrap().as_str().len(), 99);
         assert!(Slug::from_text("!!!").is_err());
     }
 }

@@ -30,10 +30,7 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn new(number: u32, size: u32) -> Self {
-        PageRequest {
-            number: number.max(1),
-            size: size.clamp(1, 1000),
-        }
+        PageRequest { number: number.max(1), size: size.clamp(1, 1000) }
     }
 
     pub fn offset(&self) -> i64 {
@@ -102,12 +99,8 @@ pub trait ArticleStore {
         now: DateTime<Utc>,
     ) -> Result<Article, StoreError>;
     /// The earliest publication time after `now` of an article not yet public.
-    async fn next_publication_after(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError>;
-    async fn public_article_index(&self, now: DateTime<Utc>)
-    -> Result<Vec<IndexEntry>, StoreError>;
+    async fn next_publication_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
+    async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError>;
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn count_articles(&self) -> Result<i64, StoreError>;
@@ -143,18 +136,10 @@ pub trait SessionStore {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError>;
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     async fn record_login_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async fn login_failures_since(
-        &self,
-        key: &str,
-        since: DateTime<Utc>,
-    ) -> Result<i64, StoreError>;
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 }
 
 /// Small site-wide values that every node must agree on (the signing key, whether the
@@ -169,11 +154,7 @@ pub trait SettingStore {
 /// The log of cache invalidations that keeps every node's page cache coherent: a writer
 /// appends the keys of the pages it made stale; every node reads what it has not seen.
 pub trait InvalidationStore {
-    async fn record_invalidation(
-        &self,
-        keys: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError>;
+    async fn record_invalidation(&self, keys: &[String], now: DateTime<Utc>) -> Result<i64, StoreError>;
     /// Entries after `id`, oldest first.
     async fn invalidations_after(&self, id: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
     async fn last_invalidation_id(&self) -> Result<i64, StoreError>;

@@ -68,9 +68,7 @@ impl User {
     }
 
     pub fn is_credited_on(&self, authors: &[NamedLink]) -> bool {
-        self.author
-            .as_ref()
-            .is_some_and(|me| authors.iter().any(|a| a.slug == me.slug))
+        self.author.as_ref().is_some_and(|me| authors.iter().any(|a| a.slug == me.slug))
     }
 }
 
@@ -99,9 +97,7 @@ pub enum UserError {
 pub fn normalize_email(email: &str) -> Result<String, UserError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -109,11 +105,7 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
                 && !domain.ends_with('.')
                 && !domain.contains('@')
         });
-    if valid {
-        Ok(email)
-    } else {
-        Err(UserError::InvalidEmail(email))
-    }
+    if valid { Ok(email) } else { Err(UserError::InvalidEmail(email)) }
 }
 
 #[cfg(test)]
@@ -127,40 +119,22 @@ mod tests {
             email: "a@b.example".into(),
             name: "A".into(),
             role,
-            author: Some(NamedLink {
-                slug: Slug::parse(author).unwrap(),
-                name: author.into(),
-            }),
+            author: Some(NamedLink { slug: Slug::parse(author).unwrap(), name: author.into() }),
             created_at: Utc::now(),
         }
     }
 
     #[test]
     fn authors_edit_only_what_credits_them() {
-        let mine = vec![NamedLink {
-            slug: Slug::parse("ada").unwrap(),
-            name: "Ada".into(),
-        }];
+        let mine = vec![NamedLink { slug: Slug::parse("ada").unwrap(), name: "Ada".into() }];
         assert!(user(Role::Author, "ada").is_credited_on(&mine));
         assert!(!user(Role::Author, "bob").is_credited_on(&mine));
     }
 
     #[test]
     fn normalizes_emails() {
-        assert_eq!(
-            normalize_email("  Ada@Example.ORG ").unwrap(),
-            "ada@example.org"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@x.org",
-            "ada@localhost",
-            "a b@x.org",
-            "a@x.org@y.org",
-            "<a@x.org>",
-        ] {
+        assert_eq!(normalize_email("  Ada@Example.ORG ").unwrap(), "ada@example.org");
+        for bad in ["", "ada", "ada@", "@x.org", "ada@localhost", "a b@x.org", "a@x.org@y.org", "<a@x.org>"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }

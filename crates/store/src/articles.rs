@@ -31,15 +31,7 @@ impl ArticleStore for Store {
     ) -> Result<Article, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let id = write_article(&mut tx, id, article, body_html, now).await?;
-        replace_links(
-            &mut tx,
-            id,
-            "authors",
-            "article_authors",
-            "author_id",
-            &article.authors,
-        )
-        .await?;
+        replace_links(&mut tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
         replace_links(&mut tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
         tx.commit().await.map_err(from_sqlx)?;
         self.article_by_id(id).await?.ok_or(StoreError::NotFound)
@@ -47,21 +39,14 @@ impl ArticleStore for Store {
 
     async fn article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM articles a WHERE a.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         Ok(self.with_links(row.into_iter().collect()).await?.pop())
     }
 
     async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM articles a WHERE a.slug = $1");
-        let row = sqlx::query(&sql)
-            .bind(slug.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let row =
+            sqlx::query(&sql).bind(slug.as_str()).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         Ok(self.with_links(row.into_iter().collect()).await?.pop())
     }
 
@@ -86,10 +71,7 @@ impl ArticleStore for Store {
             "SELECT {COLUMNS} FROM articles a{join} WHERE {PUBLIC} \
              ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
         );
-        let mut query = sqlx::query(&sql)
-            .bind(secs(now))
-            .bind(i64::from(page.size) + 1)
-            .bind(page.offset());
+        let mut query = sqlx::query(&sql).bind(secs(now)).bind(i64::from(page.size) + 1).bind(page.offset());
         if let Some(slug) = slug {
             query = query.bind(slug);
         }
@@ -142,26 +124,22 @@ impl ArticleStore for Store {
         published_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Article, StoreError> {
-        let done = sqlx::query(
-            "UPDATE articles SET status = $1, published_at = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(status.as_str())
-        .bind(published_at.map(secs))
-        .bind(secs(now))
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
+        let done =
+            sqlx::query("UPDATE articles SET status = $1, published_at = $2, updated_at = $3 WHERE id = $4")
+                .bind(status.as_str())
+                .bind(published_at.map(secs))
+                .bind(secs(now))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         self.article_by_id(id).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn next_publication_after(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+    async fn next_publication_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(published_at) FROM articles WHERE status <> 'draft' AND published_at > $1",
         )
@@ -172,18 +150,11 @@ impl ArticleStore for Store {
         Ok(next.map(time))
     }
 
-    async fn public_article_index(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError> {
         let sql = format!(
             "SELECT a.slug, a.updated_at FROM articles a WHERE {PUBLIC} ORDER BY a.published_at DESC"
         );
-        let rows = sqlx::query(&sql)
-            .bind(secs(now))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let rows = sqlx::query(&sql).bind(secs(now)).fetch_all(&self.pool).await.map_err(from_sqlx)?;
         rows.iter()
             .map(|r| {
                 Ok(IndexEntry {
@@ -195,64 +166,40 @@ impl ArticleStore for Store {
     }
 
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
-        self.named_link("SELECT slug, name FROM authors WHERE slug = $1", slug)
-            .await
+        self.named_link("SELECT slug, name FROM authors WHERE slug = $1", slug).await
     }
 
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
-        self.named_link("SELECT slug, name FROM tags WHERE slug = $1", slug)
-            .await
+        self.named_link("SELECT slug, name FROM tags WHERE slug = $1", slug).await
     }
 
     async fn count_articles(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM articles")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(from_sqlx)
+        sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await.map_err(from_sqlx)
     }
 }
 
 impl Store {
     async fn named_link(&self, sql: &str, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
-        let row = sqlx::query(sql)
-            .bind(slug.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let row = sqlx::query(sql).bind(slug.as_str()).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         row.map(|r| named_link(&r)).transpose()
     }
 
     /// Turns `size + 1` fetched rows into a page that knows whether another follows.
-    async fn page_of(
-        &self,
-        mut rows: Vec<AnyRow>,
-        page: PageRequest,
-    ) -> Result<Page<Article>, StoreError> {
+    async fn page_of(&self, mut rows: Vec<AnyRow>, page: PageRequest) -> Result<Page<Article>, StoreError> {
         let has_next = rows.len() > page.size as usize;
         rows.truncate(page.size as usize);
-        Ok(Page {
-            items: self.with_links(rows).await?,
-            number: page.number,
-            has_next,
-        })
+        Ok(Page { items: self.with_links(rows).await?, number: page.number, has_next })
     }
 
     /// Decodes article rows and attaches their authors and tags (two queries for all).
     async fn with_links(&self, rows: Vec<AnyRow>) -> Result<Vec<Article>, StoreError> {
-        let mut articles = rows
-            .iter()
-            .map(article_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut articles = rows.iter().map(article_from_row).collect::<Result<Vec<_>, _>>()?;
         if articles.is_empty() {
             return Ok(articles);
         }
         let ids: Vec<i64> = articles.iter().map(|a| a.id).collect();
-        let mut authors = self
-            .links_of(&ids, "authors", "article_authors", "author_id")
-            .await?;
-        let mut tags = self
-            .links_of(&ids, "tags", "article_tags", "tag_id")
-            .await?;
+        let mut authors = self.links_of(&ids, "authors", "article_authors", "author_id").await?;
+        let mut tags = self.links_of(&ids, "tags", "article_tags", "tag_id").await?;
         for article in &mut articles {
             article.authors = authors.remove(&article.id).unwrap_or_default();
             article.tags = tags.remove(&article.id).unwrap_or_default();
@@ -345,9 +292,7 @@ async fn replace_links(
     let upsert = format!(
         "INSERT INTO {table} (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET name = {table}.name RETURNING id"
     );
-    let link = format!(
-        "INSERT INTO {link_table} (article_id, {link_column}, position) VALUES ($1, $2, $3)"
-    );
+    let link = format!("INSERT INTO {link_table} (article_id, {link_column}, position) VALUES ($1, $2, $3)");
     for (position, named) in links.iter().enumerate() {
         let target_id: i64 = sqlx::query_scalar(&upsert)
             .bind(named.slug.as_str())
@@ -371,17 +316,11 @@ fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
     let get_opt = |c: &str| r.try_get::<Option<String>, _>(c).map_err(from_sqlx);
     let status = get_text("status")?;
     let syndication = match (get_opt("source_name")?, get_opt("source_url")?) {
-        (Some(source_name), Some(source_url)) => Some(Syndication {
-            source_name,
-            source_url,
-        }),
+        (Some(source_name), Some(source_url)) => Some(Syndication { source_name, source_url }),
         _ => None,
     };
     let image = match (get_opt("image_url")?, get_opt("image_alt")?) {
-        (Some(url), alt) => Some(Image {
-            url,
-            alt: alt.unwrap_or_default(),
-        }),
+        (Some(url), alt) => Some(Image { url, alt: alt.unwrap_or_default() }),
         _ => None,
     };
     Ok(Article {
@@ -393,10 +332,7 @@ fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
         body_html: get_text("body_html")?,
         status: ArticleStatus::parse(&status)
             .ok_or_else(|| StoreError::Database(format!("unknown status {status}")))?,
-        published_at: r
-            .try_get::<Option<i64>, _>("published_at")
-            .map_err(from_sqlx)?
-            .map(time),
+        published_at: r.try_get::<Option<i64>, _>("published_at").map_err(from_sqlx)?.map(time),
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
         updated_at: time(r.try_get("updated_at").map_err(from_sqlx)?),
         syndication,
@@ -407,10 +343,7 @@ fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
 }
 
 fn named_link(r: &AnyRow) -> Result<NamedLink, StoreError> {
-    Ok(NamedLink {
-        slug: slug_column(r, "slug")?,
-        name: r.try_get("name").map_err(from_sqlx)?,
-    })
+    Ok(NamedLink { slug: slug_column(r, "slug")?, name: r.try_get("name").map_err(from_sqlx)? })
 }
 
 fn slug_column(r: &AnyRow, column: &str) -> Result<Slug, StoreError> {

@@ -26,12 +26,7 @@ pub(crate) fn search_articles(backend: Backend, columns: &str) -> String {
 /// PostgreSQL's plainto_tsquery takes plain words and never fails on syntax.
 pub(crate) fn search_argument(backend: Backend, query: &SearchQuery) -> String {
     match backend {
-        Backend::Sqlite => query
-            .terms()
-            .iter()
-            .map(|t| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" "),
+        Backend::Sqlite => query.terms().iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" "),
         Backend::Postgres => query.terms().join(" "),
     }
 }

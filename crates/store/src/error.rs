@@ -8,10 +8,9 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> StoreError {
             StoreError::Conflict(db.constraint().unwrap_or_else(|| db.message()).to_owned())
         }
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
         _ => StoreError::Database(e.to_string()),
     }
 }

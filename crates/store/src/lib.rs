@@ -41,9 +41,8 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalize_url(url)?;
-        let options: AnyConnectOptions = url
-            .parse()
-            .map_err(|e| StoreError::Unavailable(format!("invalid database URL: {e}")))?;
+        let options: AnyConnectOptions =
+            url.parse().map_err(|e| StoreError::Unavailable(format!("invalid database URL: {e}")))?;
         // One plain connection first: the pool would retry a refused connection until its
         // timeout, and an operator with a wrong URL deserves the error at once.
         let probe = AnyConnection::connect_with(&options)
@@ -87,11 +86,7 @@ impl Store {
 
     /// Answers whether the database responds, for the readiness endpoint.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(error::from_sqlx)
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(error::from_sqlx)
     }
 
     pub async fn close(&self) {
@@ -112,9 +107,7 @@ fn normalize_url(url: &str) -> Result<(Backend, String), StoreError> {
     };
     let path = rest.trim_start_matches("//");
     if path.is_empty() {
-        return Err(StoreError::Unavailable(
-            "the sqlite:// URL names no file".into(),
-        ));
+        return Err(StoreError::Unavailable("the sqlite:// URL names no file".into()));
     }
     let url = if path.contains("mode=") {
         format!("sqlite://{path}")
@@ -129,13 +122,7 @@ fn describe_connect_error(url: &str, e: &sqlx::Error) -> String {
     // Never echo a password from the URL into logs or the terminal.
     let shown = match url.split_once('@') {
         Some((scheme_user, host)) if url.starts_with("postgres") => {
-            let user = scheme_user
-                .rsplit('/')
-                .next()
-                .unwrap_or("")
-                .split(':')
-                .next()
-                .unwrap_or("");
+            let user = scheme_user.rsplit('/').next().unwrap_or("").split(':').next().unwrap_or("");
             format!("postgres://{user}@{host}")
         }
         _ => url.to_owned(),
@@ -157,10 +144,7 @@ mod tests {
             normalize_url("sqlite:/abs/t.db").unwrap(),
             (Backend::Sqlite, "sqlite:///abs/t.db?mode=rwc".into())
         );
-        assert_eq!(
-            normalize_url("postgres://u@h/db").unwrap().0,
-            Backend::Postgres
-        );
+        assert_eq!(normalize_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
         assert!(normalize_url("mysql://u@h/db").is_err());
         assert!(normalize_url("sqlite://").is_err());
     }

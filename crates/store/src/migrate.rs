@@ -26,11 +26,7 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(
-    1,
-    "0001_articles_and_users.sql",
-    "articles and users"
-)];
+const MIGRATIONS: &[Migration] = &[migration!(1, "0001_articles_and_users.sql", "articles and users")];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
@@ -68,26 +64,17 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
             Backend::Postgres => migration.postgres,
         };
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
-            StoreError::Database(format!(
-                "migration {} ({}) failed: {e}",
-                migration.version, migration.name
-            ))
+            StoreError::Database(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
         })?;
-        sqlx::query(
-            "INSERT INTO tribune_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(Utc::now().timestamp())
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+        sqlx::query("INSERT INTO tribune_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now().timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "applied migration"
-        );
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
     }
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM tribune_migrations")
         .fetch_one(&mut *conn)

@@ -24,22 +24,20 @@ impl SessionStore for Store {
             .execute(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(secs(now))
-            .bind(secs(expires_at))
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(secs(now))
+        .bind(secs(expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
         Ok(())
     }
 
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError> {
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM sessions s, {USER_FROM} \
              WHERE u.id = s.user_id AND s.token_hash = $1 AND s.expires_at > $2"
@@ -78,18 +76,12 @@ impl SessionStore for Store {
         Ok(())
     }
 
-    async fn login_failures_since(
-        &self,
-        key: &str,
-        since: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2",
-        )
-        .bind(key)
-        .bind(secs(since))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(from_sqlx)
+    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2")
+            .bind(key)
+            .bind(secs(since))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(from_sqlx)
     }
 }

@@ -30,45 +30,27 @@ impl TestDatabase {
         let url = format!("sqlite://{}", dir.path().join("tribune.db").display());
         let store = Store::connect(&url).await.expect("open SQLite");
         store.migrate().await.expect("migrate SQLite");
-        TestDatabase {
-            store,
-            url,
-            _dir: Some(dir),
-            pg_schema: None,
-        }
+        TestDatabase { store, url, _dir: Some(dir), pg_schema: None }
     }
 
     /// `None` when PostgreSQL tests are not wanted; panics when they are and cannot run.
     pub async fn postgres() -> Option<TestDatabase> {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
             if std::env::var_os("CI").is_some() {
-                panic!(
-                    "{POSTGRES_ENV} is not set: in CI every storage test must also run on PostgreSQL"
-                );
+                panic!("{POSTGRES_ENV} is not set: in CI every storage test must also run on PostgreSQL");
             }
             return None;
         };
         let schema = unique_schema_name();
-        let admin = Store::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin_url}: {e}"));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin.pool)
-            .await
-            .expect("create schema");
+        let admin =
+            Store::connect(&admin_url).await.unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin_url}: {e}"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin.pool).await.expect("create schema");
         admin.close().await;
         let sep = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-        let store = Store::connect(&url)
-            .await
-            .expect("connect to the test schema");
+        let store = Store::connect(&url).await.expect("connect to the test schema");
         store.migrate().await.expect("migrate PostgreSQL");
-        Some(TestDatabase {
-            store,
-            url,
-            _dir: None,
-            pg_schema: Some((admin_url, schema)),
-        })
+        Some(TestDatabase { store, url, _dir: None, pg_schema: Some((admin_url, schema)) })
     }
 
     /// Every column of every table as `table.column`, to compare the two backends' schemas.
@@ -88,15 +70,10 @@ impl Drop for TestDatabase {
         // Drop cannot await, and the test's runtime is blocked while it runs: a short-lived
         // runtime on its own thread drops the schema over a connection of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
                 if let Ok(admin) = Store::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                        .execute(&admin.pool)
-                        .await;
+                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin.pool).await;
                     admin.close().await;
                 }
             });
@@ -107,15 +84,9 @@ impl Drop for TestDatabase {
 
 fn unique_schema_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "tribune_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("tribune_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Runs each named `async fn(TestDatabase)` as two tests, `sqlite` and `postgres`, in a

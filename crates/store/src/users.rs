@@ -47,37 +47,19 @@ impl UserStore for Store {
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
-        let sql =
-            format!("SELECT {USER_COLUMNS}, u.password_hash FROM {USER_FROM} WHERE u.email = $1");
-        let row = sqlx::query(&sql)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
-        row.map(|r| {
-            Ok((
-                user_from_row(&r)?,
-                r.try_get("password_hash").map_err(from_sqlx)?,
-            ))
-        })
-        .transpose()
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM {USER_FROM} WHERE u.email = $1");
+        let row = sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash").map_err(from_sqlx)?))).transpose()
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} ORDER BY u.name, u.id");
-        let rows = sqlx::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(from_sqlx)?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -88,11 +70,7 @@ impl UserStore for Store {
             .execute(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
@@ -102,11 +80,7 @@ impl UserStore for Store {
             .execute(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }
 
@@ -117,8 +91,7 @@ pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
         id: r.try_get("id").map_err(from_sqlx)?,
         email: r.try_get("email").map_err(from_sqlx)?,
         name: r.try_get("name").map_err(from_sqlx)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Database(format!("unknown role {role}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Database(format!("unknown role {role}")))?,
         author: Some(NamedLink {
             slug: Slug::parse(&author_slug).map_err(|e| StoreError::Database(e.to_string()))?,
             name: r.try_get("author_name").map_err(from_sqlx)?,

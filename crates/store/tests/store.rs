@@ -7,8 +7,7 @@ use tribune_core::markdown::render_article;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{
-    ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, UserRecord,
-    UserStore,
+    ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, UserRecord, UserStore,
 };
 use tribune_core::user::Role;
 use tribune_store::on_both_backends;
@@ -39,11 +38,7 @@ fn article(
 }
 
 async fn save(store: &Store, a: &ValidArticle) -> i64 {
-    store
-        .save_article(None, a, &render_article(&a.body_markdown), t0())
-        .await
-        .unwrap()
-        .id
+    store.save_article(None, a, &render_article(&a.body_markdown), t0()).await.unwrap().id
 }
 
 fn slug(s: &str) -> Slug {
@@ -66,10 +61,7 @@ async fn schemas_match(db: TestDatabase) {
     // Each backend's schema is compared with the other's in the PostgreSQL run; the
     // SQLite run checks that its own has the tables the code expects.
     let columns = db.schema_columns().await;
-    assert!(
-        columns.contains(&"articles.source_url".to_string()),
-        "{columns:?}"
-    );
+    assert!(columns.contains(&"articles.source_url".to_string()), "{columns:?}");
     if db.store.backend() == Backend::Postgres {
         let sqlite = TestDatabase::sqlite().await.schema_columns().await;
         assert_eq!(columns, sqlite, "the two backends' schemas differ");
@@ -89,44 +81,19 @@ async fn saves_and_loads_an_article_with_byline_and_tags(db: TestDatabase) {
         source_url: "https://review.example/story".into(),
     });
     let id = save(&db.store, &input).await;
-    let a = db
-        .store
-        .article_by_slug(&slug("a-syndicated-story"))
-        .await
-        .unwrap()
-        .unwrap();
+    let a = db.store.article_by_slug(&slug("a-syndicated-story")).await.unwrap().unwrap();
     assert_eq!(a.id, id);
     assert_eq!(a.body_html, "<p>Body <strong>text</strong>.</p>\n");
-    assert_eq!(
-        a.authors
-            .iter()
-            .map(|x| x.name.as_str())
-            .collect::<Vec<_>>(),
-        ["Ada Lovelace", "Bob"]
-    );
-    assert_eq!(
-        a.tags.iter().map(|x| x.slug.as_str()).collect::<Vec<_>>(),
-        ["science", "maths"]
-    );
+    assert_eq!(a.authors.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Ada Lovelace", "Bob"]);
+    assert_eq!(a.tags.iter().map(|x| x.slug.as_str()).collect::<Vec<_>>(), ["science", "maths"]);
     assert_eq!(a.syndication.unwrap().source_name, "The Review");
     assert_eq!(a.published_at, Some(t0()));
 
     // Saving again replaces the byline and tags, and keeps the id.
-    let edited = article(
-        "A Syndicated Story",
-        "New body.",
-        &["Bob"],
-        &["Maths"],
-        t0(),
-    );
+    let edited = article("A Syndicated Story", "New body.", &["Bob"], &["Maths"], t0());
     let again = db
         .store
-        .save_article(
-            Some(id),
-            &edited,
-            "<p>New body.</p>",
-            t0() + Duration::hours(1),
-        )
+        .save_article(Some(id), &edited, "<p>New body.</p>", t0() + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(again.id, id);
@@ -134,15 +101,7 @@ async fn saves_and_loads_an_article_with_byline_and_tags(db: TestDatabase) {
     assert_eq!(again.tags[0].name, "Maths");
     assert!(again.syndication.is_none());
     assert_eq!(again.updated_at, t0() + Duration::hours(1));
-    assert_eq!(
-        db.store
-            .tag_by_slug(&slug("science"))
-            .await
-            .unwrap()
-            .unwrap()
-            .name,
-        "Science"
-    );
+    assert_eq!(db.store.tag_by_slug(&slug("science")).await.unwrap().unwrap().name, "Science");
 }
 
 async fn slugs_are_unique(db: TestDatabase) {
@@ -150,24 +109,12 @@ async fn slugs_are_unique(db: TestDatabase) {
     save(&db.store, &a).await;
     let err = db.store.save_article(None, &a, "", t0()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    assert_eq!(
-        db.store.count_articles().await.unwrap(),
-        1,
-        "the refused insert changed nothing"
-    );
+    assert_eq!(db.store.count_articles().await.unwrap(), 1, "the refused insert changed nothing");
 }
 
 async fn lists_only_public_articles_newest_first(db: TestDatabase) {
-    save(
-        &db.store,
-        &article("Old", "x", &["A"], &[], t0() - Duration::days(2)),
-    )
-    .await;
-    save(
-        &db.store,
-        &article("New", "x", &["A"], &[], t0() - Duration::days(1)),
-    )
-    .await;
+    save(&db.store, &article("Old", "x", &["A"], &[], t0() - Duration::days(2))).await;
+    save(&db.store, &article("New", "x", &["A"], &[], t0() - Duration::days(1))).await;
     let mut draft = article("Draft", "x", &["A"], &[], t0() - Duration::days(1));
     draft.status = ArticleStatus::Draft;
     save(&db.store, &draft).await;
@@ -178,145 +125,51 @@ async fn lists_only_public_articles_newest_first(db: TestDatabase) {
     let titles = |p: tribune_core::store::Page<tribune_core::article::Article>| {
         p.items.into_iter().map(|a| a.title).collect::<Vec<_>>()
     };
-    let now = db
-        .store
-        .public_articles(&ArticleFilter::All, t0(), PageRequest::new(1, 10))
-        .await
-        .unwrap();
+    let now = db.store.public_articles(&ArticleFilter::All, t0(), PageRequest::new(1, 10)).await.unwrap();
     assert_eq!(titles(now), ["New", "Old"]);
-    assert_eq!(
-        db.store.next_publication_after(t0()).await.unwrap(),
-        Some(t0() + Duration::hours(3))
-    );
+    assert_eq!(db.store.next_publication_after(t0()).await.unwrap(), Some(t0() + Duration::hours(3)));
     let later = t0() + Duration::hours(3);
-    let then = db
-        .store
-        .public_articles(&ArticleFilter::All, later, PageRequest::new(1, 10))
-        .await
-        .unwrap();
+    let then = db.store.public_articles(&ArticleFilter::All, later, PageRequest::new(1, 10)).await.unwrap();
     assert_eq!(titles(then), ["Later", "New", "Old"]);
     assert_eq!(db.store.public_article_index(later).await.unwrap().len(), 3);
-    assert_eq!(
-        db.store
-            .all_articles(None, PageRequest::new(1, 10))
-            .await
-            .unwrap()
-            .items
-            .len(),
-        4
-    );
+    assert_eq!(db.store.all_articles(None, PageRequest::new(1, 10)).await.unwrap().items.len(), 4);
 }
 
 async fn filters_by_tag_and_author_and_pages(db: TestDatabase) {
     for i in 0..25 {
-        let author = if i % 2 == 0 {
-            "Even Writer"
-        } else {
-            "Odd Writer"
-        };
-        let tags: &[&str] = if i % 5 == 0 {
-            &["Fives", "All"]
-        } else {
-            &["All"]
-        };
-        save(
-            &db.store,
-            &article(
-                &format!("Story {i}"),
-                "x",
-                &[author],
-                tags,
-                t0() - Duration::minutes(i),
-            ),
-        )
-        .await;
+        let author = if i % 2 == 0 { "Even Writer" } else { "Odd Writer" };
+        let tags: &[&str] = if i % 5 == 0 { &["Fives", "All"] } else { &["All"] };
+        save(&db.store, &article(&format!("Story {i}"), "x", &[author], tags, t0() - Duration::minutes(i)))
+            .await;
     }
     let fives = db
         .store
-        .public_articles(
-            &ArticleFilter::Tag(slug("fives")),
-            t0(),
-            PageRequest::new(1, 10),
-        )
+        .public_articles(&ArticleFilter::Tag(slug("fives")), t0(), PageRequest::new(1, 10))
         .await
         .unwrap();
     assert_eq!(
-        fives
-            .items
-            .iter()
-            .map(|a| a.title.as_str())
-            .collect::<Vec<_>>(),
+        fives.items.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(),
         ["Story 0", "Story 5", "Story 10", "Story 15", "Story 20"]
     );
     assert!(!fives.has_next);
     let odd = ArticleFilter::Author(slug("odd-writer"));
-    let page1 = db
-        .store
-        .public_articles(&odd, t0(), PageRequest::new(1, 10))
-        .await
-        .unwrap();
-    let page2 = db
-        .store
-        .public_articles(&odd, t0(), PageRequest::new(2, 10))
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            page1.items.len(),
-            page1.has_next,
-            page2.items.len(),
-            page2.has_next
-        ),
-        (10, true, 2, false)
-    );
-    assert!(
-        page1
-            .items
-            .iter()
-            .chain(&page2.items)
-            .all(|a| a.authors[0].name == "Odd Writer")
-    );
-    assert_eq!(
-        page2.items[0].tags.len(),
-        1,
-        "links are loaded for every item of a page"
-    );
-    let mine = db
-        .store
-        .all_articles(Some(&slug("even-writer")), PageRequest::new(1, 100))
-        .await
-        .unwrap();
+    let page1 = db.store.public_articles(&odd, t0(), PageRequest::new(1, 10)).await.unwrap();
+    let page2 = db.store.public_articles(&odd, t0(), PageRequest::new(2, 10)).await.unwrap();
+    assert_eq!((page1.items.len(), page1.has_next, page2.items.len(), page2.has_next), (10, true, 2, false));
+    assert!(page1.items.iter().chain(&page2.items).all(|a| a.authors[0].name == "Odd Writer"));
+    assert_eq!(page2.items[0].tags.len(), 1, "links are loaded for every item of a page");
+    let mine = db.store.all_articles(Some(&slug("even-writer")), PageRequest::new(1, 100)).await.unwrap();
     assert_eq!(mine.items.len(), 13);
 }
 
 async fn search_ranks_and_survives_any_input(db: TestDatabase) {
+    save(&db.store, &article("Microscopes explained", "Lenses and light.", &["A"], &[], t0())).await;
     save(
         &db.store,
-        &article(
-            "Microscopes explained",
-            "Lenses and light.",
-            &["A"],
-            &[],
-            t0(),
-        ),
+        &article("Gardening", "Nothing about microscopes here except this mention.", &["A"], &[], t0()),
     )
     .await;
-    save(
-        &db.store,
-        &article(
-            "Gardening",
-            "Nothing about microscopes here except this mention.",
-            &["A"],
-            &[],
-            t0(),
-        ),
-    )
-    .await;
-    save(
-        &db.store,
-        &article("Ελληνικά νέα", "Κείμενο στα ελληνικά.", &["A"], &[], t0()),
-    )
-    .await;
+    save(&db.store, &article("Ελληνικά νέα", "Κείμενο στα ελληνικά.", &["A"], &[], t0())).await;
     let mut draft = article("Secret microscopes", "x", &["A"], &[], t0());
     draft.status = ArticleStatus::Draft;
     save(&db.store, &draft).await;
@@ -343,23 +196,11 @@ async fn search_ranks_and_survives_any_input(db: TestDatabase) {
         ["Microscopes explained", "Gardening"],
         "title matches rank first; drafts never show"
     );
-    assert_eq!(
-        search("microscope").await.len(),
-        2,
-        "stemming finds the plural"
-    );
+    assert_eq!(search("microscope").await.len(), 2, "stemming finds the plural");
     assert_eq!(search("ελληνικά").await, ["Ελληνικά νέα"]);
-    for nasty in [
-        "\"",
-        "micro* OR",
-        "NEAR(a b)",
-        "'; DROP TABLE articles; --",
-        "(((",
-        "a AND",
-        "-x",
-        "^",
-        "col:x",
-    ] {
+    for nasty in
+        ["\"", "micro* OR", "NEAR(a b)", "'; DROP TABLE articles; --", "(((", "a AND", "-x", "^", "col:x"]
+    {
         search(nasty).await; // must not error
     }
     assert_eq!(db.store.count_articles().await.unwrap(), 4);
@@ -371,97 +212,38 @@ async fn users_sessions_and_throttle(db: TestDatabase) {
         name: "Ada Lovelace".into(),
         role: Role::Author,
         password_hash: "hash".into(),
-        author: tribune_core::article::NamedLink {
-            slug: slug("ada-lovelace"),
-            name: "Ada Lovelace".into(),
-        },
+        author: tribune_core::article::NamedLink { slug: slug("ada-lovelace"), name: "Ada Lovelace".into() },
     };
     let ada = db.store.create_user(&record, t0()).await.unwrap();
     assert_eq!(ada.author.as_ref().unwrap().slug.as_str(), "ada-lovelace");
-    assert!(matches!(
-        db.store.create_user(&record, t0()).await,
-        Err(StoreError::Conflict(_))
-    ));
-    let (found, hash) = db
-        .store
-        .user_credentials("ada@example.org")
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(matches!(db.store.create_user(&record, t0()).await, Err(StoreError::Conflict(_))));
+    let (found, hash) = db.store.user_credentials("ada@example.org").await.unwrap().unwrap();
     assert_eq!((found.id, hash.as_str()), (ada.id, "hash"));
     db.store.set_user_role(ada.id, Role::Editor).await.unwrap();
-    assert_eq!(
-        db.store.user_by_id(ada.id).await.unwrap().unwrap().role,
-        Role::Editor
-    );
+    assert_eq!(db.store.user_by_id(ada.id).await.unwrap().unwrap().role, Role::Editor);
     assert_eq!(db.store.list_users().await.unwrap().len(), 1);
 
-    db.store
-        .create_session("tokenhash", ada.id, t0(), t0() + Duration::hours(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        db.store
-            .session_user("tokenhash", t0())
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        ada.id
-    );
+    db.store.create_session("tokenhash", ada.id, t0(), t0() + Duration::hours(1)).await.unwrap();
+    assert_eq!(db.store.session_user("tokenhash", t0()).await.unwrap().unwrap().id, ada.id);
     assert!(
-        db.store
-            .session_user("tokenhash", t0() + Duration::hours(2))
-            .await
-            .unwrap()
-            .is_none(),
+        db.store.session_user("tokenhash", t0() + Duration::hours(2)).await.unwrap().is_none(),
         "expired"
     );
-    assert!(
-        db.store
-            .session_user("other", t0())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(db.store.session_user("other", t0()).await.unwrap().is_none());
     db.store.delete_session("tokenhash").await.unwrap();
-    assert!(
-        db.store
-            .session_user("tokenhash", t0())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(db.store.session_user("tokenhash", t0()).await.unwrap().is_none());
 
     for i in 0..3 {
-        db.store
-            .record_login_failure("ip:email", t0() + Duration::minutes(i))
-            .await
-            .unwrap();
+        db.store.record_login_failure("ip:email", t0() + Duration::minutes(i)).await.unwrap();
     }
-    assert_eq!(
-        db.store
-            .login_failures_since("ip:email", t0() + Duration::minutes(1))
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        db.store.login_failures_since("other", t0()).await.unwrap(),
-        0
-    );
+    assert_eq!(db.store.login_failures_since("ip:email", t0() + Duration::minutes(1)).await.unwrap(), 2);
+    assert_eq!(db.store.login_failures_since("other", t0()).await.unwrap(), 0);
 }
 
 async fn settings_keep_the_first_value(db: TestDatabase) {
     assert_eq!(db.store.setting("k").await.unwrap(), None);
-    assert_eq!(
-        db.store.setting_or_insert("k", "first").await.unwrap(),
-        "first"
-    );
-    assert_eq!(
-        db.store.setting_or_insert("k", "second").await.unwrap(),
-        "first"
-    );
+    assert_eq!(db.store.setting_or_insert("k", "first").await.unwrap(), "first");
+    assert_eq!(db.store.setting_or_insert("k", "second").await.unwrap(), "first");
 }
 
 async fn migrating_twice_changes_nothing(db: TestDatabase) {
@@ -474,22 +256,11 @@ async fn migrating_twice_changes_nothing(db: TestDatabase) {
 
 #[tokio::test]
 async fn unreachable_database_is_a_clear_error() {
-    let err = Store::connect("postgres://nobody:pw@127.0.0.1:1/none")
-        .await
-        .unwrap_err();
+    let err = Store::connect("postgres://nobody:pw@127.0.0.1:1/none").await.unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains("cannot connect to postgres://nobody@127.0.0.1:1/none"),
-        "{msg}"
-    );
+    assert!(msg.contains("cannot connect to postgres://nobody@127.0.0.1:1/none"), "{msg}");
     assert!(!msg.contains("pw"), "{msg}");
-    assert!(
-        Store::connect("mysql://x")
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("unsupported database URL")
-    );
+    assert!(Store::connect("mysql://x").await.unwrap_err().to_string().contains("unsupported database URL"));
 }
 
 on_both_backends!(invalidations_are_read_in_order);
@@ -497,16 +268,8 @@ on_both_backends!(invalidations_are_read_in_order);
 async fn invalidations_are_read_in_order(db: TestDatabase) {
     use tribune_core::store::InvalidationStore;
     assert_eq!(db.store.last_invalidation_id().await.unwrap(), 0);
-    let first = db
-        .store
-        .record_invalidation(&["front".into(), "tag:x".into()], t0())
-        .await
-        .unwrap();
-    let second = db
-        .store
-        .record_invalidation(&["article:y".into()], t0())
-        .await
-        .unwrap();
+    let first = db.store.record_invalidation(&["front".into(), "tag:x".into()], t0()).await.unwrap();
+    let second = db.store.record_invalidation(&["article:y".into()], t0()).await.unwrap();
     assert_eq!(db.store.last_invalidation_id().await.unwrap(), second);
     let after = db.store.invalidations_after(0).await.unwrap();
     assert_eq!(
@@ -518,9 +281,6 @@ async fn invalidations_are_read_in_order(db: TestDatabase) {
     );
     assert_eq!(db.store.invalidations_after(first).await.unwrap().len(), 1);
     // An hour later, recording sweeps the old entries.
-    db.store
-        .record_invalidation(&["front".into()], t0() + Duration::hours(2))
-        .await
-        .unwrap();
+    db.store.record_invalidation(&["front".into()], t0() + Duration::hours(2)).await.unwrap();
     assert_eq!(db.store.invalidations_after(0).await.unwrap().len(), 1);
 }

@@ -27,9 +27,7 @@ const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/login", get(login_form).post(login))
-        .route("/admin/logout", post(logout))
+    Router::new().route("/admin/login", get(login_form).post(login)).route("/admin/logout", post(logout))
 }
 
 /// The signed-in user; a handler that takes it is for signed-in users only.
@@ -40,16 +38,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let back_to = parts.uri.path().to_owned();
-        let token =
-            cookies::get(&parts.headers, cookies::SESSION).ok_or(AppError::SignInRequired {
-                back_to: back_to.clone(),
-            })?;
-        let user = state
-            .store
-            .session_user(&token_hash(token), Utc::now())
-            .await?;
-        user.map(CurrentUser)
-            .ok_or(AppError::SignInRequired { back_to })
+        let token = cookies::get(&parts.headers, cookies::SESSION)
+            .ok_or(AppError::SignInRequired { back_to: back_to.clone() })?;
+        let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
+        user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
     }
 }
 
@@ -74,13 +66,7 @@ async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref());
-    let page = LoginPage {
-        site: &state.config,
-        csrf: &csrf.token,
-        next,
-        email: "",
-        error: None,
-    };
+    let page = LoginPage { site: &state.config, csrf: &csrf.token, next, email: "", error: None };
     let html = render(&page)?;
     Ok((csrf, html).into_response())
 }
@@ -105,26 +91,16 @@ async fn login(
     let now = Utc::now();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
-    let address_key = format!(
-        "address:{}",
-        state.keys.keyed_hash("ip", &peer.ip().to_string())
-    );
+    let address_key = format!("address:{}", state.keys.keyed_hash("ip", &peer.ip().to_string()));
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
     if state.store.login_failures_since(&email_key, since).await? >= MAX_FAILURES_PER_EMAIL
-        || state
-            .store
-            .login_failures_since(&address_key, since)
-            .await?
-            >= MAX_FAILURES_PER_ADDRESS
+        || state.store.login_failures_since(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
     {
         return Err(AppError::TooManyRequests);
     }
     let credentials = state.store.user_credentials(&email).await?;
     // Unknown emails are checked against a decoy hash so both cases take as long.
-    let hash = credentials
-        .as_ref()
-        .map_or(decoy_hash(), |(_, h)| h.as_str())
-        .to_owned();
+    let hash = credentials.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str()).to_owned();
     let password = form.password.clone();
     let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -144,22 +120,10 @@ async fn login(
     };
     let token = random_token();
     let expires = now + Duration::days(SESSION_DAYS);
-    state
-        .store
-        .create_session(&token_hash(&token), user.id, now, expires)
-        .await?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &token,
-        Some(SESSION_DAYS * 86_400),
-        state.config.is_https(),
-    );
+    state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
+    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
     tracing::info!(user_id = user.id, "signed in");
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to(safe_next(Some(&form.next))),
-    )
-        .into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(Some(&form.next)))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -199,17 +163,8 @@ fn safe_next(next: Option<&str>) -> &str {
 mod tests {
     #[test]
     fn redirects_only_within_the_admin() {
-        assert_eq!(
-            super::safe_next(Some("/admin/articles/3")),
-            "/admin/articles/3"
-        );
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "/admin/login",
-            "",
-        ] {
+        assert_eq!(super::safe_next(Some("/admin/articles/3")), "/admin/articles/3");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/admin/login", ""] {
             assert_eq!(super::safe_next(Some(bad)), "/admin", "{bad}");
         }
     }

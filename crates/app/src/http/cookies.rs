@@ -37,17 +37,11 @@ mod tests {
     #[test]
     fn reads_cookies_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; tribune_csrf=tok; b="),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; tribune_csrf=tok; b="));
         assert_eq!(get(&h, CSRF), Some("tok"));
         assert_eq!(get(&h, "b"), None);
         assert_eq!(get(&h, SESSION), None);
         let c = set(SESSION, "v", Some(60), true);
-        assert_eq!(
-            c,
-            "tribune_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
-        );
+        assert_eq!(c, "tribune_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
     }
 }

@@ -22,22 +22,11 @@ pub struct CsrfToken {
 impl FromRequestParts<AppState> for CsrfToken {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let secure = state.config.is_https();
         Ok(match cookies::get(&parts.headers, cookies::CSRF) {
-            Some(token) => CsrfToken {
-                token: token.to_owned(),
-                is_new: false,
-                secure,
-            },
-            None => CsrfToken {
-                token: random_token(),
-                is_new: true,
-                secure,
-            },
+            Some(token) => CsrfToken { token: token.to_owned(), is_new: false, secure },
+            None => CsrfToken { token: random_token(), is_new: true, secure },
         })
     }
 }
@@ -47,10 +36,8 @@ impl IntoResponseParts for CsrfToken {
 
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
         if self.is_new {
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                cookies::set(cookies::CSRF, &self.token, None, self.secure),
-            );
+            res.headers_mut()
+                .append(header::SET_COOKIE, cookies::set(cookies::CSRF, &self.token, None, self.secure));
         }
         Ok(res)
     }

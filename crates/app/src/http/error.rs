@@ -17,9 +17,7 @@ pub enum AppError {
     /// Not signed in: sent to the login page, which brings them back.
     #[error("Please sign in.")]
     SignInRequired { back_to: String },
-    #[error(
-        "This form has expired or did not come from this site. Go back, reload the page and try again."
-    )]
+    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
     CsrfMismatch,
     #[error("Too many attempts. Wait a few minutes and try again.")]
     TooManyRequests,
@@ -59,9 +57,7 @@ impl From<PublishError> for AppError {
             PublishError::NotFound => AppError::NotFound,
             PublishError::Forbidden(why) => AppError::Forbidden(why.to_owned()),
             PublishError::Store(e) => e.into(),
-            e @ (PublishError::Invalid(_) | PublishError::SlugTaken) => {
-                AppError::BadRequest(e.to_string())
-            }
+            e @ (PublishError::Invalid(_) | PublishError::SlugTaken) => AppError::BadRequest(e.to_string()),
         }
     }
 }
@@ -89,13 +85,9 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let mut response = (self.status(), self.to_string()).into_response();
-        response
-            .extensions_mut()
-            .insert(ErrorMessage(self.to_string()));
+        response.extensions_mut().insert(ErrorMessage(self.to_string()));
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

@@ -26,18 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/feed.atom", get(|s, h| site_feed(s, h, Kind::Atom)))
         .route("/feed.rss", get(|s, h| site_feed(s, h, Kind::Rss)))
         .route("/feed.json", get(|s, h| site_feed(s, h, Kind::Json)))
-        .route(
-            "/tags/{slug}/feed.atom",
-            get(|s, h, p| tag_feed(s, h, p, Kind::Atom)),
-        )
-        .route(
-            "/tags/{slug}/feed.rss",
-            get(|s, h, p| tag_feed(s, h, p, Kind::Rss)),
-        )
-        .route(
-            "/tags/{slug}/feed.json",
-            get(|s, h, p| tag_feed(s, h, p, Kind::Json)),
-        )
+        .route("/tags/{slug}/feed.atom", get(|s, h, p| tag_feed(s, h, p, Kind::Atom)))
+        .route("/tags/{slug}/feed.rss", get(|s, h, p| tag_feed(s, h, p, Kind::Rss)))
+        .route("/tags/{slug}/feed.json", get(|s, h, p| tag_feed(s, h, p, Kind::Json)))
         .route("/sitemap.xml", get(sitemap))
         .route("/robots.txt", get(robots))
 }
@@ -86,15 +77,7 @@ async fn site_feed(
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::All, info, kind);
-    cached(
-        &state,
-        &headers,
-        path,
-        kind.content_type(),
-        vec![FRONT.into()],
-        render,
-    )
-    .await
+    cached(&state, &headers, path, kind.content_type(), vec![FRONT.into()], render).await
 }
 
 async fn tag_feed(
@@ -103,11 +86,7 @@ async fn tag_feed(
     Path(slug): Path<String>,
     kind: Kind,
 ) -> Result<Response, AppError> {
-    let tag = state
-        .store
-        .tag_by_slug(&parse_slug(&slug)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let tag = state.store.tag_by_slug(&parse_slug(&slug)?).await?.ok_or(AppError::NotFound)?;
     let path = format!("/tags/{}/feed.{}", tag.slug, kind.extension());
     let info = FeedInfo {
         title: format!("{}: {}", state.config.site_title, tag.name),
@@ -115,15 +94,7 @@ async fn tag_feed(
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::Tag(tag.slug.clone()), info, kind);
-    cached(
-        &state,
-        &headers,
-        path,
-        kind.content_type(),
-        vec![tag_key(tag.slug.as_str())],
-        render,
-    )
-    .await
+    cached(&state, &headers, path, kind.content_type(), vec![tag_key(tag.slug.as_str())], render).await
 }
 
 async fn render_feed(
@@ -133,10 +104,7 @@ async fn render_feed(
     kind: Kind,
 ) -> Result<String, AppError> {
     let now = Utc::now();
-    let page = state
-        .store
-        .public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS))
-        .await?;
+    let page = state.store.public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS)).await?;
     let config = &state.config;
     Ok(match kind {
         Kind::Atom => atom_feed(config, &info, &page.items, now),
@@ -186,10 +154,7 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
                 categories: a
                     .tags
                     .iter()
-                    .map(|t| atom::Category {
-                        term: t.name.clone(),
-                        ..Default::default()
-                    })
+                    .map(|t| atom::Category { term: t.name.clone(), ..Default::default() })
                     .collect(),
                 links,
                 summary: Some(atom::Text::plain(a.summary.clone())),
@@ -211,10 +176,7 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
             link(&info.feed_url, "self", Some("application/atom+xml")),
         ],
         subtitle: Some(atom::Text::plain(config.site_description.clone())),
-        generator: Some(atom::Generator {
-            value: "Tribune".into(),
-            ..Default::default()
-        }),
+        generator: Some(atom::Generator { value: "Tribune".into(), ..Default::default() }),
         lang: Some(config.language.clone()),
         entries,
         ..Default::default()
@@ -235,24 +197,18 @@ fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTim
                 title: Some(a.title.clone()),
                 link: Some(url.clone()),
                 description: Some(a.summary.clone()),
-                guid: Some(rss::Guid {
-                    value: url,
-                    permalink: true,
-                }),
+                guid: Some(rss::Guid { value: url, permalink: true }),
                 pub_date: a.published_at.map(|p| p.to_rfc2822()),
                 categories: a
                     .tags
                     .iter()
-                    .map(|t| rss::Category {
-                        name: t.name.clone(),
-                        domain: None,
-                    })
+                    .map(|t| rss::Category { name: t.name.clone(), domain: None })
                     .collect(),
                 content: Some(a.body_html.clone()),
-                source: a.syndication.as_ref().map(|s| rss::Source {
-                    url: s.source_url.clone(),
-                    title: Some(s.source_name.clone()),
-                }),
+                source: a
+                    .syndication
+                    .as_ref()
+                    .map(|s| rss::Source { url: s.source_url.clone(), title: Some(s.source_name.clone()) }),
                 dublin_core_ext: Some(dc),
                 ..Default::default()
             }
@@ -267,14 +223,8 @@ fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTim
         generator: Some("Tribune".into()),
         items,
         namespaces: [
-            (
-                "content".to_owned(),
-                "http://purl.org/rss/1.0/modules/content/".to_owned(),
-            ),
-            (
-                "dc".to_owned(),
-                rss::extension::dublincore::NAMESPACE.to_owned(),
-            ),
+            ("content".to_owned(), "http://purl.org/rss/1.0/modules/content/".to_owned()),
+            ("dc".to_owned(), rss::extension::dublincore::NAMESPACE.to_owned()),
         ]
         .into(),
         ..Default::default()
@@ -329,23 +279,19 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         let entries = state.store.public_article_index(Utc::now()).await?;
         let mut w = quick_xml::Writer::new(Vec::new());
         let xml_error = |e: std::io::Error| AppError::Internal(format!("sitemap: {e}"));
-        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-            .map_err(xml_error)?;
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(xml_error)?;
         w.create_element("urlset")
             .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
             .write_inner_content(|w| {
                 w.create_element("url").write_inner_content(|w| {
-                    w.create_element("loc")
-                        .write_text_content(BytesText::new(&state.config.url("/")))?;
+                    w.create_element("loc").write_text_content(BytesText::new(&state.config.url("/")))?;
                     Ok(())
                 })?;
                 for e in &entries {
                     w.create_element("url").write_inner_content(|w| {
                         let loc = state.config.url(&format!("/articles/{}", e.slug));
-                        w.create_element("loc")
-                            .write_text_content(BytesText::new(&loc))?;
-                        w.create_element("lastmod")
-                            .write_text_content(BytesText::new(&iso(e.updated_at)))?;
+                        w.create_element("loc").write_text_content(BytesText::new(&loc))?;
+                        w.create_element("lastmod").write_text_content(BytesText::new(&iso(e.updated_at)))?;
                         Ok(())
                     })?;
                 }
@@ -365,18 +311,10 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     .await
 }
 
-async fn robots(
-    State(state): State<AppState>,
-) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+async fn robots(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let body = format!(
         "User-agent: *\nDisallow: /admin\nDisallow: /search\n\nSitemap: {}\n",
         state.config.url("/sitemap.xml")
     );
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; charset=utf-8",
-        )],
-        body,
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
 }

@@ -88,10 +88,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     let body = page.render().unwrap_or_else(|_| message.clone());
     Response::from_parts(parts, body.into())
 }
@@ -99,12 +96,8 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
 fn framework_message(status: StatusCode) -> String {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large.".into(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            "This address does not accept that kind of request.".into()
-        }
-        StatusCode::UNPROCESSABLE_ENTITY
-        | StatusCode::BAD_REQUEST
-        | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             "The form was incomplete or malformed. Go back and try again.".into()
         }
         s => s.canonical_reason().unwrap_or("Error").to_owned(),
@@ -121,14 +114,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
             "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     response
 }
 
@@ -150,9 +137,7 @@ where
         None => {
             let generation = state.cache.generation();
             let body = render.await?;
-            state
-                .cache
-                .insert(path, content_type, body, keys, generation)
+            state.cache.insert(path, content_type, body, keys, generation)
         }
     };
     Ok(page_response(&page, request_headers))
@@ -162,22 +147,15 @@ fn page_response(page: &CachedPage, request_headers: &HeaderMap) -> Response {
     let etag = HeaderValue::from_str(&page.etag).expect("etag is ASCII");
     // Browsers may keep the page but must ask again each time: it changes when we publish.
     let cache_control = HeaderValue::from_static("no-cache");
-    let not_modified = request_headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
+    let not_modified =
+        request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
     if not_modified {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)],
-        )
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)])
             .into_response();
     }
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(page.content_type),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache_control),
         ],

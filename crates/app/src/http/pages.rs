@@ -51,11 +51,7 @@ impl PageParam {
 
 /// The cache key of page `n` of a list: one key per page, whatever else the query holds.
 fn list_path(base: &str, n: u32) -> String {
-    if n == 1 {
-        base.to_owned()
-    } else {
-        format!("{base}?page={n}")
-    }
+    if n == 1 { base.to_owned() } else { format!("{base}?page={n}") }
 }
 
 #[derive(Template)]
@@ -70,35 +66,41 @@ struct ListPage<'a> {
     canonical: String,
 }
 
-async fn render_list(
-    state: &AppState,
+/// What a list page shows and where: the front page, a tag's or an author's page.
+struct ListSpec {
     filter: ArticleFilter,
-    heading: &str,
-    base: &str,
-    feed_base: &str,
-    number: u32,
-) -> Result<String, AppError> {
-    let page = state
-        .store
-        .public_articles(
-            &filter,
-            Utc::now(),
-            PageRequest::new(number, state.config.articles_per_page),
-        )
-        .await?;
-    if page.items.is_empty() && number > 1 {
-        return Err(AppError::NotFound);
-    }
-    let list = ListPage {
-        site: &state.config,
-        heading,
-        is_front: filter == ArticleFilter::All,
-        feed_base: feed_base.to_owned(),
-        articles: article_views(&page.items),
-        pager: Pager::new(base, &page),
-        canonical: state.config.url(&list_path(base, number)),
+    heading: String,
+    base: String,
+    /// Where the list's own feeds are, if it has any beside the site's.
+    feed_base: String,
+    cache_key: String,
+}
+
+async fn serve_list(
+    state: &AppState,
+    headers: &HeaderMap,
+    spec: ListSpec,
+    n: u32,
+) -> Result<Response, AppError> {
+    let path = list_path(&spec.base, n);
+    let render = async {
+        let request = PageRequest::new(n, state.config.articles_per_page);
+        let page = state.store.public_articles(&spec.filter, Utc::now(), request).await?;
+        if page.items.is_empty() && n > 1 {
+            return Err(AppError::NotFound);
+        }
+        let list = ListPage {
+            site: &state.config,
+            heading: &spec.heading,
+            is_front: spec.filter == ArticleFilter::All,
+            feed_base: spec.feed_base.clone(),
+            articles: article_views(&page.items),
+            pager: Pager::new(&spec.base, &page),
+            canonical: state.config.url(&path),
+        };
+        Ok(list.render()?)
     };
-    Ok(list.render()?)
+    cached(state, headers, path.clone(), HTML, vec![spec.cache_key.clone()], render).await
 }
 
 async fn front_page(
@@ -106,18 +108,14 @@ async fn front_page(
     headers: HeaderMap,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
-    let n = q.number()?;
-    let title = state.config.site_title.clone();
-    let render = render_list(&state, ArticleFilter::All, &title, "/", "", n);
-    cached(
-        &state,
-        &headers,
-        list_path("/", n),
-        HTML,
-        vec![FRONT.into()],
-        render,
-    )
-    .await
+    let spec = ListSpec {
+        filter: ArticleFilter::All,
+        heading: state.config.site_title.clone(),
+        base: "/".into(),
+        feed_base: String::new(),
+        cache_key: FRONT.into(),
+    };
+    serve_list(&state, &headers, spec, q.number()?).await
 }
 
 async fn tag_page(
@@ -129,24 +127,14 @@ async fn tag_page(
     let n = q.number()?;
     let tag = named(state.store.tag_by_slug(&parse_slug(&slug)?).await?)?;
     let base = format!("/tags/{}", tag.slug);
-    let heading = format!("Tagged “{}”", tag.name);
-    let render = render_list(
-        &state,
-        ArticleFilter::Tag(tag.slug.clone()),
-        &heading,
-        &base,
-        &base,
-        n,
-    );
-    cached(
-        &state,
-        &headers,
-        list_path(&base, n),
-        HTML,
-        vec![tag_key(tag.slug.as_str())],
-        render,
-    )
-    .await
+    let spec = ListSpec {
+        heading: format!("Tagged “{}”", tag.name),
+        feed_base: base.clone(),
+        base,
+        cache_key: tag_key(tag.slug.as_str()),
+        filter: ArticleFilter::Tag(tag.slug),
+    };
+    serve_list(&state, &headers, spec, n).await
 }
 
 async fn author_page(
@@ -157,25 +145,14 @@ async fn author_page(
 ) -> Result<Response, AppError> {
     let n = q.number()?;
     let author = named(state.store.author_by_slug(&parse_slug(&slug)?).await?)?;
-    let base = format!("/authors/{}", author.slug);
-    let heading = format!("Articles by {}", author.name);
-    let render = render_list(
-        &state,
-        ArticleFilter::Author(author.slug.clone()),
-        &heading,
-        &base,
-        "",
-        n,
-    );
-    cached(
-        &state,
-        &headers,
-        list_path(&base, n),
-        HTML,
-        vec![author_key(author.slug.as_str())],
-        render,
-    )
-    .await
+    let spec = ListSpec {
+        heading: format!("Articles by {}", author.name),
+        base: format!("/authors/{}", author.slug),
+        feed_base: String::new(),
+        cache_key: author_key(author.slug.as_str()),
+        filter: ArticleFilter::Author(author.slug),
+    };
+    serve_list(&state, &headers, spec, n).await
 }
 
 pub fn parse_slug(s: &str) -> Result<Slug, AppError> {
@@ -202,20 +179,15 @@ pub struct ArticlePage<'a> {
 impl<'a> ArticlePage<'a> {
     pub fn new(site: &'a Config, article: &'a Article, preview: bool) -> Self {
         let own_url = site.url(&format!("/articles/{}", article.slug));
-        let canonical = article
-            .syndication
-            .as_ref()
-            .map_or_else(|| own_url.clone(), |s| s.source_url.clone());
+        let canonical =
+            article.syndication.as_ref().map_or_else(|| own_url.clone(), |s| s.source_url.clone());
         ArticlePage {
             site,
             view: ArticleView::new(article),
             canonical,
             own_url,
             json_ld: news_article_json_ld(site, article),
-            image_url: article
-                .image
-                .as_ref()
-                .map(|i| super::views::absolute(site, &i.url)),
+            image_url: article.image.as_ref().map(|i| super::views::absolute(site, &i.url)),
             preview,
         }
     }
@@ -230,11 +202,7 @@ async fn article_page(
     let path = format!("/articles/{slug}");
     let key = article_key(slug.as_str());
     let render = async {
-        let article = state
-            .store
-            .article_by_slug(&slug)
-            .await?
-            .filter(|a| a.is_public_at(Utc::now()));
+        let article = state.store.article_by_slug(&slug).await?.filter(|a| a.is_public_at(Utc::now()));
         let article = article.ok_or(AppError::NotFound)?;
         Ok(ArticlePage::new(&state.config, &article, false).render()?)
     };
@@ -264,21 +232,13 @@ async fn search_page(
 ) -> Result<Response, AppError> {
     let number = PageParam { page: params.page }.number()?;
     let q = params.q.unwrap_or_default();
-    let query =
-        SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
+    let query = SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
     let page = match &query {
         Some(query) => {
             let request = PageRequest::new(number, state.config.articles_per_page);
-            state
-                .store
-                .search_articles(query, Utc::now(), request)
-                .await?
+            state.store.search_articles(query, Utc::now(), request).await?
         }
-        None => tribune_core::store::Page {
-            items: vec![],
-            number,
-            has_next: false,
-        },
+        None => tribune_core::store::Page { items: vec![], number, has_next: false },
     };
     let base = format!("/search?q={}", super::error::encode_component(&q));
     let page_view = SearchPage {

@@ -15,10 +15,7 @@ pub struct DateView {
 }
 
 pub fn date(t: DateTime<Utc>) -> DateView {
-    DateView {
-        iso: iso(t),
-        display: t.format("%-d %B %Y").to_string(),
-    }
+    DateView { iso: iso(t), display: t.format("%-d %B %Y").to_string() }
 }
 
 pub fn iso(t: DateTime<Utc>) -> String {
@@ -33,11 +30,7 @@ pub struct ArticleView<'a> {
 
 impl<'a> ArticleView<'a> {
     pub fn new(a: &'a Article) -> Self {
-        ArticleView {
-            a,
-            url: format!("/articles/{}", a.slug),
-            date: a.published_at.map(date),
-        }
+        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date) }
     }
 }
 
@@ -55,11 +48,7 @@ impl Pager {
     pub fn new<T>(base: &str, page: &Page<T>) -> Self {
         let link = |n: u32| {
             let sep = if base.contains('?') { '&' } else { '?' };
-            if n == 1 && !base.contains('?') {
-                base.to_owned()
-            } else {
-                format!("{base}{sep}page={n}")
-            }
+            if n == 1 && !base.contains('?') { base.to_owned() } else { format!("{base}{sep}page={n}") }
         };
         Pager {
             prev: (page.number > 1).then(|| link(page.number - 1)),
@@ -97,16 +86,13 @@ pub fn news_article_json_ld(config: &Config, a: &Article) -> String {
     }
     if let Some(s) = &a.syndication {
         ld["isBasedOn"] = s.source_url.clone().into();
-        ld["sourceOrganization"] = serde_json::json!({ "@type": "Organization", "name": s.source_name, "url": s.source_url });
+        ld["sourceOrganization"] =
+            serde_json::json!({ "@type": "Organization", "name": s.source_name, "url": s.source_url });
     }
     ld.to_string().replace('<', "\\u003c")
 }
 
 /// Site-relative image paths become absolute for feeds and metadata.
 pub fn absolute(config: &Config, url: &str) -> String {
-    if url.starts_with('/') {
-        config.url(url)
-    } else {
-        url.to_owned()
-    }
+    if url.starts_with('/') { config.url(url) } else { url.to_owned() }
 }

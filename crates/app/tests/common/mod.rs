@@ -45,12 +45,7 @@ impl TestApp {
         tokio::spawn(server::serve(state.clone(), listener, async move {
             let _ = rx.await;
         }));
-        TestApp {
-            url: format!("http://{addr}"),
-            state,
-            db,
-            shutdown: Some(tx),
-        }
+        TestApp { url: format!("http://{addr}"), state, db, shutdown: Some(tx) }
     }
 
     pub fn browser(&self) -> Browser {
@@ -59,30 +54,16 @@ impl TestApp {
 
     /// Publishes an article as the command line does (any rights), dropping stale pages.
     pub async fn publish(&self, input: ArticleInput) -> tribune_core::article::Article {
-        let saved = save_article(
-            &self.state.store,
-            SaveTarget::BySlug,
-            input,
-            None,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        self.state
-            .invalidate(tribune::cache::keys_of_change(&saved))
-            .await;
+        let saved =
+            save_article(&self.state.store, SaveTarget::BySlug, input, None, Utc::now()).await.unwrap();
+        self.state.invalidate(tribune::cache::keys_of_change(&saved)).await;
         saved.article
     }
 
     pub async fn add_user(&self, name: &str, role: Role) -> (String, String) {
         let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
         let password = "correct horse battery".to_owned();
-        let new = NewUser {
-            email: email.clone(),
-            name: name.into(),
-            role,
-            password: password.clone(),
-        };
+        let new = NewUser { email: email.clone(), name: name.into(), role, password: password.clone() };
         add_user(&self.state.store, new, Utc::now()).await.unwrap();
         (email, password)
     }
@@ -92,12 +73,7 @@ impl TestApp {
         let (email, password) = self.add_user(name, role).await;
         let b = self.browser();
         let res = b.login(&email, &password).await;
-        assert_eq!(
-            res.status,
-            StatusCode::SEE_OTHER,
-            "login failed: {}",
-            res.body
-        );
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "login failed: {}", res.body);
         b
     }
 }
@@ -110,12 +86,7 @@ impl Drop for TestApp {
     }
 }
 
-pub fn article(
-    title: &str,
-    authors: &[&str],
-    tags: &[&str],
-    published_at: DateTime<Utc>,
-) -> ArticleInput {
+pub fn article(title: &str, authors: &[&str], tags: &[&str], published_at: DateTime<Utc>) -> ArticleInput {
     ArticleInput {
         title: title.into(),
         body_markdown: format!("The body of *{title}*.\n\nA second paragraph."),
@@ -134,10 +105,7 @@ pub struct Page {
 
 impl Page {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     /// The value of the first hidden `csrf` field on the page.
@@ -157,38 +125,21 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            base: base.to_owned(),
-            client,
-            cookies: Mutex::new(HashMap::new()),
-        }
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { base: base.to_owned(), client, cookies: Mutex::new(HashMap::new()) }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
+        self.send(self.client.get(format!("{}{path}", self.base))).await
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.send(
-            self.client
-                .post(format!("{}{path}", self.base))
-                .form(fields),
-        )
-        .await
+        self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
         let csrf = self.get("/admin/login").await.csrf();
-        self.post_form(
-            "/admin/login",
-            &[("email", email), ("password", password), ("csrf", &csrf)],
-        )
-        .await
+        self.post_form("/admin/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
     }
 
     /// The CSRF token this browser holds (fetching a form page first if it has none).
@@ -206,16 +157,9 @@ impl Browser {
     async fn send(&self, request: reqwest::RequestBuilder) -> Page {
         let cookie_header = {
             let jar = self.cookies.lock().unwrap();
-            jar.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
+            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
         };
-        let request = if cookie_header.is_empty() {
-            request
-        } else {
-            request.header(COOKIE, cookie_header)
-        };
+        let request = if cookie_header.is_empty() { request } else { request.header(COOKIE, cookie_header) };
         let response = request.send().await.unwrap();
         {
             let mut jar = self.cookies.lock().unwrap();
@@ -231,11 +175,7 @@ impl Browser {
         }
         let status = response.status();
         let headers = response.headers().clone();
-        Page {
-            status,
-            headers,
-            body: response.text().await.unwrap(),
-        }
+        Page { status, headers, body: response.text().await.unwrap() }
     }
 }
 

@@ -54,28 +54,15 @@ async fn list(
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
     if !me.can_write_articles() {
-        return Err(AppError::Forbidden(
-            "Your role does not include articles.".into(),
-        ));
+        return Err(AppError::Forbidden("Your role does not include articles.".into()));
     }
     // Authors see their own articles; editors and admins see all.
-    let only = if me.can_edit_any() {
-        None
-    } else {
-        me.author.as_ref().map(|a| &a.slug)
-    };
-    let page = state
-        .store
-        .all_articles(only, PageRequest::new(q.number()?, 50))
-        .await?;
+    let only = if me.can_edit_any() { None } else { me.author.as_ref().map(|a| &a.slug) };
+    let page = state.store.all_articles(only, PageRequest::new(q.number()?, 50)).await?;
     let rows = page
         .items
         .iter()
-        .map(|a| Row {
-            a,
-            status: a.status.as_str(),
-            date: a.published_at.map(date),
-        })
+        .map(|a| Row { a, status: a.status.as_str(), date: a.published_at.map(date) })
         .collect();
     let view = ListPage {
         site: &state.config,
@@ -111,11 +98,7 @@ struct ArticleForm {
 impl ArticleForm {
     fn from_article(a: &Article) -> Self {
         let names = |links: &[tribune_core::article::NamedLink]| {
-            links
-                .iter()
-                .map(|l| l.name.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
+            links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ")
         };
         ArticleForm {
             title: a.title.clone(),
@@ -125,20 +108,9 @@ impl ArticleForm {
             summary: a.summary.clone(),
             body: a.body_markdown.clone(),
             status: a.status.as_str().into(),
-            published_at: a
-                .published_at
-                .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-                .unwrap_or_default(),
-            source_name: a
-                .syndication
-                .as_ref()
-                .map(|s| s.source_name.clone())
-                .unwrap_or_default(),
-            source_url: a
-                .syndication
-                .as_ref()
-                .map(|s| s.source_url.clone())
-                .unwrap_or_default(),
+            published_at: a.published_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
+            source_name: a.syndication.as_ref().map(|s| s.source_name.clone()).unwrap_or_default(),
+            source_url: a.syndication.as_ref().map(|s| s.source_url.clone()).unwrap_or_default(),
             image: a.image.as_ref().map(|i| i.url.clone()).unwrap_or_default(),
             image_alt: a.image.as_ref().map(|i| i.alt.clone()).unwrap_or_default(),
             ..Default::default()
@@ -146,31 +118,21 @@ impl ArticleForm {
     }
 
     fn to_input(&self) -> Result<ArticleInput, Vec<FieldError>> {
-        let list = |s: &str| {
-            s.split(',')
-                .map(|x| x.trim().to_owned())
-                .filter(|x| !x.is_empty())
-                .collect::<Vec<_>>()
-        };
+        let list =
+            |s: &str| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|x| !x.is_empty());
         let mut errors = Vec::new();
         let status = match self.status.as_str() {
             "" => None,
             s => ArticleStatus::parse(s).or_else(|| {
-                errors.push(FieldError::new(
-                    "status",
-                    "is not one of draft, scheduled, published",
-                ));
+                errors.push(FieldError::new("status", "is not one of draft, scheduled, published"));
                 None
             }),
         };
         let published_at = match opt(&self.published_at) {
             None => None,
             Some(s) => parse_date(&s).or_else(|| {
-                errors.push(FieldError::new(
-                    "published_at",
-                    format!("\"{s}\" is not a date and time"),
-                ));
+                errors.push(FieldError::new("published_at", format!("\"{s}\" is not a date and time")));
                 None
             }),
         };
@@ -209,11 +171,8 @@ struct EditPage<'a> {
     statuses: [(&'static str, &'static str); 3],
 }
 
-const STATUSES: [(&str, &str); 3] = [
-    ("draft", "Draft"),
-    ("scheduled", "Scheduled"),
-    ("published", "Published"),
-];
+const STATUSES: [(&str, &str); 3] =
+    [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Published")];
 
 impl<'a> EditPage<'a> {
     fn new(
@@ -228,10 +187,7 @@ impl<'a> EditPage<'a> {
             me,
             csrf: &csrf.token,
             id,
-            action: id.map_or_else(
-                || "/admin/articles".to_owned(),
-                |id| format!("/admin/articles/{id}"),
-            ),
+            action: id.map_or_else(|| "/admin/articles".to_owned(), |id| format!("/admin/articles/{id}")),
             form,
             errors: vec![],
             notice: None,
@@ -247,16 +203,10 @@ async fn new_form(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     if !me.can_write_articles() {
-        return Err(AppError::Forbidden(
-            "Your role does not include articles.".into(),
-        ));
+        return Err(AppError::Forbidden("Your role does not include articles.".into()));
     }
     let form = ArticleForm {
-        authors: me
-            .author
-            .as_ref()
-            .map(|a| a.name.clone())
-            .unwrap_or_default(),
+        authors: me.author.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
         status: "draft".into(),
         ..Default::default()
     };
@@ -276,26 +226,14 @@ async fn edit_form(
     Path(id): Path<i64>,
     Query(q): Query<SavedNotice>,
 ) -> Result<Response, AppError> {
-    let article = state
-        .store
-        .article_by_id(id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let article = state.store.article_by_id(id).await?.ok_or(AppError::NotFound)?;
     if !me.can_edit(&article) {
-        return Err(AppError::Forbidden(
-            "Authors can only edit articles that credit them.".into(),
-        ));
+        return Err(AppError::Forbidden("Authors can only edit articles that credit them.".into()));
     }
     let notice = q.saved.as_ref().map(|_| "Saved.");
-    let public_url = article
-        .is_public_at(Utc::now())
-        .then(|| format!("/articles/{}", article.slug));
+    let public_url = article.is_public_at(Utc::now()).then(|| format!("/articles/{}", article.slug));
     let form = ArticleForm::from_article(&article);
-    let page = EditPage {
-        notice,
-        public_url,
-        ..EditPage::new(&state, &me, &csrf, Some(id), &form)
-    };
+    let page = EditPage { notice, public_url, ..EditPage::new(&state, &me, &csrf, Some(id), &form) };
     let html = render(&page)?;
     Ok((csrf, html).into_response())
 }
@@ -333,10 +271,7 @@ async fn submit(
 ) -> Result<Response, AppError> {
     csrf::verify(headers, &form.csrf)?;
     let refused = |errors: Vec<String>| -> Result<Response, AppError> {
-        let page = EditPage {
-            errors,
-            ..EditPage::new(state, me, csrf, id, &form)
-        };
+        let page = EditPage { errors, ..EditPage::new(state, me, csrf, id, &form) };
         Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
     };
     let input = match form.to_input() {
@@ -351,14 +286,9 @@ async fn submit(
     match save_article(&state.store, target, input, Some(me), now).await {
         Ok(saved) => {
             state.invalidate(keys_of_change(&saved)).await;
-            Ok(
-                Redirect::to(&format!("/admin/articles/{}?saved=1", saved.article.id))
-                    .into_response(),
-            )
+            Ok(Redirect::to(&format!("/admin/articles/{}?saved=1", saved.article.id)).into_response())
         }
-        Err(PublishError::Invalid(errors)) => {
-            refused(errors.iter().map(ToString::to_string).collect())
-        }
+        Err(PublishError::Invalid(errors)) => refused(errors.iter().map(ToString::to_string).collect()),
         Err(e @ PublishError::SlugTaken) => refused(vec![e.to_string()]),
         Err(e) => Err(e.into()),
     }
@@ -376,13 +306,7 @@ fn preview(
         input.authors = me.author.iter().map(|a| a.name.clone()).collect();
     }
     let valid = input.validate(now).map_err(|errors| {
-        AppError::BadRequest(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        AppError::BadRequest(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
     })?;
     let article = Article {
         id: 0,
@@ -424,8 +348,7 @@ async fn set_status(
     let at = match form.published_at.trim() {
         "" => None,
         s => Some(
-            parse_date(s)
-                .ok_or_else(|| AppError::BadRequest(format!("\"{s}\" is not a date and time.")))?,
+            parse_date(s).ok_or_else(|| AppError::BadRequest(format!("\"{s}\" is not a date and time.")))?,
         ),
     };
     let saved: Saved = change_status(&state.store, id, status, at, &me, Utc::now()).await?;

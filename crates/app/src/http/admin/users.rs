@@ -38,11 +38,7 @@ struct UsersPage<'a> {
 }
 
 fn admin_only(me: &User) -> Result<(), AppError> {
-    if me.can_manage_users() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("Only admins manage users.".into()))
-    }
+    if me.can_manage_users() { Ok(()) } else { Err(AppError::Forbidden("Only admins manage users.".into())) }
 }
 
 async fn page(
@@ -104,12 +100,7 @@ async fn create(
     admin_only(&me)?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
-    let new = NewUser {
-        email: form.email.clone(),
-        name: form.name.clone(),
-        role,
-        password: form.password,
-    };
+    let new = NewUser { email: form.email.clone(), name: form.name.clone(), role, password: form.password };
     // Hashing takes tens of milliseconds on this worker thread; adding users is rare enough.
     match add_user(&state.store, new, Utc::now()).await {
         Ok(user) => {
@@ -117,16 +108,7 @@ async fn create(
             Ok(Redirect::to("/admin/users?done=1").into_response())
         }
         Err(AddUserError::Invalid(e)) => {
-            let html = page(
-                &state,
-                &me,
-                &csrf,
-                None,
-                Some(e.to_string()),
-                &form.name,
-                &form.email,
-            )
-            .await?;
+            let html = page(&state, &me, &csrf, None, Some(e.to_string()), &form.name, &form.email).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(AddUserError::Store(e)) => Err(e.into()),
@@ -156,11 +138,6 @@ async fn set_role(
         ));
     }
     state.store.set_user_role(id, role).await?;
-    tracing::info!(
-        by = me.id,
-        user_id = id,
-        role = role.as_str(),
-        "changed role"
-    );
+    tracing::info!(by = me.id, user_id = id, role = role.as_str(), "changed role");
     Ok(Redirect::to("/admin/users?done=1").into_response())
 }
