@@ -22,6 +22,8 @@ on_both_backends!(
     authors_edit_only_their_own_articles,
     admins_manage_users_and_others_cannot,
     oversized_forms_are_refused_with_a_page,
+    scheduling_from_the_form_keeps_the_article_private_until_its_time,
+    cookies_are_secure_on_an_https_site,
 );
 
 async fn count(app: &TestApp) -> i64 {
@@ -342,4 +344,46 @@ async fn oversized_forms_are_refused_with_a_page(db: TestDatabase) {
 
 fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn scheduling_from_the_form_keeps_the_article_private_until_its_time(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let b = app.signed_in("Erin Editor", Role::Editor).await;
+    let csrf = b.csrf().await;
+    let at = (Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M").to_string();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("title", "Embargoed Budget"),
+        ("body", "Numbers."),
+        ("status", "scheduled"),
+        ("published_at", &at),
+        ("action", "save"),
+    ];
+    assert_eq!(b.post_form("/admin/articles", &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.browser().get("/articles/embargoed-budget").await.status, StatusCode::NOT_FOUND);
+    assert!(!app.browser().get("/").await.body.contains("Embargoed Budget"));
+    let list = b.get("/admin").await.body;
+    assert!(list.contains("Embargoed Budget") && list.contains("status-scheduled"));
+    let no_date = [
+        ("csrf", csrf.as_str()),
+        ("title", "No Date"),
+        ("body", "x"),
+        ("status", "scheduled"),
+        ("action", "save"),
+    ];
+    let refused = b.post_form("/admin/articles", &no_date).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("published_at: is required for a scheduled article"));
+}
+
+async fn cookies_are_secure_on_an_https_site(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.base_url = "https://news.example".into()).await;
+    let (email, password) = app.add_user("Sam Secure", Role::Editor).await;
+    let b = app.browser();
+    let form = b.get("/admin/login").await;
+    assert!(form.header("set-cookie").contains("; Secure"), "the CSRF cookie too");
+    let csrf = form.csrf();
+    let res =
+        b.post_form("/admin/login", &[("email", &email), ("password", &password), ("csrf", &csrf)]).await;
+    assert!(res.header("set-cookie").contains("; Secure"), "{}", res.header("set-cookie"));
 }
