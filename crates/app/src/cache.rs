@@ -45,12 +45,62 @@ pub fn keys_of_change(saved: &Saved) -> Vec<String> {
     keys
 }
 
+/// Where a cached HTML page takes the part that changes on its own schedule (the funding
+/// bar): the page is stored in pieces around it and put together per bar version.
+pub const HOLE: &str = "<!--tribune:funding-bar-->";
+
 #[derive(Debug)]
 pub struct CachedPage {
-    pub body: Bytes,
+    /// The page split at each [`HOLE`]; one piece when it has none.
+    pieces: Vec<Bytes>,
     pub content_type: &'static str,
-    pub etag: String,
+    etag: String,
     keys: Vec<String>,
+    /// The page last put together, with the version of the filling it holds.
+    assembled: RwLock<Option<(u64, Bytes)>>,
+}
+
+impl CachedPage {
+    fn new(body: String, content_type: &'static str, etag: String, keys: Vec<String>) -> Self {
+        let pieces = body.split(HOLE).map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
+        CachedPage { pieces, content_type, etag, keys, assembled: RwLock::new(None) }
+    }
+
+    pub fn has_hole(&self) -> bool {
+        self.pieces.len() > 1
+    }
+
+    /// The page with its holes filled by `filling` (version `version`); put together once
+    /// per version and then shared by every response.
+    pub fn body(&self, version: u64, filling: &Bytes) -> Bytes {
+        if !self.has_hole() {
+            return self.pieces[0].clone();
+        }
+        if let Some((v, body)) = self.assembled.read().expect("page lock").as_ref()
+            && *v == version
+        {
+            return body.clone();
+        }
+        let mut body = Vec::with_capacity(self.pieces.iter().map(Bytes::len).sum::<usize>() + filling.len());
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                body.extend_from_slice(filling);
+            }
+            body.extend_from_slice(piece);
+        }
+        let body = Bytes::from(body);
+        *self.assembled.write().expect("page lock") = Some((version, body.clone()));
+        body
+    }
+
+    /// Changes with the page and, for a page with holes, with what fills them.
+    pub fn etag(&self, version: u64) -> String {
+        if self.has_hole() {
+            format!("\"{}-{version:x}\"", self.etag.trim_matches('"'))
+        } else {
+            self.etag.clone()
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -94,7 +144,7 @@ impl PageCache {
     ) -> Arc<CachedPage> {
         let serial = self.stored.fetch_add(1, Ordering::Relaxed);
         let etag = format!("\"{:x}-{:x}\"", serial, body.len());
-        let page = Arc::new(CachedPage { body: Bytes::from(body), content_type, etag, keys });
+        let page = Arc::new(CachedPage::new(body, content_type, etag, keys));
         let mut pages = self.pages.write().expect("page cache lock");
         if self.generation.load(Ordering::Acquire) == generation {
             if pages.len() >= self.capacity {
@@ -147,7 +197,7 @@ mod tests {
         cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
         cache.invalidate(&keys(&["article:a", "tag:x"]));
         assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
-        assert_eq!(cache.get("/").unwrap().body, "front");
+        assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new()), "front");
         assert!(cache.get("/tags/y").is_some());
         cache.invalidate(&keys(&["tag:*"]));
         assert!(cache.get("/tags/y").is_none());
@@ -160,8 +210,20 @@ mod tests {
         let before = cache.generation();
         cache.invalidate(&keys(&["front"]));
         let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
-        assert_eq!(page.body, "stale", "the response still gets the page");
+        assert_eq!(page.body(0, &Bytes::new()), "stale", "the response still gets the page");
         assert!(cache.get("/").is_none());
+    }
+
+    #[test]
+    fn holes_are_filled_per_version() {
+        let cache = PageCache::new(10);
+        let html = format!("<header>{HOLE}</header><main>x</main>");
+        let page = cache.insert("/".into(), "text/html", html, vec![], cache.generation());
+        assert_eq!(page.body(1, &Bytes::from("<bar>1</bar>")), "<header><bar>1</bar></header><main>x</main>");
+        assert_eq!(page.body(2, &Bytes::from("<bar>2</bar>")), "<header><bar>2</bar></header><main>x</main>");
+        assert_ne!(page.etag(1), page.etag(2));
+        let feed = cache.insert("/feed".into(), "text/xml", "<feed/>".into(), vec![], cache.generation());
+        assert_eq!((feed.body(3, &Bytes::from("bar")), feed.etag(3)), (Bytes::from("<feed/>"), feed.etag(4)));
     }
 
     #[test]

@@ -15,7 +15,11 @@ use tribune_store::Store;
 
 use crate::cache::keys_of_change;
 use crate::config::{Config, LogFormat, Overrides};
+use crate::funding_bar::FUNDING_KEY;
 use crate::server;
+use tribune_core::funding::donations::{ManualDonation, add_manual_donation, set_goal};
+use tribune_core::funding::money::Money;
+use tribune_core::funding::month::Month;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -63,6 +67,54 @@ pub enum Command {
     /// Publish articles from Markdown files
     #[command(subcommand)]
     Article(ArticleCommand),
+    /// Set the monthly fundraising goal
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Record gifts received outside Stripe
+    #[command(subcommand)]
+    Donation(DonationCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CampaignCommand {
+    /// Set a month's goal (a month without one shows the latest earlier goal)
+    Set {
+        /// The month, YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// The goal in major units, e.g. 5000
+        #[arg(long)]
+        goal: String,
+        /// ISO 4217 code, e.g. USD
+        #[arg(long)]
+        currency: String,
+        /// Marks on the bar, comma-separated [default: 0, half, the goal]
+        #[arg(long, value_delimiter = ',')]
+        milestones: Vec<String>,
+        /// A sentence shown with the bar
+        #[arg(long)]
+        text: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DonationCommand {
+    /// Record a gift (bank transfer, cash…); correct mistakes with a reversal in the admin
+    Add {
+        /// In major units, e.g. 25.00
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        /// The day it was received, YYYY-MM-DD [default: today]
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// The supporter's name, shown on the support page
+        #[arg(long)]
+        donor: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,13 +212,41 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             Ok(())
         }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
+        Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {
+            let month = Month::parse(&month).map_err(|e| fail(format!("--month: {e}")))?;
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let goal = set_goal(&store, month, &goal, &currency, &milestones, text, Utc::now())
+                .await
+                .map_err(fail)?;
+            store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
+            let marks: Vec<String> =
+                goal.milestones.iter().map(|m| Money::new(*m, goal.amount.currency).format()).collect();
+            println!(
+                "Goal for {}: {} (milestones {}).",
+                month.name(),
+                goal.amount.format(),
+                marks.join(", ")
+            );
+            Ok(())
+        }
+        Command::Donation(DonationCommand::Add { amount, currency, date, donor, note }) => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let gift = ManualDonation { amount, currency, date, donor, note };
+            let id = add_manual_donation(&store, gift, config.tz(), Utc::now()).await.map_err(fail)?;
+            store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
+            println!("Recorded as ledger entry {id}.");
+            Ok(())
+        }
     }
 }
 
 async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     let store = server::open_store(&config).await.map_err(fail)?;
-    let admin_login =
-        if demo { Some(crate::demo::ensure_demo_content(&store).await.map_err(fail)?) } else { None };
+    let admin_login = if demo {
+        Some(crate::demo::ensure_demo_content(&store, config.tz()).await.map_err(fail)?)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| fail(format!("cannot listen on {}: {e}", config.bind)))?;

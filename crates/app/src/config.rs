@@ -31,6 +31,20 @@ pub struct Config {
     pub page_cache_entries: usize,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// The site's time zone (IANA name): months, and so goals, begin at its midnight.
+    pub timezone: String,
+    /// A month without its own goal shows the latest earlier one.
+    pub funding_carry_forward: bool,
+    /// The call to give under every article.
+    pub support_call: String,
+    /// Stripe's signing secret for this webhook endpoint (`whsec_…`); empty disables it.
+    pub stripe_webhook_secret: String,
+    /// Where to give by card, e.g. a Stripe Payment Link; shown on /support.
+    pub support_card_url: String,
+    /// Bank transfer details, shown as written on /support.
+    pub support_bank_details: String,
+    /// Any other ways to give, shown as written on /support.
+    pub support_other: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +67,13 @@ impl Default for Config {
             articles_per_page: 10,
             page_cache_entries: 5000,
             log_format: LogFormat::Text,
+            timezone: "UTC".into(),
+            funding_carry_forward: true,
+            support_call: "Do you like this content? Consider helping us!".into(),
+            stripe_webhook_secret: String::new(),
+            support_card_url: String::new(),
+            support_bank_details: String::new(),
+            support_other: String::new(),
         }
     }
 }
@@ -68,6 +89,13 @@ const KEYS: &[&str] = &[
     "articles_per_page",
     "page_cache_entries",
     "log_format",
+    "timezone",
+    "funding_carry_forward",
+    "support_call",
+    "stripe_webhook_secret",
+    "support_card_url",
+    "support_bank_details",
+    "support_other",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -139,7 +167,23 @@ impl Config {
         if !lang_ok {
             return Err(invalid("language", "must be a language tag such as en or fr-CA"));
         }
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(invalid(
+                "timezone",
+                "must be an IANA time zone such as UTC, Europe/Paris or America/New_York",
+            ));
+        }
+        if !self.support_card_url.is_empty()
+            && !tribune_core::article::is_absolute_http_url(&self.support_card_url)
+        {
+            return Err(invalid("support_card_url", "must be an absolute https:// URL"));
+        }
         Ok(self)
+    }
+
+    /// The site's time zone (checked at load).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
     }
 
     /// Cookies get the `Secure` flag when the site is served over HTTPS.

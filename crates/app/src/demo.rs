@@ -10,6 +10,8 @@ use tribune_core::user::{NewUser, Role};
 use tribune_store::Store;
 
 use crate::keys::random_token;
+use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
+use tribune_core::funding::month::Month;
 
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
 const ARTICLES: usize = 40;
@@ -81,11 +83,12 @@ impl Lcg {
 }
 
 /// Creates the demo content and admin once; returns the admin's email and password.
-pub async fn ensure_demo_content(store: &Store) -> Result<(String, String), StoreError> {
+pub async fn ensure_demo_content(store: &Store, tz: chrono_tz::Tz) -> Result<(String, String), StoreError> {
     let password = store.setting_or_insert("demo_admin_password", &random_token()[..16]).await?;
     if store.setting("demo_content").await?.is_none() {
         create_admin(store, &password).await?;
         create_articles(store).await?;
+        create_funding(store, tz).await?;
         store.setting_or_insert("demo_content", "created").await?;
         tracing::info!("created the demo content");
     }
@@ -182,4 +185,37 @@ fn body(rng: &mut Lcg, subject: &str, place: &str) -> String {
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A goal for this month and, so the bar has something to show, a few gifts: some named,
+/// one in another currency (recorded, not counted toward the goal).
+async fn create_funding(store: &Store, tz: chrono_tz::Tz) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let month = Month::containing(now, tz);
+    let as_store_error = |e: FundingError| match e {
+        FundingError::Store(e) => e,
+        e => StoreError::Database(format!("demo funding: {e}")),
+    };
+    let text = Some("Independent local news, paid for by its readers.".to_owned());
+    set_goal(store, month, "5000", "USD", &["2500".into(), "5000".into()], text, now)
+        .await
+        .map_err(as_store_error)?;
+    let gifts = [
+        ("120.00", "USD", Some("Ines Moreau")),
+        ("50", "USD", None),
+        ("25.50", "USD", Some("Dev Patel")),
+        ("112", "USD", None),
+        ("40", "EUR", Some("Lena Vogel")),
+    ];
+    for (amount, currency, donor) in gifts {
+        let gift = ManualDonation {
+            amount: amount.into(),
+            currency: currency.into(),
+            date: Some(now.with_timezone(&tz).date_naive()),
+            donor: donor.map(str::to_owned),
+            note: Some("demo".into()),
+        };
+        add_manual_donation(store, gift, tz, now).await.map_err(as_store_error)?;
+    }
+    Ok(())
 }

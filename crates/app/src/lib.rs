@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod funding_bar;
 pub mod http;
 pub mod keys;
 pub mod server;

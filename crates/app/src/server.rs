@@ -11,8 +11,11 @@ use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache};
 use crate::config::Config;
+use crate::funding_bar::{FUNDING_KEY, FundingBar};
 use crate::http::{AppState, router};
 use crate::keys::SiteKeys;
+use tribune_core::funding::donations::FundingError;
+use tribune_core::funding::month::Month;
 
 /// How often a node reads the shared invalidation log (and so how stale another node's
 /// write, or one from the command line, can be here).
@@ -35,21 +38,44 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 
 pub async fn build_state(config: Config, store: Store) -> Result<AppState, StoreError> {
     let keys = SiteKeys::load(&store).await?;
+    let funding = FundingBar::new(Utc::now(), &config);
+    funding.refresh(&store, &config, Utc::now()).await.map_err(|e| match e {
+        FundingError::Store(e) => e,
+        e => StoreError::Database(e.to_string()),
+    })?;
     Ok(AppState {
         store,
         cache: Arc::new(PageCache::new(config.page_cache_entries)),
         config: Arc::new(config),
         keys: Arc::new(keys),
+        funding: Arc::new(funding),
     })
 }
 
 impl AppState {
     /// Drops stale pages here at once, and tells the other nodes through the store.
     pub async fn invalidate(&self, keys: Vec<String>) {
-        self.cache.invalidate(&keys);
+        self.apply_invalidation(&keys).await;
         if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
             // The write itself succeeded; only other nodes may serve the old page for now.
             tracing::error!(error = %e, "could not share a cache invalidation");
+        }
+    }
+}
+
+impl AppState {
+    /// Drops the pages showing `keys`; a change to the funding figures also renders the bar
+    /// again (pages keep their cached bodies and take the new bar).
+    async fn apply_invalidation(&self, keys: &[String]) {
+        self.cache.invalidate(keys);
+        if keys.iter().any(|k| k == FUNDING_KEY) {
+            self.refresh_funding().await;
+        }
+    }
+
+    async fn refresh_funding(&self) {
+        if let Err(e) = self.funding.refresh(&self.store, &self.config, Utc::now()).await {
+            tracing::error!(error = %e, "could not refresh the funding bar");
         }
     }
 }
@@ -79,7 +105,7 @@ async fn keep_cache_in_step(state: AppState) {
         match state.store.invalidations_after(seen).await {
             Ok(entries) => {
                 for (id, keys) in entries {
-                    state.cache.invalidate(&keys);
+                    state.apply_invalidation(&keys).await;
                     seen = id;
                     refresh_schedule = true;
                 }
@@ -91,6 +117,11 @@ async fn keep_cache_in_step(state: AppState) {
             // Which lists the article joins is not known here; dropping them all is rare.
             state.cache.invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
             refresh_schedule = true;
+        }
+        if state.funding.current().month != Month::containing(now, state.config.tz()) {
+            // Midnight in the site's time zone: a new month, a new goal.
+            state.cache.invalidate(&[FUNDING_KEY.into()]);
+            state.refresh_funding().await;
         }
         if refresh_schedule {
             next_publication = state.store.next_publication_after(now).await.unwrap_or(next_publication);

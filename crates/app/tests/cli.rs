@@ -162,6 +162,95 @@ async fn adds_users(db: TestDatabase) {
     assert_eq!(db.store.list_users().await.unwrap().len(), 1);
 }
 
+on_both_backends!(sets_goals_and_records_gifts);
+
+async fn sets_goals_and_records_gifts(db: TestDatabase) {
+    use tribune_core::store::FundingStore;
+    let url = db.url.as_str();
+    let (code, out, err) = run(tribune(&[
+        "campaign",
+        "set",
+        "--month",
+        "2020-07",
+        "--goal",
+        "5000",
+        "--currency",
+        "usd",
+        "--database-url",
+        url,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "Goal for July 2020: $5,000 (milestones $0, $2,500, $5,000).");
+    let (code, _, err) = run(tribune(&[
+        "campaign",
+        "set",
+        "--month",
+        "2020-13",
+        "--goal",
+        "5000",
+        "--currency",
+        "USD",
+        "--database-url",
+        url,
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--month: \"2020-13\" is not a month"), "{err}");
+    let (code, _, err) = run(tribune(&[
+        "campaign",
+        "set",
+        "--month",
+        "2020-07",
+        "--goal",
+        "5000",
+        "--currency",
+        "USD",
+        "--milestones",
+        "9000",
+        "--database-url",
+        url,
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("milestones"), "{err}");
+    let gift = [
+        "donation",
+        "add",
+        "--amount",
+        "25.00",
+        "--currency",
+        "USD",
+        "--date",
+        "2020-07-04",
+        "--donor",
+        "Ines",
+        "--database-url",
+        url,
+    ];
+    let (code, out, err) = run(tribune(&gift));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Recorded as ledger entry"), "{out}");
+    let (code, _, err) =
+        run(tribune(&["donation", "add", "--amount", "25.001", "--currency", "USD", "--database-url", url]));
+    assert_eq!(code, 1);
+    assert!(err.contains("amount: USD has 2 decimal places"), "{err}");
+    let (code, _, err) = run(tribune(&[
+        "donation",
+        "add",
+        "--amount",
+        "5",
+        "--currency",
+        "USD",
+        "--date",
+        "July 4th",
+        "--database-url",
+        url,
+    ]));
+    assert_eq!(code, 2, "clap refuses the date: {err}");
+    let july = tribune_core::funding::month::Month::parse("2020-07").unwrap();
+    let totals = db.store.month_totals(july, july).await.unwrap();
+    assert_eq!(totals.iter().map(|t| t.net_minor).collect::<Vec<_>>(), [2500]);
+    assert_eq!(db.store.goals_until(july).await.unwrap().len(), 1);
+}
+
 #[test]
 fn migrate_creates_an_empty_site_and_is_repeatable() {
     let dir = tempfile::tempdir().unwrap();

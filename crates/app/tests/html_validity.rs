@@ -49,6 +49,29 @@ async fn every_page_type_is_valid_html() {
     draft.status = Some(ArticleStatus::Draft);
     app.publish(draft).await;
 
+    let month = tribune_core::funding::month::Month::containing(now, app.state.config.tz());
+    tribune_core::funding::donations::set_goal(
+        &app.state.store,
+        month,
+        "5000",
+        "USD",
+        &[],
+        Some("Thanks".into()),
+        now,
+    )
+    .await
+    .unwrap();
+    let gift = tribune_core::funding::donations::ManualDonation {
+        amount: "307".into(),
+        currency: "USD".into(),
+        date: None,
+        donor: Some("Ines".into()),
+        note: None,
+    };
+    tribune_core::funding::donations::add_manual_donation(&app.state.store, gift, app.state.config.tz(), now)
+        .await
+        .unwrap();
+    app.state.invalidate(vec!["funding".into()]).await;
     let reader = app.browser();
     let editor = app.signed_in("Ada Admin", Role::Admin).await;
     let mut pages = Vec::new();
@@ -65,10 +88,18 @@ async fn every_page_type_is_valid_html() {
         "/nope",
         "/?page=x",
         "/admin/login",
+        "/support",
+        "/embed/goal",
     ] {
         pages.push((path.to_owned(), reader.get(path).await.body));
     }
-    for path in ["/admin", "/admin/articles/new", &format!("/admin/articles/{}", rich.id), "/admin/users"] {
+    for path in [
+        "/admin",
+        "/admin/articles/new",
+        &format!("/admin/articles/{}", rich.id),
+        "/admin/users",
+        "/admin/funding",
+    ] {
         pages.push((path.to_owned(), editor.get(path).await.body));
     }
     let csrf = editor.csrf().await;

@@ -8,6 +8,7 @@
 
 pub mod article;
 pub mod front_matter;
+pub mod funding;
 pub mod markdown;
 pub mod password;
 pub mod publishing;

@@ -159,3 +159,50 @@ pub trait InvalidationStore {
     async fn invalidations_after(&self, id: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
     async fn last_invalidation_id(&self) -> Result<i64, StoreError>;
 }
+
+/// A month's net total in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthTotal {
+    pub month: crate::funding::month::Month,
+    pub currency: String,
+    pub net_minor: i64,
+}
+
+/// Goals and the donations ledger. The ledger is append-only; uniqueness (one entry per
+/// Stripe event, one payment per payment key) is enforced by the database itself.
+pub trait FundingStore {
+    /// Sets the goal of its month, replacing any earlier one for that month.
+    async fn set_goal(&self, goal: &crate::funding::goal::Goal, now: DateTime<Utc>)
+    -> Result<(), StoreError>;
+    /// The goal of `month` or, if it has none, of the latest month before it that has one.
+    async fn goal_at_or_before(
+        &self,
+        month: crate::funding::month::Month,
+    ) -> Result<Option<crate::funding::goal::Goal>, StoreError>;
+    /// Every goal set for `to` or an earlier month, oldest first (a short list: one a month).
+    async fn goals_until(
+        &self,
+        to: crate::funding::month::Month,
+    ) -> Result<Vec<crate::funding::goal::Goal>, StoreError>;
+    /// Appends an entry; `None` when the database already holds it (a redelivery).
+    async fn append_entry(
+        &self,
+        entry: &crate::funding::ledger::NewEntry,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError>;
+    async fn entry(&self, id: i64) -> Result<Option<crate::funding::ledger::Entry>, StoreError>;
+    /// Entries that count toward `month`, oldest first.
+    async fn entries_of_month(
+        &self,
+        month: crate::funding::month::Month,
+    ) -> Result<Vec<crate::funding::ledger::Entry>, StoreError>;
+    /// Net totals per month and currency for `from..=to`: payments less their refunds and
+    /// lost disputes (counted in the payment's month), plus manual entries and reversals.
+    async fn month_totals(
+        &self,
+        from: crate::funding::month::Month,
+        to: crate::funding::month::Month,
+    ) -> Result<Vec<MonthTotal>, StoreError>;
+    /// Names of this month's supporters who chose to be named, newest first.
+    async fn supporters(&self, month: crate::funding::month::Month) -> Result<Vec<String>, StoreError>;
+}

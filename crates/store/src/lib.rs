@@ -5,6 +5,7 @@
 mod articles;
 mod dialect;
 mod error;
+mod funding;
 mod invalidations;
 mod migrate;
 mod rows;

@@ -26,7 +26,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_articles_and_users.sql", "articles and users")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_articles_and_users.sql", "articles and users"),
+    migration!(2, "0002_reader_funding.sql", "reader funding"),
+];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 

@@ -8,6 +8,7 @@ mod cookies;
 mod csrf;
 pub mod error;
 mod feeds;
+mod funding;
 mod health;
 mod pages;
 mod views;
@@ -22,8 +23,9 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tribune_store::Store;
 
-use crate::cache::{CachedPage, PageCache};
+use crate::cache::{CachedPage, HOLE, PageCache};
 use crate::config::Config;
+use crate::funding_bar::FundingBar;
 use crate::keys::SiteKeys;
 pub use error::AppError;
 
@@ -34,12 +36,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub cache: Arc<PageCache>,
     pub keys: Arc<SiteKeys>,
+    pub funding: Arc<FundingBar>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(feeds::router())
+        .merge(funding::router())
         .merge(admin::router())
         .merge(auth::router())
         .merge(assets::router())
@@ -89,7 +93,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    let body = page.render().unwrap_or_else(|_| message.clone());
+    let body = page.render().map(|html| with_bar(&state, html)).unwrap_or_else(|_| message.clone());
     Response::from_parts(parts, body.into())
 }
 
@@ -108,6 +112,10 @@ fn framework_message(status: StatusCode) -> String {
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // A handler with its own policy (the embeddable widget may be framed anywhere).
+        return response;
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -140,15 +148,17 @@ where
             state.cache.insert(path, content_type, body, keys, generation)
         }
     };
-    Ok(page_response(&page, request_headers))
+    Ok(page_response(state, &page, request_headers))
 }
 
-fn page_response(page: &CachedPage, request_headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&page.etag).expect("etag is ASCII");
+fn page_response(state: &AppState, page: &CachedPage, request_headers: &HeaderMap) -> Response {
+    let bar = state.funding.current();
+    let etag_text = page.etag(bar.version);
+    let etag = HeaderValue::from_str(&etag_text).expect("etag is ASCII");
     // Browsers may keep the page but must ask again each time: it changes when we publish.
     let cache_control = HeaderValue::from_static("no-cache");
     let not_modified =
-        request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
+        request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag_text.as_bytes());
     if not_modified {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)])
             .into_response();
@@ -159,11 +169,21 @@ fn page_response(page: &CachedPage, request_headers: &HeaderMap) -> Response {
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache_control),
         ],
-        page.body.clone(),
+        page.body(bar.version, &bar.html),
     )
         .into_response()
 }
 
 pub fn render<T: Template>(template: &T) -> Result<Html<String>, AppError> {
     Ok(Html(template.render()?))
+}
+
+/// A public page rendered for one response (not cached), with the current funding bar.
+pub fn render_public<T: Template>(state: &AppState, template: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(with_bar(state, template.render()?)))
+}
+
+fn with_bar(state: &AppState, html: String) -> String {
+    let bar = state.funding.current();
+    html.replace(HOLE, std::str::from_utf8(&bar.html).unwrap_or(""))
 }

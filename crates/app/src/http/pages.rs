@@ -15,7 +15,7 @@ use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
 
 use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
-use super::{AppError, AppState, cached, render};
+use super::{AppError, AppState, cached, render_public};
 use crate::cache::{FRONT, article_key, author_key, tag_key};
 use crate::config::Config;
 
@@ -248,5 +248,5 @@ async fn search_page(
         articles: article_views(&page.items),
         pager: Pager::new(&base, &page),
     };
-    Ok(render(&page_view)?.into_response())
+    Ok(render_public(&state, &page_view)?.into_response())
 }

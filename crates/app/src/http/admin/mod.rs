@@ -2,6 +2,8 @@
 //! cached, and every form carries a CSRF token.
 
 mod articles;
+mod chart;
+mod funding;
 mod users;
 
 use axum::Router;
@@ -15,6 +17,7 @@ const FORM_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(articles::router())
+        .merge(funding::router())
         .merge(users::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
 }

@@ -1,0 +1,367 @@
+//! Reader funding over HTTP, on both backends: the Stripe webhook (signatures, replays,
+//! bad input), the bar on every page staying fresh behind the page cache, /support, the
+//! widget and its JSON, and the publisher's ledger.
+
+mod common;
+
+use chrono::Utc;
+use common::{TestApp, article, eventually};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use sha2::Sha256;
+use tribune_core::funding::month::Month;
+use tribune_core::store::FundingStore;
+use tribune_core::user::Role;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+const SECRET: &str = "whsec_test_0123456789";
+
+async fn app(db: TestDatabase) -> TestApp {
+    TestApp::with_config(db, |c| {
+        c.stripe_webhook_secret = SECRET.into();
+        c.timezone = "America/New_York".into();
+        c.support_card_url = "https://buy.stripe.com/test_abc".into();
+        c.support_bank_details = "IBAN FR76 0000 0000 0000".into();
+    })
+    .await
+}
+
+fn this_month(app: &TestApp) -> Month {
+    Month::containing(Utc::now(), app.state.config.tz())
+}
+
+async fn set_goal(app: &TestApp, amount: &str) {
+    tribune_core::funding::donations::set_goal(
+        &app.state.store,
+        this_month(app),
+        amount,
+        "USD",
+        &[],
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    app.state.invalidate(vec!["funding".into()]).await;
+}
+
+/// The `Stripe-Signature` header Stripe would send for `body` at `t`.
+fn sign(body: &str, t: i64, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+fn payment_intent(event: &str, pi: &str, cents: i64) -> String {
+    serde_json::json!({
+        "id": event,
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "created": Utc::now().timestamp(),
+        "data": { "object": { "id": pi, "object": "payment_intent", "amount": cents, "amount_received": cents,
+                              "currency": "usd", "metadata": { "supporter_name": "Ada Reader" } } }
+    })
+    .to_string()
+}
+
+async fn deliver(app: &TestApp, body: &str, signature: Option<String>) -> (StatusCode, serde_json::Value) {
+    let client = reqwest::Client::new();
+    let mut req = client
+        .post(format!("{}/webhooks/stripe", app.url))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(sig) = signature {
+        req = req.header("Stripe-Signature", sig);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+async fn raised(app: &TestApp) -> i64 {
+    let m = this_month(app);
+    app.state
+        .store
+        .month_totals(m, m)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| t.currency == "USD")
+        .map(|t| t.net_minor)
+        .sum()
+}
+
+on_both_backends!(
+    a_signed_payment_is_recorded_once_and_fills_the_bar,
+    bad_signatures_and_bodies_are_refused_and_change_nothing,
+    a_thousand_concurrent_deliveries_count_exactly,
+    the_bar_is_accessible_and_on_every_public_page,
+    support_page_widget_and_json,
+    the_publisher_keeps_the_ledger,
+);
+
+async fn a_signed_payment_is_recorded_once_and_fills_the_bar(db: TestDatabase) {
+    let app = app(db).await;
+    set_goal(&app, "5000").await;
+    app.publish(article("Cached Story", &["Ada"], &[], Utc::now())).await;
+    let b = app.browser();
+    let before = b.get("/articles/cached-story").await;
+    assert!(before.body.contains("<strong>$0</strong> raised of $5,000"), "{}", before.body);
+    assert!(app.state.cache.get("/articles/cached-story").is_some());
+
+    let body = payment_intent("evt_1", "pi_1", 30_750);
+    let (status, json) = deliver(&app, &body, Some(sign(&body, Utc::now().timestamp(), SECRET))).await;
+    assert_eq!((status, json["outcome"].as_str()), (StatusCode::OK, Some("recorded")));
+    let (status, json) = deliver(&app, &body, Some(sign(&body, Utc::now().timestamp(), SECRET))).await;
+    assert_eq!((status, json["outcome"].as_str()), (StatusCode::OK, Some("already recorded")));
+    assert_eq!(raised(&app).await, 30_750);
+
+    // The page is still served from memory, with the new bar in it, at once.
+    assert!(app.state.cache.get("/articles/cached-story").is_some());
+    let after = b.get("/articles/cached-story").await;
+    assert!(after.body.contains("<strong>$307.50</strong> raised of $5,000"), "{}", after.body);
+    assert_ne!(after.header("etag"), before.header("etag"), "browsers fetch the page again");
+    assert!(b.get("/").await.body.contains("$307.50"));
+    assert!(b.get("/support").await.body.contains("Ada Reader"), "the supporter asked to be named");
+}
+
+async fn bad_signatures_and_bodies_are_refused_and_change_nothing(db: TestDatabase) {
+    let app = app(db).await;
+    let body = payment_intent("evt_bad", "pi_bad", 1000);
+    let now = Utc::now().timestamp();
+    let cases = [
+        (None, "no Stripe-Signature header"),
+        (Some(sign(&body, now, "whsec_wrong")), "no signature matches"),
+        (Some(sign(&body, now - 301, SECRET)), "outside the tolerance"),
+        (Some(format!("t={now}")), "no v1 signature"),
+        (Some("garbage".to_owned()), "malformed"),
+        (Some(sign(&body.replace("1000", "100000"), now, SECRET)), "no signature matches"),
+    ];
+    for (signature, message) in cases {
+        let (status, json) = deliver(&app, &body, signature.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{signature:?}");
+        assert!(json["error"].as_str().unwrap().contains(message), "{signature:?}: {json}");
+    }
+    let not_json = "{not json";
+    let (status, json) = deliver(&app, not_json, Some(sign(not_json, now, SECRET))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["error"].as_str().unwrap().contains("malformed Stripe event"));
+    let (status, _) = deliver(&app, &"x".repeat(300 * 1024), Some(sign("x", now, SECRET))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(raised(&app).await, 0);
+    assert!(app.state.store.entries_of_month(this_month(&app)).await.unwrap().is_empty());
+
+    // Other event types are acknowledged and ignored.
+    let other = serde_json::json!({"id": "evt_c", "type": "customer.created", "created": now, "data": {"object": {}}}).to_string();
+    let (status, json) = deliver(&app, &other, Some(sign(&other, now, SECRET))).await;
+    assert_eq!((status, json["outcome"].as_str()), (StatusCode::OK, Some("ignored")));
+
+    // Without a configured secret the endpoint asks Stripe to come back later.
+    let unconfigured = TestApp::new(TestDatabase::sqlite().await).await;
+    let (status, _) = deliver(&unconfigured, &body, Some(sign(&body, now, SECRET))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+async fn a_thousand_concurrent_deliveries_count_exactly(db: TestDatabase) {
+    let app = std::sync::Arc::new(app(db).await);
+    // 250 payments, each delivered four times: twice as the same event, once as the
+    // checkout session that describes the same payment, once as a cumulative refund.
+    let mut bodies = Vec::new();
+    let mut expected = 0;
+    let now = Utc::now().timestamp();
+    for i in 0..250_i64 {
+        let cents = 500 + i;
+        let refund = i % 7;
+        expected += cents - refund;
+        let pi = format!("pi_{i}");
+        let checkout = serde_json::json!({"id": format!("evt_cs{i}"), "type": "checkout.session.completed", "created": now,
+            "data": {"object": {"id": format!("cs_{i}"), "object": "checkout.session", "mode": "payment", "payment_status": "paid",
+                                "payment_intent": pi, "amount_total": cents, "currency": "usd", "metadata": {}}}});
+        let refunded = serde_json::json!({"id": format!("evt_ch{i}"), "type": "charge.refunded", "created": now,
+            "data": {"object": {"id": format!("ch_{i}"), "object": "charge", "payment_intent": pi, "amount": cents,
+                                "amount_refunded": refund, "currency": "usd"}}});
+        let pi_body = payment_intent(&format!("evt_pi{i}"), &pi, cents);
+        bodies.extend([pi_body.clone(), pi_body, checkout.to_string(), refunded.to_string()]);
+    }
+    let mut tasks = Vec::new();
+    for body in bodies {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let sig = sign(&body, Utc::now().timestamp(), SECRET);
+            deliver(&app, &body, Some(sig)).await.0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(raised(&app).await, expected);
+}
+
+async fn the_bar_is_accessible_and_on_every_public_page(db: TestDatabase) {
+    let app = app(db).await;
+    tribune_core::funding::donations::set_goal(
+        &app.state.store,
+        this_month(&app),
+        "100",
+        "USD",
+        &["0".into(), "50".into(), "100".into()],
+        Some("Keep us independent".into()),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let gift = tribune_core::funding::donations::ManualDonation {
+        amount: "150".into(),
+        currency: "USD".into(),
+        date: None,
+        donor: None,
+        note: None,
+    };
+    tribune_core::funding::donations::add_manual_donation(
+        &app.state.store,
+        gift,
+        app.state.config.tz(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    app.state.invalidate(vec!["funding".into()]).await;
+    app.publish(article("Any Story", &["Ada"], &["Tagged"], Utc::now())).await;
+    let b = app.browser();
+    for path in
+        ["/", "/articles/any-story", "/tags/tagged", "/authors/ada", "/search?q=story", "/support", "/nope"]
+    {
+        let body = b.get(path).await.body;
+        assert!(body.contains(r#"role="progressbar""#), "{path}");
+        assert!(
+            body.contains(r#"aria-valuemin="0" aria-valuemax="100.00" aria-valuenow="150.00""#),
+            "{path}: {body}"
+        );
+        assert!(body.contains(r#"aria-valuetext="$150 of $100 (150%)""#), "{path}");
+        assert!(body.contains("funding-fill w100 funding-over"), "overflow is shown: {path}");
+        assert!(body.contains(&this_month(&app).name()), "{path}");
+        assert!(body.contains(r#"<li class="l50 reached">$50</li>"#), "{path}: milestones");
+        assert!(body.contains("Keep us independent"));
+        assert!(!body.contains("<!--tribune:funding-bar-->"), "{path}: the hole is filled");
+    }
+    let article = b.get("/articles/any-story").await.body;
+    assert!(article.contains("Do you like this content? Consider helping us! <a href=\"/support\">"));
+    assert!(!b.get("/feed.atom").await.body.contains("progressbar"), "feeds carry no bar");
+}
+
+async fn support_page_widget_and_json(db: TestDatabase) {
+    let app = app(db).await;
+    let b = app.browser();
+    let empty = b.get("/api/v1/goal").await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&empty.body).unwrap()["goal"],
+        serde_json::Value::Null
+    );
+    set_goal(&app, "5000").await;
+    let body = payment_intent("evt_s", "pi_s", 250_000);
+    deliver(&app, &body, Some(sign(&body, Utc::now().timestamp(), SECRET))).await;
+    let json: serde_json::Value = serde_json::from_str(&b.get("/api/v1/goal").await.body).unwrap();
+    assert_eq!(json["goal_minor"], 500_000);
+    assert_eq!(json["raised_minor"], 250_000);
+    assert_eq!(json["percent"], 50);
+    assert_eq!(json["raised"], "$2,500");
+    assert_eq!(json["currency"], "USD");
+    assert_eq!(json["month"], this_month(&app).to_string());
+    let support = b.get("/support").await.body;
+    assert!(support.contains(r#"href="https://buy.stripe.com/test_abc""#) && support.contains("IBAN FR76"));
+    assert!(support.contains("$2,500 (USD)"));
+    let embed = b.get("/embed/goal").await;
+    assert!(embed.header("content-security-policy").contains("frame-ancestors *"));
+    assert!(embed.body.contains(r#"role="progressbar""#) && embed.body.contains("$2,500"));
+    // Another node (or the CLI) records a gift: this node's bar follows within seconds.
+    let gift = tribune_core::funding::donations::ManualDonation {
+        amount: "500".into(),
+        currency: "USD".into(),
+        date: None,
+        donor: Some("Elsewhere Donor".into()),
+        note: None,
+    };
+    let other = tribune_store::Store::connect(&app.db.url).await.unwrap();
+    tribune_core::funding::donations::add_manual_donation(&other, gift, app.state.config.tz(), Utc::now())
+        .await
+        .unwrap();
+    use tribune_core::store::InvalidationStore;
+    other.record_invalidation(&["funding".into()], Utc::now()).await.unwrap();
+    assert!(eventually(10, || async { b.get("/").await.body.contains("$3,000") }).await);
+    assert!(b.get("/support").await.body.contains("Elsewhere Donor"));
+}
+
+async fn the_publisher_keeps_the_ledger(db: TestDatabase) {
+    let app = app(db).await;
+    let admin = app.signed_in("Pat Publisher", Role::Admin).await;
+    let csrf = admin.get("/admin/funding").await.csrf();
+    let month = this_month(&app).to_string();
+    let res = admin
+        .post_form(
+            "/admin/funding/goal",
+            &[
+                ("csrf", &csrf),
+                ("month", &month),
+                ("goal", "5000"),
+                ("currency", "USD"),
+                ("milestones", "2500, 5000"),
+                ("text", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let bad = admin
+        .post_form(
+            "/admin/funding/goal",
+            &[("csrf", &csrf), ("month", &month), ("goal", "50.001"), ("currency", "USD")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("goal:") && bad.body.contains("50.001"), "{}", bad.body);
+    let add = |amount: &'static str, currency: &'static str, donor: &'static str| {
+        let csrf = csrf.clone();
+        let admin = &admin;
+        async move {
+            admin
+                .post_form(
+                    "/admin/funding/donations",
+                    &[
+                        ("csrf", &csrf),
+                        ("amount", amount),
+                        ("currency", currency),
+                        ("donor", donor),
+                        ("note", "cheque, \"urgent\""),
+                    ],
+                )
+                .await
+        }
+    };
+    assert_eq!(add("25.00", "USD", "Ines").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(add("40", "EUR", "").await.status, StatusCode::SEE_OTHER);
+    let refused = add("abc", "USD", "").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("amount: &#34;abc&#34; is not an amount"), "{}", refused.body);
+    let page = admin.get("/admin/funding").await.body;
+    assert!(page.contains("$25 (USD)") && page.contains("€40 (EUR), in another currency"));
+    assert!(page.contains("<svg class=\"chart\""));
+    let csv = admin.get(&format!("/admin/funding/ledger.csv?month={month}")).await;
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.split("\r\n").collect();
+    assert_eq!(lines[0], "id,date,month,kind,amount,currency,payment,event,supporter,note,reverses");
+    assert!(lines[1].ends_with(",manual,25.00,USD,,,Ines,\"cheque, \"\"urgent\"\"\","), "{}", lines[1]);
+    let id = app.state.store.entries_of_month(this_month(&app)).await.unwrap()[0].id;
+    let res = admin.post_form(&format!("/admin/funding/entries/{id}/reverse"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let again = admin.post_form(&format!("/admin/funding/entries/{id}/reverse"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(raised(&app).await, 0);
+    assert!(app.browser().get("/").await.body.contains("<strong>$0</strong> raised of $5,000"));
+    let editor = app.signed_in("Erin Editor", Role::Editor).await;
+    assert_eq!(editor.get("/admin/funding").await.status, StatusCode::FORBIDDEN);
+    let forged = admin
+        .post_form("/admin/funding/donations", &[("csrf", "x"), ("amount", "5"), ("currency", "USD")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

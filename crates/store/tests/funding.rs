@@ -1,0 +1,259 @@
+//! The donations ledger on both backends: every Stripe payment counted once, refunds and
+//! lost disputes netted exactly in any order, manual entries reversed, months in the site's
+//! time zone, and other currencies kept apart.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use tribune_core::funding::donations::{
+    FundingError, ManualDonation, Recorded, add_manual_donation, current_progress, record_stripe_event,
+    reverse_entry, set_goal,
+};
+use tribune_core::funding::month::Month;
+use tribune_core::funding::stripe::{Effect, Event};
+use tribune_core::store::FundingStore;
+use tribune_store::Store;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+const NEW_YORK: Tz = chrono_tz::America::New_York;
+
+fn july() -> Month {
+    Month::parse("2020-07").unwrap()
+}
+
+/// 15 July 2020, noon in New York.
+fn mid_july() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 7, 15, 16, 0, 0).unwrap()
+}
+
+fn paid(event: &str, key: &str, cents: i64, at: DateTime<Utc>) -> Event {
+    Event {
+        id: event.into(),
+        created: at.timestamp(),
+        effect: Effect::Paid {
+            payment_key: key.into(),
+            amount_minor: cents,
+            currency: "USD".into(),
+            supporter_name: None,
+        },
+    }
+}
+
+fn refunded(event: &str, key: &str, total_cents: i64, at: DateTime<Utc>) -> Event {
+    Event {
+        id: event.into(),
+        created: at.timestamp(),
+        effect: Effect::Refunded {
+            payment_key: key.into(),
+            refunded_total_minor: total_cents,
+            currency: "USD".into(),
+        },
+    }
+}
+
+async fn record(store: &Store, e: &Event) -> Recorded {
+    record_stripe_event(store, e, NEW_YORK, mid_july()).await.unwrap()
+}
+
+async fn raised(store: &Store, month: Month) -> i64 {
+    store
+        .month_totals(month, month)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| t.currency == "USD")
+        .map(|t| t.net_minor)
+        .sum()
+}
+
+on_both_backends!(
+    a_payment_counts_once_whatever_describes_it,
+    refunds_net_out_in_any_order_and_any_number_of_deliveries,
+    lost_disputes_are_subtracted,
+    months_follow_the_site_time_zone,
+    manual_entries_are_reversed_never_edited,
+    other_currencies_are_recorded_but_not_counted,
+    goals_carry_forward,
+    concurrent_deliveries_give_an_exact_total,
+);
+
+async fn a_payment_counts_once_whatever_describes_it(db: TestDatabase) {
+    let s = &db.store;
+    assert!(matches!(record(s, &paid("evt_1", "pi_1", 2500, mid_july())).await, Recorded::Counted(_)));
+    assert_eq!(record(s, &paid("evt_1", "pi_1", 2500, mid_july())).await, Recorded::Duplicate, "redelivery");
+    assert_eq!(
+        record(s, &paid("evt_2", "pi_1", 2500, mid_july())).await,
+        Recorded::Duplicate,
+        "another event, same payment"
+    );
+    let ignored = Event {
+        id: "evt_3".into(),
+        created: 0,
+        effect: Effect::Ignored { event_type: "customer.created".into() },
+    };
+    assert_eq!(record(s, &ignored).await, Recorded::Ignored);
+    assert_eq!(raised(s, july()).await, 2500);
+    assert_eq!(s.entries_of_month(july()).await.unwrap().len(), 1);
+}
+
+async fn refunds_net_out_in_any_order_and_any_number_of_deliveries(db: TestDatabase) {
+    let s = &db.store;
+    // The refund arrives before its payment; then a second partial refund; then repeats.
+    record(s, &refunded("evt_r1", "pi_9", 1000, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 0, "a refund alone does not make a negative month");
+    record(s, &paid("evt_p", "pi_9", 5000, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 4000);
+    record(s, &refunded("evt_r2", "pi_9", 1500, mid_july())).await;
+    record(s, &refunded("evt_r1", "pi_9", 1000, mid_july())).await;
+    record(s, &refunded("evt_r2", "pi_9", 1500, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 3500, "cumulative amounts: the largest counts, once");
+    // A refund made in August reduces July's payment.
+    let august = Utc.with_ymd_and_hms(2020, 8, 10, 12, 0, 0).unwrap();
+    record(s, &refunded("evt_r3", "pi_9", 5000, august)).await;
+    assert_eq!(raised(s, july()).await, 0);
+    assert_eq!(raised(s, Month::parse("2020-08").unwrap()).await, 0);
+}
+
+async fn lost_disputes_are_subtracted(db: TestDatabase) {
+    let s = &db.store;
+    record(s, &paid("evt_a", "pi_a", 3000, mid_july())).await;
+    record(s, &paid("evt_b", "pi_b", 2000, mid_july())).await;
+    let lost = Event {
+        id: "evt_d".into(),
+        created: mid_july().timestamp(),
+        effect: Effect::DisputeLost {
+            payment_key: "pi_a".into(),
+            amount_minor: 3000,
+            currency: "USD".into(),
+        },
+    };
+    record(s, &lost).await;
+    assert_eq!(
+        record(s, &Event { id: "evt_d2".into(), ..lost.clone() }).await,
+        Recorded::Duplicate,
+        "one loss per payment"
+    );
+    assert_eq!(raised(s, july()).await, 2000);
+}
+
+async fn months_follow_the_site_time_zone(db: TestDatabase) {
+    let s = &db.store;
+    // 23:30 on 31 July in New York is 03:30 on 1 August in UTC: July's.
+    let late_july = Utc.with_ymd_and_hms(2020, 8, 1, 3, 30, 0).unwrap();
+    record(s, &paid("evt_late", "pi_late", 700, late_july)).await;
+    // 00:30 on 1 August in New York.
+    let early_august = Utc.with_ymd_and_hms(2020, 8, 1, 4, 30, 0).unwrap();
+    record(s, &paid("evt_early", "pi_early", 900, early_august)).await;
+    assert_eq!(raised(s, july()).await, 700);
+    assert_eq!(raised(s, Month::parse("2020-08").unwrap()).await, 900);
+    set_goal(s, july(), "5000", "USD", &[], None, mid_july()).await.unwrap();
+    let at_july_end = current_progress(s, NEW_YORK, true, late_july).await.unwrap().unwrap();
+    assert_eq!((at_july_end.goal.month, at_july_end.raised.minor), (july(), 700));
+    let in_august = current_progress(s, NEW_YORK, true, early_august).await.unwrap().unwrap();
+    assert_eq!(in_august.goal.month, Month::parse("2020-08").unwrap(), "rolled over at local midnight");
+    assert_eq!(in_august.raised.minor, 900);
+}
+
+async fn manual_entries_are_reversed_never_edited(db: TestDatabase) {
+    let s = &db.store;
+    let gift = |amount: &str| ManualDonation {
+        amount: amount.into(),
+        currency: "usd".into(),
+        date: Some(chrono::NaiveDate::from_ymd_opt(2020, 7, 31).unwrap()),
+        donor: Some("Ines".into()),
+        note: Some("bank transfer".into()),
+    };
+    let id = add_manual_donation(s, gift("25.00"), NEW_YORK, mid_july()).await.unwrap();
+    add_manual_donation(s, gift("10"), NEW_YORK, mid_july()).await.unwrap();
+    assert_eq!(raised(s, july()).await, 3500);
+    reverse_entry(s, id, None, mid_july()).await.unwrap();
+    assert_eq!(raised(s, july()).await, 1000);
+    assert!(matches!(reverse_entry(s, id, None, mid_july()).await, Err(FundingError::AlreadyReversed(_))));
+    assert_eq!(s.entries_of_month(july()).await.unwrap().len(), 3, "the original stays in the ledger");
+    record(s, &paid("evt_x", "pi_x", 100, mid_july())).await;
+    let stripe_id =
+        s.entries_of_month(july()).await.unwrap().iter().find(|e| e.entry.payment_key.is_some()).unwrap().id;
+    assert!(matches!(reverse_entry(s, stripe_id, None, mid_july()).await, Err(FundingError::NotManual(_))));
+    let bad = add_manual_donation(s, gift("-5"), NEW_YORK, mid_july()).await;
+    assert!(matches!(bad, Err(FundingError::Money { field: "amount", .. })), "{bad:?}");
+    assert_eq!(s.supporters(july()).await.unwrap(), ["Ines", "Ines"]);
+}
+
+async fn other_currencies_are_recorded_but_not_counted(db: TestDatabase) {
+    let s = &db.store;
+    set_goal(s, july(), "5000", "USD", &[], None, mid_july()).await.unwrap();
+    record(s, &paid("evt_usd", "pi_usd", 1000, mid_july())).await;
+    let euros = Event {
+        id: "evt_eur".into(),
+        created: mid_july().timestamp(),
+        effect: Effect::Paid {
+            payment_key: "pi_eur".into(),
+            amount_minor: 9999,
+            currency: "eur".into(),
+            supporter_name: None,
+        },
+    };
+    record(s, &euros).await;
+    let totals = s.month_totals(july(), july()).await.unwrap();
+    assert_eq!(
+        totals.iter().map(|t| (t.currency.as_str(), t.net_minor)).collect::<Vec<_>>(),
+        [("EUR", 9999), ("USD", 1000)]
+    );
+    let p = current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().unwrap();
+    assert_eq!(p.raised.minor, 1000);
+}
+
+async fn goals_carry_forward(db: TestDatabase) {
+    let s = &db.store;
+    assert!(current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().is_none(), "no goal yet");
+    set_goal(s, Month::parse("2020-05").unwrap(), "300000", "JPY", &["100000".into()], None, mid_july())
+        .await
+        .unwrap();
+    let p = current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().unwrap();
+    assert_eq!((p.goal.month, p.goal.amount.minor, p.goal.amount.currency.code()), (july(), 300000, "JPY"));
+    assert!(
+        current_progress(s, NEW_YORK, false, mid_july()).await.unwrap().is_none(),
+        "carrying forward is a setting"
+    );
+    set_goal(s, july(), "1000", "USD", &[], None, mid_july()).await.unwrap();
+    set_goal(s, july(), "2000", "USD", &[], None, mid_july()).await.unwrap();
+    let p = current_progress(s, NEW_YORK, false, mid_july()).await.unwrap().unwrap();
+    assert_eq!(p.goal.amount.minor, 200000, "setting a month's goal again replaces it");
+    assert_eq!(s.goals_until(july()).await.unwrap().len(), 2);
+    let bad = set_goal(s, july(), "1000", "USD", &["5000".into()], None, mid_july()).await;
+    assert!(bad.is_err(), "a milestone above the goal");
+    let bad = set_goal(s, july(), "10", "XYZ", &[], None, mid_july()).await;
+    assert!(matches!(bad, Err(FundingError::Money { field: "currency", .. })));
+}
+
+async fn concurrent_deliveries_give_an_exact_total(db: TestDatabase) {
+    // 250 payments of $1.00 to $2.50, each delivered four times (twice as the same event,
+    // once as another event about the same payment, once with a partial refund), all at once.
+    let mut tasks = Vec::new();
+    let mut expected = 0;
+    for i in 0..250_i64 {
+        let cents = 100 + i;
+        expected += cents - (i % 5);
+        let key = format!("pi_{i}");
+        let events = vec![
+            paid(&format!("evt_p{i}"), &key, cents, mid_july()),
+            paid(&format!("evt_p{i}"), &key, cents, mid_july()),
+            paid(&format!("evt_q{i}"), &key, cents, mid_july()),
+            refunded(&format!("evt_r{i}"), &key, i % 5, mid_july()),
+        ];
+        for e in events {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                record_stripe_event(&store, &e, NEW_YORK, mid_july()).await.unwrap()
+            }));
+        }
+    }
+    let mut counted = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), Recorded::Counted(_)) {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 500, "one payment and one refund entry for each");
+    assert_eq!(raised(&db.store, july()).await, expected);
+}
