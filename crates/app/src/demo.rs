@@ -197,7 +197,7 @@ async fn create_funding(store: &Store, tz: chrono_tz::Tz) -> Result<(), StoreErr
         e => StoreError::Database(format!("demo funding: {e}")),
     };
     let text = Some("Independent local news, paid for by its readers.".to_owned());
-    set_goal(store, month, "5000", "USD", &["2500".into(), "5000".into()], text, now)
+    set_goal(store, month, "5000", "USD", &["0".into(), "2500".into(), "5000".into()], text, now)
         .await
         .map_err(as_store_error)?;
     let gifts = [
