@@ -100,6 +100,7 @@ on_both_backends!(
     the_bar_is_accessible_and_on_every_public_page,
     support_page_widget_and_json,
     the_publisher_keeps_the_ledger,
+    a_failure_to_record_asks_stripe_to_retry,
 );
 
 async fn a_signed_payment_is_recorded_once_and_fills_the_bar(db: TestDatabase) {
@@ -364,4 +365,13 @@ async fn the_publisher_keeps_the_ledger(db: TestDatabase) {
         .post_form("/admin/funding/donations", &[("csrf", "x"), ("amount", "5"), ("currency", "USD")])
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+async fn a_failure_to_record_asks_stripe_to_retry(db: TestDatabase) {
+    let app = app(db).await;
+    let body = payment_intent("evt_retry", "pi_retry", 1000);
+    app.state.store.close().await; // the database goes away
+    let (status, json) = deliver(&app, &body, Some(sign(&body, Utc::now().timestamp(), SECRET))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "a 5xx makes Stripe deliver again later");
+    assert!(json["error"].as_str().unwrap().contains("retry"));
 }
