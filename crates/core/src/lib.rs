@@ -7,6 +7,7 @@
 #![allow(async_fn_in_trait)]
 
 pub mod article;
+pub mod comment;
 pub mod front_matter;
 pub mod funding;
 pub mod markdown;

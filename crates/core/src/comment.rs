@@ -1,0 +1,295 @@
+//! Reader comments: a tree of any depth under each article. Each comment stores its
+//! materialised path (the ids from the root down, zero-padded), so one indexed query returns
+//! a thread in display order; rendering walks that list without recursion.
+
+use chrono::{DateTime, Duration, Utc};
+use pulldown_cmark::{Options, Parser};
+
+use crate::article::FieldError;
+
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+pub const MAX_NAME_CHARS: usize = 80;
+/// Digits per id in a path: ids up to 10^12 keep lexical order equal to numeric order.
+const PATH_DIGITS: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommentStatus {
+    Published,
+    /// Held for a moderator: shown only to its author (marked as such) and to moderators.
+    Pending,
+    Rejected,
+    /// Deleted but kept, because replies hang from it: shown as a placeholder.
+    Deleted,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Published => "published",
+            CommentStatus::Pending => "pending",
+            CommentStatus::Rejected => "rejected",
+            CommentStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [CommentStatus::Published, CommentStatus::Pending, CommentStatus::Rejected, CommentStatus::Deleted]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// A comment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: i64,
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    /// 0 for a top-level comment.
+    pub depth: u32,
+    pub path: String,
+    pub status: CommentStatus,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub author_name: String,
+    /// Set when a signed-in user wrote it.
+    pub user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// The path of a comment with `id` under a parent with `parent_path` (or at the top).
+pub fn child_path(parent_path: Option<&str>, id: i64) -> String {
+    let own = format!("{id:0width$}", width = PATH_DIGITS);
+    match parent_path {
+        Some(parent) => format!("{parent}.{own}"),
+        None => own,
+    }
+}
+
+/// What a reader submits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommentInput {
+    pub body: String,
+    pub parent_id: Option<i64>,
+    /// Required of guests; signed-in users comment under their own name.
+    pub author_name: Option<String>,
+    /// Optional for guests, never shown.
+    pub author_email: Option<String>,
+}
+
+/// A comment that passed validation, rendered, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidComment {
+    pub body_markdown: String,
+    pub body_html: String,
+    pub author_name: String,
+    pub author_email: Option<String>,
+}
+
+/// Checks a comment. `signed_in_name` is the commenter's name when signed in.
+pub fn validate(input: &CommentInput, signed_in_name: Option<&str>) -> Result<ValidComment, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let body = input.body.trim().replace("\r\n", "\n");
+    if body.is_empty() {
+        errors.push(FieldError::new("body", "is empty: write something first"));
+    } else if body.chars().count() > MAX_COMMENT_CHARS {
+        errors.push(FieldError::new(
+            "body",
+            format!("is {} characters long; the limit is {MAX_COMMENT_CHARS}", body.chars().count()),
+        ));
+    }
+    let name = match signed_in_name {
+        Some(name) => name.to_owned(),
+        None => input.author_name.as_deref().map(str::trim).unwrap_or("").to_owned(),
+    };
+    if name.is_empty() {
+        errors.push(FieldError::new("author_name", "is required"));
+    } else if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "author_name",
+            format!("must be at most {MAX_NAME_CHARS} plain characters"),
+        ));
+    }
+    let email = input.author_email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let email = match email.map(crate::user::normalize_email) {
+        None => None,
+        Some(Ok(e)) => Some(e),
+        Some(Err(_)) => {
+            errors.push(FieldError::new("author_email", "is not an email address (it is optional)"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidComment {
+        body_html: render_comment(&body),
+        body_markdown: body,
+        author_name: name,
+        author_email: email,
+    })
+}
+
+/// The safe Markdown subset of comments: paragraphs, emphasis, lists, quotes, inline code
+/// and links (http, https, mailto, marked `nofollow ugc`). No headings, images or tables;
+/// raw HTML never passes.
+pub fn render_comment(markdown: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH));
+    ammonia::Builder::empty()
+        .add_tags(["p", "br", "em", "strong", "del", "ul", "ol", "li", "blockquote", "code", "pre", "a"])
+        .add_tag_attributes("a", ["href"])
+        .add_tag_attributes("ol", ["start"])
+        .url_schemes(["http", "https", "mailto"].into())
+        .link_rel(Some("nofollow ugc noopener"))
+        .clean(&html)
+        .to_string()
+}
+
+/// How long a commenter may edit or delete their own comment.
+pub fn within_edit_window(comment: &Comment, window: Duration, now: DateTime<Utc>) -> bool {
+    now - comment.created_at <= window
+}
+
+/// What deleting a comment does: a comment with replies becomes a placeholder that keeps
+/// them readable; one without replies disappears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Placeholder,
+    Remove,
+}
+
+pub fn deletion(has_replies: bool) -> Deletion {
+    if has_replies { Deletion::Placeholder } else { Deletion::Remove }
+}
+
+/// A comment placed for display: its indentation (capped) and, past the cap, whom it
+/// answers, since indentation alone no longer shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed<'a> {
+    pub comment: &'a Comment,
+    pub indent: u32,
+    pub in_reply_to: Option<&'a str>,
+}
+
+/// Places comments given in path order. Iterative, so a chain ten thousand deep is fine.
+pub fn place(comments: &[Comment], max_indent: u32) -> Vec<Placed<'_>> {
+    let by_id: std::collections::HashMap<i64, &Comment> = comments.iter().map(|c| (c.id, c)).collect();
+    comments
+        .iter()
+        .map(|c| {
+            let in_reply_to = match c.parent_id {
+                Some(parent) if c.depth > max_indent => by_id.get(&parent).map(|p| shown_name(p)),
+                _ => None,
+            };
+            Placed { comment: c, indent: c.depth.min(max_indent), in_reply_to }
+        })
+        .collect()
+}
+
+/// A deleted comment's author is not shown.
+pub fn shown_name(c: &Comment) -> &str {
+    if c.status == CommentStatus::Deleted { "a deleted comment" } else { &c.author_name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comment(id: i64, parent: Option<&Comment>) -> Comment {
+        Comment {
+            id,
+            article_id: 1,
+            parent_id: parent.map(|p| p.id),
+            depth: parent.map_or(0, |p| p.depth + 1),
+            path: child_path(parent.map(|p| p.path.as_str()), id),
+            status: CommentStatus::Published,
+            body_markdown: String::new(),
+            body_html: String::new(),
+            author_name: format!("user{id}"),
+            user_id: None,
+            created_at: Utc::now(),
+            edited_at: None,
+        }
+    }
+
+    #[test]
+    fn paths_sort_in_display_order() {
+        let a = comment(9, None);
+        let a1 = comment(10, Some(&a));
+        let b = comment(11, None);
+        let a2 = comment(100, Some(&a));
+        let mut paths = vec![b.path.clone(), a2.path.clone(), a1.path.clone(), a.path.clone()];
+        paths.sort();
+        assert_eq!(paths, [a.path, a1.path, a2.path, b.path]);
+        assert_eq!(child_path(Some("000000000009"), 10), "000000000009.000000000010");
+    }
+
+    #[test]
+    fn validates_body_name_and_email() {
+        let ok =
+            CommentInput { body: "  *Hi*  ".into(), author_name: Some(" Ann ".into()), ..Default::default() };
+        let v = validate(&ok, None).unwrap();
+        assert_eq!((v.body_html.as_str(), v.author_name.as_str()), ("<p><em>Hi</em></p>\n", "Ann"));
+        let fields = |input: &CommentInput, user: Option<&str>| {
+            validate(input, user).unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        let empty =
+            CommentInput { body: " \n ".into(), author_email: Some("nope".into()), ..Default::default() };
+        assert_eq!(fields(&empty, None), ["body", "author_name", "author_email"]);
+        let long = CommentInput { body: "x".repeat(MAX_COMMENT_CHARS + 1), ..Default::default() };
+        assert_eq!(fields(&long, Some("Staff")), ["body"]);
+        assert_eq!(
+            validate(&CommentInput { body: "x".into(), ..Default::default() }, Some("Staff"))
+                .unwrap()
+                .author_name,
+            "Staff"
+        );
+    }
+
+    #[test]
+    fn comments_keep_a_safe_subset() {
+        let html = render_comment(
+            "# Title\n\n1. one\n2. two\n\n> quoted\n\n[ok](https://example.org) [bad](javascript:alert(1)) ![img](https://x/y.png) <script>x</script> <b onclick=x>b</b> `code`",
+        );
+        assert!(
+            html.contains("<ol>") && html.contains("<blockquote>") && html.contains("<code>code</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">ok</a>"#),
+            "{html}"
+        );
+        for banned in ["<h1", "javascript:", "<img", "<script", "onclick", "<b>"] {
+            assert!(!html.contains(banned), "{banned} in {html}");
+        }
+    }
+
+    #[test]
+    fn deep_chains_are_placed_without_recursion_and_name_whom_they_answer() {
+        let mut chain = vec![comment(1, None)];
+        for id in 2..=10_000 {
+            let next = comment(id, chain.last());
+            chain.push(next);
+        }
+        let placed = place(&chain, 6);
+        assert_eq!(placed.len(), 10_000);
+        assert_eq!(placed[3].indent, 3);
+        assert_eq!(placed[3].in_reply_to, None);
+        assert_eq!(placed[9_999].indent, 6);
+        assert_eq!(placed[9_999].in_reply_to, Some("user9999"));
+    }
+
+    #[test]
+    fn deleting_keeps_a_placeholder_only_for_replies() {
+        assert_eq!(deletion(true), Deletion::Placeholder);
+        assert_eq!(deletion(false), Deletion::Remove);
+        let mut c = comment(1, None);
+        c.created_at = Utc::now() - Duration::minutes(20);
+        assert!(!within_edit_window(&c, Duration::minutes(15), Utc::now()));
+        assert!(within_edit_window(&c, Duration::minutes(30), Utc::now()));
+        c.status = CommentStatus::Deleted;
+        assert_eq!(shown_name(&c), "a deleted comment");
+    }
+}
