@@ -54,6 +54,9 @@ pub struct Comment {
     pub author_name: String,
     /// Set when a signed-in user wrote it.
     pub user_id: Option<i64>,
+    /// For a guest's comment, the hash of the token its browser holds: only that browser
+    /// may edit or delete it.
+    pub guest_token_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
 }
@@ -209,6 +212,7 @@ mod tests {
             body_html: String::new(),
             author_name: format!("user{id}"),
             user_id: None,
+            guest_token_hash: None,
             created_at: Utc::now(),
             edited_at: None,
         }

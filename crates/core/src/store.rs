@@ -206,3 +206,46 @@ pub trait FundingStore {
     /// Names of this month's supporters who chose to be named, newest first.
     async fn supporters(&self, month: crate::funding::month::Month) -> Result<Vec<String>, StoreError>;
 }
+
+/// A comment to store: validated and rendered, with its place in the tree and who wrote it.
+#[derive(Debug, Clone)]
+pub struct CommentRecord {
+    pub article_id: i64,
+    pub parent: Option<crate::comment::Comment>,
+    pub comment: crate::comment::ValidComment,
+    pub status: crate::comment::CommentStatus,
+    pub user_id: Option<i64>,
+    pub guest_token_hash: Option<String>,
+    pub ip_hash: Option<String>,
+}
+
+pub trait CommentStore {
+    async fn insert_comment(
+        &self,
+        record: &CommentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<crate::comment::Comment, StoreError>;
+    async fn comment(&self, id: i64) -> Result<Option<crate::comment::Comment>, StoreError>;
+    /// The whole thread of an article in display order (path order), every status.
+    async fn thread(&self, article_id: i64) -> Result<Vec<crate::comment::Comment>, StoreError>;
+    async fn edit_comment(
+        &self,
+        id: i64,
+        body_markdown: &str,
+        body_html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn set_comment_status(
+        &self,
+        id: i64,
+        status: crate::comment::CommentStatus,
+    ) -> Result<(), StoreError>;
+    /// Removes the comment if nothing replies to it, else blanks it into a placeholder; in
+    /// one statement each, so a reply posted meanwhile is never orphaned.
+    async fn delete_comment(&self, id: i64) -> Result<crate::comment::Deletion, StoreError>;
+    /// Published comments per article, for lists and metadata.
+    async fn comment_counts(
+        &self,
+        article_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError>;
+}

@@ -3,6 +3,7 @@
 //! [`dialect`], the schemas in `migrations/{sqlite,postgres}` with the same versions.
 
 mod articles;
+mod comments;
 mod dialect;
 mod error;
 mod funding;

@@ -29,6 +29,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_articles_and_users.sql", "articles and users"),
     migration!(2, "0002_reader_funding.sql", "reader funding"),
+    migration!(3, "0003_comments.sql", "comments"),
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

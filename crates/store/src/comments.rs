@@ -1,0 +1,158 @@
+//! Comment threads: one query per thread, in path order.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tribune_core::comment::{Comment, CommentStatus, Deletion, child_path};
+use tribune_core::store::{CommentRecord, CommentStore, StoreError};
+
+use crate::Store;
+use crate::error::from_sqlx;
+use crate::rows::{placeholders, secs, time};
+
+const COLUMNS: &str = "id, article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
+     user_id, guest_token_hash, created_at, edited_at";
+
+impl CommentStore for Store {
+    async fn insert_comment(&self, r: &CommentRecord, now: DateTime<Utc>) -> Result<Comment, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let depth = r.parent.as_ref().map_or(0, |p| i64::from(p.depth) + 1);
+        // The path needs the new id, so the row is written first and its path right after,
+        // in the same transaction: no reader ever sees the empty path.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO comments (article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
+             author_email, user_id, guest_token_hash, ip_hash, created_at) \
+             VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(r.article_id)
+        .bind(r.parent.as_ref().map(|p| p.id))
+        .bind(depth)
+        .bind(r.status.as_str())
+        .bind(&r.comment.body_markdown)
+        .bind(&r.comment.body_html)
+        .bind(&r.comment.author_name)
+        .bind(r.comment.author_email.clone())
+        .bind(r.user_id)
+        .bind(r.guest_token_hash.clone())
+        .bind(r.ip_hash.clone())
+        .bind(secs(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let path = child_path(r.parent.as_ref().map(|p| p.path.as_str()), id);
+        sqlx::query("UPDATE comments SET path = $1 WHERE id = $2")
+            .bind(&path)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        self.comment(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn comment(&self, id: i64) -> Result<Option<Comment>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM comments WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        row.as_ref().map(comment_from_row).transpose()
+    }
+
+    async fn thread(&self, article_id: i64) -> Result<Vec<Comment>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM comments WHERE article_id = $1 ORDER BY path");
+        let rows = sqlx::query(&sql).bind(article_id).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    async fn edit_comment(
+        &self,
+        id: i64,
+        md: &str,
+        html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE comments SET body_markdown = $1, body_html = $2, edited_at = $3 WHERE id = $4",
+        )
+        .bind(md)
+        .bind(html)
+        .bind(secs(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE comments SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete_comment(&self, id: i64) -> Result<Deletion, StoreError> {
+        let removed = sqlx::query(
+            "DELETE FROM comments WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = $1)",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        if removed.rows_affected() == 1 {
+            return Ok(Deletion::Remove);
+        }
+        // Replies hang from it: keep its place, drop what it said.
+        let blanked = sqlx::query(
+            "UPDATE comments SET status = 'deleted', body_markdown = '', body_html = '', author_email = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        if blanked.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(Deletion::Placeholder) }
+    }
+
+    async fn comment_counts(&self, article_ids: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
+        if article_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT article_id, COUNT(*) AS n FROM comments WHERE status = 'published' AND article_id IN ({}) \
+             GROUP BY article_id",
+            placeholders(1, article_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in article_ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("article_id").map_err(from_sqlx)?, r.try_get("n").map_err(from_sqlx)?)))
+            .collect()
+    }
+}
+
+fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {
+    let status: String = r.try_get("status").map_err(from_sqlx)?;
+    let depth: i64 = r.try_get("depth").map_err(from_sqlx)?;
+    Ok(Comment {
+        id: r.try_get("id").map_err(from_sqlx)?,
+        article_id: r.try_get("article_id").map_err(from_sqlx)?,
+        parent_id: r.try_get("parent_id").map_err(from_sqlx)?,
+        depth: u32::try_from(depth).map_err(|e| StoreError::Database(e.to_string()))?,
+        path: r.try_get("path").map_err(from_sqlx)?,
+        status: CommentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Database(format!("unknown status {status}")))?,
+        body_markdown: r.try_get("body_markdown").map_err(from_sqlx)?,
+        body_html: r.try_get("body_html").map_err(from_sqlx)?,
+        author_name: r.try_get("author_name").map_err(from_sqlx)?,
+        user_id: r.try_get("user_id").map_err(from_sqlx)?,
+        guest_token_hash: r.try_get("guest_token_hash").map_err(from_sqlx)?,
+        created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
+        edited_at: r.try_get::<Option<i64>, _>("edited_at").map_err(from_sqlx)?.map(time),
+    })
+}

@@ -1,0 +1,118 @@
+//! Comment threads on both backends: display order from one query, placeholders that keep
+//! replies, counts of what readers can see.
+
+use chrono::{DateTime, TimeZone, Utc};
+use tribune_core::article::ArticleInput;
+use tribune_core::comment::{Comment, CommentInput, CommentStatus, Deletion, validate};
+use tribune_core::store::{ArticleStore, CommentRecord, CommentStore};
+use tribune_store::Store;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+async fn article(store: &Store, title: &str) -> i64 {
+    let input = ArticleInput { title: title.into(), body_markdown: "x".into(), ..Default::default() };
+    store.save_article(None, &input.validate(t0()).unwrap(), "<p>x</p>", t0()).await.unwrap().id
+}
+
+async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &str) -> Comment {
+    let input =
+        CommentInput { body: format!("I am {name}"), author_name: Some(name.into()), ..Default::default() };
+    let record = CommentRecord {
+        article_id,
+        parent: parent.cloned(),
+        comment: validate(&input, None).unwrap(),
+        status: CommentStatus::Published,
+        user_id: None,
+        guest_token_hash: Some("token-hash".into()),
+        ip_hash: None,
+    };
+    store.insert_comment(&record, t0()).await.unwrap()
+}
+
+fn names(thread: &[Comment]) -> Vec<&str> {
+    thread.iter().map(|c| c.author_name.as_str()).collect()
+}
+
+on_both_backends!(
+    threads_come_back_in_display_order,
+    deleting_keeps_replies_readable,
+    counts_only_published_comments
+);
+
+async fn threads_come_back_in_display_order(db: TestDatabase) {
+    let s = &db.store;
+    let a = article(s, "Talked About").await;
+    let other = article(s, "Quiet").await;
+    let first = post(s, a, None, "first").await;
+    let second = post(s, a, None, "second").await;
+    let reply = post(s, a, Some(&first), "reply to first").await;
+    let deeper = post(s, a, Some(&reply), "deeper").await;
+    post(s, a, Some(&first), "later reply to first").await;
+    post(s, a, Some(&second), "reply to second").await;
+    post(s, other, None, "elsewhere").await;
+    let thread = s.thread(a).await.unwrap();
+    assert_eq!(
+        names(&thread),
+        ["first", "reply to first", "deeper", "later reply to first", "second", "reply to second"]
+    );
+    assert_eq!((deeper.depth, deeper.parent_id), (2, Some(reply.id)));
+    assert!(deeper.path.starts_with(&reply.path) && deeper.path.starts_with(&first.path));
+    assert_eq!(s.comment(deeper.id).await.unwrap().unwrap(), deeper);
+    assert_eq!(deeper.guest_token_hash.as_deref(), Some("token-hash"));
+    // A chain deeper than any page would indent still comes back whole and in order.
+    let mut parent = deeper.clone();
+    for i in 0..300 {
+        parent = post(s, a, Some(&parent), &format!("chain {i}")).await;
+    }
+    let thread = s.thread(a).await.unwrap();
+    assert_eq!(thread.len(), 306);
+    assert_eq!(thread[302].author_name, "chain 299", "the chain sits under its root…");
+    assert_eq!(thread[303].author_name, "later reply to first", "…before the root's next reply");
+    assert_eq!(parent.depth, 302);
+}
+
+async fn deleting_keeps_replies_readable(db: TestDatabase) {
+    let s = &db.store;
+    let a = article(s, "Deletions").await;
+    let parent = post(s, a, None, "parent").await;
+    let child = post(s, a, Some(&parent), "child").await;
+    let lonely = post(s, a, None, "lonely").await;
+    assert_eq!(s.delete_comment(lonely.id).await.unwrap(), Deletion::Remove);
+    assert!(s.comment(lonely.id).await.unwrap().is_none());
+    assert_eq!(s.delete_comment(parent.id).await.unwrap(), Deletion::Placeholder);
+    let kept = s.comment(parent.id).await.unwrap().unwrap();
+    assert_eq!(kept.status, CommentStatus::Deleted);
+    assert!(kept.body_markdown.is_empty() && kept.body_html.is_empty(), "what it said is gone");
+    assert_eq!(names(&s.thread(a).await.unwrap()), ["parent", "child"], "the reply keeps its place");
+    // Once the reply goes too, the placeholder can go.
+    assert_eq!(s.delete_comment(child.id).await.unwrap(), Deletion::Remove);
+    assert_eq!(s.delete_comment(parent.id).await.unwrap(), Deletion::Remove);
+    assert!(s.thread(a).await.unwrap().is_empty());
+    assert!(s.delete_comment(parent.id).await.is_err());
+
+    let edited = post(s, a, None, "editor").await;
+    s.edit_comment(edited.id, "new *text*", "<p>new <em>text</em></p>", t0()).await.unwrap();
+    let after = s.comment(edited.id).await.unwrap().unwrap();
+    assert_eq!((after.body_markdown.as_str(), after.edited_at), ("new *text*", Some(t0())));
+}
+
+async fn counts_only_published_comments(db: TestDatabase) {
+    let s = &db.store;
+    let a = article(s, "Counted").await;
+    let b = article(s, "Also counted").await;
+    let c = article(s, "Silent").await;
+    post(s, a, None, "one").await;
+    let two = post(s, a, None, "two").await;
+    let held = post(s, a, None, "held").await;
+    s.set_comment_status(held.id, CommentStatus::Pending).await.unwrap();
+    post(s, a, Some(&two), "three").await;
+    s.delete_comment(two.id).await.unwrap();
+    post(s, b, None, "b").await;
+    let counts = s.comment_counts(&[a, b, c]).await.unwrap();
+    assert_eq!((counts.get(&a), counts.get(&b), counts.get(&c)), (Some(&2), Some(&1), None));
+    assert!(s.comment_counts(&[]).await.unwrap().is_empty());
+}
