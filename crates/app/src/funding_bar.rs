@@ -30,6 +30,8 @@ pub struct Snapshot {
 pub struct FundingBar {
     current: RwLock<Arc<Snapshot>>,
     versions: AtomicU64,
+    /// Wakes the task that re-renders the bar after donations (see `server`).
+    pub changed: tokio::sync::Notify,
 }
 
 impl FundingBar {
@@ -40,7 +42,11 @@ impl FundingBar {
             progress: None,
             html: Bytes::new(),
         };
-        FundingBar { current: RwLock::new(Arc::new(empty)), versions: AtomicU64::new(0) }
+        FundingBar {
+            current: RwLock::new(Arc::new(empty)),
+            versions: AtomicU64::new(0),
+            changed: Default::default(),
+        }
     }
 
     pub fn current(&self) -> Arc<Snapshot> {

@@ -73,6 +73,12 @@ impl AppState {
         }
     }
 
+    /// A donation came in: the bar is re-rendered shortly, once for a whole burst of them
+    /// (a popular appeal can bring hundreds a second), well within the second readers wait.
+    pub fn donation_recorded(&self) {
+        self.funding.changed.notify_one();
+    }
+
     async fn refresh_funding(&self) {
         if let Err(e) = self.funding.refresh(&self.store, &self.config, Utc::now()).await {
             tracing::error!(error = %e, "could not refresh the funding bar");
@@ -87,10 +93,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sync = tokio::spawn(keep_cache_in_step(state.clone()));
+    let bar = tokio::spawn(refresh_bar_after_donations(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sync.abort();
+    bar.abort();
     result
+}
+
+/// How long a burst of donations may gather before the bar shows them all.
+const DONATION_BURST: Duration = Duration::from_millis(100);
+
+async fn refresh_bar_after_donations(state: AppState) {
+    loop {
+        state.funding.changed.notified().await;
+        tokio::time::sleep(DONATION_BURST).await;
+        state.refresh_funding().await;
+        state.cache.invalidate(&[FUNDING_KEY.into()]);
+        if let Err(e) = state.store.record_invalidation(&[FUNDING_KEY.into()], Utc::now()).await {
+            tracing::error!(error = %e, "could not share a funding change with other nodes");
+        }
+    }
 }
 
 /// Applies the invalidations other writers logged, and drops the lists when a scheduled

@@ -147,7 +147,7 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
         Ok(recorded) => {
             if let Recorded::Counted(entry) = recorded {
                 tracing::info!(event = %event.id, entry, "recorded a Stripe event");
-                state.invalidate(vec![FUNDING_KEY.into()]).await;
+                state.donation_recorded();
             }
             let outcome = match recorded {
                 Recorded::Counted(_) => "recorded",
