@@ -226,12 +226,13 @@ machine() {
   echo "$(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
 }
 
-# The commit measured; "+ local changes" when the working tree differs from it.
+# The commit measured; "+ local changes" when the working tree differs from it outside bench/
+# (the results files the scripts write are not part of what is measured).
 # --no-optional-locks: never take the index lock while someone else may be committing.
 revision() {
   local rev
   rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
     rev="$rev + local changes"
   fi
   echo "$rev"
