@@ -22,8 +22,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 pub use tribune_core::store::StoreError;
 
-pub use migrate::MIGRATION_COUNT;
-
 /// Which database a [`Store`] talks to; chosen by the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -32,8 +32,6 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_comments.sql", "comments"),
 ];
 
-pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
-
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
 const PG_MIGRATION_LOCK: i64 = 0x0074_7269_6275_6e65; // "tribune" in ASCII
 

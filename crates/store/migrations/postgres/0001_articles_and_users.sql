@@ -85,6 +85,8 @@ CREATE TABLE page_invalidations (
     keys TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+-- Each write sweeps rows older than an hour; without this the sweep reads the whole table.
+CREATE INDEX page_invalidations_by_time ON page_invalidations (created_at);
 
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,
