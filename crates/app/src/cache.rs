@@ -49,35 +49,59 @@ pub fn keys_of_change(saved: &Saved) -> Vec<String> {
 /// bar): the page is stored in pieces around it and put together per bar version.
 pub const HOLE: &str = "<!--tribune:funding-bar-->";
 
+/// Where a cached page's form takes the reader's own CSRF token. The page is kept in
+/// segments around it, and each response sends the segments with the token between them,
+/// without copying the page.
+pub const FORM_TOKEN: &str = "<!--tribune:csrf-->";
+
+pub fn article_comments_key(article_id: i64) -> String {
+    format!("comments:{article_id}")
+}
+
 #[derive(Debug)]
 pub struct CachedPage {
     /// The page split at each [`HOLE`]; one piece when it has none.
     pieces: Vec<Bytes>,
     pub content_type: &'static str,
+    has_form: bool,
     etag: String,
     keys: Vec<String>,
-    /// The page last put together, with the version of the filling it holds.
-    assembled: RwLock<Option<(u64, Bytes)>>,
+    /// The page last put together, with the version of the filling it holds, split at
+    /// each [`FORM_TOKEN`].
+    assembled: RwLock<Option<(u64, Segments)>>,
+}
+
+/// A page in the segments between its form tokens; one segment when it has no form.
+pub type Segments = Arc<[Bytes]>;
+
+fn segments(body: &[u8]) -> Segments {
+    let mut out = Vec::new();
+    let mut rest = body;
+    let token = FORM_TOKEN.as_bytes();
+    while let Some(at) = rest.windows(token.len()).position(|w| w == token) {
+        out.push(Bytes::copy_from_slice(&rest[..at]));
+        rest = &rest[at + token.len()..];
+    }
+    out.push(Bytes::copy_from_slice(rest));
+    out.into()
 }
 
 impl CachedPage {
     fn new(body: String, content_type: &'static str, etag: String, keys: Vec<String>) -> Self {
         let pieces = body.split(HOLE).map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
-        CachedPage { pieces, content_type, etag, keys, assembled: RwLock::new(None) }
+        let has_form = body.contains(FORM_TOKEN);
+        CachedPage { pieces, content_type, has_form, etag, keys, assembled: RwLock::new(None) }
     }
 
     pub fn has_hole(&self) -> bool {
         self.pieces.len() > 1
     }
 
-    /// The page with its holes filled by `filling` (version `version`); put together once
-    /// per version and then shared by every response.
-    pub fn body(&self, version: u64, filling: &Bytes) -> Bytes {
-        if !self.has_hole() {
-            return self.pieces[0].clone();
-        }
+    /// The page with its holes filled by `filling` (version `version`), in segments
+    /// around its form tokens; put together once per version and shared by every response.
+    pub fn body(&self, version: u64, filling: &Bytes) -> Segments {
         if let Some((v, body)) = self.assembled.read().expect("page lock").as_ref()
-            && *v == version
+            && (*v == version || !self.has_hole())
         {
             return body.clone();
         }
@@ -88,9 +112,14 @@ impl CachedPage {
             }
             body.extend_from_slice(piece);
         }
-        let body = Bytes::from(body);
+        let body = segments(&body);
         *self.assembled.write().expect("page lock") = Some((version, body.clone()));
         body
+    }
+
+    /// The page has a form that needs the reader's own token.
+    pub fn has_form(&self) -> bool {
+        self.has_form
     }
 
     /// Changes with the page and, for a page with holes, with what fills them.
@@ -197,7 +226,7 @@ mod tests {
         cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
         cache.invalidate(&keys(&["article:a", "tag:x"]));
         assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
-        assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new()), "front");
+        assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new())[..], [Bytes::from("front")]);
         assert!(cache.get("/tags/y").is_some());
         cache.invalidate(&keys(&["tag:*"]));
         assert!(cache.get("/tags/y").is_none());
@@ -210,7 +239,11 @@ mod tests {
         let before = cache.generation();
         cache.invalidate(&keys(&["front"]));
         let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
-        assert_eq!(page.body(0, &Bytes::new()), "stale", "the response still gets the page");
+        assert_eq!(
+            page.body(0, &Bytes::new())[..],
+            [Bytes::from("stale")],
+            "the response still gets the page"
+        );
         assert!(cache.get("/").is_none());
     }
 
@@ -219,11 +252,35 @@ mod tests {
         let cache = PageCache::new(10);
         let html = format!("<header>{HOLE}</header><main>x</main>");
         let page = cache.insert("/".into(), "text/html", html, vec![], cache.generation());
-        assert_eq!(page.body(1, &Bytes::from("<bar>1</bar>")), "<header><bar>1</bar></header><main>x</main>");
-        assert_eq!(page.body(2, &Bytes::from("<bar>2</bar>")), "<header><bar>2</bar></header><main>x</main>");
+        let one = |s: &str| vec![Bytes::from(s.to_owned())];
+        assert_eq!(
+            page.body(1, &Bytes::from("<bar>1</bar>"))[..],
+            one("<header><bar>1</bar></header><main>x</main>")
+        );
+        assert_eq!(
+            page.body(2, &Bytes::from("<bar>2</bar>"))[..],
+            one("<header><bar>2</bar></header><main>x</main>")
+        );
         assert_ne!(page.etag(1), page.etag(2));
         let feed = cache.insert("/feed".into(), "text/xml", "<feed/>".into(), vec![], cache.generation());
-        assert_eq!((feed.body(3, &Bytes::from("bar")), feed.etag(3)), (Bytes::from("<feed/>"), feed.etag(4)));
+        assert_eq!(
+            (feed.body(3, &Bytes::from("bar"))[..].to_vec(), feed.etag(3)),
+            (one("<feed/>"), feed.etag(4))
+        );
+        assert!(!feed.has_form());
+    }
+
+    #[test]
+    fn forms_are_kept_in_segments_around_their_token() {
+        let cache = PageCache::new(10);
+        let html = format!("<header>{HOLE}</header><input value=\"{FORM_TOKEN}\"><b>{FORM_TOKEN}</b>");
+        let page = cache.insert("/a".into(), "text/html", html, vec![], cache.generation());
+        assert!(page.has_form());
+        let segments = page.body(1, &Bytes::from("bar"));
+        assert_eq!(
+            segments[..],
+            [Bytes::from("<header>bar</header><input value=\""), Bytes::from("\"><b>"), Bytes::from("</b>")]
+        );
     }
 
     #[test]

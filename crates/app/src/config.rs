@@ -45,6 +45,18 @@ pub struct Config {
     pub support_bank_details: String,
     /// Any other ways to give, shown as written on /support.
     pub support_other: String,
+    /// Guests (name required, email optional) may comment; otherwise only signed-in readers.
+    pub comments_allow_guests: bool,
+    /// Minutes during which a commenter may edit (and a guest delete) a comment.
+    pub comment_edit_minutes: u32,
+    /// Discussions close this many days after publication; 0 keeps them open.
+    pub comments_close_after_days: u32,
+    /// Every new comment waits for a moderator before readers see it.
+    pub comments_hold_for_review: bool,
+    /// Deepest indentation; deeper replies show at this depth with "in reply to".
+    pub comment_max_indent: u32,
+    /// Top-level threads per page of a discussion.
+    pub comment_threads_per_page: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +86,12 @@ impl Default for Config {
             support_card_url: String::new(),
             support_bank_details: String::new(),
             support_other: String::new(),
+            comments_allow_guests: true,
+            comment_edit_minutes: 15,
+            comments_close_after_days: 0,
+            comments_hold_for_review: false,
+            comment_max_indent: 6,
+            comment_threads_per_page: 20,
         }
     }
 }
@@ -96,6 +114,12 @@ const KEYS: &[&str] = &[
     "support_card_url",
     "support_bank_details",
     "support_other",
+    "comments_allow_guests",
+    "comment_edit_minutes",
+    "comments_close_after_days",
+    "comments_hold_for_review",
+    "comment_max_indent",
+    "comment_threads_per_page",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -178,7 +202,24 @@ impl Config {
         {
             return Err(invalid("support_card_url", "must be an absolute https:// URL"));
         }
+        if !(1..=20).contains(&self.comment_max_indent) {
+            return Err(invalid("comment_max_indent", "must be between 1 and 20"));
+        }
+        if !(1..=500).contains(&self.comment_threads_per_page) {
+            return Err(invalid("comment_threads_per_page", "must be between 1 and 500"));
+        }
         Ok(self)
+    }
+
+    /// The discussion settings, as the core's use cases take them.
+    pub fn discussion_rules(&self) -> tribune_core::discussion::DiscussionRules {
+        tribune_core::discussion::DiscussionRules {
+            allow_guests: self.comments_allow_guests,
+            edit_window: chrono::Duration::minutes(i64::from(self.comment_edit_minutes)),
+            close_after: (self.comments_close_after_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.comments_close_after_days))),
+            hold_for_review: self.comments_hold_for_review,
+        }
     }
 
     /// The site's time zone (checked at load).

@@ -77,6 +77,10 @@ pub struct Article {
     pub image: Option<Image>,
     pub authors: Vec<NamedLink>,
     pub tags: Vec<NamedLink>,
+    /// An editor closed the discussion.
+    pub comments_closed: bool,
+    /// Published comments, for lists and metadata.
+    pub comment_count: i64,
 }
 
 impl Article {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use pulldown_cmark::{Options, Parser};
 
 use crate::article::FieldError;
+use crate::user::User;
 
 pub const MAX_COMMENT_CHARS: usize = 10_000;
 pub const MAX_NAME_CHARS: usize = 80;
@@ -45,6 +46,8 @@ pub struct Comment {
     pub id: i64,
     pub article_id: i64,
     pub parent_id: Option<i64>,
+    /// The top-level comment this one hangs under (its own id at the top).
+    pub root_id: i64,
     /// 0 for a top-level comment.
     pub depth: u32,
     pub path: String,
@@ -57,6 +60,8 @@ pub struct Comment {
     /// For a guest's comment, the hash of the token its browser holds: only that browser
     /// may edit or delete it.
     pub guest_token_hash: Option<String>,
+    /// Up votes less down votes.
+    pub score: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
 }
@@ -167,56 +172,78 @@ pub fn deletion(has_replies: bool) -> Deletion {
     if has_replies { Deletion::Placeholder } else { Deletion::Remove }
 }
 
-/// A comment placed for display: its indentation (capped) and, past the cap, whom it
-/// answers, since indentation alone no longer shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placed<'a> {
-    pub comment: &'a Comment,
-    pub indent: u32,
-    pub in_reply_to: Option<&'a str>,
+/// Who is looking at (or writing in) a discussion: a signed-in user, a guest's browser
+/// (by the hash of the token it holds), both, or neither.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub guest_token_hash: Option<String>,
 }
 
-/// Places comments given in path order. Iterative, so a chain ten thousand deep is fine.
-pub fn place(comments: &[Comment], max_indent: u32) -> Vec<Placed<'_>> {
-    let by_id: std::collections::HashMap<i64, &Comment> = comments.iter().map(|c| (c.id, c)).collect();
-    comments
-        .iter()
-        .map(|c| {
-            let in_reply_to = match c.parent_id {
-                Some(parent) if c.depth > max_indent => by_id.get(&parent).map(|p| shown_name(p)),
-                _ => None,
-            };
-            Placed { comment: c, indent: c.depth.min(max_indent), in_reply_to }
-        })
-        .collect()
+impl Viewer {
+    pub fn anonymous() -> Self {
+        Viewer::default()
+    }
+
+    pub fn moderates(&self) -> bool {
+        self.user.as_ref().is_some_and(User::can_moderate)
+    }
+
+    /// Whether this viewer wrote `c`: the same user, or the same guest browser.
+    pub fn wrote(&self, c: &Comment) -> bool {
+        match (c.user_id, &c.guest_token_hash) {
+            (Some(author), _) => self.user.as_ref().is_some_and(|u| u.id == author),
+            (None, Some(hash)) => self.guest_token_hash.as_deref() == Some(hash.as_str()),
+            (None, None) => false,
+        }
+    }
+
+    /// Its author may edit a comment for a while after posting it.
+    pub fn may_edit(&self, c: &Comment, window: Duration, now: DateTime<Utc>) -> bool {
+        self.wrote(c) && c.status != CommentStatus::Deleted && within_edit_window(c, window, now)
+    }
+
+    /// A signed-in author may delete their comment at any time; a guest, whose only proof
+    /// is a cookie, within the edit window; a moderator, always.
+    pub fn may_delete(&self, c: &Comment, window: Duration, now: DateTime<Utc>) -> bool {
+        if c.status == CommentStatus::Deleted {
+            return false;
+        }
+        self.moderates() || (self.wrote(c) && (c.user_id.is_some() || within_edit_window(c, window, now)))
+    }
+
+    /// Votes are for signed-in readers, on other people's comments.
+    pub fn may_vote(&self, c: &Comment) -> bool {
+        self.user.is_some() && !self.wrote(c) && c.status == CommentStatus::Published
+    }
 }
 
-/// A deleted comment's author is not shown.
-pub fn shown_name(c: &Comment) -> &str {
-    if c.status == CommentStatus::Deleted { "a deleted comment" } else { &c.author_name }
+/// A published guest comment for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_comment(id: i64, parent: Option<&Comment>) -> Comment {
+    Comment {
+        id,
+        article_id: 1,
+        parent_id: parent.map(|p| p.id),
+        root_id: parent.map_or(id, |p| p.root_id),
+        depth: parent.map_or(0, |p| p.depth + 1),
+        path: child_path(parent.map(|p| p.path.as_str()), id),
+        status: CommentStatus::Published,
+        body_markdown: String::new(),
+        body_html: String::new(),
+        author_name: format!("user{id}"),
+        user_id: None,
+        guest_token_hash: None,
+        score: 0,
+        created_at: Utc::now(),
+        edited_at: None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn comment(id: i64, parent: Option<&Comment>) -> Comment {
-        Comment {
-            id,
-            article_id: 1,
-            parent_id: parent.map(|p| p.id),
-            depth: parent.map_or(0, |p| p.depth + 1),
-            path: child_path(parent.map(|p| p.path.as_str()), id),
-            status: CommentStatus::Published,
-            body_markdown: String::new(),
-            body_html: String::new(),
-            author_name: format!("user{id}"),
-            user_id: None,
-            guest_token_hash: None,
-            created_at: Utc::now(),
-            edited_at: None,
-        }
-    }
+    use crate::comment::test_comment as comment;
 
     #[test]
     fn paths_sort_in_display_order() {
@@ -271,21 +298,6 @@ mod tests {
     }
 
     #[test]
-    fn deep_chains_are_placed_without_recursion_and_name_whom_they_answer() {
-        let mut chain = vec![comment(1, None)];
-        for id in 2..=10_000 {
-            let next = comment(id, chain.last());
-            chain.push(next);
-        }
-        let placed = place(&chain, 6);
-        assert_eq!(placed.len(), 10_000);
-        assert_eq!(placed[3].indent, 3);
-        assert_eq!(placed[3].in_reply_to, None);
-        assert_eq!(placed[9_999].indent, 6);
-        assert_eq!(placed[9_999].in_reply_to, Some("user9999"));
-    }
-
-    #[test]
     fn deleting_keeps_a_placeholder_only_for_replies() {
         assert_eq!(deletion(true), Deletion::Placeholder);
         assert_eq!(deletion(false), Deletion::Remove);
@@ -293,7 +305,13 @@ mod tests {
         c.created_at = Utc::now() - Duration::minutes(20);
         assert!(!within_edit_window(&c, Duration::minutes(15), Utc::now()));
         assert!(within_edit_window(&c, Duration::minutes(30), Utc::now()));
+        let guest = Viewer { guest_token_hash: Some("mine".into()), ..Viewer::default() };
+        c.guest_token_hash = Some("mine".into());
+        assert!(guest.wrote(&c) && !Viewer::anonymous().wrote(&c));
+        assert!(!guest.may_edit(&c, Duration::minutes(15), Utc::now()), "the window has passed");
+        assert!(!guest.may_delete(&c, Duration::minutes(15), Utc::now()));
+        assert!(guest.may_delete(&c, Duration::minutes(30), Utc::now()));
         c.status = CommentStatus::Deleted;
-        assert_eq!(shown_name(&c), "a deleted comment");
+        assert!(!guest.may_edit(&c, Duration::minutes(30), Utc::now()));
     }
 }

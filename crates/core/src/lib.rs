@@ -8,6 +8,7 @@
 
 pub mod article;
 pub mod comment;
+pub mod discussion;
 pub mod front_matter;
 pub mod funding;
 pub mod markdown;
@@ -16,4 +17,5 @@ pub mod publishing;
 pub mod search;
 pub mod slug;
 pub mod store;
+pub mod thread;
 pub mod user;

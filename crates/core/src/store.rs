@@ -243,9 +243,39 @@ pub trait CommentStore {
     /// Removes the comment if nothing replies to it, else blanks it into a placeholder; in
     /// one statement each, so a reply posted meanwhile is never orphaned.
     async fn delete_comment(&self, id: i64) -> Result<crate::comment::Deletion, StoreError>;
-    /// Published comments per article, for lists and metadata.
-    async fn comment_counts(
+    /// A page of top-level threads in `sort` order starting after `after`, with all their
+    /// replies, in path order (two queries whatever the size).
+    async fn thread_page(
         &self,
-        article_ids: &[i64],
+        article_id: i64,
+        sort: crate::thread::CommentSort,
+        after: Option<crate::thread::Cursor>,
+        threads: u32,
+    ) -> Result<ThreadPage, StoreError>;
+    /// How many top-level comments come before `root_id` in the oldest-first order.
+    async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError>;
+    /// Sets `user_id`'s vote on a comment (+1, -1, or 0 to withdraw it) and returns the
+    /// comment's new score; in one transaction.
+    async fn vote(
+        &self,
+        comment_id: i64,
+        user_id: i64,
+        value: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// The votes `user_id` gave among `comment_ids`.
+    async fn votes_by(
+        &self,
+        user_id: i64,
+        comment_ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, i64>, StoreError>;
+    async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError>;
+}
+
+/// Some top-level threads of an article with their replies, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadPage {
+    /// In path order; see [`crate::thread::arrange`] for other orders.
+    pub comments: Vec<crate::comment::Comment>,
+    pub next: Option<crate::thread::Cursor>,
 }

@@ -14,10 +14,12 @@ pub enum Role {
     Author,
     /// Looks after the discussion; no access to articles.
     Moderator,
+    /// A registered reader: comments and votes under their own name; no access to the admin.
+    Reader,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Editor, Role::Author, Role::Moderator];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Editor, Role::Author, Role::Moderator, Role::Reader];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +27,7 @@ impl Role {
             Role::Editor => "editor",
             Role::Author => "author",
             Role::Moderator => "moderator",
+            Role::Reader => "reader",
         }
     }
 
@@ -49,6 +52,11 @@ impl User {
         self.role == Role::Admin
     }
 
+    /// Hides, approves and deletes any reader's comment.
+    pub fn can_moderate(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Editor | Role::Moderator)
+    }
+
     pub fn can_write_articles(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Editor | Role::Author)
     }
@@ -63,7 +71,7 @@ impl User {
         match self.role {
             Role::Admin | Role::Editor => true,
             Role::Author => self.is_credited_on(&article.authors),
-            Role::Moderator => false,
+            Role::Moderator | Role::Reader => false,
         }
     }
 

@@ -16,7 +16,8 @@ use crate::rows::{placeholders, secs, time};
 use crate::{Store, dialect};
 
 const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
-    a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at";
+    a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
+    (SELECT COUNT(*) FROM comments c WHERE c.article_id = a.id AND c.status = 'published') AS comment_count";
 
 /// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
 const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";
@@ -339,6 +340,8 @@ fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
         image,
         authors: Vec::new(),
         tags: Vec::new(),
+        comments_closed: r.try_get::<i64, _>("comments_closed").map_err(from_sqlx)? != 0,
+        comment_count: r.try_get("comment_count").map_err(from_sqlx)?,
     })
 }
 

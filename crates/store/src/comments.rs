@@ -1,4 +1,5 @@
-//! Comment threads: one query per thread, in path order.
+//! Comment threads: a page of threads in two queries (its top-level comments by keyset,
+//! then all their replies in path order), votes with the score kept beside them.
 
 use std::collections::HashMap;
 
@@ -6,14 +7,15 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tribune_core::comment::{Comment, CommentStatus, Deletion, child_path};
-use tribune_core::store::{CommentRecord, CommentStore, StoreError};
+use tribune_core::store::{CommentRecord, CommentStore, StoreError, ThreadPage};
+use tribune_core::thread::{CommentSort, Cursor};
 
 use crate::Store;
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 
-const COLUMNS: &str = "id, article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
-     user_id, guest_token_hash, created_at, edited_at";
+const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, body_markdown, body_html, \
+     author_name, user_id, guest_token_hash, score, created_at, edited_at";
 
 impl CommentStore for Store {
     async fn insert_comment(&self, r: &CommentRecord, now: DateTime<Utc>) -> Result<Comment, StoreError> {
@@ -42,8 +44,10 @@ impl CommentStore for Store {
         .await
         .map_err(from_sqlx)?;
         let path = child_path(r.parent.as_ref().map(|p| p.path.as_str()), id);
-        sqlx::query("UPDATE comments SET path = $1 WHERE id = $2")
+        let root_id = r.parent.as_ref().map_or(id, |p| p.root_id);
+        sqlx::query("UPDATE comments SET path = $1, root_id = $2 WHERE id = $3")
             .bind(&path)
+            .bind(root_id)
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -116,23 +120,131 @@ impl CommentStore for Store {
         if blanked.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(Deletion::Placeholder) }
     }
 
-    async fn comment_counts(&self, article_ids: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
-        if article_ids.is_empty() {
+    async fn thread_page(
+        &self,
+        article_id: i64,
+        sort: CommentSort,
+        after: Option<Cursor>,
+        threads: u32,
+    ) -> Result<ThreadPage, StoreError> {
+        let (order, after_clause) = match sort {
+            CommentSort::Oldest => ("id", "id > $3"),
+            CommentSort::Newest => ("id DESC", "id < $3"),
+            CommentSort::Best => ("score DESC, id", "(score < $4 OR (score = $4 AND id > $3))"),
+        };
+        let filter = if after.is_some() { after_clause } else { "1 = 1" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM comments WHERE article_id = $1 AND depth = 0 AND {filter} \
+             ORDER BY {order} LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(article_id).bind(i64::from(threads) + 1);
+        if let Some(after) = after {
+            query = query.bind(after.id);
+            if sort == CommentSort::Best {
+                query = query.bind(after.score);
+            }
+        }
+        let roots = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        let mut roots = roots.iter().map(comment_from_row).collect::<Result<Vec<_>, _>>()?;
+        let next = (roots.len() > threads as usize).then(|| {
+            roots.truncate(threads as usize);
+            roots.last().map(Cursor::after)
+        });
+        if roots.is_empty() {
+            return Ok(ThreadPage { comments: vec![], next: None });
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM comments WHERE root_id IN ({}) ORDER BY path",
+            placeholders(1, roots.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for root in &roots {
+            query = query.bind(root.id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        let comments = rows.iter().map(comment_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(ThreadPage { comments, next: next.flatten() })
+    }
+
+    async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE article_id = $1 AND depth = 0 AND id < $2")
+            .bind(article_id)
+            .bind(root_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(from_sqlx)
+    }
+
+    async fn vote(
+        &self,
+        comment_id: i64,
+        user_id: i64,
+        value: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        if value == 0 {
+            sqlx::query("DELETE FROM comment_votes WHERE comment_id = $1 AND user_id = $2")
+                .bind(comment_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+        } else {
+            sqlx::query(
+                "INSERT INTO comment_votes (comment_id, user_id, value, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (comment_id, user_id) DO UPDATE SET value = excluded.value",
+            )
+            .bind(comment_id)
+            .bind(user_id)
+            .bind(value)
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        }
+        // Recounted rather than incremented, so a repeated vote cannot drift the score.
+        let score: i64 = sqlx::query_scalar(
+            "UPDATE comments SET score = (SELECT COALESCE(SUM(value), 0) FROM comment_votes WHERE comment_id = $1) \
+             WHERE id = $1 RETURNING score",
+        )
+        .bind(comment_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(score)
+    }
+
+    async fn votes_by(&self, user_id: i64, comment_ids: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
+        if comment_ids.is_empty() {
             return Ok(HashMap::new());
         }
         let sql = format!(
-            "SELECT article_id, COUNT(*) AS n FROM comments WHERE status = 'published' AND article_id IN ({}) \
-             GROUP BY article_id",
-            placeholders(1, article_ids.len())
+            "SELECT comment_id, value FROM comment_votes WHERE user_id = $1 AND comment_id IN ({})",
+            placeholders(2, comment_ids.len())
         );
-        let mut query = sqlx::query(&sql);
-        for id in article_ids {
+        let mut query = sqlx::query(&sql).bind(user_id);
+        for id in comment_ids {
             query = query.bind(*id);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
         rows.iter()
-            .map(|r| Ok((r.try_get("article_id").map_err(from_sqlx)?, r.try_get("n").map_err(from_sqlx)?)))
+            .map(|r| {
+                Ok((r.try_get("comment_id").map_err(from_sqlx)?, r.try_get("value").map_err(from_sqlx)?))
+            })
             .collect()
+    }
+
+    async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE articles SET comments_closed = $1 WHERE id = $2")
+            .bind(i64::from(closed))
+            .bind(article_id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }
 
@@ -143,6 +255,7 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {
         id: r.try_get("id").map_err(from_sqlx)?,
         article_id: r.try_get("article_id").map_err(from_sqlx)?,
         parent_id: r.try_get("parent_id").map_err(from_sqlx)?,
+        root_id: r.try_get("root_id").map_err(from_sqlx)?,
         depth: u32::try_from(depth).map_err(|e| StoreError::Database(e.to_string()))?,
         path: r.try_get("path").map_err(from_sqlx)?,
         status: CommentStatus::parse(&status)
@@ -152,6 +265,7 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {
         author_name: r.try_get("author_name").map_err(from_sqlx)?,
         user_id: r.try_get("user_id").map_err(from_sqlx)?,
         guest_token_hash: r.try_get("guest_token_hash").map_err(from_sqlx)?,
+        score: r.try_get("score").map_err(from_sqlx)?,
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
         edited_at: r.try_get::<Option<i64>, _>("edited_at").map_err(from_sqlx)?.map(time),
     })

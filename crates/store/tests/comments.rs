@@ -4,7 +4,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tribune_core::article::ArticleInput;
 use tribune_core::comment::{Comment, CommentInput, CommentStatus, Deletion, validate};
-use tribune_core::store::{ArticleStore, CommentRecord, CommentStore};
+use tribune_core::publishing::add_user;
+use tribune_core::store::{ArticleFilter, ArticleStore, CommentRecord, CommentStore, PageRequest};
+use tribune_core::thread::CommentSort;
+use tribune_core::user::{NewUser, Role};
 use tribune_store::Store;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -40,7 +43,8 @@ fn names(thread: &[Comment]) -> Vec<&str> {
 on_both_backends!(
     threads_come_back_in_display_order,
     deleting_keeps_replies_readable,
-    counts_only_published_comments
+    counts_only_published_comments,
+    pages_of_threads_follow_the_sort_and_carry_their_replies
 );
 
 async fn threads_come_back_in_display_order(db: TestDatabase) {
@@ -112,7 +116,62 @@ async fn counts_only_published_comments(db: TestDatabase) {
     post(s, a, Some(&two), "three").await;
     s.delete_comment(two.id).await.unwrap();
     post(s, b, None, "b").await;
-    let counts = s.comment_counts(&[a, b, c]).await.unwrap();
-    assert_eq!((counts.get(&a), counts.get(&b), counts.get(&c)), (Some(&2), Some(&1), None));
-    assert!(s.comment_counts(&[]).await.unwrap().is_empty());
+    let count = async |id: i64| s.article_by_id(id).await.unwrap().unwrap().comment_count;
+    assert_eq!((count(a).await, count(b).await, count(c).await), (2, 1, 0));
+    let listed = s.public_articles(&ArticleFilter::All, t0(), PageRequest::new(1, 10)).await.unwrap();
+    let listed: Vec<i64> = listed.items.iter().map(|x| x.comment_count).collect();
+    assert_eq!(listed, [0, 1, 2], "lists carry the counts too (newest first)");
+}
+
+async fn pages_of_threads_follow_the_sort_and_carry_their_replies(db: TestDatabase) {
+    let s = &db.store;
+    let a = article(s, "Paged").await;
+    let mut roots = Vec::new();
+    for name in ["r0", "r1", "r2", "r3", "r4"] {
+        roots.push(post(s, a, None, name).await);
+    }
+    let reply = post(s, a, Some(&roots[1]), "r1 reply").await;
+    post(s, a, Some(&reply), "r1 reply reply").await;
+    let page = s.thread_page(a, CommentSort::Oldest, None, 2).await.unwrap();
+    assert_eq!(names(&page.comments), ["r0", "r1", "r1 reply", "r1 reply reply"]);
+    let next = page.next.expect("more threads");
+    let page = s.thread_page(a, CommentSort::Oldest, Some(next), 2).await.unwrap();
+    assert_eq!(names(&page.comments), ["r2", "r3"]);
+    let last = s.thread_page(a, CommentSort::Oldest, page.next, 2).await.unwrap();
+    assert_eq!((names(&last.comments), last.next), (vec!["r4"], None));
+    let newest = s.thread_page(a, CommentSort::Newest, None, 2).await.unwrap();
+    assert_eq!(names(&newest.comments), ["r3", "r4"], "the two newest threads, in path order");
+
+    let (voter, other) = (reader(s, "v1").await, reader(s, "v2").await);
+    assert_eq!(s.vote(roots[3].id, voter, 1, t0()).await.unwrap(), 1);
+    assert_eq!(s.vote(roots[3].id, voter, 1, t0()).await.unwrap(), 1, "the same vote twice counts once");
+    assert_eq!(s.vote(roots[3].id, other, 1, t0()).await.unwrap(), 2);
+    assert_eq!(s.vote(roots[0].id, voter, -1, t0()).await.unwrap(), -1);
+    assert_eq!(s.vote(roots[3].id, other, 0, t0()).await.unwrap(), 1, "a vote taken back");
+    let best = s.thread_page(a, CommentSort::Best, None, 2).await.unwrap();
+    let best_roots: Vec<&str> =
+        best.comments.iter().filter(|c| c.depth == 0).map(|c| c.author_name.as_str()).collect();
+    assert_eq!(best_roots, ["r1", "r3"], "score 1 (r3) and the oldest of the zeros (r1), in path order");
+    let rest = s.thread_page(a, CommentSort::Best, best.next, 10).await.unwrap();
+    assert_eq!(names(&rest.comments), ["r0", "r2", "r4"], "the rest (path order: the core sorts them)");
+    let votes = s.votes_by(voter, &[roots[0].id, roots[3].id, roots[4].id]).await.unwrap();
+    assert_eq!(
+        (votes.get(&roots[0].id), votes.get(&roots[3].id), votes.get(&roots[4].id)),
+        (Some(&-1), Some(&1), None)
+    );
+    assert_eq!(s.threads_before(a, roots[3].id).await.unwrap(), 3);
+    assert!(s.vote(999_999, voter, 1, t0()).await.is_err());
+
+    s.set_comments_closed(a, true).await.unwrap();
+    assert!(s.article_by_id(a).await.unwrap().unwrap().comments_closed);
+}
+
+async fn reader(store: &Store, name: &str) -> i64 {
+    let new = NewUser {
+        email: format!("{name}@example.org"),
+        name: name.into(),
+        role: Role::Reader,
+        password: "long password".into(),
+    };
+    add_user(store, new, t0()).await.unwrap().id
 }

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
+use tribune_core::comment::Viewer;
 use tribune_core::password::{decoy_hash, verify_password};
 use tribune_core::store::{SessionStore, UserStore};
 use tribune_core::user::{User, normalize_email};
@@ -20,14 +21,17 @@ use super::{AppError, AppState, cookies, render};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
 
-const SESSION_DAYS: i64 = 30;
+pub const SESSION_DAYS: i64 = 30;
 /// Failed logins allowed per email, and per client address, in the window below.
 const MAX_FAILURES_PER_EMAIL: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/login", get(login_form).post(login)).route("/admin/logout", post(logout))
+    Router::new()
+        .route("/admin/login", get(login_form).post(login))
+        .route("/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
 }
 
 /// The signed-in user; a handler that takes it is for signed-in users only.
@@ -43,6 +47,40 @@ impl FromRequestParts<AppState> for CurrentUser {
         let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
         user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
     }
+}
+
+/// Whoever is reading a discussion: the signed-in user, if any, and the guest browser's
+/// token, if it has commented before. Never refuses a request.
+pub struct Reader {
+    pub viewer: Viewer,
+    /// The raw guest token from the cookie (the viewer holds its hash).
+    pub guest_token: Option<String>,
+}
+
+impl Reader {
+    /// Nobody we know: such readers all get the same cached pages.
+    pub fn is_anonymous(&self) -> bool {
+        self.viewer.user.is_none() && self.viewer.guest_token_hash.is_none()
+    }
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user = match cookies::get(&parts.headers, cookies::SESSION) {
+            Some(token) => state.store.session_user(&token_hash(token), Utc::now()).await?,
+            None => None,
+        };
+        let guest_token = cookies::get(&parts.headers, cookies::GUEST).map(str::to_owned);
+        let guest_token_hash = guest_token.as_deref().map(|t| guest_hash(state, t));
+        Ok(Reader { viewer: Viewer { user, guest_token_hash }, guest_token })
+    }
+}
+
+/// What a guest comment stores of its browser's token.
+pub fn guest_hash(state: &AppState, token: &str) -> String {
+    state.keys.keyed_hash("guest", token)
 }
 
 #[derive(Template)]
@@ -144,13 +182,15 @@ async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
-/// Only a path on this site: never an open redirect to somewhere else.
-fn safe_next(next: Option<&str>) -> &str {
+/// Only a path on this site (readers come back to the article they were reading): never
+/// an open redirect to somewhere else.
+pub fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
-            if n.starts_with("/admin")
+            if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.contains('\\')
+                && !n.chars().any(char::is_control)
                 && n != "/admin/login" =>
         {
             n
@@ -162,8 +202,9 @@ fn safe_next(next: Option<&str>) -> &str {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn redirects_only_within_the_admin() {
+    fn redirects_only_within_the_site() {
         assert_eq!(super::safe_next(Some("/admin/articles/3")), "/admin/articles/3");
+        assert_eq!(super::safe_next(Some("/articles/a#comments")), "/articles/a#comments");
         for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/admin/login", ""] {
             assert_eq!(super::safe_next(Some(bad)), "/admin", "{bad}");
         }

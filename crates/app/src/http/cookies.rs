@@ -1,10 +1,12 @@
-//! Reading and setting the site's two cookies (session and CSRF). Both are HttpOnly and
-//! SameSite=Lax; Secure when the site is served over HTTPS.
+//! Reading and setting the site's cookies (session, CSRF, and the guest commenter's
+//! token). All are HttpOnly and SameSite=Lax; Secure when the site is served over HTTPS.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub const SESSION: &str = "tribune_session";
 pub const CSRF: &str = "tribune_csrf";
+/// Held by the browser that posted a guest comment: only it may edit or delete the comment.
+pub const GUEST: &str = "tribune_guest";
 
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use tribune_core::discussion::DiscussionError;
 use tribune_core::publishing::PublishError;
 use tribune_core::store::StoreError;
 
@@ -14,6 +15,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Well-formed, but its content was refused (an empty comment, an unknown parent).
+    #[error("{0}")]
+    Unprocessable(String),
     /// Not signed in: sent to the login page, which brings them back.
     #[error("Please sign in.")]
     SignInRequired { back_to: String },
@@ -33,6 +37,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -60,6 +65,28 @@ impl From<PublishError> for AppError {
             e @ (PublishError::Invalid(_) | PublishError::SlugTaken) => AppError::BadRequest(e.to_string()),
         }
     }
+}
+
+impl From<DiscussionError> for AppError {
+    fn from(e: DiscussionError) -> Self {
+        match e {
+            DiscussionError::NotFound => AppError::NotFound,
+            DiscussionError::Store(e) => e.into(),
+            e @ DiscussionError::Invalid(_) => AppError::Unprocessable(capitalized(&e.to_string())),
+            e @ (DiscussionError::Closed(_)
+            | DiscussionError::GuestsNotAllowed
+            | DiscussionError::Forbidden(_)) => {
+                AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
+            }
+        }
+    }
+}
+
+/// The core's messages start in lower case, to read well after a field name; a page shows
+/// them as sentences.
+pub fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 impl From<askama::Error> for AppError {

@@ -1,22 +1,27 @@
 //! The web front: one router, thin handlers (extract, call the core, render), and the
 //! layers every response goes through (error pages, security headers).
 
+mod accounts;
 mod admin;
 mod assets;
 mod auth;
+mod comments;
 mod cookies;
 mod csrf;
 pub mod error;
 mod feeds;
 mod funding;
 mod health;
+mod page_body;
 mod pages;
+mod thread_view;
 mod views;
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -42,10 +47,12 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
+        .merge(comments::router())
         .merge(feeds::router())
         .merge(funding::router())
         .merge(admin::router())
         .merge(auth::router())
+        .merge(accounts::router())
         .merge(assets::router())
         .merge(health::router())
         .fallback(|| async { AppError::NotFound })
@@ -140,6 +147,22 @@ pub async fn cached<F>(
 where
     F: Future<Output = Result<String, AppError>>,
 {
+    cached_with_form(state, request_headers, path, content_type, keys, None, render).await
+}
+
+/// [`cached`] for a page whose forms take the reader's CSRF token (see `cache::FORM_TOKEN`).
+pub async fn cached_with_form<F>(
+    state: &AppState,
+    request_headers: &HeaderMap,
+    path: String,
+    content_type: &'static str,
+    keys: Vec<String>,
+    form_token: Option<&str>,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: Future<Output = Result<String, AppError>>,
+{
     let page = match state.cache.get(&path) {
         Some(page) => page,
         None => {
@@ -148,12 +171,22 @@ where
             state.cache.insert(path, content_type, body, keys, generation)
         }
     };
-    Ok(page_response(state, &page, request_headers))
+    Ok(page_response(state, &page, request_headers, form_token))
 }
 
-fn page_response(state: &AppState, page: &CachedPage, request_headers: &HeaderMap) -> Response {
+fn page_response(
+    state: &AppState,
+    page: &CachedPage,
+    request_headers: &HeaderMap,
+    form_token: Option<&str>,
+) -> Response {
     let bar = state.funding.current();
-    let etag_text = page.etag(bar.version);
+    let token = form_token.filter(|_| page.has_form());
+    let mut etag_text = page.etag(bar.version);
+    if let Some(token) = token {
+        // The token is part of the body: a browser holding another one must get the page again.
+        etag_text = format!("\"{}-{}\"", etag_text.trim_matches('"'), &crate::keys::token_hash(token)[..8]);
+    }
     let etag = HeaderValue::from_str(&etag_text).expect("etag is ASCII");
     // Browsers may keep the page but must ask again each time: it changes when we publish.
     let cache_control = HeaderValue::from_static("no-cache");
@@ -163,13 +196,17 @@ fn page_response(state: &AppState, page: &CachedPage, request_headers: &HeaderMa
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)])
             .into_response();
     }
+    let segments = page.body(bar.version, &bar.html);
+    let token = Bytes::from(token.unwrap_or("").to_owned());
+    let cache_control =
+        if page.has_form() { HeaderValue::from_static("private, no-cache") } else { cache_control };
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache_control),
         ],
-        page.body(bar.version, &bar.html),
+        page_body::Pieces::interleaved(&segments, &token),
     )
         .into_response()
 }
@@ -183,7 +220,7 @@ pub fn render_public<T: Template>(state: &AppState, template: &T) -> Result<Html
     Ok(Html(with_bar(state, template.render()?)))
 }
 
-fn with_bar(state: &AppState, html: String) -> String {
+pub fn with_bar(state: &AppState, html: String) -> String {
     let bar = state.funding.current();
     html.replace(HOLE, std::str::from_utf8(&bar.html).unwrap_or(""))
 }

@@ -5,18 +5,24 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, NamedLink};
+use tribune_core::comment::Viewer;
+use tribune_core::discussion::{DiscussionError, open_for_comments};
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
+use tribune_core::thread::{CommentSort, Cursor};
 
+use super::auth::Reader;
+use super::csrf::CsrfToken;
+use super::thread_view::{self, ThreadView};
 use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
-use super::{AppError, AppState, cached, render_public};
-use crate::cache::{FRONT, article_key, author_key, tag_key};
+use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
+use crate::cache::{FORM_TOKEN, FRONT, article_key, author_key, tag_key};
 use crate::config::Config;
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -168,12 +174,31 @@ fn named(link: Option<NamedLink>) -> Result<NamedLink, AppError> {
 pub struct ArticlePage<'a> {
     pub site: &'a Config,
     pub view: ArticleView<'a>,
+    pub slug: &'a str,
     pub canonical: String,
     pub own_url: String,
     pub json_ld: String,
     pub image_url: Option<String>,
     /// Shown in the admin's preview: a banner, and no indexing.
     pub preview: bool,
+    /// The discussion; none in a preview.
+    pub thread: Option<ThreadView>,
+    /// The token for the page's forms: the cache's placeholder on a cached page.
+    pub csrf: String,
+    pub form: CommentForm,
+    /// Why readers can no longer comment, if they cannot.
+    pub closed: Option<&'static str>,
+    pub signed_in_as: Option<String>,
+}
+
+/// What the comment form holds: empty, or what a reader sent back with its errors.
+#[derive(Debug, Clone, Default)]
+pub struct CommentForm {
+    pub body: String,
+    pub author_name: String,
+    pub author_email: String,
+    pub parent_id: Option<i64>,
+    pub errors: Vec<String>,
 }
 
 impl<'a> ArticlePage<'a> {
@@ -184,29 +209,104 @@ impl<'a> ArticlePage<'a> {
         ArticlePage {
             site,
             view: ArticleView::new(article),
+            slug: article.slug.as_str(),
             canonical,
             own_url,
             json_ld: news_article_json_ld(site, article),
             image_url: article.image.as_ref().map(|i| super::views::absolute(site, &i.url)),
             preview,
+            thread: None,
+            csrf: String::new(),
+            form: CommentForm::default(),
+            closed: None,
+            signed_in_as: None,
         }
     }
 }
 
+#[derive(Deserialize)]
+pub struct ThreadQuery {
+    sort: Option<String>,
+    after: Option<String>,
+}
+
+impl ThreadQuery {
+    pub fn parse(&self) -> Result<(CommentSort, Option<Cursor>), AppError> {
+        let bad = |e: tribune_core::thread::CursorError| {
+            AppError::BadRequest(format!("Cannot show these comments: {e}."))
+        };
+        let sort = CommentSort::parse(self.sort.as_deref()).map_err(bad)?;
+        let after = match self.after.as_deref() {
+            None | Some("") => None,
+            Some(a) => Some(Cursor::parse(sort, a).map_err(bad)?),
+        };
+        Ok((sort, after))
+    }
+
+    fn is_default(&self) -> bool {
+        self.after.as_deref().unwrap_or("").is_empty() && self.sort.as_deref().is_none_or(|s| s.is_empty())
+    }
+}
+
+/// A public article by slug, or 404.
+pub async fn public_article(state: &AppState, slug: &str) -> Result<Article, AppError> {
+    let article = state.store.article_by_slug(&parse_slug(slug)?).await?;
+    article.filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)
+}
+
+/// The article page with a page of its discussion, as `reader` sees it. `csrf` is the
+/// token for its forms (the cache's placeholder when the page is cached for everyone).
+pub async fn render_article(
+    state: &AppState,
+    article: &Article,
+    viewer: &Viewer,
+    (sort, after): (CommentSort, Option<Cursor>),
+    csrf: &str,
+    form: CommentForm,
+) -> Result<String, AppError> {
+    let thread = thread_view::load(&state.store, &state.config, article, viewer, sort, after).await?;
+    let mut page = ArticlePage::new(&state.config, article, false);
+    page.thread = Some(thread);
+    page.csrf = csrf.to_owned();
+    page.form = form;
+    page.closed =
+        open_for_comments(article, &state.config.discussion_rules(), Utc::now()).err().map(|e| match e {
+            DiscussionError::Closed(why) => why,
+            _ => "comments are closed",
+        });
+    page.signed_in_as = viewer.user.as_ref().map(|u| u.name.clone());
+    Ok(page.render()?)
+}
+
+/// Readers we do not know, on the first page of the default order, share one cached page;
+/// the others (signed in, or a guest who commented) see their own actions and pending
+/// comments, so their page is rendered for them.
 async fn article_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(slug): Path<String>,
+    Query(q): Query<ThreadQuery>,
+    reader: Reader,
+    csrf: CsrfToken,
 ) -> Result<Response, AppError> {
+    let order = q.parse()?;
+    if !(reader.is_anonymous() && q.is_default()) {
+        let article = public_article(&state, &slug).await?;
+        let html =
+            render_article(&state, &article, &reader.viewer, order, &csrf.token, CommentForm::default())
+                .await?;
+        return Ok((csrf, Html(with_bar(&state, html))).into_response());
+    }
     let slug = parse_slug(&slug)?;
     let path = format!("/articles/{slug}");
     let key = article_key(slug.as_str());
     let render = async {
-        let article = state.store.article_by_slug(&slug).await?.filter(|a| a.is_public_at(Utc::now()));
-        let article = article.ok_or(AppError::NotFound)?;
-        Ok(ArticlePage::new(&state.config, &article, false).render()?)
+        let article = public_article(&state, slug.as_str()).await?;
+        render_article(&state, &article, &Viewer::anonymous(), order, FORM_TOKEN, CommentForm::default())
+            .await
     };
-    cached(&state, &headers, path, HTML, vec![key], render).await
+    let page = cached_with_form(&state, &headers, path, HTML, vec![key], Some(&csrf.token), render).await?;
+    Ok((csrf, page).into_response())
 }
 
 #[derive(Deserialize)]

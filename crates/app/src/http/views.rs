@@ -77,6 +77,7 @@ pub fn news_article_json_ld(config: &Config, a: &Article) -> String {
         "publisher": { "@type": "Organization", "name": config.site_title, "url": config.base_url },
         "keywords": a.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         "inLanguage": config.language,
+        "commentCount": a.comment_count,
     });
     if let Some(published) = a.published_at {
         ld["datePublished"] = iso(published).into();

@@ -51,7 +51,7 @@ CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'author', 'moderator')),
+    role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'author', 'moderator', 'reader')),
     password_hash TEXT NOT NULL,
     author_id BIGINT NOT NULL REFERENCES authors (id),
     created_at BIGINT NOT NULL

@@ -323,6 +323,8 @@ fn preview(
         image: valid.image,
         authors: valid.authors,
         tags: valid.tags,
+        comments_closed: false,
+        comment_count: 0,
     };
     Ok(render(&ArticlePage::new(&state.config, &article, true))?.into_response())
 }

@@ -1,0 +1,119 @@
+//! Readers' accounts: registering with an email, a password and a display name, so that
+//! they comment under their name, edit their comments and vote. Signing in is `auth`'s.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use tribune_core::publishing::{AddUserError, add_user};
+use tribune_core::store::SessionStore;
+use tribune_core::user::{NewUser, Role};
+
+use super::auth::{SESSION_DAYS, safe_next};
+use super::csrf::{self, CsrfToken};
+use super::error::capitalized;
+use super::{AppError, AppState, cookies, render_public};
+use crate::config::Config;
+use crate::keys::{random_token, token_hash};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/register", get(register_form).post(register))
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage<'a> {
+    site: &'a Config,
+    csrf: &'a str,
+    next: &'a str,
+    name: &'a str,
+    email: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn register_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    let next = reader_next(q.next.as_deref());
+    let page =
+        RegisterPage { site: &state.config, csrf: &csrf.token, next, name: "", email: "", error: None };
+    let html = render_public(&state, &page)?;
+    Ok((csrf, html).into_response())
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let now = Utc::now();
+    let new = NewUser {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: Role::Reader,
+        password: form.password,
+    };
+    let store = state.store.clone();
+    // Hashing a password takes a while: off the async threads.
+    let created = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(async { add_user(&store, new, now).await })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let user = match created {
+        Ok(user) => user,
+        Err(AddUserError::Invalid(e)) => {
+            let page = RegisterPage {
+                site: &state.config,
+                csrf: &csrf.token,
+                next: reader_next(Some(&form.next)),
+                name: &form.name,
+                email: &form.email,
+                error: Some(capitalized(&e.to_string())),
+            };
+            let html = render_public(&state, &page)?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, html).into_response());
+        }
+        Err(AddUserError::Store(e)) => return Err(e.into()),
+    };
+    let token = random_token();
+    state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;
+    tracing::info!(user_id = user.id, "reader registered");
+    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(reader_next(Some(&form.next)))).into_response())
+}
+
+/// Readers go back to where they were, or to the front page.
+fn reader_next(next: Option<&str>) -> &str {
+    match safe_next(next) {
+        "/admin" => "/",
+        n => n,
+    }
+}

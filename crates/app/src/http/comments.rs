@@ -1,0 +1,386 @@
+//! The discussion as plain HTML forms: post, reply, edit, delete, vote and moderate, each a
+//! POST with a CSRF token that redirects back to the comment. With the site's script, a
+//! post asks for `X-Tribune-Fragment` and gets the new comment's HTML to put in place.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use tribune_core::article::Article;
+use tribune_core::comment::{Comment, CommentInput, Viewer};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Vote};
+use tribune_core::store::{ArticleStore, CommentStore};
+use tribune_core::thread::{CommentSort, Cursor};
+
+use super::auth::{Reader, guest_hash};
+use super::csrf::{self, CsrfToken};
+use super::error::capitalized;
+use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
+use super::thread_view::{self, CommentView, ThreadView, views_of};
+use super::{AppError, AppState, cookies, render_public, with_bar};
+use crate::config::Config;
+use crate::keys::random_token;
+
+/// Asked for by the site's script: answer with an HTML fragment rather than a redirect.
+const FRAGMENT_HEADER: &str = "x-tribune-fragment";
+/// A guest's browser keeps its token for a year.
+const GUEST_COOKIE_SECONDS: i64 = 365 * 86_400;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/articles/{slug}/comments", get(more_comments).post(post_comment))
+        .route("/comments/{id}", get(permalink))
+        .route("/comments/{id}/reply", get(reply_form))
+        .route("/comments/{id}/edit", get(edit_form).post(edit))
+        .route("/comments/{id}/delete", post(delete))
+        .route("/comments/{id}/vote", post(vote))
+        .route("/comments/{id}/moderate", post(moderate))
+}
+
+#[derive(Deserialize)]
+struct PostForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    author_name: String,
+    #[serde(default)]
+    author_email: String,
+}
+
+#[derive(Template)]
+#[template(path = "comment_fragment.html")]
+struct CommentFragment<'a> {
+    c: &'a CommentView,
+    csrf: &'a str,
+}
+
+async fn post_comment(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    reader: Reader,
+    csrf: CsrfToken,
+    Form(form): Form<PostForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let article = public_article(&state, &slug).await?;
+    let parent_id = match form.parent_id.trim() {
+        "" => None,
+        p => Some(
+            p.parse::<i64>().map_err(|_| AppError::BadRequest("parent_id is not a comment id.".into()))?,
+        ),
+    };
+    let input = CommentInput {
+        body: form.body.clone(),
+        parent_id,
+        author_name: Some(form.author_name.clone()),
+        author_email: Some(form.author_email.clone()),
+    };
+    let (author, new_guest_cookie) = commenter(&state, &reader);
+    let fragment = headers.contains_key(FRAGMENT_HEADER);
+    let now = Utc::now();
+    let rules = state.config.discussion_rules();
+    match discussion::post_comment(&state.store, &article, &input, &author, &rules, now).await {
+        Ok(comment) => {
+            state.invalidate(crate::cache::keys_of(&article)).await;
+            let mut response = if fragment {
+                let views = views_of(
+                    std::slice::from_ref(&comment),
+                    &author,
+                    &rules,
+                    state.config.comment_max_indent,
+                    true,
+                    &Default::default(),
+                    now,
+                );
+                let html = CommentFragment { c: &views[0], csrf: &csrf.token }.render()?;
+                (StatusCode::CREATED, Html(html)).into_response()
+            } else {
+                Redirect::to(&format!("/comments/{}", comment.id)).into_response()
+            };
+            if let Some(cookie) = new_guest_cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            Ok((csrf, response).into_response())
+        }
+        Err(DiscussionError::Invalid(errors)) => {
+            let errors: Vec<String> = errors.iter().map(|e| capitalized(&e.to_string())).collect();
+            if fragment {
+                let html = FormErrors { form: CommentForm { errors, ..CommentForm::default() } }.render()?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            }
+            let kept = CommentForm {
+                body: form.body,
+                author_name: form.author_name,
+                author_email: form.author_email,
+                parent_id,
+                errors,
+            };
+            let html = render_article(
+                &state,
+                &article,
+                &reader.viewer,
+                (CommentSort::default(), None),
+                &csrf.token,
+                kept,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, Html(with_bar(&state, html))).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The author of a new comment: the signed-in user, or this browser as a guest (given a
+/// token, and the cookie to keep it, on its first comment).
+fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderValue>) {
+    if reader.viewer.user.is_some() || reader.guest_token.is_some() {
+        return (reader.viewer.clone(), None);
+    }
+    let token = random_token();
+    let cookie = cookies::set(cookies::GUEST, &token, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
+    (Viewer { user: None, guest_token_hash: Some(guest_hash(state, &token)) }, Some(cookie))
+}
+
+#[derive(Template)]
+#[template(path = "form_errors.html")]
+struct FormErrors {
+    form: CommentForm,
+}
+
+#[derive(Template)]
+#[template(path = "thread_fragment.html")]
+struct ThreadFragment<'a> {
+    slug: &'a str,
+    thread: ThreadView,
+    csrf: &'a str,
+}
+
+/// The next page of threads as a fragment, for the script's "more comments".
+async fn more_comments(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ThreadQuery>,
+    reader: Reader,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    let article = public_article(&state, &slug).await?;
+    let (sort, after) = q.parse()?;
+    let thread =
+        thread_view::load(&state.store, &state.config, &article, &reader.viewer, sort, after).await?;
+    let html = ThreadFragment { slug: article.slug.as_str(), thread, csrf: &csrf.token }.render()?;
+    Ok((csrf, Html(html)).into_response())
+}
+
+/// `/comments/{id}`: the article at the comment's anchor, on the page that shows it.
+async fn permalink(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let (comment, article) = comment_and_article(&state, id).await?;
+    let before = state.store.threads_before(article.id, comment.root_id).await?;
+    let page = if before < i64::from(state.config.comment_threads_per_page) {
+        String::new()
+    } else {
+        // A page that starts with this comment's thread.
+        let cursor = Cursor { id: comment.root_id - 1, score: 0 };
+        format!("?sort=oldest&after={}", cursor.encode(CommentSort::Oldest))
+    };
+    Ok(Redirect::to(&format!("/articles/{}{page}#comment-{id}", article.slug)).into_response())
+}
+
+async fn comment_and_article(state: &AppState, id: i64) -> Result<(Comment, Article), AppError> {
+    let comment = state.store.comment(id).await?.ok_or(AppError::NotFound)?;
+    let article = state.store.article_by_id(comment.article_id).await?;
+    let article = article.filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)?;
+    Ok((comment, article))
+}
+
+#[derive(Template)]
+#[template(path = "comment_page.html")]
+struct CommentPage<'a> {
+    site: &'a Config,
+    heading: &'a str,
+    article: &'a Article,
+    slug: &'a str,
+    c: CommentView,
+    csrf: &'a str,
+    form: CommentForm,
+    signed_in_as: Option<String>,
+    /// Editing: the form posts to the comment itself.
+    editing: bool,
+}
+
+/// Without the script, "Reply" opens this page: the comment, and a form that answers it.
+async fn reply_form(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    reader: Reader,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    let (comment, article) = comment_and_article(&state, id).await?;
+    discussion::open_for_comments(&article, &state.config.discussion_rules(), Utc::now())?;
+    let form = CommentForm { parent_id: Some(id), ..CommentForm::default() };
+    comment_page(&state, &reader, csrf, "Reply", &comment, &article, form, false)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    reader: Reader,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    let (comment, article) = comment_and_article(&state, id).await?;
+    let rules = state.config.discussion_rules();
+    if !reader.viewer.may_edit(&comment, rules.edit_window, Utc::now()) {
+        return Err(AppError::Forbidden(
+            "Only its author may edit a comment, and only for a while after posting it.".into(),
+        ));
+    }
+    let form = CommentForm { body: comment.body_markdown.clone(), ..CommentForm::default() };
+    comment_page(&state, &reader, csrf, "Edit your comment", &comment, &article, form, true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn comment_page(
+    state: &AppState,
+    reader: &Reader,
+    csrf: CsrfToken,
+    heading: &str,
+    comment: &Comment,
+    article: &Article,
+    form: CommentForm,
+    editing: bool,
+) -> Result<Response, AppError> {
+    let rules = state.config.discussion_rules();
+    let views = views_of(
+        std::slice::from_ref(comment),
+        &reader.viewer,
+        &rules,
+        0,
+        true,
+        &Default::default(),
+        Utc::now(),
+    );
+    let c = views.into_iter().next().ok_or(AppError::NotFound)?;
+    let page = CommentPage {
+        site: &state.config,
+        heading,
+        article,
+        slug: article.slug.as_str(),
+        c,
+        csrf: &csrf.token,
+        form,
+        signed_in_as: reader.viewer.user.as_ref().map(|u| u.name.clone()),
+        editing,
+    };
+    let status = if page.form.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let html = render_public(state, &page)?;
+    Ok((status, csrf, html).into_response())
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    reader: Reader,
+    csrf: CsrfToken,
+    Form(form): Form<EditForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let rules = state.config.discussion_rules();
+    match discussion::edit_comment(&state.store, id, &form.body, &reader.viewer, &rules, Utc::now()).await {
+        Ok(comment) => changed(&state, &comment).await,
+        Err(DiscussionError::Invalid(errors)) => {
+            let (comment, article) = comment_and_article(&state, id).await?;
+            let errors = errors.iter().map(|e| capitalized(&e.to_string())).collect();
+            let kept = CommentForm { body: form.body, errors, ..CommentForm::default() };
+            comment_page(&state, &reader, csrf, "Edit your comment", &comment, &article, kept, true)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// After a change: drop the pages that show the comment, and go back to it.
+async fn changed(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
+    if let Some(article) = state.store.article_by_id(comment.article_id).await? {
+        state.invalidate(crate::cache::keys_of(&article)).await;
+    }
+    Ok(Redirect::to(&format!("/comments/{}", comment.id)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    reader: Reader,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let rules = state.config.discussion_rules();
+    let (comment, _) =
+        discussion::delete_comment(&state.store, id, &reader.viewer, &rules, Utc::now()).await?;
+    back_to_discussion(&state, &comment).await
+}
+
+async fn back_to_discussion(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
+    let article = state.store.article_by_id(comment.article_id).await?.ok_or(AppError::NotFound)?;
+    state.invalidate(crate::cache::keys_of(&article)).await;
+    Ok(Redirect::to(&format!("/articles/{}#comments", article.slug)).into_response())
+}
+
+async fn vote(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    reader: Reader,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let vote =
+        Vote::parse(&form.value).ok_or_else(|| AppError::BadRequest("A vote is up, down or none.".into()))?;
+    let comment = discussion::vote(&state.store, id, vote, &reader.viewer, Utc::now()).await?;
+    changed(&state, &comment).await
+}
+
+async fn moderate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    reader: Reader,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let action = Moderation::parse(&form.action)
+        .ok_or_else(|| AppError::BadRequest("A moderator may approve, hide or delete a comment.".into()))?;
+    let comment = discussion::moderate(&state.store, id, action, &reader.viewer).await?;
+    tracing::info!(comment = id, ?action, moderator = reader.viewer.user.as_ref().map(|u| u.id), "moderated");
+    if action == Moderation::Delete {
+        back_to_discussion(&state, &comment).await
+    } else {
+        changed(&state, &comment).await
+    }
+}

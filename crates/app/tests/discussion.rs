@@ -1,0 +1,449 @@
+//! The discussion under every article, through real HTTP as a browser without JavaScript
+//! uses it: posting and replying by form, placeholders, edit and delete rights, votes,
+//! sort orders, pages of threads, permalinks, moderation, and every kind of bad input.
+//! Every test runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{Browser, Page, TestApp, article};
+use reqwest::StatusCode;
+use tribune_core::article::Article;
+use tribune_core::store::CommentStore;
+use tribune_core::user::Role;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+on_both_backends!(
+    guests_post_and_reply_through_plain_forms,
+    bad_comments_are_refused_with_the_text_kept_and_nothing_stored,
+    a_deleted_comment_with_replies_stays_as_a_placeholder,
+    only_the_author_edits_and_deletes_and_only_within_the_window,
+    user_text_in_comments_comes_out_inert,
+    moderators_hide_and_approve_and_held_comments_show_only_to_their_author,
+    closed_discussions_take_no_comments,
+    readers_register_vote_once_and_sort_by_best,
+    big_discussions_come_in_pages_and_permalinks_find_their_page,
+    counts_show_on_lists_and_in_metadata,
+    the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
+);
+
+async fn published(app: &TestApp, title: &str) -> Article {
+    app.publish(article(title, &["Ada Writer"], &["Science"], Utc::now() - Duration::hours(1))).await
+}
+
+/// Posts through the article's form, as a browser does: the token from the page.
+async fn post(b: &Browser, slug: &str, body: &str, name: &str, parent: Option<i64>) -> Page {
+    let page = b.get(&format!("/articles/{slug}")).await;
+    let parent = parent.map(|p| p.to_string()).unwrap_or_default();
+    let fields =
+        [("csrf", page.csrf()), ("body", body.into()), ("author_name", name.into()), ("parent_id", parent)];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form(&format!("/articles/{slug}/comments"), &fields).await
+}
+
+/// The id of the comment a successful post redirected to.
+fn posted_id(p: &Page) -> i64 {
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    p.header("location").strip_prefix("/comments/").expect("a permalink").parse().unwrap()
+}
+
+async fn stored(app: &TestApp, a: &Article) -> usize {
+    app.state.store.thread(a.id).await.unwrap().len()
+}
+
+async fn guests_post_and_reply_through_plain_forms(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "River Levels").await;
+    let ann = app.browser();
+    let page = ann.get("/articles/river-levels").await;
+    assert!(page.body.contains("id=\"comment-form\"") && page.body.contains("0 comments"), "{}", page.body);
+
+    let first = posted_id(&post(&ann, "river-levels", "The *river* rose.", "Ann", None).await);
+    let permalink = ann.get(&format!("/comments/{first}")).await;
+    assert_eq!(permalink.status, StatusCode::SEE_OTHER);
+    assert_eq!(permalink.header("location"), format!("/articles/river-levels#comment-{first}"));
+
+    // Without JavaScript, "Reply" is a page with the comment and a form that answers it.
+    let bob = app.browser();
+    let reply_page = bob.get(&format!("/comments/{first}/reply")).await;
+    assert_eq!(reply_page.status, StatusCode::OK);
+    assert!(
+        reply_page.body.contains("The <em>river</em> rose.")
+            && reply_page.body.contains(&format!("name=\"parent_id\" value=\"{first}\""))
+    );
+    let reply = posted_id(&post(&bob, "river-levels", "Did it flood?", "Bob", Some(first)).await);
+
+    let stranger = app.browser().get("/articles/river-levels").await;
+    let body = &stranger.body;
+    assert!(body.contains("2 comments"), "{body}");
+    let at_first = body.find(&format!("id=\"comment-{first}\"")).unwrap();
+    let at_reply = body.find(&format!("id=\"comment-{reply}\"")).unwrap();
+    assert!(at_first < at_reply, "the reply comes under its parent");
+    assert!(
+        body.contains(&format!("class=\"comment indent-1\" id=\"comment-{reply}\"")),
+        "the reply is indented"
+    );
+    assert!(!body.contains(">Edit<") && !body.contains(">Delete<"), "strangers get no actions");
+    let mine = ann.get("/articles/river-levels").await.body;
+    assert_eq!(mine.matches(">Edit<").count(), 1, "Ann may edit her own comment only");
+    assert_eq!(stored(&app, &a).await, 2);
+}
+
+async fn bad_comments_are_refused_with_the_text_kept_and_nothing_stored(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Careful Words").await;
+    let b = app.browser();
+    let empty = post(&b, "careful-words", "   ", "Ann", None).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Body: is empty") && empty.body.contains("value=\"Ann\""), "{}", empty.body);
+
+    let long = "x".repeat(10_001);
+    let oversized = post(&b, "careful-words", &long, "Ann", None).await;
+    assert_eq!(oversized.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        oversized.body.contains("the limit is 10000") && oversized.body.contains(&long),
+        "the text is kept"
+    );
+
+    let nameless = post(&b, "careful-words", "Hello", "", None).await;
+    assert!(
+        nameless.status == StatusCode::UNPROCESSABLE_ENTITY
+            && nameless.body.contains("Author_name: is required")
+    );
+
+    let orphan = post(&b, "careful-words", "Hello", "Ann", Some(999_999)).await;
+    assert_eq!(orphan.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(orphan.body.contains("is not a comment on this article"));
+
+    let fields = [("body", "Hello"), ("author_name", "Ann"), ("parent_id", "")];
+    let no_token = b.post_form("/articles/careful-words/comments", &fields).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let wrong = [("csrf", "forged"), ("body", "Hello"), ("author_name", "Ann")];
+    assert_eq!(b.post_form("/articles/careful-words/comments", &wrong).await.status, StatusCode::FORBIDDEN);
+    let token = b.csrf().await;
+    let bad_parent =
+        [("csrf", token.as_str()), ("body", "Hello"), ("author_name", "Ann"), ("parent_id", "x")];
+    assert_eq!(
+        b.post_form("/articles/careful-words/comments", &bad_parent).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown = [("csrf", token.as_str()), ("body", "Hello"), ("author_name", "Ann")];
+    assert_eq!(
+        b.post_form("/articles/no-such-article/comments", &unknown).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(stored(&app, &a).await, 0, "nothing refused was stored");
+}
+
+async fn a_deleted_comment_with_replies_stays_as_a_placeholder(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Town Meeting").await;
+    let (ann, bob) = (app.browser(), app.browser());
+    let parent = posted_id(&post(&ann, "town-meeting", "I was there, and it was loud.", "Ann", None).await);
+    let reply = posted_id(&post(&bob, "town-meeting", "So was I.", "Bob", Some(parent)).await);
+    let token = ann.csrf().await;
+    let deleted = ann.post_form(&format!("/comments/{parent}/delete"), &[("csrf", &token)]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+
+    let page = app.browser().get("/articles/town-meeting").await.body;
+    assert!(page.contains("Comment deleted.") && page.contains("So was I."), "{page}");
+    assert!(!page.contains("it was loud") && !page.contains(">Ann<"), "nothing of what it said remains");
+
+    let token = bob.csrf().await;
+    bob.post_form(&format!("/comments/{reply}/delete"), &[("csrf", &token)]).await;
+    let page = app.browser().get("/articles/town-meeting").await.body;
+    assert!(!page.contains("So was I."), "a comment without replies disappears");
+    assert!(!page.contains(&format!("id=\"comment-{reply}\"")));
+    assert_eq!(stored(&app, &a).await, 1, "the placeholder stays in the tree");
+}
+
+async fn only_the_author_edits_and_deletes_and_only_within_the_window(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Edits").await;
+    let (ann, bob) = (app.browser(), app.browser());
+    let id = posted_id(&post(&ann, "edits", "Frist!", "Ann", None).await);
+    let form = ann.get(&format!("/comments/{id}/edit")).await;
+    assert!(form.status == StatusCode::OK && form.body.contains("Frist!"));
+    let saved =
+        ann.post_form(&format!("/comments/{id}/edit"), &[("csrf", &form.csrf()), ("body", "First!")]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = app.browser().get("/articles/edits").await.body;
+    assert!(page.contains("First!") && page.contains(">edited<") && !page.contains("Frist"));
+    let empty =
+        ann.post_form(&format!("/comments/{id}/edit"), &[("csrf", &form.csrf()), ("body", " ")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another browser, even one that types the same name, is not the author.
+    let token = bob.csrf().await;
+    assert_eq!(bob.get(&format!("/comments/{id}/edit")).await.status, StatusCode::FORBIDDEN);
+    let taken = bob.post_form(&format!("/comments/{id}/edit"), &[("csrf", &token), ("body", "pwned")]).await;
+    assert_eq!(taken.status, StatusCode::FORBIDDEN);
+    let gone = bob.post_form(&format!("/comments/{id}/delete"), &[("csrf", &token)]).await;
+    assert_eq!(gone.status, StatusCode::FORBIDDEN);
+    assert!(app.browser().get("/articles/edits").await.body.contains("First!"));
+
+    // With a window of zero minutes, the author's time is up at once.
+    let strict = TestApp::with_config(TestDatabase::sqlite().await, |c| c.comment_edit_minutes = 0).await;
+    published(&strict, "Strict").await;
+    let carl = strict.browser();
+    let id = posted_id(&post(&carl, "strict", "Typo", "Carl", None).await);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let token = carl.csrf().await;
+    let late = carl.post_form(&format!("/comments/{id}/edit"), &[("csrf", &token), ("body", "Fixed")]).await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN);
+    assert!(late.body.contains("time to edit this comment has passed"), "{}", late.body);
+    let late = carl.post_form(&format!("/comments/{id}/delete"), &[("csrf", &token)]).await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN);
+}
+
+async fn user_text_in_comments_comes_out_inert(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Attack Surface").await;
+    let b = app.browser();
+    let attacks = [
+        "<script>alert(1)</script>",
+        "[click](javascript:alert(1))",
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)><circle/></svg>",
+        "![x](javascript:alert(1))",
+        "[a](<javascript:alert(1)>) and [b](JaVaScRiPt:alert(1)) and <javascript:alert(1)>",
+        "<a href=\"https://ok.example\" onclick=\"alert(1)\">ok</a>",
+        "<iframe src=https://evil.example></iframe><style>body{display:none}</style>",
+    ];
+    for attack in attacks {
+        posted_id(&post(&b, "attack-surface", attack, "\"><script>alert('name')</script>", None).await);
+    }
+    let page = app.browser().get("/articles/attack-surface").await.body;
+    let discussion = &page[page.find("id=\"comments\"").unwrap()..];
+    for banned in [
+        "<script>alert",
+        "href=\"javascript:",
+        "href=\"JaVaScRiPt:",
+        "href=\"data:",
+        "onerror",
+        "onload",
+        "onclick",
+        "<svg",
+        "<iframe",
+        "<style",
+        "<img",
+    ] {
+        assert!(!discussion.contains(banned), "{banned} survived in {discussion}");
+    }
+    assert!(
+        discussion.contains("&#34;&#62;&#60;script&#62;alert(&#39;name&#39;)&#60;/script&#62;"),
+        "the name is escaped: {discussion}"
+    );
+}
+
+async fn moderators_hide_and_approve_and_held_comments_show_only_to_their_author(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.comments_hold_for_review = true).await;
+    published(&app, "Held Back").await;
+    let ann = app.browser();
+    let id = posted_id(&post(&ann, "held-back", "Please approve me.", "Ann", None).await);
+    let own = ann.get("/articles/held-back").await.body;
+    assert!(own.contains("Please approve me.") && own.contains("awaiting moderation"));
+    let stranger = app.browser().get("/articles/held-back").await.body;
+    assert!(!stranger.contains("Please approve me."));
+
+    let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
+    let held = mo.get("/articles/held-back").await;
+    assert!(held.body.contains("Please approve me.") && held.body.contains("value=\"approve\""));
+    let approved = mo
+        .post_form(&format!("/comments/{id}/moderate"), &[("csrf", &held.csrf()), ("action", "approve")])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    assert!(app.browser().get("/articles/held-back").await.body.contains("Please approve me."));
+
+    let hidden = mo
+        .post_form(&format!("/comments/{id}/moderate"), &[("csrf", &held.csrf()), ("action", "hide")])
+        .await;
+    assert_eq!(hidden.status, StatusCode::SEE_OTHER);
+    assert!(!app.browser().get("/articles/held-back").await.body.contains("Please approve me."));
+    assert!(mo.get("/articles/held-back").await.body.contains("hidden by a moderator"));
+
+    // Readers cannot moderate, even with a valid token.
+    let token = ann.csrf().await;
+    let refused =
+        ann.post_form(&format!("/comments/{id}/moderate"), &[("csrf", &token), ("action", "approve")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let removed = mo
+        .post_form(&format!("/comments/{id}/moderate"), &[("csrf", &held.csrf()), ("action", "delete")])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(app.state.store.comment(id).await.unwrap().is_none());
+}
+
+async fn closed_discussions_take_no_comments(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Closed Case").await;
+    let b = app.browser();
+    posted_id(&post(&b, "closed-case", "Before closing.", "Ann", None).await);
+    app.state.store.set_comments_closed(a.id, true).await.unwrap();
+    app.state.invalidate(tribune::cache::keys_of(&a)).await;
+    let page = b.get("/articles/closed-case").await;
+    assert!(
+        page.body.contains("comments are closed on this article") && page.body.contains("Before closing.")
+    );
+    assert!(!page.body.contains("id=\"comment-form\""));
+    let token = b.csrf().await;
+    let refused = b
+        .post_form(
+            "/articles/closed-case/comments",
+            &[("csrf", &token), ("body", "After"), ("author_name", "Ann")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(stored(&app, &a).await, 1);
+
+    // A site may close every discussion some days after publication.
+    let old = TestApp::with_config(TestDatabase::sqlite().await, |c| c.comments_close_after_days = 30).await;
+    old.publish(article("Old News", &["Ada"], &[], Utc::now() - Duration::days(31))).await;
+    old.publish(article("Fresh News", &["Ada"], &[], Utc::now() - Duration::days(1))).await;
+    let b = old.browser();
+    assert!(!b.get("/articles/old-news").await.body.contains("id=\"comment-form\""));
+    let token = b.csrf().await;
+    let late = b
+        .post_form(
+            "/articles/old-news/comments",
+            &[("csrf", &token), ("body", "Late"), ("author_name", "Ann")],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN);
+    posted_id(&post(&b, "fresh-news", "In time", "Ann", None).await);
+}
+
+async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Ranked").await;
+    let guest = app.browser();
+    let low = posted_id(&post(&guest, "ranked", "Older and worse.", "Ann", None).await);
+    let high = posted_id(&post(&guest, "ranked", "Newer and better.", "Bob", None).await);
+
+    let reader = app.browser();
+    let form = reader.get("/register?next=/articles/ranked").await;
+    let fields = [
+        ("csrf", form.csrf()),
+        ("name", "Rita Reader".into()),
+        ("email", "rita@example.org".into()),
+        ("password", "long enough pw".into()),
+        ("next", "/articles/ranked".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let registered = reader.post_form("/register", &fields).await;
+    assert_eq!(
+        (registered.status, registered.header("location")),
+        (StatusCode::SEE_OTHER, "/articles/ranked")
+    );
+    let again = reader.post_form("/register", &fields).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "an email registers once");
+    assert_eq!(reader.get("/admin").await.status, StatusCode::FORBIDDEN, "readers have no admin");
+
+    let page = reader.get("/articles/ranked").await;
+    assert!(page.body.contains("Commenting as Rita Reader"));
+    let token = page.csrf();
+    for _ in 0..2 {
+        let voted =
+            reader.post_form(&format!("/comments/{high}/vote"), &[("csrf", &token), ("value", "up")]).await;
+        assert_eq!(voted.status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.state.store.comment(high).await.unwrap().unwrap().score, 1, "one vote per reader");
+    reader.post_form(&format!("/comments/{low}/vote"), &[("csrf", &token), ("value", "down")]).await;
+    let second = app.signed_in("Sam Second", Role::Reader).await;
+    let token2 = second.csrf().await;
+    second.post_form(&format!("/comments/{high}/vote"), &[("csrf", &token2), ("value", "up")]).await;
+    assert_eq!(app.state.store.comment(high).await.unwrap().unwrap().score, 2);
+    second.post_form(&format!("/comments/{high}/vote"), &[("csrf", &token2), ("value", "none")]).await;
+    assert_eq!(app.state.store.comment(high).await.unwrap().unwrap().score, 1, "a vote can be taken back");
+    let bad =
+        reader.post_form(&format!("/comments/{high}/vote"), &[("csrf", &token), ("value", "sideways")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let anonymous = app.browser();
+    let t = anonymous.csrf().await;
+    let refused =
+        anonymous.post_form(&format!("/comments/{high}/vote"), &[("csrf", &t), ("value", "up")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "guests cannot vote");
+
+    let own = posted_id(&post(&reader, "ranked", "My own.", "ignored", None).await);
+    let selfish =
+        reader.post_form(&format!("/comments/{own}/vote"), &[("csrf", &token), ("value", "up")]).await;
+    assert_eq!(selfish.status, StatusCode::FORBIDDEN, "nobody votes on their own comment");
+    assert!(
+        app.browser().get("/articles/ranked").await.body.contains(">Rita Reader<"),
+        "signed-in readers comment under their name"
+    );
+
+    let order = |body: &str| [low, high, own].map(|id| body.find(&format!("id=\"comment-{id}\"")).unwrap());
+    let oldest = order(&app.browser().get("/articles/ranked").await.body);
+    assert!(oldest[0] < oldest[1] && oldest[1] < oldest[2]);
+    let best = order(&app.browser().get("/articles/ranked?sort=best").await.body);
+    assert!(best[1] < best[2] && best[2] < best[0], "score 1, then 0, then -1");
+    let newest = order(&app.browser().get("/articles/ranked?sort=newest").await.body);
+    assert!(newest[2] < newest[1] && newest[1] < newest[0]);
+    assert_eq!(app.browser().get("/articles/ranked?sort=loudest").await.status, StatusCode::BAD_REQUEST);
+}
+
+async fn big_discussions_come_in_pages_and_permalinks_find_their_page(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.comment_threads_per_page = 3).await;
+    published(&app, "Busy").await;
+    let b = app.browser();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(posted_id(&post(&b, "busy", &format!("Thread {i}"), "Ann", None).await));
+    }
+    let deep = posted_id(&post(&b, "busy", "Deep in thread 5", "Bob", Some(ids[5])).await);
+    let first = app.browser().get("/articles/busy").await.body;
+    assert!(first.contains("Thread 2") && !first.contains("Thread 3"));
+    let more = format!("/articles/busy?sort=oldest&#38;after={}#comments", ids[2]);
+    assert!(first.contains(&more), "a link to the next page: {first}");
+    let second = app.browser().get(&format!("/articles/busy?sort=oldest&after={}", ids[2])).await.body;
+    assert!(
+        second.contains("Thread 3") && second.contains("Thread 5") && second.contains("Deep in thread 5")
+    );
+    assert!(!second.contains("Thread 2") && !second.contains("Thread 6"));
+    let fragment = app.browser().get(&format!("/articles/busy/comments?sort=oldest&after={}", ids[5])).await;
+    assert!(fragment.body.contains("Thread 6") && !fragment.body.contains("<html"), "the script's fragment");
+
+    let link = app.browser().get(&format!("/comments/{deep}")).await;
+    assert_eq!(
+        link.header("location"),
+        format!("/articles/busy?sort=oldest&after={}#comment-{deep}", ids[5] - 1)
+    );
+    let target = app.browser().get(link.header("location").split('#').next().unwrap()).await.body;
+    assert!(target.contains(&format!("id=\"comment-{deep}\"")));
+    assert_eq!(app.browser().get("/articles/busy?after=nonsense").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.browser().get("/comments/999999").await.status, StatusCode::NOT_FOUND);
+}
+
+async fn counts_show_on_lists_and_in_metadata(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Counted").await;
+    let b = app.browser();
+    for name in ["Ann", "Bob", "Cy"] {
+        posted_id(&post(&b, "counted", "Hello", name, None).await);
+    }
+    let front = app.browser().get("/").await.body;
+    assert!(front.contains("href=\"/articles/counted#comments\">3 comments</a>"), "{front}");
+    let tag = app.browser().get("/tags/science").await.body;
+    assert!(tag.contains("3 comments"));
+    let page = app.browser().get("/articles/counted").await.body;
+    assert!(page.contains("\"commentCount\":3") && page.contains("3 comments"));
+}
+
+async fn the_cached_page_is_shared_by_strangers_and_commenters_see_their_own(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Cached").await;
+    let (one, two) = (app.browser(), app.browser());
+    let a = one.get("/articles/cached").await;
+    let b = two.get("/articles/cached").await;
+    assert_ne!(a.csrf(), b.csrf(), "each browser gets its own token in the shared page");
+    assert_eq!(a.body.replace(&a.csrf(), ""), b.body.replace(&b.csrf(), ""));
+    assert!(a.header("cache-control").contains("private"));
+    let again = one.get("/articles/cached").await;
+    assert_eq!(again.csrf(), a.csrf(), "a browser keeps its token");
+    // The form from the cached page works.
+    posted_id(&post(&one, "cached", "From the cached page.", "Ann", None).await);
+    assert!(two.get("/articles/cached").await.body.contains("From the cached page."));
+}

@@ -1,0 +1,261 @@
+//! The use cases of the discussion: post, edit, delete, moderate and vote. Each checks who
+//! may do it and whether the discussion is open, validates, and stores. `post_comment` is
+//! the one place a comment's status is decided, where the moderation pipeline will sit.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::article::{Article, FieldError};
+use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, render_comment, validate};
+use crate::store::{CommentRecord, CommentStore, StoreError};
+
+/// The site's settings for discussions.
+#[derive(Debug, Clone)]
+pub struct DiscussionRules {
+    pub allow_guests: bool,
+    /// How long an author may edit (and a guest delete) their comment.
+    pub edit_window: Duration,
+    /// Discussions close this long after publication; `None` keeps them open.
+    pub close_after: Option<Duration>,
+    /// Every new comment waits for a moderator before readers see it.
+    pub hold_for_review: bool,
+}
+
+impl Default for DiscussionRules {
+    fn default() -> Self {
+        DiscussionRules {
+            allow_guests: true,
+            edit_window: Duration::minutes(15),
+            close_after: None,
+            hold_for_review: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscussionError {
+    #[error("the comment has errors: {}", join(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Closed(&'static str),
+    #[error("sign in to comment: this site does not take comments from guests")]
+    GuestsNotAllowed,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("no such comment")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// Whether readers may still comment on `article`, and if not, why.
+pub fn open_for_comments(
+    article: &Article,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<(), DiscussionError> {
+    if article.comments_closed {
+        return Err(DiscussionError::Closed("comments are closed on this article"));
+    }
+    let published = article.published_at.unwrap_or(article.created_at);
+    match rules.close_after {
+        Some(after) if now - published > after => {
+            Err(DiscussionError::Closed("comments close a while after an article is published"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.
+/// `author` is the signed-in user or, for a guest, the browser's token hash.
+pub async fn post_comment<S: CommentStore>(
+    store: &S,
+    article: &Article,
+    input: &CommentInput,
+    author: &Viewer,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<Comment, DiscussionError> {
+    open_for_comments(article, rules, now)?;
+    if author.user.is_none() && (!rules.allow_guests || author.guest_token_hash.is_none()) {
+        return Err(DiscussionError::GuestsNotAllowed);
+    }
+    let valid =
+        validate(input, author.user.as_ref().map(|u| u.name.as_str())).map_err(DiscussionError::Invalid)?;
+    let parent = match input.parent_id {
+        None => None,
+        Some(id) => Some(reply_target(store, article, id, author).await?),
+    };
+    let record = CommentRecord {
+        article_id: article.id,
+        parent,
+        comment: valid,
+        status: initial_status(rules),
+        user_id: author.user.as_ref().map(|u| u.id),
+        guest_token_hash: author.user.is_none().then(|| author.guest_token_hash.clone()).flatten(),
+        ip_hash: None,
+    };
+    Ok(store.insert_comment(&record, now).await?)
+}
+
+/// The status a new comment starts with. Moderation will score the comment here.
+fn initial_status(rules: &DiscussionRules) -> CommentStatus {
+    if rules.hold_for_review { CommentStatus::Pending } else { CommentStatus::Published }
+}
+
+/// The comment being answered: on the same article, and one the author can see.
+async fn reply_target<S: CommentStore>(
+    store: &S,
+    article: &Article,
+    id: i64,
+    author: &Viewer,
+) -> Result<Comment, DiscussionError> {
+    let unknown =
+        || DiscussionError::Invalid(vec![FieldError::new("parent_id", "is not a comment on this article")]);
+    let parent = store.comment(id).await?.filter(|p| p.article_id == article.id).ok_or_else(unknown)?;
+    match parent.status {
+        CommentStatus::Published => Ok(parent),
+        CommentStatus::Pending | CommentStatus::Rejected if author.moderates() || author.wrote(&parent) => {
+            Ok(parent)
+        }
+        CommentStatus::Deleted => Err(DiscussionError::Invalid(vec![FieldError::new(
+            "parent_id",
+            "was deleted: it can no longer be answered",
+        )])),
+        _ => Err(unknown()),
+    }
+}
+
+/// Replaces the text of one's own comment, within the edit window.
+pub async fn edit_comment<S: CommentStore>(
+    store: &S,
+    id: i64,
+    body: &str,
+    by: &Viewer,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<Comment, DiscussionError> {
+    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
+    if !by.wrote(&comment) {
+        return Err(DiscussionError::Forbidden("only its author may edit a comment"));
+    }
+    if !by.may_edit(&comment, rules.edit_window, now) {
+        return Err(DiscussionError::Forbidden("the time to edit this comment has passed"));
+    }
+    let input = CommentInput {
+        body: body.to_owned(),
+        author_name: Some(comment.author_name.clone()),
+        ..Default::default()
+    };
+    let valid = validate(&input, None).map_err(DiscussionError::Invalid)?;
+    store.edit_comment(id, &valid.body_markdown, &render_comment(&valid.body_markdown), now).await?;
+    Ok(store.comment(id).await?.ok_or(DiscussionError::NotFound)?)
+}
+
+/// Deletes a comment: its author (see [`Viewer::may_delete`]) or a moderator.
+pub async fn delete_comment<S: CommentStore>(
+    store: &S,
+    id: i64,
+    by: &Viewer,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<(Comment, Deletion), DiscussionError> {
+    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
+    if !by.may_delete(&comment, rules.edit_window, now) {
+        return Err(DiscussionError::Forbidden(if by.wrote(&comment) {
+            "the time to delete this comment has passed"
+        } else {
+            "only its author or a moderator may delete a comment"
+        }));
+    }
+    let deletion = store.delete_comment(id).await?;
+    Ok((comment, deletion))
+}
+
+/// What a moderator can do to a comment from the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moderation {
+    Approve,
+    Hide,
+    Delete,
+}
+
+impl Moderation {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Moderation::Approve),
+            "hide" => Some(Moderation::Hide),
+            "delete" => Some(Moderation::Delete),
+            _ => None,
+        }
+    }
+}
+
+pub async fn moderate<S: CommentStore>(
+    store: &S,
+    id: i64,
+    action: Moderation,
+    by: &Viewer,
+) -> Result<Comment, DiscussionError> {
+    if !by.moderates() {
+        return Err(DiscussionError::Forbidden("only moderators may do this"));
+    }
+    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
+    match action {
+        Moderation::Approve => store.set_comment_status(id, CommentStatus::Published).await?,
+        Moderation::Hide => store.set_comment_status(id, CommentStatus::Rejected).await?,
+        Moderation::Delete => {
+            store.delete_comment(id).await?;
+        }
+    }
+    Ok(comment)
+}
+
+/// A reader's vote on a comment: up, down, or taking their vote back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vote {
+    Up,
+    Down,
+    Withdraw,
+}
+
+impl Vote {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "up" => Some(Vote::Up),
+            "down" => Some(Vote::Down),
+            "none" => Some(Vote::Withdraw),
+            _ => None,
+        }
+    }
+
+    pub fn value(self) -> i64 {
+        match self {
+            Vote::Up => 1,
+            Vote::Down => -1,
+            Vote::Withdraw => 0,
+        }
+    }
+}
+
+/// Records a signed-in reader's vote; returns the comment with its new score.
+pub async fn vote<S: CommentStore>(
+    store: &S,
+    id: i64,
+    vote: Vote,
+    by: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<Comment, DiscussionError> {
+    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
+    let Some(user) = by.user.as_ref() else {
+        return Err(DiscussionError::Forbidden("sign in to vote"));
+    };
+    if !by.may_vote(&comment) {
+        return Err(DiscussionError::Forbidden("you cannot vote on this comment"));
+    }
+    let score = store.vote(id, user.id, vote.value(), now).await?;
+    Ok(Comment { score, ..comment })
+}
