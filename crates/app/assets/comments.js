@@ -1,1 +1,145 @@
-// filled in below
+// Tribune's discussion, enhanced: post and reply without a reload, and load more comments
+// in place. Everything here also works without this script, as plain forms and links;
+// the server renders every piece of HTML this script inserts.
+(function () {
+  "use strict";
+  var thread = document.getElementById("thread");
+  var mainForm = document.getElementById("comment-form");
+  if (!thread) return;
+
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return t.content;
+  }
+
+  // The last element of the subtree under `comment`: replies follow their parent, deeper.
+  function endOfSubtree(comment) {
+    var depth = Number(comment.dataset.depth);
+    var last = comment;
+    while (last.nextElementSibling && Number(last.nextElementSibling.dataset.depth) > depth) {
+      last = last.nextElementSibling;
+    }
+    return last;
+  }
+
+  function showErrors(form, html) {
+    var old = form.parentNode.querySelector(".js-errors");
+    if (old) old.remove();
+    var box = document.createElement("div");
+    box.className = "js-errors";
+    box.appendChild(fragment(html));
+    form.parentNode.insertBefore(box, form);
+  }
+
+  function submit(form, event) {
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-Tribune-Fragment": "1" }
+    }).then(function (response) {
+      return response.text().then(function (html) {
+        if (button) button.disabled = false;
+        if (response.status === 201) {
+          placeNew(form, html);
+        } else if (response.status === 422) {
+          showErrors(form, html);
+        } else {
+          form.submit(); // let the server's own page explain
+        }
+      });
+    }).catch(function () {
+      if (button) button.disabled = false;
+      form.submit();
+    });
+  }
+
+  function placeNew(form, html) {
+    var parentId = form.elements.parent_id.value;
+    var nodes = fragment(html);
+    var added = nodes.querySelector(".comment");
+    if (parentId) {
+      var parent = document.getElementById("comment-" + parentId);
+      var after = parent ? endOfSubtree(parent) : thread.lastElementChild;
+      thread.insertBefore(nodes, after ? after.nextSibling : null);
+    } else {
+      thread.appendChild(nodes);
+    }
+    var errors = form.parentNode.querySelector(".js-errors");
+    if (errors) errors.remove();
+    if (form === mainForm) {
+      form.elements.body.value = "";
+    } else {
+      form.remove();
+    }
+    if (added) {
+      added.classList.add("just-posted");
+      added.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function openReply(link, event) {
+    if (!mainForm) return;
+    event.preventDefault();
+    var comment = link.closest(".comment");
+    var existing = comment.nextElementSibling;
+    if (existing && existing.classList.contains("reply-form")) {
+      existing.querySelector("textarea").focus();
+      return;
+    }
+    var form = mainForm.cloneNode(true);
+    form.removeAttribute("id");
+    form.classList.add("reply-form", "indent-" + Math.min(Number(comment.dataset.depth) + 1, 6));
+    form.elements.parent_id.value = comment.dataset.id;
+    form.elements.body.value = "";
+    form.querySelectorAll("[id]").forEach(function (el) {
+      var label = form.querySelector("label[for='" + el.id + "']");
+      el.id = el.id + "-" + comment.dataset.id;
+      if (label) label.htmlFor = el.id;
+    });
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "link";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", function () { form.remove(); });
+    form.querySelector("button[type=submit]").textContent = "Post reply";
+    form.appendChild(cancel);
+    comment.parentNode.insertBefore(form, comment.nextSibling);
+    form.elements.body.focus();
+  }
+
+  function loadMore(link, event) {
+    event.preventDefault();
+    var holder = link.closest(".more-comments");
+    link.textContent = "Loading…";
+    fetch(link.dataset.fragment, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var nodes = fragment(html);
+        var more = nodes.querySelector(".thread");
+        if (more) while (more.firstElementChild) thread.appendChild(more.firstElementChild);
+        var next = nodes.querySelector(".more-comments");
+        if (next) holder.replaceWith(next); else holder.remove();
+      })
+      .catch(function () { window.location.href = link.href; });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList && form.classList.contains("comment-form") && form.action.indexOf("/comments") > 0
+        && form.elements.parent_id) {
+      submit(form, event);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var reply = event.target.closest && event.target.closest("a[data-reply]");
+    if (reply) return openReply(reply, event);
+    var more = event.target.closest && event.target.closest(".more-comments a[data-fragment]");
+    if (more) return loadMore(more, event);
+  });
+})();

@@ -6,6 +6,9 @@ mod common;
 use chrono::{Duration, Utc};
 use common::{TestApp, article};
 use tribune_core::article::ArticleStatus;
+use tribune_core::comment::{CommentInput, Viewer};
+use tribune_core::discussion::post_comment;
+use tribune_core::store::CommentStore;
 use tribune_core::user::Role;
 use tribune_store::testing::TestDatabase;
 
@@ -72,6 +75,29 @@ async fn every_page_type_is_valid_html() {
         .await
         .unwrap();
     app.state.invalidate(vec!["funding".into()]).await;
+    // A discussion: a chain deeper than the indentation cap, a deleted comment with a
+    // reply, and Markdown of every allowed kind.
+    let guest = Viewer { user: None, guest_token_hash: Some("g".into()) };
+    let rules = app.state.config.discussion_rules();
+    let mut parent = None;
+    let mut first = None;
+    for i in 0..9 {
+        let input = CommentInput {
+            body: format!(
+                "Reply {i} with *emphasis*, a [link](https://example.org), `code`\n\n1. one\n2. two\n\n> quoted"
+            ),
+            parent_id: parent,
+            author_name: Some(format!("Reader {i}")),
+            author_email: None,
+        };
+        let c = post_comment(&app.state.store, &rich, &input, &guest, &rules, now).await.unwrap();
+        first.get_or_insert(c.id);
+        parent = Some(c.id);
+    }
+    let first = first.unwrap();
+    app.state.store.delete_comment(first).await.unwrap();
+    app.state.invalidate(tribune::cache::keys_of(&rich)).await;
+
     let reader = app.browser();
     let editor = app.signed_in("Ada Admin", Role::Admin).await;
     let mut pages = Vec::new();
@@ -88,6 +114,10 @@ async fn every_page_type_is_valid_html() {
         "/nope",
         "/?page=x",
         "/admin/login",
+        "/login",
+        "/register",
+        "/articles/rich?sort=best",
+        &format!("/comments/{}/reply", first + 1),
         "/support",
         "/embed/goal",
     ] {
@@ -99,6 +129,7 @@ async fn every_page_type_is_valid_html() {
         &format!("/admin/articles/{}", rich.id),
         "/admin/users",
         "/admin/funding",
+        "/articles/rich",
     ] {
         pages.push((path.to_owned(), editor.get(path).await.body));
     }
@@ -114,6 +145,13 @@ async fn every_page_type_is_valid_html() {
         .post_form("/admin/articles", &[("csrf", &csrf), ("title", ""), ("body", "x"), ("action", "save")])
         .await;
     pages.push(("refused form".into(), refused.body));
+    let empty_comment = reader
+        .post_form(
+            "/articles/rich/comments",
+            &[("csrf", &reader.csrf().await), ("body", ""), ("author_name", "")],
+        )
+        .await;
+    pages.push(("refused comment".into(), empty_comment.body));
     let wrong = app.browser().login("nobody@example.org", "wrong password").await;
     pages.push(("failed login".into(), wrong.body));
 

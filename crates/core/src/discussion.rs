@@ -152,7 +152,7 @@ pub async fn edit_comment<S: CommentStore>(
     };
     let valid = validate(&input, None).map_err(DiscussionError::Invalid)?;
     store.edit_comment(id, &valid.body_markdown, &render_comment(&valid.body_markdown), now).await?;
-    Ok(store.comment(id).await?.ok_or(DiscussionError::NotFound)?)
+    store.comment(id).await?.ok_or(DiscussionError::NotFound)
 }
 
 /// Deletes a comment: its author (see [`Viewer::may_delete`]) or a moderator.

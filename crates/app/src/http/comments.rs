@@ -141,7 +141,7 @@ async fn post_comment(
 
 /// The author of a new comment: the signed-in user, or this browser as a guest (given a
 /// token, and the cookie to keep it, on its first comment).
-fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderValue>) {
+pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderValue>) {
     if reader.viewer.user.is_some() || reader.guest_token.is_some() {
         return (reader.viewer.clone(), None);
     }

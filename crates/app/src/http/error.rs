@@ -18,6 +18,8 @@ pub enum AppError {
     /// Well-formed, but its content was refused (an empty comment, an unknown parent).
     #[error("{0}")]
     Unprocessable(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Not signed in: sent to the login page, which brings them back.
     #[error("Please sign in.")]
     SignInRequired { back_to: String },
@@ -38,6 +40,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -131,4 +134,39 @@ pub fn encode_component(s: &str) -> String {
         }
     }
     out
+}
+
+/// An error of the JSON API: the same statuses as the pages, with `{"error": "…"}` as body.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<DiscussionError> for ApiError {
+    fn from(e: DiscussionError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self.0 {
+            AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
+            e => e.status(),
+        };
+        if let AppError::Internal(cause) = &self.0 {
+            tracing::error!(%cause, "request failed");
+        }
+        (status, axum::Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
+    }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod api;
 mod assets;
 mod auth;
 mod comments;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(comments::router())
+        .merge(api::router())
         .merge(feeds::router())
         .merge(funding::router())
         .merge(admin::router())

@@ -226,8 +226,8 @@ impl<'a> ArticlePage<'a> {
 
 #[derive(Deserialize)]
 pub struct ThreadQuery {
-    sort: Option<String>,
-    after: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
 }
 
 impl ThreadQuery {

@@ -1,0 +1,202 @@
+//! The JSON API of the discussion, and its OpenAPI 3 document, generated from these very
+//! handlers and types (utoipa), so the two cannot drift apart. It takes JSON only: a
+//! browser cannot send that from another site without asking first, which is its CSRF
+//! protection.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use tribune_core::comment::{Comment, CommentInput, CommentStatus};
+use tribune_core::discussion;
+use tribune_core::store::CommentStore;
+use tribune_core::thread::{Appearance, Placed, arrange, visible};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::auth::Reader;
+use super::comments::commenter;
+use super::error::ApiError;
+use super::pages::{ThreadQuery, public_article};
+use super::views::iso;
+use super::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/articles/{slug}/comments", get(list_comments).post(create_comment))
+        .route("/api/openapi.json", get(openapi))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tribune", description = "The discussion under a news site's articles."),
+    paths(list_comments, create_comment),
+    components(schemas(ApiComment, CommentList, NewComment, ErrorBody))
+)]
+struct ApiDoc;
+
+async fn openapi() -> Response {
+    let json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into());
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response()
+}
+
+/// A comment as the API shows it. A placeholder (deleted or removed, kept for its
+/// replies) has status `deleted`, no author and an empty body.
+#[derive(Serialize, ToSchema)]
+struct ApiComment {
+    id: i64,
+    parent_id: Option<i64>,
+    /// 0 for a top-level comment.
+    depth: u32,
+    /// published, pending (shown only to its author and moderators), rejected, deleted.
+    status: &'static str,
+    /// Sanitized HTML of the comment's Markdown.
+    body_html: String,
+    author_name: Option<String>,
+    /// RFC 3339.
+    created_at: String,
+    edited_at: Option<String>,
+    /// Up votes less down votes.
+    score: i64,
+}
+
+impl ApiComment {
+    fn of(p: &Placed<'_>) -> Self {
+        let c = p.comment;
+        let full = p.appearance == Appearance::Full;
+        ApiComment {
+            id: c.id,
+            parent_id: c.parent_id,
+            depth: c.depth,
+            status: if full { c.status.as_str() } else { CommentStatus::Deleted.as_str() },
+            body_html: if full { c.body_html.clone() } else { String::new() },
+            author_name: full.then(|| c.author_name.clone()),
+            created_at: iso(c.created_at),
+            edited_at: c.edited_at.map(iso),
+            score: c.score,
+        }
+    }
+
+    fn new(c: &Comment) -> Self {
+        ApiComment::of(&Placed { comment: c, appearance: Appearance::Full, indent: 0, in_reply_to: None })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct CommentList {
+    /// In display order: each comment followed by its replies.
+    comments: Vec<ApiComment>,
+    /// Pass as `cursor` (with the same `sort`) for the next top-level threads.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListParams {
+    /// oldest (default), newest or best.
+    sort: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorBody {
+    error: String,
+}
+
+/// A page of an article's discussion: some top-level threads with all their replies.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles/{slug}/comments",
+    params(("slug" = String, Path, description = "The article's slug"), ListParams),
+    responses(
+        (status = 200, description = "Comments in display order", body = CommentList),
+        (status = 400, description = "Unknown sort or a cursor this site did not make", body = ErrorBody),
+        (status = 404, description = "No such public article", body = ErrorBody)
+    )
+)]
+async fn list_comments(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(params): Query<ListParams>,
+    reader: Reader,
+) -> Result<Json<CommentList>, ApiError> {
+    let article = public_article(&state, &slug).await?;
+    let (sort, after) = ThreadQuery { sort: params.sort, after: params.cursor }.parse()?;
+    let page =
+        state.store.thread_page(article.id, sort, after, state.config.comment_threads_per_page).await?;
+    let comments = arrange(page.comments, sort);
+    let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent);
+    Ok(Json(CommentList {
+        comments: shown.iter().map(ApiComment::of).collect(),
+        next_cursor: page.next.map(|c| c.encode(sort)),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewComment {
+    /// Markdown: paragraphs, emphasis, lists, quotes, inline code, links. No HTML.
+    body: String,
+    /// The comment this answers; none for a top-level comment.
+    parent_id: Option<i64>,
+    /// Required of guests; a signed-in reader comments under their own name.
+    author_name: Option<String>,
+    /// Optional, never shown.
+    author_email: Option<String>,
+}
+
+/// Posts a comment or a reply. A guest's browser gets a cookie that lets it edit or
+/// delete the comment later.
+#[utoipa::path(
+    post,
+    path = "/api/v1/articles/{slug}/comments",
+    params(("slug" = String, Path, description = "The article's slug")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "Stored", body = ApiComment),
+        (status = 400, description = "Not JSON, or not this shape", body = ErrorBody),
+        (status = 403, description = "Comments are closed, or guests may not comment", body = ErrorBody),
+        (status = 404, description = "No such public article", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "Empty, too long, nameless, or an unknown parent", body = ErrorBody)
+    )
+)]
+async fn create_comment(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    reader: Reader,
+    body: Result<Json<NewComment>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(new) = body.map_err(|e| {
+        let status = e.status();
+        let message = format!("The request body is not a comment: {}", e.body_text());
+        ApiError(if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            AppError::UnsupportedMediaType(message)
+        } else {
+            AppError::BadRequest(message)
+        })
+    })?;
+    let article = public_article(&state, &slug).await?;
+    let input = CommentInput {
+        body: new.body,
+        parent_id: new.parent_id,
+        author_name: new.author_name,
+        author_email: new.author_email,
+    };
+    let (author, guest_cookie) = commenter(&state, &reader);
+    let rules = state.config.discussion_rules();
+    let comment =
+        discussion::post_comment(&state.store, &article, &input, &author, &rules, Utc::now()).await?;
+    state.invalidate(crate::cache::keys_of(&article)).await;
+    let mut response = (StatusCode::CREATED, Json(ApiComment::new(&comment))).into_response();
+    let location = HeaderValue::from_str(&format!("/comments/{}", comment.id)).expect("ASCII");
+    response.headers_mut().insert(header::LOCATION, location);
+    if let Some(cookie) = guest_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
