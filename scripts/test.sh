@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, storage and HTTP tests on SQLite *and* PostgreSQL, the
-# command line, and the HTML checker. Starts what the tests need if it is not running.
+# command line, the HTML checker and the discussion in a headless Chromium. Starts what
+# the tests need if it is not running, and installs the tools they need if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +27,25 @@ if ! command -v java >/dev/null; then
   apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null
 fi
 VNU_JAR="$PWD/.tools/node_modules/vnu-jar/build/dist/vnu.jar"
-if [ ! -f "$VNU_JAR" ]; then
-  echo "Installing the Nu HTML checker (npm vnu-jar) into .tools/…"
-  npm install --prefix .tools --no-audit --no-fund --silent vnu-jar >/dev/null
+# The browser test: Debian's Chromium, driven by npm's playwright-core (which must never
+# download a browser of its own: `playwright install` cannot work here).
+PLAYWRIGHT_DIR="$PWD/.tools/node_modules/playwright-core"
+CHROMIUM="${TRIBUNE_CHROMIUM:-/usr/bin/chromium}"
+if [ -z "${TRIBUNE_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium for the browser test…"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+# One npm call for whichever of the two is missing.
+npm_missing=()
+[ -f "$VNU_JAR" ] || npm_missing+=(vnu-jar)
+[ -f "$PLAYWRIGHT_DIR/package.json" ] || npm_missing+=(playwright-core)
+if [ ${#npm_missing[@]} -gt 0 ]; then
+  echo "Installing ${npm_missing[*]} (npm) into .tools/…"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    npm install --prefix .tools --no-audit --no-fund --silent "${npm_missing[@]}" >/dev/null
 fi
 export TRIBUNE_VNU_JAR="$VNU_JAR"
+export TRIBUNE_PLAYWRIGHT_DIR="$PLAYWRIGHT_DIR"
+export TRIBUNE_CHROMIUM="$CHROMIUM"
 
 cargo test --workspace --all-targets "$@"

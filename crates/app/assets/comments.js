@@ -14,13 +14,23 @@
   }
 
   // The last element of the subtree under `comment`: replies follow their parent, deeper.
+  // Open reply forms in between are not comments and do not end it.
   function endOfSubtree(comment) {
     var depth = Number(comment.dataset.depth);
     var last = comment;
-    while (last.nextElementSibling && Number(last.nextElementSibling.dataset.depth) > depth) {
-      last = last.nextElementSibling;
+    var next = last.nextElementSibling;
+    while (next && !(next.classList.contains("comment") && Number(next.dataset.depth) <= depth)) {
+      last = next;
+      next = next.nextElementSibling;
     }
     return last;
+  }
+
+  // The heading says how many comments there are: one more now.
+  function countOneMore() {
+    var heading = document.getElementById("comments-heading");
+    var n = heading ? parseInt(heading.textContent, 10) : NaN;
+    if (!isNaN(n)) heading.textContent = (n + 1) + (n + 1 === 1 ? " comment" : " comments");
   }
 
   function showErrors(form, html) {
@@ -72,6 +82,7 @@
     }
     var errors = form.parentNode.querySelector(".js-errors");
     if (errors) errors.remove();
+    if (added && !added.classList.contains("pending")) countOneMore();
     if (form === mainForm) {
       form.elements.body.value = "";
     } else {
@@ -94,7 +105,8 @@
     }
     var form = mainForm.cloneNode(true);
     form.removeAttribute("id");
-    form.classList.add("reply-form", "indent-" + Math.min(Number(comment.dataset.depth) + 1, 6));
+    var maxIndent = Number(thread.dataset.maxIndent) || 6;
+    form.classList.add("reply-form", "indent-" + Math.min(Number(comment.dataset.depth) + 1, maxIndent));
     form.elements.parent_id.value = comment.dataset.id;
     form.elements.body.value = "";
     form.querySelectorAll("[id]").forEach(function (el) {

@@ -1,6 +1,7 @@
 //! The demo site's content: neutral, generated, the same on every machine. About forty
 //! articles by five authors under eight tags, a few syndicated from a partner paper, one
-//! scheduled and one draft; and an admin account to try the editor with.
+//! scheduled and one draft; discussions from a few comments to ten thousand, with deep
+//! reply chains and deleted comments kept for their replies; and an admin account.
 
 use chrono::{Duration, Utc};
 use tribune_core::article::{ArticleInput, ArticleStatus};
@@ -88,6 +89,7 @@ pub async fn ensure_demo_content(store: &Store, tz: chrono_tz::Tz) -> Result<(St
     if store.setting("demo_content").await?.is_none() {
         create_admin(store, &password).await?;
         create_articles(store).await?;
+        create_discussions(store).await?;
         create_funding(store, tz).await?;
         store.setting_or_insert("demo_content", "created").await?;
         tracing::info!("created the demo content");
@@ -185,6 +187,108 @@ fn body(rng: &mut Lcg, subject: &str, place: &str) -> String {
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+const COMMENTERS: [&str; 12] =
+    ["Ana", "Bram", "Chidi", "Dana K.", "Emeka", "Fatima", "Georg", "Hana", "Ivo", "June", "Kofi", "Lotte"];
+const REMARKS: [&str; 10] = [
+    "Thanks for covering this. I went to the meeting and it was packed.",
+    "Does anyone know whether the figures include the weekend service?",
+    "I *strongly* agree with the second point, less so with the first.",
+    "The consultation form is hard to find. Here is what worked for me:\n\n1. Open the council site\n2. Search for the project name\n3. Scroll to the bottom",
+    "> The committee will meet again in six weeks\n\nLet's hope they publish the minutes this time.",
+    "My family has used this for years and it has always been reliable.",
+    "Good reporting, but I would like to see the raw data linked.",
+    "Could the paper follow up on the maintenance costs?",
+    "This is the kind of story only local news covers. Worth supporting.",
+    "I disagree: the timetable is realistic if the volunteers keep at it.",
+];
+
+/// How many comments each demo article gets, by its place in the list (0 and 1 are the
+/// scheduled and draft articles). The largest shows pages of threads; one is a chain.
+const DISCUSSIONS: [(usize, Discussion); 9] = [
+    (2, Discussion::Threads(10_000)),
+    (3, Discussion::Threads(500)),
+    (4, Discussion::Threads(20)),
+    (5, Discussion::Chain(300)),
+    (6, Discussion::Threads(120)),
+    (7, Discussion::Threads(45)),
+    (8, Discussion::Threads(8)),
+    (10, Discussion::Threads(3)),
+    (12, Discussion::Threads(60)),
+];
+
+#[derive(Clone, Copy)]
+enum Discussion {
+    /// Top-level threads with replies to replies, some of them deleted.
+    Threads(usize),
+    /// One reply to the one before, this deep.
+    Chain(usize),
+}
+
+async fn create_discussions(store: &Store) -> Result<(), StoreError> {
+    use tribune_core::store::{ArticleStore, CommentStore, PageRequest};
+    let now = Utc::now();
+    let everything = store.all_articles(None, PageRequest::new(1, 1000)).await?.items;
+    let mut rng = Lcg(1_999);
+    for (index, shape) in DISCUSSIONS {
+        let slug_suffix = format!("-{index}");
+        let Some(article) = everything.iter().find(|a| a.slug.as_str().ends_with(&slug_suffix)) else {
+            continue;
+        };
+        let started = article.published_at.unwrap_or(now).min(now);
+        let comments = generate_discussion(&mut rng, shape, started, now);
+        store.import_comments(article.id, &comments).await?;
+    }
+    Ok(())
+}
+
+fn generate_discussion(
+    rng: &mut Lcg,
+    shape: Discussion,
+    started: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> Vec<tribune_core::store::ImportedComment> {
+    use tribune_core::comment::{CommentInput, CommentStatus, validate};
+    let count = match shape {
+        Discussion::Threads(n) | Discussion::Chain(n) => n,
+    };
+    let span = (now - started).num_seconds().max(count as i64);
+    let mut out: Vec<tribune_core::store::ImportedComment> = Vec::with_capacity(count);
+    let mut has_reply = vec![false; count];
+    for i in 0..count {
+        let parent = match shape {
+            Discussion::Chain(_) => i.checked_sub(1),
+            // About one comment in ten starts a thread; the others answer a recent one.
+            Discussion::Threads(_) if i == 0 || rng.next().is_multiple_of(10) => None,
+            Discussion::Threads(_) => Some(i - 1 - rng.next() % i.min(6)),
+        };
+        if let Some(p) = parent {
+            has_reply[p] = true;
+        }
+        let input = CommentInput {
+            body: rng.pick(&REMARKS).to_owned(),
+            author_name: Some(rng.pick(&COMMENTERS).to_owned()),
+            ..Default::default()
+        };
+        let comment = validate(&input, None).expect("demo comments are valid");
+        let created_at = started + Duration::seconds(span * i as i64 / count as i64);
+        out.push(tribune_core::store::ImportedComment {
+            parent,
+            comment,
+            status: CommentStatus::Published,
+            created_at,
+        });
+    }
+    // Now and then a commenter deleted a comment that others had answered: its place stays.
+    for (i, c) in out.iter_mut().enumerate() {
+        if has_reply[i] && i % 23 == 7 {
+            c.status = CommentStatus::Deleted;
+            c.comment.body_markdown.clear();
+            c.comment.body_html.clear();
+        }
+    }
+    out
 }
 
 /// A goal for this month and, so the bar has something to show, a few gifts: some named,

@@ -270,6 +270,23 @@ pub trait CommentStore {
         comment_ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, i64>, StoreError>;
     async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError>;
+    /// Stores a whole discussion at once, in one transaction: what an import (or the demo)
+    /// brings. Returns the new ids, in the order given.
+    async fn import_comments(
+        &self,
+        article_id: i64,
+        comments: &[ImportedComment],
+    ) -> Result<Vec<i64>, StoreError>;
+}
+
+/// A comment brought in from elsewhere, with its time and status as they were there.
+#[derive(Debug, Clone)]
+pub struct ImportedComment {
+    /// The index (in the same list, earlier) of the comment it answers.
+    pub parent: Option<usize>,
+    pub comment: crate::comment::ValidComment,
+    pub status: crate::comment::CommentStatus,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Some top-level threads of an article with their replies, and where the next page starts.

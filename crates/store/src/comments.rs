@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tribune_core::comment::{Comment, CommentStatus, Deletion, child_path};
-use tribune_core::store::{CommentRecord, CommentStore, StoreError, ThreadPage};
+use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, child_path};
+use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, ThreadPage};
 use tribune_core::thread::{CommentSort, Cursor};
 
 use crate::Store;
@@ -20,38 +20,22 @@ const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, 
 impl CommentStore for Store {
     async fn insert_comment(&self, r: &CommentRecord, now: DateTime<Utc>) -> Result<Comment, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let depth = r.parent.as_ref().map_or(0, |p| i64::from(p.depth) + 1);
-        // The path needs the new id, so the row is written first and its path right after,
-        // in the same transaction: no reader ever sees the empty path.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
-             author_email, user_id, guest_token_hash, ip_hash, created_at) \
-             VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(r.article_id)
-        .bind(r.parent.as_ref().map(|p| p.id))
-        .bind(depth)
-        .bind(r.status.as_str())
-        .bind(&r.comment.body_markdown)
-        .bind(&r.comment.body_html)
-        .bind(&r.comment.author_name)
-        .bind(r.comment.author_email.clone())
-        .bind(r.user_id)
-        .bind(r.guest_token_hash.clone())
-        .bind(r.ip_hash.clone())
-        .bind(secs(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        let path = child_path(r.parent.as_ref().map(|p| p.path.as_str()), id);
-        let root_id = r.parent.as_ref().map_or(id, |p| p.root_id);
-        sqlx::query("UPDATE comments SET path = $1, root_id = $2 WHERE id = $3")
-            .bind(&path)
-            .bind(root_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        let place = r.parent.as_ref().map(|p| Place {
+            path: p.path.clone(),
+            root_id: p.root_id,
+            depth: i64::from(p.depth),
+        });
+        let row = NewRow {
+            article_id: r.article_id,
+            parent_id: r.parent.as_ref().map(|p| p.id),
+            status: r.status,
+            comment: &r.comment,
+            user_id: r.user_id,
+            guest_token_hash: r.guest_token_hash.as_deref(),
+            ip_hash: r.ip_hash.as_deref(),
+            created_at: now,
+        };
+        let (id, _) = insert_row(&mut tx, &row, place.as_ref()).await?;
         tx.commit().await.map_err(from_sqlx)?;
         self.comment(id).await?.ok_or(StoreError::NotFound)
     }
@@ -237,6 +221,40 @@ impl CommentStore for Store {
             .collect()
     }
 
+    async fn import_comments(
+        &self,
+        article_id: i64,
+        comments: &[ImportedComment],
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut placed: Vec<(i64, Place)> = Vec::with_capacity(comments.len());
+        for (i, c) in comments.iter().enumerate() {
+            let parent = match c.parent {
+                Some(p) if p < i => Some(&placed[p]),
+                Some(p) => {
+                    return Err(StoreError::Database(format!(
+                        "comment {i} answers {p}, which does not come before it"
+                    )));
+                }
+                None => None,
+            };
+            let row = NewRow {
+                article_id,
+                parent_id: parent.map(|(id, _)| *id),
+                status: c.status,
+                comment: &c.comment,
+                user_id: None,
+                guest_token_hash: None,
+                ip_hash: None,
+                created_at: c.created_at,
+            };
+            let place = parent.map(|(_, place)| place.clone());
+            placed.push(insert_row(&mut tx, &row, place.as_ref()).await?);
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(placed.into_iter().map(|(id, _)| id).collect())
+    }
+
     async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE articles SET comments_closed = $1 WHERE id = $2")
             .bind(i64::from(closed))
@@ -246,6 +264,66 @@ impl CommentStore for Store {
             .map_err(from_sqlx)?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
+}
+
+/// Where a comment sits in its tree: what its replies need to know.
+#[derive(Clone)]
+struct Place {
+    path: String,
+    root_id: i64,
+    depth: i64,
+}
+
+struct NewRow<'a> {
+    article_id: i64,
+    parent_id: Option<i64>,
+    status: CommentStatus,
+    comment: &'a ValidComment,
+    user_id: Option<i64>,
+    guest_token_hash: Option<&'a str>,
+    ip_hash: Option<&'a str>,
+    created_at: DateTime<Utc>,
+}
+
+/// Writes one comment under `parent` (at the top when `None`). The path needs the new id,
+/// so the row is written first and its path right after, in the caller's transaction: no
+/// reader ever sees the empty path.
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &NewRow<'_>,
+    parent: Option<&Place>,
+) -> Result<(i64, Place), StoreError> {
+    let depth = parent.map_or(0, |p| p.depth + 1);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO comments (article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
+         author_email, user_id, guest_token_hash, ip_hash, created_at) \
+         VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(row.article_id)
+    .bind(row.parent_id)
+    .bind(depth)
+    .bind(row.status.as_str())
+    .bind(&row.comment.body_markdown)
+    .bind(&row.comment.body_html)
+    .bind(&row.comment.author_name)
+    .bind(row.comment.author_email.clone())
+    .bind(row.user_id)
+    .bind(row.guest_token_hash.map(str::to_owned))
+    .bind(row.ip_hash.map(str::to_owned))
+    .bind(secs(row.created_at))
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    let path = child_path(parent.map(|p| p.path.as_str()), id);
+    let root_id = parent.map_or(id, |p| p.root_id);
+    sqlx::query("UPDATE comments SET path = $1, root_id = $2 WHERE id = $3")
+        .bind(&path)
+        .bind(root_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    Ok((id, Place { path, root_id, depth }))
 }
 
 fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {

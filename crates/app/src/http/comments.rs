@@ -159,6 +159,7 @@ struct FormErrors {
 #[derive(Template)]
 #[template(path = "thread_fragment.html")]
 struct ThreadFragment<'a> {
+    site: &'a Config,
     slug: &'a str,
     thread: ThreadView,
     csrf: &'a str,
@@ -176,7 +177,8 @@ async fn more_comments(
     let (sort, after) = q.parse()?;
     let thread =
         thread_view::load(&state.store, &state.config, &article, &reader.viewer, sort, after).await?;
-    let html = ThreadFragment { slug: article.slug.as_str(), thread, csrf: &csrf.token }.render()?;
+    let html = ThreadFragment { site: &state.config, slug: article.slug.as_str(), thread, csrf: &csrf.token }
+        .render()?;
     Ok((csrf, Html(html)).into_response())
 }
 

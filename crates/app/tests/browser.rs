@@ -1,0 +1,105 @@
+//! The discussion in a real headless Chromium (`tests/browser/comments.mjs`, driven by npm's
+//! playwright-core): posting and replying with JavaScript off, by plain forms and redirects,
+//! and with it on, in place without a reload. The browser sees the same pages whatever the
+//! backend, so this runs on SQLite only.
+//!
+//! Needs `node`, playwright-core (`TRIBUNE_PLAYWRIGHT_DIR`, default
+//! `.tools/node_modules/playwright-core`) and Chromium (`TRIBUNE_CHROMIUM`, default
+//! `/usr/bin/chromium`); `scripts/test.sh` installs them. Skipped without them, except in CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{TestApp, article};
+use tribune_core::store::CommentStore;
+use tribune_store::testing::TestDatabase;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
+
+struct Tools {
+    playwright: PathBuf,
+    chromium: PathBuf,
+}
+
+/// The tools the browser run needs, or `None` (skip) when one is missing outside CI.
+fn tools() -> Option<Tools> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let from_env = |var: &str, default: PathBuf| std::env::var_os(var).map(PathBuf::from).unwrap_or(default);
+    let playwright =
+        from_env("TRIBUNE_PLAYWRIGHT_DIR", workspace.join(".tools/node_modules/playwright-core"));
+    let chromium = from_env("TRIBUNE_CHROMIUM", PathBuf::from("/usr/bin/chromium"));
+    let node = std::process::Command::new("node").arg("--version").output();
+    let missing = if !node.is_ok_and(|o| o.status.success()) {
+        Some("node is not on the PATH".to_owned())
+    } else if !playwright.join("package.json").is_file() {
+        Some(format!("no playwright-core at {} (TRIBUNE_PLAYWRIGHT_DIR)", playwright.display()))
+    } else if !chromium.is_file() {
+        Some(format!("no Chromium at {} (TRIBUNE_CHROMIUM)", chromium.display()))
+    } else {
+        None
+    };
+    match missing {
+        None => Some(Tools { playwright, chromium }),
+        Some(why) if std::env::var_os("CI").is_some() => panic!("{why}: CI must run the browser test"),
+        Some(why) => {
+            eprintln!("skipping: {why}; scripts/test.sh installs what the browser test needs");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() {
+    let Some(tools) = tools() else { return };
+    let app = TestApp::new(TestDatabase::sqlite().await).await;
+    let published = Utc::now() - chrono::Duration::hours(1);
+    let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
+
+    let started = Instant::now();
+    let child = tokio::process::Command::new("node")
+        .arg(SCRIPT)
+        .arg(&app.url)
+        .arg(story.slug.as_str())
+        .env("TRIBUNE_PLAYWRIGHT_DIR", &tools.playwright)
+        .env("TRIBUNE_CHROMIUM", &tools.chromium)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A test that times out or panics must not leave a browser behind.
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts");
+    // The script bounds itself at 120 s; this only catches a node that hangs anyway.
+    let output = tokio::time::timeout(Duration::from_secs(180), child.wait_with_output())
+        .await
+        .expect("the browser script finished within 180 s")
+        .expect("the browser script ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "the browser script failed ({}):\n{stdout}\n{stderr}", output.status);
+    println!("browser run: {:.1} s", started.elapsed().as_secs_f64());
+
+    // What the browser saw is what was stored: five comments, each reply under its parent.
+    let stored = app.state.store.thread(story.id).await.unwrap();
+    let by_body = |text: &str| {
+        stored
+            .iter()
+            .find(|c| c.body_markdown == text)
+            .unwrap_or_else(|| panic!("{text:?} stored: {stored:?}"))
+    };
+    assert_eq!(stored.len(), 5, "exactly the five comments the browser posted: {stored:?}");
+    for (parent, reply, author) in [
+        ("Posted by a plain form.", "A reply by a plain form.", "Otto Offline"),
+        ("Posted by fetch.", "A reply by fetch.", "Rita Reply"),
+        ("Posted by fetch.", "Another reply by fetch.", "Sam Second"),
+    ] {
+        let (parent, reply) = (by_body(parent), by_body(reply));
+        assert_eq!(parent.parent_id, None, "{parent:?}");
+        assert_eq!(reply.parent_id, Some(parent.id), "{reply:?}");
+        assert_eq!((reply.depth, reply.author_name.as_str()), (1, author), "{reply:?}");
+    }
+}
