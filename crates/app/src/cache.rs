@@ -54,10 +54,6 @@ pub const HOLE: &str = "<!--tribune:funding-bar-->";
 /// without copying the page.
 pub const FORM_TOKEN: &str = "<!--tribune:csrf-->";
 
-pub fn article_comments_key(article_id: i64) -> String {
-    format!("comments:{article_id}")
-}
-
 #[derive(Debug)]
 pub struct CachedPage {
     /// The page split at each [`HOLE`]; one piece when it has none.

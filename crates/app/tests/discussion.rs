@@ -25,6 +25,7 @@ on_both_backends!(
     readers_register_vote_once_and_sort_by_best,
     big_discussions_come_in_pages_and_permalinks_find_their_page,
     counts_show_on_lists_and_in_metadata,
+    a_reply_chain_ten_thousand_deep_renders,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
 );
 
@@ -281,8 +282,19 @@ async fn closed_discussions_take_no_comments(db: TestDatabase) {
     let a = published(&app, "Closed Case").await;
     let b = app.browser();
     posted_id(&post(&b, "closed-case", "Before closing.", "Ann", None).await);
-    app.state.store.set_comments_closed(a.id, true).await.unwrap();
-    app.state.invalidate(tribune::cache::keys_of(&a)).await;
+    let reader = app.signed_in("Rex Reader", Role::Reader).await;
+    let token = reader.csrf().await;
+    let close = format!("/admin/articles/{}/comments", a.id);
+    assert_eq!(
+        reader.post_form(&close, &[("csrf", &token), ("closed", "1")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let editor = app.signed_in("Eve Editor", Role::Editor).await;
+    let form = editor.get(&format!("/admin/articles/{}", a.id)).await;
+    assert!(form.body.contains("Close comments"));
+    let closed = editor.post_form(&close, &[("csrf", &form.csrf()), ("closed", "1")]).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER);
+    assert!(editor.get(&format!("/admin/articles/{}", a.id)).await.body.contains("Reopen comments"));
     let page = b.get("/articles/closed-case").await;
     assert!(
         page.body.contains("comments are closed on this article") && page.body.contains("Before closing.")
@@ -297,6 +309,9 @@ async fn closed_discussions_take_no_comments(db: TestDatabase) {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(stored(&app, &a).await, 1);
+    let reopened = editor.post_form(&close, &[("csrf", &form.csrf()), ("closed", "0")]).await;
+    assert_eq!(reopened.status, StatusCode::SEE_OTHER);
+    assert!(app.browser().get("/articles/closed-case").await.body.contains("id=\"comment-form\""));
 
     // A site may close every discussion some days after publication.
     let old = TestApp::with_config(TestDatabase::sqlite().await, |c| c.comments_close_after_days = 30).await;
@@ -446,4 +461,39 @@ async fn the_cached_page_is_shared_by_strangers_and_commenters_see_their_own(db:
     // The form from the cached page works.
     posted_id(&post(&one, "cached", "From the cached page.", "Ann", None).await);
     assert!(two.get("/articles/cached").await.body.contains("From the cached page."));
+}
+
+async fn a_reply_chain_ten_thousand_deep_renders(db: TestDatabase) {
+    use tribune_core::comment::{CommentInput, CommentStatus, validate};
+    use tribune_core::store::ImportedComment;
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Deep").await;
+    let chain: Vec<ImportedComment> = (0..10_000usize)
+        .map(|i| {
+            let input = CommentInput {
+                body: format!("Link {i}"),
+                author_name: Some(format!("P{i}")),
+                ..Default::default()
+            };
+            ImportedComment {
+                parent: i.checked_sub(1),
+                comment: validate(&input, None).unwrap(),
+                status: CommentStatus::Published,
+                created_at: Utc::now(),
+            }
+        })
+        .collect();
+    let ids = app.state.store.import_comments(a.id, &chain).await.unwrap();
+    app.state.invalidate(tribune::cache::keys_of(&a)).await;
+    let page = app.browser().get("/articles/deep").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("class=\"comment indent-").count(), 10_000);
+    let last = &page.body[page.body.find(&format!("id=\"comment-{}\"", ids[9_999])).unwrap()..];
+    assert!(
+        last.contains("Link 9999") && last.contains("in reply to <a href=\"#comment-"),
+        "past the cap, it names whom it answers"
+    );
+    assert!(page.body.contains(&format!("class=\"comment indent-6\" id=\"comment-{}\"", ids[9_999])));
+    let deepest = app.state.store.comment(ids[9_999]).await.unwrap().unwrap();
+    assert_eq!((deepest.depth, deepest.root_id), (9_999, ids[0]));
 }

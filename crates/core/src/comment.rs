@@ -66,13 +66,28 @@ pub struct Comment {
     pub edited_at: Option<DateTime<Utc>>,
 }
 
+/// Segments a path keeps at most. Past that depth a reply takes its place among the
+/// replies of its ancestor at the limit, in the order they were posted: indentation stopped
+/// long before, "in reply to" still names the real parent, and every path stays short
+/// enough for a B-tree index (PostgreSQL refuses index entries over 2.7 kB).
+pub const MAX_PATH_SEGMENTS: usize = 32;
+
 /// The path of a comment with `id` under a parent with `parent_path` (or at the top).
 pub fn child_path(parent_path: Option<&str>, id: i64) -> String {
     let own = format!("{id:0width$}", width = PATH_DIGITS);
     match parent_path {
-        Some(parent) => format!("{parent}.{own}"),
         None => own,
+        Some(parent) if parent.len() < MAX_PATH_SEGMENTS * (PATH_DIGITS + 1) - 1 => format!("{parent}.{own}"),
+        Some(parent) => {
+            let (kept, _) = parent.rsplit_once('.').unwrap_or((parent, ""));
+            format!("{kept}.{own}")
+        }
     }
+}
+
+/// The path of the comment under which `path` is placed (none at the top).
+pub fn placement_parent(path: &str) -> Option<&str> {
+    path.rsplit_once('.').map(|(parent, _)| parent)
 }
 
 /// What a reader submits.
@@ -255,6 +270,19 @@ mod tests {
         paths.sort();
         assert_eq!(paths, [a.path, a1.path, a2.path, b.path]);
         assert_eq!(child_path(Some("000000000009"), 10), "000000000009.000000000010");
+    }
+
+    #[test]
+    fn deep_paths_stop_growing_and_keep_posting_order() {
+        let mut path = child_path(None, 1);
+        for id in 2..=100 {
+            path = child_path(Some(&path), id);
+        }
+        assert_eq!(path.split('.').count(), MAX_PATH_SEGMENTS);
+        assert!(path.ends_with(".000000000100") && path.len() < 2_000);
+        let next = child_path(Some(&path), 101);
+        assert_eq!(placement_parent(&next), placement_parent(&path), "placed beside its parent");
+        assert!(next > path, "after it, in the order of posting");
     }
 
     #[test]

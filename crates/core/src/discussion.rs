@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, render_comment, validate};
-use crate::store::{CommentRecord, CommentStore, StoreError};
+use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError};
+use crate::user::User;
 
 /// The site's settings for discussions.
 #[derive(Debug, Clone)]
@@ -67,6 +68,24 @@ pub fn open_for_comments(
         }
         _ => Ok(()),
     }
+}
+
+/// Closes (or reopens) an article's discussion: those who may edit the article, and
+/// moderators. Returns the article as it was, for the pages to drop.
+pub async fn set_closed<S: CommentStore + ArticleStore>(
+    store: &S,
+    article_id: i64,
+    closed: bool,
+    by: &User,
+) -> Result<Article, DiscussionError> {
+    let article = store.article_by_id(article_id).await?.ok_or(DiscussionError::NotFound)?;
+    if !(by.can_edit(&article) || by.can_moderate()) {
+        return Err(DiscussionError::Forbidden(
+            "only the article's editors and moderators may close its comments",
+        ));
+    }
+    store.set_comments_closed(article_id, closed).await?;
+    Ok(article)
 }
 
 /// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.

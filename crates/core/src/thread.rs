@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::comment::{Comment, CommentStatus, Viewer};
+use crate::comment::{Comment, CommentStatus, Viewer, placement_parent};
 
 /// The order of comments under the same parent (and of the top-level threads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,16 +86,19 @@ impl Cursor {
 }
 
 /// Reorders comments given in path order so that siblings follow `sort`, each comment
-/// still directly followed by its own replies.
+/// still directly followed by its own replies. Siblings are those the paths place together
+/// (see [`MAX_PATH_SEGMENTS`](crate::comment::MAX_PATH_SEGMENTS)), so every order keeps
+/// the tree that the oldest-first path order shows.
 pub fn arrange(comments: Vec<Comment>, sort: CommentSort) -> Vec<Comment> {
     if sort == CommentSort::Oldest {
         return comments; // path order already is oldest-first among siblings
     }
-    let position: HashMap<i64, usize> = comments.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let position: HashMap<&str, usize> =
+        comments.iter().enumerate().map(|(i, c)| (c.path.as_str(), i)).collect();
     let mut roots = Vec::new();
     let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, c) in comments.iter().enumerate() {
-        match c.parent_id.and_then(|p| position.get(&p)) {
+        match placement_parent(&c.path).and_then(|p| position.get(p)) {
             Some(&parent) => children.entry(parent).or_default().push(i),
             None => roots.push(i),
         }
@@ -231,11 +234,16 @@ mod tests {
             let next = comment(id, chain.last());
             chain.push(next);
         }
-        let chain = arrange(chain, CommentSort::Newest);
         let placed = visible(&chain, &Viewer::anonymous(), 6);
         assert_eq!(placed.len(), 10_000);
         assert_eq!((placed[3].indent, placed[3].in_reply_to), (3, None));
         assert_eq!((placed[9_999].indent, placed[9_999].in_reply_to), (6, Some("user9999")));
+        // Past the path's depth limit the chain is flat, so another order turns it around
+        // there, and keeps the tree above it.
+        let newest = arrange(chain, CommentSort::Newest);
+        assert_eq!(newest.len(), 10_000);
+        assert_eq!(ids(&newest[..3]), [1, 2, 3]);
+        assert_eq!(newest[31].id, 10_000);
     }
 
     #[test]

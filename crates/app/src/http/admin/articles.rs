@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles", post(create))
         .route("/admin/articles/{id}", get(edit_form).post(update))
         .route("/admin/articles/{id}/status", post(set_status))
+        .route("/admin/articles/{id}/comments", post(set_comments))
 }
 
 struct Row<'a> {
@@ -169,6 +170,8 @@ struct EditPage<'a> {
     notice: Option<&'a str>,
     public_url: Option<String>,
     statuses: [(&'static str, &'static str); 3],
+    /// For a saved article: whether its discussion is closed.
+    comments_closed: Option<bool>,
 }
 
 const STATUSES: [(&str, &str); 3] =
@@ -193,6 +196,7 @@ impl<'a> EditPage<'a> {
             notice: None,
             public_url: None,
             statuses: STATUSES,
+            comments_closed: None,
         }
     }
 }
@@ -233,7 +237,12 @@ async fn edit_form(
     let notice = q.saved.as_ref().map(|_| "Saved.");
     let public_url = article.is_public_at(Utc::now()).then(|| format!("/articles/{}", article.slug));
     let form = ArticleForm::from_article(&article);
-    let page = EditPage { notice, public_url, ..EditPage::new(&state, &me, &csrf, Some(id), &form) };
+    let page = EditPage {
+        notice,
+        public_url,
+        comments_closed: Some(article.comments_closed),
+        ..EditPage::new(&state, &me, &csrf, Some(id), &form)
+    };
     let html = render(&page)?;
     Ok((csrf, html).into_response())
 }
@@ -355,5 +364,32 @@ async fn set_status(
     };
     let saved: Saved = change_status(&state.store, id, status, at, &me, Utc::now()).await?;
     state.invalidate(keys_of_change(&saved)).await;
+    Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}
+
+#[derive(Deserialize)]
+struct CommentsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    closed: String,
+}
+
+/// Closes or reopens an article's discussion.
+async fn set_comments(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CommentsForm>,
+) -> Result<Response, AppError> {
+    csrf::verify(&headers, &form.csrf)?;
+    let closed = match form.closed.as_str() {
+        "1" => true,
+        "0" => false,
+        other => return Err(AppError::BadRequest(format!("\"{other}\" is neither 1 (close) nor 0 (open)."))),
+    };
+    let article = tribune_core::discussion::set_closed(&state.store, id, closed, &me).await?;
+    state.invalidate(crate::cache::keys_of(&article)).await;
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
 }

@@ -1,0 +1,582 @@
+#!/usr/bin/env bash
+# Benchmarks Tribune's discussions: article pages with 20, 500 and 10,000 comments (cached,
+# against nginx serving the 500-comment page as a static file, and rendered for one reader),
+# then comment posts per second on SQLite and on PostgreSQL, checking that every 201 was
+# stored. Prints a Markdown block and writes it to bench/results-comments-latest.md. See
+# bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+# wrk's and awk's numbers use a decimal point whatever the caller's locale.
+export LC_ALL=C
+
+SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+RENDER_SECONDS="${BENCH_RENDER_SECONDS:-5}"
+POST_CONNECTIONS="${BENCH_POST_CONNECTIONS:-16 64}"
+POST_BACKENDS="${BENCH_POST_BACKENDS:-sqlite postgres}"
+PORT="${BENCH_COMMENTS_PORT:-18083}"
+NGINX_PORT="${BENCH_NGINX_PORT:-18081}"
+# A server where user postgres may create databases without a password (trust auth).
+PG_SERVER="${BENCH_PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+PG_DB="tribune_bench_comments"
+SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
+RESULTS="$ROOT/bench/results-comments-latest.md"
+# Any guest cookie makes the server render the article page for that reader, with its
+# database queries, instead of serving the copy cached for anonymous readers.
+GUEST_COOKIE="Cookie: tribune_guest=bench"
+
+# Measure the default configuration: a TRIBUNE_* variable (say TRIBUNE_DATABASE_URL) or a
+# verbose RUST_LOG left in the caller's shell would change what is being measured.
+unset "${!TRIBUNE_@}" RUST_LOG
+
+# Everything the run creates (data folders, nginx files, wrk outputs) lives here.
+WORK="$(mktemp -d /tmp/tribune-bench-comments.XXXXXX)"
+# nginx's workers drop to `nobody` when the master runs as root: they must be able to read.
+chmod 755 "$WORK"
+TRIBUNE_PID=""
+NGINX_PID=""
+PG_CREATED=0
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# psql as the server's superuser: -X ignores ~/.psqlrc, ON_ERROR_STOP makes errors fail, and
+# NOTICEs ("does not exist, skipping") are not shown.
+pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER/${1}" "${@:2}"; }
+
+stop_pid() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  # nginx's master waits for its workers before it exits, so this reaps them all.
+  wait "$1" 2>/dev/null || true
+}
+
+stop_tribune() {
+  stop_pid "$TRIBUNE_PID"
+  TRIBUNE_PID=""
+}
+
+# Stops the servers, drops the test database (the server's connections are gone by then)
+# and removes the temp dir, whatever happened (success, failure, Ctrl-C).
+cleanup() {
+  stop_tribune
+  stop_pid "$NGINX_PID"
+  if [ "$PG_CREATED" = 1 ]; then
+    pg postgres -c "DROP DATABASE IF EXISTS $PG_DB" || printf 'warning: could not drop %s\n' "$PG_DB" >&2
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools -------------------------------------------------------------------------------
+
+# From Debian; `apt-get update` only when something is missing.
+install_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  if [[ " $POST_BACKENDS " == *" postgres "* ]]; then
+    command -v psql >/dev/null || missing+=(postgresql-client)
+  fi
+  [ ${#missing[@]} -eq 0 ] && return
+  log "Installing ${missing[*]} (Debian packages)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# --- build -------------------------------------------------------------------------------
+
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/tribune"
+
+build() {
+  if [ "$SKIP_BUILD" = 1 ]; then
+    log "Using the existing $BIN (BENCH_SKIP_BUILD=1)"
+  else
+    log "cargo build --release -p tribune"
+    cargo build --release -p tribune --quiet
+  fi
+  [ -x "$BIN" ] || die "no binary at $BIN"
+}
+
+# --- servers -----------------------------------------------------------------------------
+
+# Something already answering on a port would be benchmarked instead of our server.
+require_free_port() {
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
+    die "port $1 is already in use (set BENCH_COMMENTS_PORT / BENCH_NGINX_PORT)"
+  fi
+}
+
+# The database arguments of `tribune demo` for a backend.
+db_args() {
+  case "$1" in
+    sqlite) echo "--data-dir $WORK/data" ;;
+    postgres) echo "--data-dir $WORK/pgdata --database-url $PG_SERVER/$PG_DB" ;;
+  esac
+}
+
+# The database is the benchmark's own: one left by an interrupted run is dropped.
+create_pg_database() {
+  PG_CREATED=1
+  pg postgres -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" \
+    || die "cannot create $PG_DB on $PG_SERVER (set BENCH_PG_SERVER)"
+}
+
+# Starts `tribune demo` on a new database. The first start creates the demo site: about
+# forty articles and ~11,000 comments, which takes some seconds (more on PostgreSQL).
+start_tribune() {
+  local backend="$1" log="$WORK/tribune-$1.log" db
+  read -ra db <<<"$(db_args "$backend")"
+  require_free_port "$PORT"
+  log "Starting tribune demo ($backend) on 127.0.0.1:$PORT"
+  # The demo prints its login lines on stdout; its logs go to stderr.
+  "$BIN" demo --bind "127.0.0.1:$PORT" "${db[@]}" >"$log" 2>&1 &
+  TRIBUNE_PID=$!
+  for _ in $(seq 1 240); do
+    kill -0 "$TRIBUNE_PID" 2>/dev/null || { cat "$log" >&2; die "tribune exited"; }
+    if [ "$(curl -s --max-time 1 "http://127.0.0.1:$PORT/healthz" || true)" = ok ]; then
+      return
+    fi
+    sleep 0.5
+  done
+  cat "$log" >&2
+  die "tribune ($backend) did not answer /healthz within 120 s"
+}
+
+# Fetches a page, failing on anything but 200, into a file.
+fetch() {
+  local url="$1" out="$2" status
+  status="$(curl -s -o "$out" -w '%{http_code}' "$url")"
+  [ "$status" = 200 ] || die "GET $url answered $status"
+}
+
+# "SLUG COUNT" for each discussion linked from the front page (pages 1 and 2), from links
+# like <a href="/articles/SLUG#comments">9724 comments</a>.
+discussions() {
+  local page status
+  : >"$WORK/discussions.txt"
+  for page in 1 2; do
+    status="$(curl -s -o "$WORK/front-$page.html" -w '%{http_code}' "http://127.0.0.1:$PORT/?page=$page")"
+    [ "$status" = 200 ] || continue
+    grep -oE 'href="/articles/[a-z0-9-]+#comments">[0-9,]+ comments?<' "$WORK/front-$page.html" \
+      | sed -E 's|href="/articles/([a-z0-9-]+)#comments">([0-9,]+) .*|\1 \2|; s/,//g' >>"$WORK/discussions.txt" || true
+  done
+  sort -u -o "$WORK/discussions.txt" "$WORK/discussions.txt"
+}
+
+# The slug and count of the discussion nearest TARGET comments (the largest if TARGET is
+# "max"), leaving out the slugs already taken.
+pick() {
+  awk -v t="$1" -v taken=" $2 " '
+    index(taken, " " $1 " ") == 0 {
+      d = (t == "max") ? -$2 : ($2 > t ? $2 - t : t - $2)
+      if (best == "" || d < bestd) { best = $1 " " $2; bestd = d }
+    }
+    END { if (best != "") print best }' "$WORK/discussions.txt"
+}
+
+# A private nginx: own config, prefix, pid file, logs and temp paths, all in $WORK, running
+# in the foreground (daemon off) as our child so the trap can stop it.
+start_nginx() {
+  local article_path="$1" html="$2"
+  require_free_port "$NGINX_PORT"
+  mkdir -p "$WORK/nginx/tmp" "$WORK/www$(dirname "$article_path")"
+  # Same URL path and same bytes as Tribune's page, so the two runs differ only by server.
+  cp "$html" "$WORK/www$article_path"
+  chmod -R a+rX "$WORK/www"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  # What Debian's stock nginx.conf turns on for static files.
+  sendfile on;
+  tcp_nopush on;
+  types { }
+  default_type "text/html; charset=utf-8";
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+  }
+}
+EOF
+  # -e: without it nginx first tries /var/log/nginx/error.log, which needs root.
+  local args=(-p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log")
+  nginx -t -q "${args[@]}" || die "nginx rejected $WORK/nginx/nginx.conf"
+  log "Starting nginx on 127.0.0.1:$NGINX_PORT"
+  nginx "${args[@]}" &
+  NGINX_PID=$!
+  for _ in $(seq 1 50); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$article_path"; then
+      return
+    fi
+    kill -0 "$NGINX_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$WORK/nginx/error.log" >&2 || true
+  die "nginx did not start"
+}
+
+# --- measurements ------------------------------------------------------------------------
+
+# A field of /proc/PID/status (VmRSS: resident now, VmHWM: the peak), in MiB.
+mem_mib() {
+  awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# wrk prints latencies as 850.00us, 1.23ms or 1.05s: normalise to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+    printf "%.2f", n
+  }'
+}
+
+# Runs wrk with the given arguments into $WORK/wrk-NAME.txt. Only 2xx answers are expected:
+# any non-2xx/3xx answer or socket error makes the figures meaningless (errors are cheap to
+# serve), so it stops the script. Then sets RPS, MEAN, P50 and P99 (in ms).
+RPS=""
+MEAN=""
+P50=""
+P99=""
+run_wrk() {
+  local name="$1" out="$WORK/wrk-$1.txt"
+  shift
+  log "wrk $*"
+  wrk "$@" >"$out"
+  if grep -q 'Non-2xx' "$out" || grep -q 'Socket errors' "$out"; then
+    cat "$out" >&2
+    [ -z "$TRIBUNE_PID" ] || tail -n 20 "$WORK"/tribune-*.log >&2
+    die "wrk saw errors or non-2xx responses: wrk $*"
+  fi
+  RPS="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+  MEAN="$(awk '$1 == "Latency" && $2 != "Distribution" { print $2 }' "$out")"
+  P50="$(awk '$1 == "50%" { print $2 }' "$out")"
+  P99="$(awk '$1 == "99%" { print $2 }' "$out")"
+  if [ -z "$RPS" ] || [ -z "$MEAN" ] || [ -z "$P50" ] || [ -z "$P99" ]; then
+    cat "$out" >&2
+    die "cannot parse wrk's output"
+  fi
+  MEAN="$(to_ms "$MEAN")"
+  P50="$(to_ms "$P50")"
+  P99="$(to_ms "$P99")"
+}
+
+# The Lua script of the post runs. request() sends a new comment each time, numbered
+# thread + threads × n; response() counts the 201s and the rest; done() sums the threads'
+# counters (kept by setup) and prints them on one line.
+write_lua() {
+  cat >"$WORK/post.lua" <<'EOF'
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  nthreads = tonumber(args[1])
+  headers = { ["Content-Type"] = "application/json" }
+  sent, created, other = 0, 0, 0
+end
+
+function request()
+  local body = string.format('{"body":"Benchmark comment %d","author_name":"Bench"}', id + nthreads * sent)
+  sent = sent + 1
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local total = { sent = 0, created = 0, other = 0 }
+  for _, thread in ipairs(threads) do
+    for k in pairs(total) do total[k] = total[k] + thread:get(k) end
+  end
+  -- wrk calls the first thread's request() once before the run, to check what it returns.
+  total.sent = total.sent - 1
+  io.write(string.format("comment-posts: sent=%d created=%d other=%d\n", total.sent, total.created, total.other))
+end
+EOF
+}
+
+# One counter from wrk's "comment-posts:" line.
+count() { sed -n "s/.*comment-posts:.* $1=\([0-9]*\).*/\1/p" "$2"; }
+
+# The comments stored for an article, read from the database itself (the API is paged).
+stored_comments() {
+  local sql="SELECT COUNT(*) FROM comments WHERE article_id = (SELECT id FROM articles WHERE slug = '$2')"
+  if [ "$1" = postgres ]; then
+    pg "$PG_DB" -At -c "$sql"
+  else
+    sqlite3 -readonly -cmd '.timeout 10000' "$WORK/data/tribune.db" "$sql"
+  fi
+}
+
+# Requests in flight when wrk stopped (one per connection at most) may be committed after it
+# left, without an answer: waits (up to 10 s) until the stored count stops changing.
+settle() {
+  local last="" now
+  for _ in $(seq 1 20); do
+    sleep 0.5
+    now="$(stored_comments "$1" "$2")"
+    [ "$now" = "$last" ] && break
+    last="$now"
+  done
+  echo "$now"
+}
+
+# Median and mean of 200 fdatasync calls after an 8 KiB write in the temp dir: what one
+# durable commit costs at least on this disk.
+fsync_ms() {
+  command -v python3 >/dev/null || { echo "not measured (no python3)"; return; }
+  python3 - "$1" <<'EOF'
+import os, statistics, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+times = []
+for i in range(200):
+    os.pwrite(fd, os.urandom(8192), (i % 16) * 8192)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    times.append((time.perf_counter() - t) * 1000)
+os.close(fd)
+os.unlink(path)
+print(f"{statistics.median(times):.2f} ms median, {statistics.mean(times):.2f} ms mean")
+EOF
+}
+
+# "met" / "NOT met" for a comparison done by awk (bash has no floating point).
+verdict() {
+  awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"
+}
+
+machine() {
+  local cpu
+  cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  echo "$(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+}
+
+# The commit measured; "+ local changes" when the working tree differs from it outside bench/
+# (the results files the scripts write are not part of what is measured).
+# --no-optional-locks: never take the index lock while someone else may be committing.
+revision() {
+  local rev
+  rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
+    rev="$rev + local changes"
+  fi
+  echo "$rev"
+}
+
+# --- comment posts -----------------------------------------------------------------------
+
+POST_ROWS=""
+LOADS=""
+FAILED=""
+BEST_SQLITE=0
+
+# Posts comments to SLUG with wrk at each connection count, checks that the stored comments
+# grew by the 201s, and appends table rows.
+bench_posts() {
+  local backend="$1" slug="$2" label conns
+  label="$([ "$backend" = sqlite ] && echo "SQLite (WAL, synchronous=FULL)" || echo "PostgreSQL (synchronous_commit=$(pg "$PG_DB" -Atc 'SHOW synchronous_commit'))")"
+  for conns in $POST_CONNECTIONS; do
+    local name="post-$backend-$conns" before after sent created other unanswered extra check
+    before="$(settle "$backend" "$slug")"
+    LOADS+="$backend -c$conns $(cut -d' ' -f1 /proc/loadavg), "
+    run_wrk "$name" -t"$THREADS" -c"$conns" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" \
+      "http://127.0.0.1:$PORT/api/v1/articles/$slug/comments" -- "$THREADS"
+    sent="$(count sent "$WORK/wrk-$name.txt")"
+    created="$(count created "$WORK/wrk-$name.txt")"
+    other="$(count other "$WORK/wrk-$name.txt")"
+    [ -n "$sent" ] && [ -n "$created" ] && [ -n "$other" ] || { cat "$WORK/wrk-$name.txt" >&2; die "no comment-posts line in wrk's output"; }
+    [ "$other" = 0 ] || { cat "$WORK/wrk-$name.txt" >&2; die "$backend -c$conns: $other answers were not 201 Created"; }
+    after="$(settle "$backend" "$slug")"
+    [[ "$before" =~ ^[0-9]+$ && "$after" =~ ^[0-9]+$ ]] || die "$backend: cannot count the stored comments ('$before', '$after')"
+    unanswered=$((sent - created))
+    extra=$((after - before - created))
+    # Every 201 must be stored. A request still in flight when wrk stopped may have been
+    # committed too, without an answer anyone saw: at most one per unanswered request.
+    if [ "$extra" -ge 0 ] && [ "$extra" -le "$unanswered" ]; then
+      check="yes"
+      [ "$extra" = 0 ] || check+=" (+ $extra of the $unanswered unanswered when wrk stopped)"
+    else
+      check="**no**: $before before, $after after, $created answered 201, $unanswered unanswered"
+      FAILED+="$backend -c$conns, "
+      tail -n 20 "$WORK/tribune-$backend.log" >&2
+    fi
+    if [ "$backend" = sqlite ] && awk -v a="$RPS" -v b="$BEST_SQLITE" 'BEGIN { exit !(a > b) }'; then
+      BEST_SQLITE="$RPS"
+    fi
+    POST_ROWS+="| $label | $conns | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms | $created | $before → $after | $check |"$'\n'
+  done
+}
+
+# --- main --------------------------------------------------------------------------------
+
+for backend in $POST_BACKENDS; do
+  case "$backend" in
+    sqlite | postgres) ;;
+    *) die "unknown backend $backend (BENCH_POST_BACKENDS: sqlite and/or postgres)" ;;
+  esac
+done
+STARTED="$(date +%s)"
+install_tools
+build
+write_lua
+FSYNC="$(fsync_ms "$WORK")"
+start_tribune sqlite
+
+# The demo's 10,000-, 500- and 20-comment discussions, as the front page counts them (only
+# published comments: a little fewer).
+discussions
+[ "$(wc -l <"$WORK/discussions.txt")" -ge 3 ] || { cat "$WORK/discussions.txt" >&2; die "fewer than three discussions on the front page"; }
+read -r BIG_SLUG BIG_COUNT <<<"$(pick max "")"
+read -r MID_SLUG MID_COUNT <<<"$(pick 500 "$BIG_SLUG")"
+read -r SMALL_SLUG SMALL_COUNT <<<"$(pick 20 "$BIG_SLUG $MID_SLUG")"
+log "Discussions: $BIG_SLUG ($BIG_COUNT), $MID_SLUG ($MID_COUNT), $SMALL_SLUG ($SMALL_COUNT)"
+
+# Warm the cache: each page is rendered once, then served from memory.
+SIZES=()
+for slug in "$BIG_SLUG" "$MID_SLUG" "$SMALL_SLUG"; do
+  fetch "http://127.0.0.1:$PORT/articles/$slug" "$WORK/$slug.html"
+  SIZES+=("$(wc -c <"$WORK/$slug.html")")
+done
+sleep 1
+IDLE_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
+# Writing 5 to clear_refs resets VmHWM, so the peak read after the page runs is theirs (the
+# peak so far comes from creating the demo site).
+PEAK_LABEL="Tribune peak RSS during the page runs (VmHWM)"
+if ! { echo 5 >"/proc/$TRIBUNE_PID/clear_refs"; } 2>/dev/null; then
+  PEAK_LABEL="Tribune peak RSS since start (VmHWM; could not reset it)"
+fi
+
+start_nginx "/articles/$MID_SLUG" "$WORK/$MID_SLUG.html"
+# wrk shares the CPUs with the servers; anything else running (a cargo build…) skews the
+# figures, so the report says how busy the machine was.
+LOADS+="pages $(cut -d' ' -f1 /proc/loadavg), "
+
+PAGE_ROWS=""
+RENDER_ROWS=""
+LABELS=("~10,000" "~500" "~20")
+SLUGS=("$BIG_SLUG" "$MID_SLUG" "$SMALL_SLUG")
+COUNTS=("$BIG_COUNT" "$MID_COUNT" "$SMALL_COUNT")
+for i in 0 1 2; do
+  run_wrk "page-$i" -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency \
+    "http://127.0.0.1:$PORT/articles/${SLUGS[i]}"
+  [ "$i" != 1 ] || MID_RPS="$RPS"
+  PAGE_ROWS+="| Tribune, ${LABELS[i]} comments (cached) | ${COUNTS[i]} | ${SIZES[i]} | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms |"$'\n'
+done
+run_wrk "nginx" -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency \
+  "http://127.0.0.1:$NGINX_PORT/articles/$MID_SLUG"
+NGINX_RPS="$RPS"
+PAGE_ROWS+="| nginx, the ~500-comment page as a static file | ${MID_COUNT} | ${SIZES[1]} | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms |"$'\n'
+stop_pid "$NGINX_PID"
+NGINX_PID=""
+
+for i in 0 1 2; do
+  run_wrk "render-$i" -t1 -c1 -d"${RENDER_SECONDS}s" --latency -H "$GUEST_COOKIE" \
+    "http://127.0.0.1:$PORT/articles/${SLUGS[i]}"
+  RENDER_ROWS+="| ${LABELS[i]} comments | ${COUNTS[i]} | $MEAN ms | $P50 ms | $P99 ms | $(printf '%.0f' "$RPS") |"$'\n'
+done
+LOADED_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
+PEAK_RSS="$(mem_mib "$TRIBUNE_PID" VmHWM)"
+RATIO="$(awk -v a="$MID_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "%.2f", a / b }')"
+
+# Posts go to the quiet ~20-comment discussion: its page is not measured any more.
+POSTED_RSS=""
+for backend in $POST_BACKENDS; do
+  if [ "$backend" = postgres ]; then
+    stop_tribune
+    create_pg_database
+    start_tribune postgres
+    # The front page must list the discussion with its count: the demo content is there.
+    for _ in $(seq 1 120); do
+      discussions
+      grep -q "^$SMALL_SLUG [0-9]" "$WORK/discussions.txt" && break
+      sleep 0.5
+    done
+    grep -q "^$SMALL_SLUG [0-9]" "$WORK/discussions.txt" || die "postgres: the front page does not list $SMALL_SLUG with a comment count"
+  fi
+  bench_posts "$backend" "$SMALL_SLUG"
+  [ "$backend" != sqlite ] || POSTED_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
+done
+stop_tribune
+
+MEASURES="| Tribune / nginx requests/s, ~500-comment page | $RATIO | ≥ 0.50: $(verdict "$RATIO >= 0.5") |"$'\n'
+if [[ " $POST_BACKENDS " == *" sqlite "* ]]; then
+  MEASURES+="| SQLite comment posts/s, best of -c ${POST_CONNECTIONS// /, -c } | $(printf '%.0f' "$BEST_SQLITE") | > 2,000: $(verdict "$BEST_SQLITE > 2000") |"$'\n'
+fi
+MEASURES+="| Tribune idle RSS (SQLite, after one request per page) | $IDLE_RSS MiB | |"$'\n'
+MEASURES+="| Tribune RSS after the page runs | $LOADED_RSS MiB | |"$'\n'
+MEASURES+="| $PEAK_LABEL | $PEAK_RSS MiB | |"$'\n'
+[ -z "$POSTED_RSS" ] || MEASURES+="| Tribune RSS after the SQLite posts | $POSTED_RSS MiB | |"$'\n'
+PG_INFO=""
+if [ "$PG_CREATED" = 1 ]; then
+  PG_INFO=" PostgreSQL $(pg postgres -Atc 'SHOW server_version' | cut -d' ' -f1) on the same machine"
+  PG_INFO+=" (fsync=$(pg postgres -Atc 'SHOW fsync'), wal_sync_method=$(pg postgres -Atc 'SHOW wal_sync_method'))."
+fi
+RUNTIME="$(($(date +%s) - STARTED))"
+
+REPORT="$(cat <<EOF
+## Tribune discussion benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
+
+Commit $(revision), $("$BIN" --version). Machine: $(machine).
+Filesystem: $(findmnt -n -o FSTYPE -T "$WORK"), fdatasync after an 8 KiB write: $FSYNC.${PG_INFO}
+wrk on the same machine as the servers (1-minute load average before each part: ${LOADS%, }).
+Whole run: $RUNTIME s.
+
+Discussions (comments as the front page counts them, published only):
+~10,000: \`/articles/$BIG_SLUG\`, ~500: \`/articles/$MID_SLUG\`,
+~20: \`/articles/$SMALL_SLUG\`.
+
+### Article pages, SQLite, wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency
+
+| target | comments | bytes | requests/s | p50 | p99 |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${PAGE_ROWS%$'\n'}
+
+### Rendered for one reader (\`$GUEST_COOKIE\`), wrk -t1 -c1 -d${RENDER_SECONDS}s --latency
+
+| discussion | comments | mean | p50 | p99 | renders/s |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${RENDER_ROWS%$'\n'}
+
+### Comment posts, wrk -t$THREADS -d${SECONDS_PER_RUN}s --latency, POST /api/v1/articles/$SMALL_SLUG/comments
+
+| backend | connections | posts/s | p50 | p99 | 201s | stored before → after | check |
+| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |
+${POST_ROWS%$'\n'}
+
+check: the article's comments in the database grew by the 201 answers, plus any of the
+requests in flight when wrk stopped that the server committed.
+
+| measure | value | target |
+| --- | --- | --- |
+${MEASURES%$'\n'}
+EOF
+)"
+
+printf '\n%s\n' "$REPORT"
+printf '%s\n' "$REPORT" >"$RESULTS"
+log "Written to ${RESULTS#"$ROOT"/} ($RUNTIME s)"
+[ -z "$FAILED" ] || die "stored comments do not match the 201 answers on: ${FAILED%, }"
