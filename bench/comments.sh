@@ -390,6 +390,7 @@ revision() {
 # --- comment posts -----------------------------------------------------------------------
 
 POST_ROWS=""
+SLOW=""
 LOADS=""
 FAILED=""
 BEST_SQLITE=0
@@ -429,6 +430,8 @@ bench_posts() {
     fi
     POST_ROWS+="| $label | $conns | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms | $created | $before → $after | $check |"$'\n'
   done
+  # sqlx warns about any statement slower than a second: the tail of the latencies.
+  SLOW+="$backend $(grep -c 'slow statement' "$WORK/tribune-$backend.log" || true), "
 }
 
 # --- main --------------------------------------------------------------------------------
@@ -568,7 +571,8 @@ ${RENDER_ROWS%$'\n'}
 ${POST_ROWS%$'\n'}
 
 check: the article's comments in the database grew by the 201 answers, plus any of the
-requests in flight when wrk stopped that the server committed.
+requests in flight when wrk stopped that the server committed. sqlx "slow statement"
+warnings (over 1 s) in the server's log: ${SLOW%, }.
 
 | measure | value | target |
 | --- | --- | --- |

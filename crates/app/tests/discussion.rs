@@ -97,7 +97,11 @@ async fn bad_comments_are_refused_with_the_text_kept_and_nothing_stored(db: Test
     let b = app.browser();
     let empty = post(&b, "careful-words", "   ", "Ann", None).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains("Body: is empty") && empty.body.contains("value=\"Ann\""), "{}", empty.body);
+    assert!(
+        empty.body.contains("Your comment is empty") && empty.body.contains("value=\"Ann\""),
+        "{}",
+        empty.body
+    );
 
     let long = "x".repeat(10_001);
     let oversized = post(&b, "careful-words", &long, "Ann", None).await;
@@ -109,8 +113,7 @@ async fn bad_comments_are_refused_with_the_text_kept_and_nothing_stored(db: Test
 
     let nameless = post(&b, "careful-words", "Hello", "", None).await;
     assert!(
-        nameless.status == StatusCode::UNPROCESSABLE_ENTITY
-            && nameless.body.contains("Author_name: is required")
+        nameless.status == StatusCode::UNPROCESSABLE_ENTITY && nameless.body.contains("Name is required")
     );
 
     let orphan = post(&b, "careful-words", "Hello", "Ann", Some(999_999)).await;

@@ -90,7 +90,9 @@ async fn every_page_type_is_valid_html() {
             author_name: Some(format!("Reader {i}")),
             author_email: None,
         };
-        let c = post_comment(&app.state.store, &rich, &input, &guest, &rules, now).await.unwrap();
+        let c = post_comment(&app.state.store, &rich, &input, &guest, &Default::default(), &rules, now)
+            .await
+            .unwrap();
         first.get_or_insert(c.id);
         parent = Some(c.id);
     }

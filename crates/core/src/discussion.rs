@@ -70,6 +70,12 @@ pub fn open_for_comments(
     }
 }
 
+/// Where a new comment came from, for rate limits and bans: a keyed hash of the address.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip_hash: Option<String>,
+}
+
 /// Closes (or reopens) an article's discussion: those who may edit the article, and
 /// moderators. Returns the article as it was, for the pages to drop.
 pub async fn set_closed<S: CommentStore + ArticleStore>(
@@ -95,6 +101,7 @@ pub async fn post_comment<S: CommentStore>(
     article: &Article,
     input: &CommentInput,
     author: &Viewer,
+    origin: &Origin,
     rules: &DiscussionRules,
     now: DateTime<Utc>,
 ) -> Result<Comment, DiscussionError> {
@@ -115,7 +122,7 @@ pub async fn post_comment<S: CommentStore>(
         status: initial_status(rules),
         user_id: author.user.as_ref().map(|u| u.id),
         guest_token_hash: author.user.is_none().then(|| author.guest_token_hash.clone()).flatten(),
-        ip_hash: None,
+        ip_hash: origin.ip_hash.clone(),
     };
     Ok(store.insert_comment(&record, now).await?)
 }

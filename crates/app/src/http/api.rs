@@ -4,7 +4,9 @@
 //! protection.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +20,7 @@ use tribune_core::thread::{Appearance, Placed, arrange, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::auth::Reader;
-use super::comments::commenter;
+use super::comments::{client_hash, commenter};
 use super::error::ApiError;
 use super::pages::{ThreadQuery, public_article};
 use super::views::iso;
@@ -167,6 +169,7 @@ struct NewComment {
 )]
 async fn create_comment(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(slug): Path<String>,
     reader: Reader,
     body: Result<Json<NewComment>, JsonRejection>,
@@ -189,8 +192,10 @@ async fn create_comment(
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.config.discussion_rules();
+    let origin = client_hash(&state, peer);
     let comment =
-        discussion::post_comment(&state.store, &article, &input, &author, &rules, Utc::now()).await?;
+        discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
+            .await?;
     state.invalidate(crate::cache::keys_of(&article)).await;
     let mut response = (StatusCode::CREATED, Json(ApiComment::new(&comment))).into_response();
     let location = HeaderValue::from_str(&format!("/comments/{}", comment.id)).expect("ASCII");

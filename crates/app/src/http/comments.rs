@@ -3,22 +3,23 @@
 //! post asks for `X-Tribune-Fragment` and gets the new comment's HTML to put in place.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
-use tribune_core::article::Article;
+use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Vote};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote};
 use tribune_core::store::{ArticleStore, CommentStore};
 use tribune_core::thread::{CommentSort, Cursor};
 
 use super::auth::{Reader, guest_hash};
 use super::csrf::{self, CsrfToken};
-use super::error::capitalized;
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, ThreadView, views_of};
 use super::{AppError, AppState, cookies, render_public, with_bar};
@@ -64,6 +65,7 @@ struct CommentFragment<'a> {
 
 async fn post_comment(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     reader: Reader,
@@ -88,7 +90,8 @@ async fn post_comment(
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
     let rules = state.config.discussion_rules();
-    match discussion::post_comment(&state.store, &article, &input, &author, &rules, now).await {
+    let origin = client_hash(&state, peer);
+    match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
             state.invalidate(crate::cache::keys_of(&article)).await;
             let mut response = if fragment {
@@ -112,7 +115,7 @@ async fn post_comment(
             Ok((csrf, response).into_response())
         }
         Err(DiscussionError::Invalid(errors)) => {
-            let errors: Vec<String> = errors.iter().map(|e| capitalized(&e.to_string())).collect();
+            let errors: Vec<String> = errors.iter().map(form_message).collect();
             if fragment {
                 let html = FormErrors { form: CommentForm { errors, ..CommentForm::default() } }.render()?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
@@ -139,6 +142,12 @@ async fn post_comment(
     }
 }
 
+/// Where a comment came from, as a keyed hash of the client's address: enough to limit
+/// rates and enforce bans later, never the address itself.
+pub fn client_hash(state: &AppState, peer: SocketAddr) -> Origin {
+    Origin { ip_hash: Some(state.keys.keyed_hash("ip", &peer.ip().to_string())) }
+}
+
 /// The author of a new comment: the signed-in user, or this browser as a guest (given a
 /// token, and the cookie to keep it, on its first comment).
 pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderValue>) {
@@ -148,6 +157,18 @@ pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderVal
     let token = random_token();
     let cookie = cookies::set(cookies::GUEST, &token, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
     (Viewer { user: None, guest_token_hash: Some(guest_hash(state, &token)) }, Some(cookie))
+}
+
+/// A field's problem as the form's reader would put it: "Name is required".
+fn form_message(e: &FieldError) -> String {
+    let label = match e.field {
+        "body" => "Your comment",
+        "author_name" => "Name",
+        "author_email" => "Email",
+        "parent_id" => "The comment you answer",
+        other => other,
+    };
+    format!("{label} {}", e.problem)
 }
 
 #[derive(Template)]
@@ -308,7 +329,7 @@ async fn edit(
         Ok(comment) => changed(&state, &comment).await,
         Err(DiscussionError::Invalid(errors)) => {
             let (comment, article) = comment_and_article(&state, id).await?;
-            let errors = errors.iter().map(|e| capitalized(&e.to_string())).collect();
+            let errors = errors.iter().map(form_message).collect();
             let kept = CommentForm { body: form.body, errors, ..CommentForm::default() };
             comment_page(&state, &reader, csrf, "Edit your comment", &comment, &article, kept, true)
         }
