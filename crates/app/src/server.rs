@@ -49,6 +49,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         config: Arc::new(config),
         keys: Arc::new(keys),
         funding: Arc::new(funding),
+        unshared: Arc::new(Unshared::default()),
     })
 }
 
@@ -63,7 +64,39 @@ impl AppState {
     }
 }
 
+/// Invalidations made on this node that the other nodes have yet to hear of. A busy
+/// discussion can bring hundreds of comments a second: each drops this node's pages at
+/// once, and the log gets one entry per burst instead of one per comment.
+#[derive(Default)]
+pub struct Unshared {
+    keys: std::sync::Mutex<Vec<String>>,
+    added: tokio::sync::Notify,
+}
+
+/// How long a burst of changes may gather before other nodes are told of it.
+const SHARE_BURST: Duration = Duration::from_millis(50);
+
 impl AppState {
+    /// Drops stale pages here at once, and tells the other nodes within a moment.
+    pub fn invalidate_soon(&self, keys: Vec<String>) {
+        self.cache.invalidate(&keys);
+        self.unshared.keys.lock().expect("unshared keys").extend(keys);
+        self.unshared.added.notify_one();
+    }
+
+    /// Writes what [`AppState::invalidate_soon`] gathered as one entry of the shared log.
+    async fn share_gathered(&self) {
+        let mut keys = std::mem::take(&mut *self.unshared.keys.lock().expect("unshared keys"));
+        if keys.is_empty() {
+            return;
+        }
+        keys.sort();
+        keys.dedup();
+        if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
+            tracing::error!(error = %e, "could not share cache invalidations");
+        }
+    }
+
     /// Drops the pages showing `keys`; a change to the funding figures also renders the bar
     /// again (pages keep their cached bodies and take the new bar).
     async fn apply_invalidation(&self, keys: &[String]) {
@@ -94,11 +127,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let sync = tokio::spawn(keep_cache_in_step(state.clone()));
     let bar = tokio::spawn(refresh_bar_after_donations(state.clone()));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let share = tokio::spawn(share_invalidations(state.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sync.abort();
     bar.abort();
+    share.abort();
+    // What the last requests changed still reaches the other nodes.
+    state.share_gathered().await;
     result
+}
+
+async fn share_invalidations(state: AppState) {
+    loop {
+        state.unshared.added.notified().await;
+        tokio::time::sleep(SHARE_BURST).await;
+        state.share_gathered().await;
+    }
 }
 
 /// How long a burst of donations may gather before the bar shows them all.

@@ -26,6 +26,7 @@ on_both_backends!(
     big_discussions_come_in_pages_and_permalinks_find_their_page,
     counts_show_on_lists_and_in_metadata,
     a_reply_chain_ten_thousand_deep_renders,
+    a_comment_on_one_node_shows_on_every_node,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
 );
 
@@ -499,4 +500,33 @@ async fn a_reply_chain_ten_thousand_deep_renders(db: TestDatabase) {
     assert!(page.body.contains(&format!("class=\"comment indent-6\" id=\"comment-{}\"", ids[9_999])));
     let deepest = app.state.store.comment(ids[9_999]).await.unwrap().unwrap();
     assert_eq!((deepest.depth, deepest.root_id), (9_999, ids[0]));
+}
+
+async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Two Nodes").await;
+    // A second node: its own server, connection pool and page cache, on the same database.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = tribune::config::Config {
+        bind: addr,
+        base_url: format!("http://{addr}"),
+        ..(*app.state.config).clone()
+    };
+    let store = tribune_store::Store::connect(&app.db.url).await.unwrap();
+    let state = tribune::server::build_state(config, store).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(tribune::server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    let there = Browser::new(&format!("http://{addr}"));
+    assert!(there.get("/articles/two-nodes").await.body.contains("0 comments"), "cached on the second node");
+
+    posted_id(&post(&app.browser(), "two-nodes", "Posted on the first node.", "Ann", None).await);
+    let seen = common::eventually(10, || async {
+        there.get("/articles/two-nodes").await.body.contains("Posted on the first node.")
+    })
+    .await;
+    assert!(seen, "the second node drops its cached page within seconds");
+    let _ = stop.send(());
 }

@@ -196,7 +196,7 @@ async fn create_comment(
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;
-    state.invalidate(crate::cache::keys_of(&article)).await;
+    state.invalidate_soon(crate::cache::keys_of(&article));
     let mut response = (StatusCode::CREATED, Json(ApiComment::new(&comment))).into_response();
     let location = HeaderValue::from_str(&format!("/comments/{}", comment.id)).expect("ASCII");
     response.headers_mut().insert(header::LOCATION, location);

@@ -93,7 +93,7 @@ async fn post_comment(
     let origin = client_hash(&state, peer);
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
-            state.invalidate(crate::cache::keys_of(&article)).await;
+            state.invalidate_soon(crate::cache::keys_of(&article));
             let mut response = if fragment {
                 let views = views_of(
                     std::slice::from_ref(&comment),
@@ -340,7 +340,7 @@ async fn edit(
 /// After a change: drop the pages that show the comment, and go back to it.
 async fn changed(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
     if let Some(article) = state.store.article_by_id(comment.article_id).await? {
-        state.invalidate(crate::cache::keys_of(&article)).await;
+        state.invalidate_soon(crate::cache::keys_of(&article));
     }
     Ok(Redirect::to(&format!("/comments/{}", comment.id)).into_response())
 }
@@ -371,7 +371,7 @@ async fn delete(
 
 async fn back_to_discussion(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
     let article = state.store.article_by_id(comment.article_id).await?.ok_or(AppError::NotFound)?;
-    state.invalidate(crate::cache::keys_of(&article)).await;
+    state.invalidate_soon(crate::cache::keys_of(&article));
     Ok(Redirect::to(&format!("/articles/{}#comments", article.slug)).into_response())
 }
 

@@ -43,6 +43,8 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     pub keys: Arc<SiteKeys>,
     pub funding: Arc<FundingBar>,
+    /// Keys dropped here but not yet written to the shared log (see `server`).
+    pub unshared: Arc<crate::server::Unshared>,
 }
 
 pub fn router(state: AppState) -> Router {
