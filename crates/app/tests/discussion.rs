@@ -27,6 +27,7 @@ on_both_backends!(
     counts_show_on_lists_and_in_metadata,
     a_reply_chain_ten_thousand_deep_renders,
     a_comment_on_one_node_shows_on_every_node,
+    a_site_may_take_comments_from_registered_readers_only,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
 );
 
@@ -529,4 +530,34 @@ async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {
     .await;
     assert!(seen, "the second node drops its cached page within seconds");
     let _ = stop.send(());
+}
+
+async fn a_site_may_take_comments_from_registered_readers_only(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.comments_allow_guests = false).await;
+    let a = published(&app, "Members Only").await;
+    let guest = app.browser();
+    let page = guest.get("/articles/members-only").await;
+    assert!(page.body.contains("to comment") && !page.body.contains("id=\"comment-form\""), "{}", page.body);
+    let token = guest.csrf().await;
+    let refused = guest
+        .post_form(
+            "/articles/members-only/comments",
+            &[("csrf", &token), ("body", "Hi"), ("author_name", "Gus")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("does not take comments from guests"));
+    let reader = app.signed_in("Rae Reader", Role::Reader).await;
+    let page = reader.get("/articles/members-only").await;
+    let form = [
+        ("csrf", page.csrf()),
+        ("body", "Signed in.".to_owned()),
+        ("author_email", "rae@example.org".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    posted_id(&reader.post_form("/articles/members-only/comments", &form).await);
+    let shown = app.browser().get("/articles/members-only").await.body;
+    assert!(shown.contains("Signed in.") && shown.contains(">Rae Reader<"));
+    assert!(!shown.contains("rae@example.org") && !shown.contains("example.org"), "no email is ever shown");
+    assert_eq!(stored(&app, &a).await, 1);
 }
