@@ -8,7 +8,7 @@ use crate::search::SearchQuery;
 use crate::slug::Slug;
 use crate::user::{Role, User};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint refused the write; the string names the constraint's column.
     #[error("already taken: {0}")]

@@ -18,26 +18,9 @@ const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, 
      author_name, user_id, guest_token_hash, score, created_at, edited_at";
 
 impl CommentStore for Store {
+    /// Through the group-commit writer: see `group_commit`.
     async fn insert_comment(&self, r: &CommentRecord, now: DateTime<Utc>) -> Result<Comment, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let place = r.parent.as_ref().map(|p| Place {
-            path: p.path.clone(),
-            root_id: p.root_id,
-            depth: i64::from(p.depth),
-        });
-        let row = NewRow {
-            article_id: r.article_id,
-            parent_id: r.parent.as_ref().map(|p| p.id),
-            status: r.status,
-            comment: &r.comment,
-            user_id: r.user_id,
-            guest_token_hash: r.guest_token_hash.as_deref(),
-            ip_hash: r.ip_hash.as_deref(),
-            created_at: now,
-        };
-        let (id, _) = insert_row(&mut tx, &row, place.as_ref()).await?;
-        tx.commit().await.map_err(from_sqlx)?;
-        self.comment(id).await?.ok_or(StoreError::NotFound)
+        self.comments.insert(r.clone(), now).await
     }
 
     async fn comment(&self, id: i64) -> Result<Option<Comment>, StoreError> {
@@ -268,27 +251,27 @@ impl CommentStore for Store {
 
 /// Where a comment sits in its tree: what its replies need to know.
 #[derive(Clone)]
-struct Place {
-    path: String,
-    root_id: i64,
-    depth: i64,
+pub(crate) struct Place {
+    pub(crate) path: String,
+    pub(crate) root_id: i64,
+    pub(crate) depth: i64,
 }
 
-struct NewRow<'a> {
-    article_id: i64,
-    parent_id: Option<i64>,
-    status: CommentStatus,
-    comment: &'a ValidComment,
-    user_id: Option<i64>,
-    guest_token_hash: Option<&'a str>,
-    ip_hash: Option<&'a str>,
-    created_at: DateTime<Utc>,
+pub(crate) struct NewRow<'a> {
+    pub(crate) article_id: i64,
+    pub(crate) parent_id: Option<i64>,
+    pub(crate) status: CommentStatus,
+    pub(crate) comment: &'a ValidComment,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) guest_token_hash: Option<&'a str>,
+    pub(crate) ip_hash: Option<&'a str>,
+    pub(crate) created_at: DateTime<Utc>,
 }
 
 /// Writes one comment under `parent` (at the top when `None`). The path needs the new id,
 /// so the row is written first and its path right after, in the caller's transaction: no
 /// reader ever sees the empty path.
-async fn insert_row(
+pub(crate) async fn insert_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     row: &NewRow<'_>,
     parent: Option<&Place>,

@@ -7,6 +7,7 @@ mod comments;
 mod dialect;
 mod error;
 mod funding;
+mod group_commit;
 mod invalidations;
 mod migrate;
 mod rows;
@@ -34,6 +35,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    comments: group_commit::CommentWriter,
 }
 
 impl Store {
@@ -72,7 +74,8 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
-        Ok(Store { pool, backend })
+        let comments = group_commit::CommentWriter::start(pool.clone());
+        Ok(Store { pool, backend, comments })
     }
 
     pub fn backend(&self) -> Backend {

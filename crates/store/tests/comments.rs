@@ -44,7 +44,9 @@ on_both_backends!(
     threads_come_back_in_display_order,
     deleting_keeps_replies_readable,
     counts_only_published_comments,
-    pages_of_threads_follow_the_sort_and_carry_their_replies
+    pages_of_threads_follow_the_sort_and_carry_their_replies,
+    concurrent_posts_share_commits_and_one_bad_post_fails_alone,
+    imports_keep_the_tree_and_refuse_forward_parents
 );
 
 async fn threads_come_back_in_display_order(db: TestDatabase) {
@@ -174,4 +176,92 @@ async fn reader(store: &Store, name: &str) -> i64 {
         password: "long password".into(),
     };
     add_user(store, new, t0()).await.unwrap().id
+}
+
+async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDatabase) {
+    let s = db.store.clone();
+    let a = article(&s, "Busy").await;
+    let parent = post(&s, a, None, "parent").await;
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let store = s.clone();
+        let parent = parent.clone();
+        tasks.push(tokio::spawn(async move {
+            let input = CommentInput {
+                body: format!("post {i}"),
+                author_name: Some("n".into()),
+                ..Default::default()
+            };
+            // Every 50th names an article that does not exist: the database refuses it.
+            let article_id = if i % 50 == 49 { 999_999 } else { a };
+            let record = CommentRecord {
+                article_id,
+                parent: (i % 2 == 0).then_some(parent),
+                comment: validate(&input, None).unwrap(),
+                status: CommentStatus::Published,
+                user_id: None,
+                guest_token_hash: None,
+                ip_hash: Some("h".into()),
+            };
+            store.insert_comment(&record, t0()).await
+        }));
+    }
+    let mut stored = Vec::new();
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(c) => stored.push(c),
+            Err(_) => refused += 1,
+        }
+    }
+    assert_eq!((stored.len(), refused), (294, 6));
+    let thread = s.thread(a).await.unwrap();
+    assert_eq!(thread.len(), 295, "every acknowledged comment is there, and only those");
+    for c in &stored {
+        assert_eq!(
+            s.comment(c.id).await.unwrap().as_ref(),
+            Some(c),
+            "what the writer answered is what it stored"
+        );
+    }
+}
+
+async fn imports_keep_the_tree_and_refuse_forward_parents(db: TestDatabase) {
+    use tribune_core::store::ImportedComment;
+    let s = &db.store;
+    let a = article(s, "Imported").await;
+    let item = |parent: Option<usize>, name: &str, status: CommentStatus| ImportedComment {
+        parent,
+        comment: validate(
+            &CommentInput { body: name.into(), author_name: Some(name.into()), ..Default::default() },
+            None,
+        )
+        .unwrap(),
+        status,
+        created_at: t0(),
+    };
+    let ids = s
+        .import_comments(
+            a,
+            &[
+                item(None, "root", CommentStatus::Deleted),
+                item(Some(0), "child", CommentStatus::Published),
+                item(Some(1), "grandchild", CommentStatus::Published),
+                item(None, "other", CommentStatus::Rejected),
+            ],
+        )
+        .await
+        .unwrap();
+    let thread = s.thread(a).await.unwrap();
+    assert_eq!(names(&thread), ["root", "child", "grandchild", "other"]);
+    assert_eq!((thread[2].parent_id, thread[2].root_id, thread[2].depth), (Some(ids[1]), ids[0], 2));
+    assert_eq!((thread[0].status, thread[3].status), (CommentStatus::Deleted, CommentStatus::Rejected));
+    let forward = s
+        .import_comments(
+            a,
+            &[item(Some(1), "orphan", CommentStatus::Published), item(None, "x", CommentStatus::Published)],
+        )
+        .await;
+    assert!(forward.is_err());
+    assert_eq!(s.thread(a).await.unwrap().len(), 4, "a refused import writes nothing");
 }

@@ -1,0 +1,146 @@
+//! Group commit for new comments. A commit waits for the disk (a few milliseconds here),
+//! so one transaction per comment caps a busy discussion at a few hundred posts a second.
+//! Comments posted at the same moment are written by one task in one transaction, each in
+//! its own savepoint (one that fails does not fail the others), and every poster is
+//! answered only once that transaction has committed: nothing acknowledged is lost.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+use tribune_core::comment::Comment;
+use tribune_core::store::{CommentRecord, StoreError};
+
+use crate::comments::{NewRow, Place, insert_row};
+use crate::error::from_sqlx;
+use crate::rows::{secs, time};
+
+/// The most comments in one transaction: enough to absorb a burst, small enough that the
+/// first poster in it does not wait long.
+const MAX_BATCH: usize = 256;
+/// Posts waiting for the writer before new ones wait for room.
+const QUEUE: usize = 4096;
+
+struct Job {
+    record: CommentRecord,
+    now: DateTime<Utc>,
+    done: oneshot::Sender<Result<Comment, StoreError>>,
+}
+
+/// The handle every clone of a [`Store`](crate::Store) shares; the writer task ends when
+/// the last one is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct CommentWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("article_id", &self.record.article_id).finish()
+    }
+}
+
+impl CommentWriter {
+    /// Starts the writer on the current Tokio runtime.
+    pub(crate) fn start(pool: AnyPool) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(pool, queue));
+        CommentWriter { jobs }
+    }
+
+    /// Stores a comment; returns once it is committed.
+    pub(crate) async fn insert(
+        &self,
+        record: CommentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Comment, StoreError> {
+        let (done, answer) = oneshot::channel();
+        let stopped = || StoreError::Unavailable("the comment writer has stopped".into());
+        self.jobs.send(Job { record, now, done }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = write(&pool, &batch).await;
+        for (job, result) in batch.into_iter().zip(results) {
+            // A poster that gave up waiting still has its comment stored.
+            let _ = job.done.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole batch; one result per job, in order.
+async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>> {
+    let all_failed = |e: StoreError| batch.iter().map(|_| Err(e.clone())).collect();
+    let mut tx = match pool.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return all_failed(from_sqlx(e)),
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        results.push(write_one(&mut tx, job).await);
+    }
+    match tx.commit().await {
+        Ok(()) => results,
+        Err(e) => all_failed(from_sqlx(e)),
+    }
+}
+
+async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Result<Comment, StoreError> {
+    let r = &job.record;
+    sqlx::query("SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
+    let parent = r.parent.as_ref().map(|p| Place {
+        path: p.path.clone(),
+        root_id: p.root_id,
+        depth: i64::from(p.depth),
+    });
+    let row = NewRow {
+        article_id: r.article_id,
+        parent_id: r.parent.as_ref().map(|p| p.id),
+        status: r.status,
+        comment: &r.comment,
+        user_id: r.user_id,
+        guest_token_hash: r.guest_token_hash.as_deref(),
+        ip_hash: r.ip_hash.as_deref(),
+        created_at: job.now,
+    };
+    match insert_row(tx, &row, parent.as_ref()).await {
+        Ok((id, place)) => {
+            sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
+            Ok(stored(r, id, place, job.now))
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
+            Err(e)
+        }
+    }
+}
+
+/// The comment as the row now holds it, without reading it back.
+fn stored(r: &CommentRecord, id: i64, place: Place, now: DateTime<Utc>) -> Comment {
+    Comment {
+        id,
+        article_id: r.article_id,
+        parent_id: r.parent.as_ref().map(|p| p.id),
+        root_id: place.root_id,
+        depth: u32::try_from(place.depth).unwrap_or(u32::MAX),
+        path: place.path,
+        status: r.status,
+        body_markdown: r.comment.body_markdown.clone(),
+        body_html: r.comment.body_html.clone(),
+        author_name: r.comment.author_name.clone(),
+        user_id: r.user_id,
+        guest_token_hash: r.guest_token_hash.clone(),
+        score: 0,
+        created_at: time(secs(now)),
+        edited_at: None,
+    }
+}
