@@ -17,7 +17,7 @@ use crate::{Store, dialect};
 
 const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
     a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
-    (SELECT COUNT(*) FROM comments c WHERE c.article_id = a.id AND c.status = 'published') AS comment_count";
+    a.comment_count";
 
 /// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
 const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";

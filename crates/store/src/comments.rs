@@ -56,35 +56,45 @@ impl CommentStore for Store {
     }
 
     async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE comments SET status = $1 WHERE id = $2")
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let article_id = article_of(&mut tx, id).await?;
+        sqlx::query("UPDATE comments SET status = $1 WHERE id = $2")
             .bind(status.as_str())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        recount(&mut tx, article_id).await?;
+        tx.commit().await.map_err(from_sqlx)
     }
 
     async fn delete_comment(&self, id: i64) -> Result<Deletion, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let article_id = article_of(&mut tx, id).await?;
         let removed = sqlx::query(
             "DELETE FROM comments WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = $1)",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-        if removed.rows_affected() == 1 {
-            return Ok(Deletion::Remove);
-        }
-        // Replies hang from it: keep its place, drop what it said.
-        let blanked = sqlx::query(
-            "UPDATE comments SET status = 'deleted', body_markdown = '', body_html = '', author_email = NULL WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        if blanked.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(Deletion::Placeholder) }
+        let deletion = if removed.rows_affected() == 1 {
+            Deletion::Remove
+        } else {
+            // Replies hang from it: keep its place, drop what it said.
+            sqlx::query(
+                "UPDATE comments SET status = 'deleted', body_markdown = '', body_html = '', author_email = NULL \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+            Deletion::Placeholder
+        };
+        recount(&mut tx, article_id).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(deletion)
     }
 
     async fn thread_page(
@@ -234,6 +244,7 @@ impl CommentStore for Store {
             let place = parent.map(|(_, place)| place.clone());
             placed.push(insert_row(&mut tx, &row, place.as_ref()).await?);
         }
+        recount(&mut tx, article_id).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(placed.into_iter().map(|(id, _)| id).collect())
     }
@@ -247,6 +258,43 @@ impl CommentStore for Store {
             .map_err(from_sqlx)?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
+}
+
+async fn article_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, comment_id: i64) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT article_id FROM comments WHERE id = $1")
+        .bind(comment_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(from_sqlx)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Counts an article's published comments again, after a change of status or a deletion.
+async fn recount(tx: &mut sqlx::Transaction<'_, sqlx::Any>, article_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE articles SET comment_count = \
+         (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'published') WHERE id = $1",
+    )
+    .bind(article_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// Adds `n` new published comments to an article's count.
+pub(crate) async fn count_new(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    article_id: i64,
+    n: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2")
+        .bind(n)
+        .bind(article_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
 }
 
 /// Where a comment sits in its tree: what its replies need to know.

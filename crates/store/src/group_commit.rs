@@ -4,13 +4,15 @@
 //! its own savepoint (one that fails does not fail the others), and every poster is
 //! answered only once that transaction has committed: nothing acknowledged is lost.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
-use tribune_core::comment::Comment;
+use tribune_core::comment::{Comment, CommentStatus};
 use tribune_core::store::{CommentRecord, StoreError};
 
-use crate::comments::{NewRow, Place, insert_row};
+use crate::comments::{NewRow, Place, count_new, insert_row};
 use crate::error::from_sqlx;
 use crate::rows::{secs, time};
 
@@ -31,6 +33,7 @@ struct Job {
 #[derive(Debug, Clone)]
 pub(crate) struct CommentWriter {
     jobs: mpsc::Sender<Job>,
+    pool: AnyPool,
 }
 
 impl std::fmt::Debug for Job {
@@ -40,11 +43,15 @@ impl std::fmt::Debug for Job {
 }
 
 impl CommentWriter {
-    /// Starts the writer on the current Tokio runtime.
+    /// Starts the writer on the current Tokio runtime, with a pool of its own.
     pub(crate) fn start(pool: AnyPool) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool, queue));
-        CommentWriter { jobs }
+        tokio::spawn(write_batches(pool.clone(), queue));
+        CommentWriter { jobs, pool }
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// Stores a comment; returns once it is committed.
@@ -87,6 +94,15 @@ async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         results.push(write_one(&mut tx, job).await);
+    }
+    let mut published: BTreeMap<i64, i64> = BTreeMap::new();
+    for comment in results.iter().flatten().filter(|c| c.status == CommentStatus::Published) {
+        *published.entry(comment.article_id).or_default() += 1;
+    }
+    for (article_id, n) in published {
+        if let Err(e) = count_new(&mut tx, article_id, n).await {
+            return all_failed(e);
+        }
     }
     match tx.commit().await {
         Ok(()) => results,

@@ -51,30 +51,17 @@ impl Store {
             .await
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
         probe.close().await.ok();
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers work while one writer commits; FULL makes every
-                        // acknowledged write survive a power cut, not only a crash.
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 10000",
-                        ] {
-                            conn.execute(pragma).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
+        let pool = pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 })
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
+        // The comment writer has a connection of its own, so a burst of readers never
+        // keeps it waiting for one (it is the only writer that a busy discussion has).
+        let writer = pool_options(backend, 1)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
-        let comments = group_commit::CommentWriter::start(pool.clone());
+        let comments = group_commit::CommentWriter::start(writer);
         Ok(Store { pool, backend, comments })
     }
 
@@ -94,7 +81,30 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.comments.close().await;
     }
+}
+
+fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(connections).acquire_timeout(Duration::from_secs(10)).after_connect(
+        move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers work while one writer commits; FULL makes every
+                    // acknowledged write survive a power cut, not only a crash.
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                    ] {
+                        conn.execute(pragma).await?;
+                    }
+                }
+                Ok(())
+            })
+        },
+    )
 }
 
 /// Accepts `sqlite:PATH`, `sqlite://PATH` and `postgres(ql)://…`; makes SQLite create the

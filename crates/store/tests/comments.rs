@@ -217,6 +217,7 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
     assert_eq!((stored.len(), refused), (294, 6));
     let thread = s.thread(a).await.unwrap();
     assert_eq!(thread.len(), 295, "every acknowledged comment is there, and only those");
+    assert_eq!(s.article_by_id(a).await.unwrap().unwrap().comment_count, 295);
     for c in &stored {
         assert_eq!(
             s.comment(c.id).await.unwrap().as_ref(),
@@ -256,6 +257,7 @@ async fn imports_keep_the_tree_and_refuse_forward_parents(db: TestDatabase) {
     assert_eq!(names(&thread), ["root", "child", "grandchild", "other"]);
     assert_eq!((thread[2].parent_id, thread[2].root_id, thread[2].depth), (Some(ids[1]), ids[0], 2));
     assert_eq!((thread[0].status, thread[3].status), (CommentStatus::Deleted, CommentStatus::Rejected));
+    assert_eq!(s.article_by_id(a).await.unwrap().unwrap().comment_count, 2, "only the published count");
     let forward = s
         .import_comments(
             a,

@@ -42,3 +42,6 @@ CREATE TABLE comment_votes (
 
 -- An editor may close an article's discussion; the site may also close it after N days.
 ALTER TABLE articles ADD COLUMN comments_closed BIGINT NOT NULL DEFAULT 0;
+-- Published comments, kept by every write that changes them (counting on each read would
+-- scan a big discussion on every page of every list).
+ALTER TABLE articles ADD COLUMN comment_count BIGINT NOT NULL DEFAULT 0;
