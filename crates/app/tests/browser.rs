@@ -1,7 +1,7 @@
 //! The discussion in a real headless Chromium (`tests/browser/comments.mjs`, driven by npm's
 //! playwright-core): posting and replying with JavaScript off, by plain forms and redirects,
-//! and with it on, in place without a reload. The browser sees the same pages whatever the
-//! backend, so this runs on SQLite only.
+//! and with it on, in place without a reload; and "More comments", as a link and in place.
+//! The browser sees the same pages whatever the backend, so this runs on SQLite only.
 //!
 //! Needs `node`, playwright-core (`TRIBUNE_PLAYWRIGHT_DIR`, default
 //! `.tools/node_modules/playwright-core`) and Chromium (`TRIBUNE_CHROMIUM`, default
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{TestApp, article};
-use tribune_core::store::CommentStore;
+use tribune_core::comment::{CommentInput, CommentStatus, validate};
+use tribune_core::store::{CommentStore, ImportedComment};
 use tribune_store::testing::TestDatabase;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
@@ -58,12 +59,31 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
     let app = TestApp::new(TestDatabase::sqlite().await).await;
     let published = Utc::now() - chrono::Duration::hours(1);
     let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
+    // More top-level threads than a page shows (20), for "More comments".
+    let busy = app.publish(article("Busy Harbour", &["Ada Writer"], &["Local"], published)).await;
+    let threads: Vec<ImportedComment> = (0..25)
+        .map(|i| {
+            let input = CommentInput {
+                body: format!("Thread {i}"),
+                author_name: Some("Seed".into()),
+                ..Default::default()
+            };
+            ImportedComment {
+                parent: None,
+                comment: validate(&input, None).unwrap(),
+                status: CommentStatus::Published,
+                created_at: Utc::now(),
+            }
+        })
+        .collect();
+    app.state.store.import_comments(busy.id, &threads).await.unwrap();
 
     let started = Instant::now();
     let child = tokio::process::Command::new("node")
         .arg(SCRIPT)
         .arg(&app.url)
         .arg(story.slug.as_str())
+        .arg(busy.slug.as_str())
         .env("TRIBUNE_PLAYWRIGHT_DIR", &tools.playwright)
         .env("TRIBUNE_CHROMIUM", &tools.chromium)
         .stdout(Stdio::piped())

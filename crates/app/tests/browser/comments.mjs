@@ -2,7 +2,10 @@
 // once with JavaScript off (plain forms, redirects, the reply page) and once with it on
 // (comments.js posts by fetch and puts the server's fragment in place, without a reload).
 //
-//   node comments.mjs BASE_URL SLUG
+//   node comments.mjs BASE_URL SLUG BUSY_SLUG
+//
+// BUSY_SLUG is an article with more top-level threads than one page shows: its "More
+// comments" link is followed without JavaScript and loaded in place with it.
 //
 // TRIBUNE_PLAYWRIGHT_DIR: the playwright-core package directory (scripts/test.sh installs
 // it into .tools/node_modules/playwright-core); TRIBUNE_CHROMIUM: the browser to run
@@ -14,8 +17,8 @@ import { createRequire } from "node:module";
 let step = "";
 let currentPage = null;
 
-const [base, slug] = process.argv.slice(2);
-if (!base || !slug) fail("usage: node comments.mjs BASE_URL SLUG");
+const [base, slug, busySlug] = process.argv.slice(2);
+if (!base || !slug || !busySlug) fail("usage: node comments.mjs BASE_URL SLUG BUSY_SLUG");
 const playwrightDir = process.env.TRIBUNE_PLAYWRIGHT_DIR;
 if (!playwrightDir) fail("TRIBUNE_PLAYWRIGHT_DIR is not set (the playwright-core package directory)");
 const executablePath = process.env.TRIBUNE_CHROMIUM || "/usr/bin/chromium";
@@ -219,6 +222,42 @@ async function withJavaScript(browser) {
   return { first, reply };
 }
 
+// "More comments": a plain link without JavaScript, the next threads in place with it.
+async function moreComments(browser) {
+  const busyUrl = `${base}/articles/${busySlug}`;
+  for (const javaScriptEnabled of [false, true]) {
+    const how = javaScriptEnabled ? "JS" : "no JS";
+    step = `${how}: more comments`;
+    const context = await browser.newContext({ javaScriptEnabled });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const page = (currentPage = await context.newPage());
+    await page.goto(busyUrl);
+    const firstPage = (await threadOf(page)).map((c) => c.id);
+    check(firstPage.length > 0, `${how}: the first page shows ${firstPage.length} comments`);
+    const more = page.locator(".more-comments a");
+    check((await more.count()) === 1, `${how}: there is a More comments link`);
+    if (javaScriptEnabled) {
+      await page.evaluate(() => {
+        window.__noReload = true;
+      });
+      await more.click();
+      await page.waitForFunction((n) => document.querySelectorAll("#thread > article.comment").length > n, firstPage.length);
+      const grown = (await threadOf(page)).map((c) => c.id);
+      check(
+        grown.slice(0, firstPage.length).join() === firstPage.join() && grown.length > firstPage.length,
+        `${how}: the next threads were added below the first ones (${grown.length} comments now)`,
+      );
+      check(await page.evaluate(() => window.__noReload === true), `${how}: without a reload`);
+      check(new Set(grown).size === grown.length, `${how}: no comment shown twice`);
+    } else {
+      await Promise.all([page.waitForURL(/after=/), more.click()]);
+      const next = (await threadOf(page)).map((c) => c.id);
+      check(next.length > 0 && !next.some((id) => firstPage.includes(id)), `${how}: the link opens the next threads`);
+    }
+    await context.close();
+  }
+}
+
 let browser;
 try {
   browser = await chromium.launch({
@@ -241,6 +280,7 @@ try {
   console.log(`browser: ${executablePath} ${browser.version()}, site: ${articleUrl}`);
   const plain = await withoutJavaScript(browser);
   const enhanced = await withJavaScript(browser);
+  await moreComments(browser);
   // The Rust side checks the store against this line.
   console.log(`posted: ${JSON.stringify({ plain, enhanced })}`);
 } catch (e) {
