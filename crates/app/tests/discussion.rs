@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use common::{Browser, Page, TestApp, article};
 use reqwest::StatusCode;
 use tribune_core::article::Article;
-use tribune_core::store::CommentStore;
+use tribune_core::store::{CommentStore, UserStore};
 use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -360,6 +360,19 @@ async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
     let again = reader.post_form("/register", &fields).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "an email registers once");
     assert_eq!(reader.get("/admin").await.status, StatusCode::FORBIDDEN, "readers have no admin");
+    // A reader who registers under a journalist's name does not take over the byline.
+    let namesake = app.browser();
+    let form = namesake.get("/register").await;
+    let fields = [
+        ("csrf", form.csrf()),
+        ("name", "Ada Writer".into()),
+        ("email", "fan@example.org".into()),
+        ("password", "long enough pw".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(namesake.post_form("/register", &fields).await.status, StatusCode::SEE_OTHER);
+    let (fan, _) = app.state.store.user_credentials("fan@example.org").await.unwrap().unwrap();
+    assert_eq!((fan.role, fan.author), (Role::Reader, None));
 
     let page = reader.get("/articles/ranked").await;
     assert!(page.body.contains("Commenting as Rita Reader"));

@@ -8,7 +8,7 @@ use crate::markdown::render_article;
 use crate::password::{PasswordError, hash_password};
 use crate::slug::Slug;
 use crate::store::{ArticleStore, StoreError, UserRecord, UserStore};
-use crate::user::{NewUser, User, UserError, normalize_email};
+use crate::user::{NewUser, Role, User, UserError, normalize_email};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -142,7 +142,8 @@ pub async fn add_user<S: UserStore>(
         name: name.clone(),
         role: new.role,
         password_hash,
-        author: NamedLink { slug: author_slug, name },
+        // A reader who shares a journalist's name must not take over their byline.
+        author: (new.role != Role::Reader).then_some(NamedLink { slug: author_slug, name }),
     };
     store.create_user(&record, now).await.map_err(|e| match e {
         StoreError::Conflict(_) => AddUserError::Invalid(UserError::EmailTaken),

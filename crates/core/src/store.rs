@@ -113,7 +113,8 @@ pub struct UserRecord {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
-    pub author: NamedLink,
+    /// Staff write under a byline; readers have none.
+    pub author: Option<NamedLink>,
 }
 
 pub trait UserStore {

@@ -14,20 +14,26 @@ use crate::rows::{secs, time};
 
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.email, u.name, u.role, u.created_at, au.slug AS author_slug, au.name AS author_name";
-pub(crate) const USER_FROM: &str = "users u JOIN authors au ON au.id = u.author_id";
+pub(crate) const USER_FROM: &str = "users u LEFT JOIN authors au ON au.id = u.author_id";
 
 impl UserStore for Store {
     async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> Result<User, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        // A new user takes over the byline of their name if articles already credit it.
-        let author_id: i64 = sqlx::query_scalar(
-            "INSERT INTO authors (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET name = authors.name RETURNING id",
-        )
-        .bind(user.author.slug.as_str())
-        .bind(&user.author.name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+        // A new staff member takes over the byline of their name if articles already credit it.
+        let author_id: Option<i64> = match &user.author {
+            Some(author) => Some(
+                sqlx::query_scalar(
+                    "INSERT INTO authors (slug, name) VALUES ($1, $2) \
+                     ON CONFLICT (slug) DO UPDATE SET name = authors.name RETURNING id",
+                )
+                .bind(author.slug.as_str())
+                .bind(&author.name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(from_sqlx)?,
+            ),
+            None => None,
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (email, name, role, password_hash, author_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -86,16 +92,19 @@ impl UserStore for Store {
 
 pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
     let role: String = r.try_get("role").map_err(from_sqlx)?;
-    let author_slug: String = r.try_get("author_slug").map_err(from_sqlx)?;
+    let author_slug: Option<String> = r.try_get("author_slug").map_err(from_sqlx)?;
     Ok(User {
         id: r.try_get("id").map_err(from_sqlx)?,
         email: r.try_get("email").map_err(from_sqlx)?,
         name: r.try_get("name").map_err(from_sqlx)?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Database(format!("unknown role {role}")))?,
-        author: Some(NamedLink {
-            slug: Slug::parse(&author_slug).map_err(|e| StoreError::Database(e.to_string()))?,
-            name: r.try_get("author_name").map_err(from_sqlx)?,
-        }),
+        author: match author_slug {
+            Some(slug) => Some(NamedLink {
+                slug: Slug::parse(&slug).map_err(|e| StoreError::Database(e.to_string()))?,
+                name: r.try_get("author_name").map_err(from_sqlx)?,
+            }),
+            None => None,
+        },
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
     })
 }

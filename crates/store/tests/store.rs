@@ -212,7 +212,10 @@ async fn users_sessions_and_throttle(db: TestDatabase) {
         name: "Ada Lovelace".into(),
         role: Role::Author,
         password_hash: "hash".into(),
-        author: tribune_core::article::NamedLink { slug: slug("ada-lovelace"), name: "Ada Lovelace".into() },
+        author: Some(tribune_core::article::NamedLink {
+            slug: slug("ada-lovelace"),
+            name: "Ada Lovelace".into(),
+        }),
     };
     let ada = db.store.create_user(&record, t0()).await.unwrap();
     assert_eq!(ada.author.as_ref().unwrap().slug.as_str(), "ada-lovelace");

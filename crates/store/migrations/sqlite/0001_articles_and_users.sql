@@ -53,7 +53,8 @@ CREATE TABLE users (
     name TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'author', 'moderator', 'reader')),
     password_hash TEXT NOT NULL,
-    author_id BIGINT NOT NULL REFERENCES authors (id),
+    -- The byline staff write under; none for readers, who only comment.
+    author_id BIGINT REFERENCES authors (id),
     created_at BIGINT NOT NULL
 );
 

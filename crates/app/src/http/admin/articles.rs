@@ -59,6 +59,10 @@ async fn list(
     }
     // Authors see their own articles; editors and admins see all.
     let only = if me.can_edit_any() { None } else { me.author.as_ref().map(|a| &a.slug) };
+    if !me.can_edit_any() && only.is_none() {
+        // An author without a byline (a reader given the role) has no articles of their own.
+        return Err(AppError::Forbidden("Your account has no byline to write under.".into()));
+    }
     let page = state.store.all_articles(only, PageRequest::new(q.number()?, 50)).await?;
     let rows = page
         .items
