@@ -88,6 +88,7 @@ async fn guests_post_and_reply_through_plain_forms(db: TestDatabase) {
         "the reply is indented"
     );
     assert!(!body.contains(">Edit<") && !body.contains(">Delete<"), "strangers get no actions");
+    assert!(body.contains(">Ann</span> <span class=\"guest-mark\""), "a guest's name is marked as such");
     let mine = ann.get("/articles/river-levels").await.body;
     assert_eq!(mine.matches(">Edit<").count(), 1, "Ann may edit her own comment only");
     assert_eq!(stored(&app, &a).await, 2);
@@ -570,7 +571,10 @@ async fn a_site_may_take_comments_from_registered_readers_only(db: TestDatabase)
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     posted_id(&reader.post_form("/articles/members-only/comments", &form).await);
     let shown = app.browser().get("/articles/members-only").await.body;
-    assert!(shown.contains("Signed in.") && shown.contains(">Rae Reader<"));
+    assert!(
+        shown.contains("Signed in.") && shown.contains(">Rae Reader</span> · "),
+        "no guest mark on a reader"
+    );
     assert!(!shown.contains("rae@example.org") && !shown.contains("example.org"), "no email is ever shown");
     assert_eq!(stored(&app, &a).await, 1);
 }

@@ -22,6 +22,8 @@ pub struct CommentView {
     /// "full", "deleted" or "removed" (see [`Appearance`]).
     pub appearance: &'static str,
     pub author: String,
+    /// Written without an account: anyone can type any name, so the page says so.
+    pub is_guest: bool,
     pub body_html: String,
     pub date: DateView,
     pub edited: bool,
@@ -104,6 +106,7 @@ pub fn views_of(
                     Appearance::Removed => "removed",
                 },
                 author: if full { c.author_name.clone() } else { String::new() },
+                is_guest: c.user_id.is_none(),
                 body_html: if full { c.body_html.clone() } else { String::new() },
                 date: date(c.created_at),
                 edited: c.edited_at.is_some(),
