@@ -409,6 +409,8 @@ async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
         "signed-in readers comment under their name"
     );
 
+    let shown = app.browser().get("/articles/ranked").await.body;
+    assert!(shown.contains(">1 point<") && shown.contains(">-1 point<"), "scores show once there are votes");
     let order = |body: &str| [low, high, own].map(|id| body.find(&format!("id=\"comment-{id}\"")).unwrap());
     let oldest = order(&app.browser().get("/articles/ranked").await.body);
     assert!(oldest[0] < oldest[1] && oldest[1] < oldest[2]);
