@@ -95,17 +95,7 @@ async fn post_comment(
         Ok(comment) => {
             state.invalidate_soon(crate::cache::keys_of(&article));
             let mut response = if fragment {
-                let views = views_of(
-                    std::slice::from_ref(&comment),
-                    &author,
-                    &rules,
-                    state.config.comment_max_indent,
-                    true,
-                    &Default::default(),
-                    now,
-                );
-                let html = CommentFragment { c: &views[0], csrf: &csrf.token }.render()?;
-                (StatusCode::CREATED, Html(html)).into_response()
+                new_comment_fragment(&state, &comment, &author, &csrf.token)?
             } else {
                 Redirect::to(&format!("/comments/{}", comment.id)).into_response()
             };
@@ -127,19 +117,36 @@ async fn post_comment(
                 parent_id,
                 errors,
             };
-            let html = render_article(
-                &state,
-                &article,
-                &reader.viewer,
-                (CommentSort::default(), None),
-                &csrf.token,
-                kept,
-            )
-            .await?;
+            let order = (CommentSort::default(), None);
+            let html = render_article(&state, &article, &reader.viewer, order, &csrf.token, kept).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, Html(with_bar(&state, html))).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The new comment's HTML as its author sees it, for the script to put in place.
+fn new_comment_fragment(
+    state: &AppState,
+    comment: &Comment,
+    author: &Viewer,
+    csrf: &str,
+) -> Result<Response, AppError> {
+    let rules = state.config.discussion_rules();
+    let indent = state.config.comment_max_indent;
+    let views = views_of(
+        std::slice::from_ref(comment),
+        author,
+        &rules,
+        indent,
+        true,
+        &Default::default(),
+        Utc::now(),
+    );
+    let view =
+        views.first().ok_or_else(|| AppError::Internal("a new comment its author cannot see".into()))?;
+    let html = CommentFragment { c: view, csrf }.render()?;
+    Ok((StatusCode::CREATED, Html(html)).into_response())
 }
 
 /// Where a comment came from, as a keyed hash of the client's address: enough to limit
