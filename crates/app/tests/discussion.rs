@@ -218,6 +218,10 @@ async fn user_text_in_comments_comes_out_inert(db: TestDatabase) {
         "[a](<javascript:alert(1)>) and [b](JaVaScRiPt:alert(1)) and <javascript:alert(1)>",
         "<a href=\"https://ok.example\" onclick=\"alert(1)\">ok</a>",
         "<iframe src=https://evil.example></iframe><style>body{display:none}</style>",
+        "[entity](javascript&#58;alert(1)) [tab](java\tscript:alert(1)) [vb](vbscript:msgbox(1))",
+        "[ref][1]\n\n[1]: javascript:alert(1)",
+        "<details open ontoggle=alert(1)>x</details> <form action=https://evil.example><button>go</button></form>",
+        "`<script>alert(1)</script>` and ```\n<script>alert(1)</script>\n```",
     ];
     for attack in attacks {
         posted_id(&post(&b, "attack-surface", attack, "\"><script>alert('name')</script>", None).await);
