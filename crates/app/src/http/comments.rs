@@ -256,7 +256,7 @@ async fn reply_form(
     let (comment, article) = comment_and_article(&state, id).await?;
     discussion::open_for_comments(&article, &state.config.discussion_rules(), Utc::now())?;
     let form = CommentForm { parent_id: Some(id), ..CommentForm::default() };
-    comment_page(&state, &reader, csrf, "Reply", &comment, &article, form, false)
+    comment_page(&state, &reader, csrf, CommentPageKind::Reply, &comment, &article, form)
 }
 
 async fn edit_form(
@@ -273,20 +273,31 @@ async fn edit_form(
         ));
     }
     let form = CommentForm { body: comment.body_markdown.clone(), ..CommentForm::default() };
-    comment_page(&state, &reader, csrf, "Edit your comment", &comment, &article, form, true)
+    comment_page(&state, &reader, csrf, CommentPageKind::Edit, &comment, &article, form)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The two pages that show one comment with a form under it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CommentPageKind {
+    /// A reply to it (the no-script way to answer a comment).
+    Reply,
+    /// A new text for it, by its author.
+    Edit,
+}
+
 fn comment_page(
     state: &AppState,
     reader: &Reader,
     csrf: CsrfToken,
-    heading: &str,
+    kind: CommentPageKind,
     comment: &Comment,
     article: &Article,
     form: CommentForm,
-    editing: bool,
 ) -> Result<Response, AppError> {
+    let (heading, editing) = match kind {
+        CommentPageKind::Reply => ("Reply", false),
+        CommentPageKind::Edit => ("Edit your comment", true),
+    };
     let rules = state.config.discussion_rules();
     let views = views_of(
         std::slice::from_ref(comment),
@@ -338,7 +349,7 @@ async fn edit(
             let (comment, article) = comment_and_article(&state, id).await?;
             let errors = errors.iter().map(form_message).collect();
             let kept = CommentForm { body: form.body, errors, ..CommentForm::default() };
-            comment_page(&state, &reader, csrf, "Edit your comment", &comment, &article, kept, true)
+            comment_page(&state, &reader, csrf, CommentPageKind::Edit, &comment, &article, kept)
         }
         Err(e) => Err(e.into()),
     }
