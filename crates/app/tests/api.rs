@@ -73,6 +73,7 @@ async fn comments_are_posted_and_listed_in_tree_order(db: TestDatabase) {
     let (_, newest) = list(&app, "?sort=newest").await;
     assert_eq!(newest["comments"][0]["body_html"], "<p>Second</p>\n");
     // The page shows what the API stored.
+    app.settle().await;
     assert!(app.browser().get("/articles/api-story").await.body.contains("A reply"));
 }
 

@@ -77,6 +77,7 @@ async fn guests_post_and_reply_through_plain_forms(db: TestDatabase) {
     );
     let reply = posted_id(&post(&bob, "river-levels", "Did it flood?", "Bob", Some(first)).await);
 
+    app.settle().await;
     let stranger = app.browser().get("/articles/river-levels").await;
     let body = &stranger.body;
     assert!(body.contains("2 comments"), "{body}");
@@ -153,12 +154,14 @@ async fn a_deleted_comment_with_replies_stays_as_a_placeholder(db: TestDatabase)
     let deleted = ann.post_form(&format!("/comments/{parent}/delete"), &[("csrf", &token)]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
 
+    app.settle().await;
     let page = app.browser().get("/articles/town-meeting").await.body;
     assert!(page.contains("Comment deleted.") && page.contains("So was I."), "{page}");
     assert!(!page.contains("it was loud") && !page.contains(">Ann<"), "nothing of what it said remains");
 
     let token = bob.csrf().await;
     bob.post_form(&format!("/comments/{reply}/delete"), &[("csrf", &token)]).await;
+    app.settle().await;
     let page = app.browser().get("/articles/town-meeting").await.body;
     assert!(!page.contains("So was I."), "a comment without replies disappears");
     assert!(!page.contains(&format!("id=\"comment-{reply}\"")));
@@ -175,6 +178,7 @@ async fn only_the_author_edits_and_deletes_and_only_within_the_window(db: TestDa
     let saved =
         ann.post_form(&format!("/comments/{id}/edit"), &[("csrf", &form.csrf()), ("body", "First!")]).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    app.settle().await;
     let page = app.browser().get("/articles/edits").await.body;
     assert!(page.contains("First!") && page.contains(">edited<") && !page.contains("Frist"));
     let empty =
@@ -226,6 +230,7 @@ async fn user_text_in_comments_comes_out_inert(db: TestDatabase) {
     for attack in attacks {
         posted_id(&post(&b, "attack-surface", attack, "\"><script>alert('name')</script>", None).await);
     }
+    app.settle().await;
     let page = app.browser().get("/articles/attack-surface").await.body;
     let discussion = &page[page.find("id=\"comments\"").unwrap()..];
     for banned in [
@@ -266,12 +271,14 @@ async fn moderators_hide_and_approve_and_held_comments_show_only_to_their_author
         .post_form(&format!("/comments/{id}/moderate"), &[("csrf", &held.csrf()), ("action", "approve")])
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    app.settle().await;
     assert!(app.browser().get("/articles/held-back").await.body.contains("Please approve me."));
 
     let hidden = mo
         .post_form(&format!("/comments/{id}/moderate"), &[("csrf", &held.csrf()), ("action", "hide")])
         .await;
     assert_eq!(hidden.status, StatusCode::SEE_OTHER);
+    app.settle().await;
     assert!(!app.browser().get("/articles/held-back").await.body.contains("Please approve me."));
     assert!(mo.get("/articles/held-back").await.body.contains("hidden by a moderator"));
 
@@ -408,11 +415,11 @@ async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
     let selfish =
         reader.post_form(&format!("/comments/{own}/vote"), &[("csrf", &token), ("value", "up")]).await;
     assert_eq!(selfish.status, StatusCode::FORBIDDEN, "nobody votes on their own comment");
+    app.settle().await;
     assert!(
         app.browser().get("/articles/ranked").await.body.contains(">Rita Reader<"),
         "signed-in readers comment under their name"
     );
-
     let shown = app.browser().get("/articles/ranked").await.body;
     assert!(shown.contains(">1 point<") && shown.contains(">-1 point<"), "scores show once there are votes");
     let order = |body: &str| [low, high, own].map(|id| body.find(&format!("id=\"comment-{id}\"")).unwrap());
@@ -434,6 +441,7 @@ async fn big_discussions_come_in_pages_and_permalinks_find_their_page(db: TestDa
         ids.push(posted_id(&post(&b, "busy", &format!("Thread {i}"), "Ann", None).await));
     }
     let deep = posted_id(&post(&b, "busy", "Deep in thread 5", "Bob", Some(ids[5])).await);
+    app.settle().await;
     let first = app.browser().get("/articles/busy").await.body;
     assert!(first.contains("Thread 2") && !first.contains("Thread 3"));
     let more = format!("/articles/busy?sort=oldest&#38;after={}#comments", ids[2]);
@@ -464,6 +472,7 @@ async fn counts_show_on_lists_and_in_metadata(db: TestDatabase) {
     for name in ["Ann", "Bob", "Cy"] {
         posted_id(&post(&b, "counted", "Hello", name, None).await);
     }
+    app.settle().await;
     let front = app.browser().get("/").await.body;
     assert!(front.contains("href=\"/articles/counted#comments\">3 comments</a>"), "{front}");
     let tag = app.browser().get("/tags/science").await.body;
@@ -485,7 +494,16 @@ async fn the_cached_page_is_shared_by_strangers_and_commenters_see_their_own(db:
     assert_eq!(again.csrf(), a.csrf(), "a browser keeps its token");
     // The form from the cached page works.
     posted_id(&post(&one, "cached", "From the cached page.", "Ann", None).await);
-    assert!(two.get("/articles/cached").await.body.contains("From the cached page."));
+    assert!(
+        one.get("/articles/cached").await.body.contains("From the cached page."),
+        "its author sees it at once"
+    );
+    // A stranger's shared page follows within moments, without anyone settling it.
+    let seen = common::eventually(5, || async {
+        two.get("/articles/cached").await.body.contains("From the cached page.")
+    })
+    .await;
+    assert!(seen, "the shared page shows the new comment within seconds");
 }
 
 async fn a_reply_chain_ten_thousand_deep_renders(db: TestDatabase) {
@@ -576,6 +594,7 @@ async fn a_site_may_take_comments_from_registered_readers_only(db: TestDatabase)
     ];
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     posted_id(&reader.post_form("/articles/members-only/comments", &form).await);
+    app.settle().await;
     let shown = app.browser().get("/articles/members-only").await.body;
     assert!(
         shown.contains("Signed in.") && shown.contains(">Rae Reader</span> · "),

@@ -48,6 +48,12 @@ impl TestApp {
         TestApp { url: format!("http://{addr}"), state, db, shutdown: Some(tx) }
     }
 
+    /// Applies the discussion changes the server gathers for a moment (see
+    /// `AppState::invalidate_soon`) now, so that a stranger's page is checked after them.
+    pub async fn settle(&self) {
+        self.state.flush_invalidations().await;
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.url)
     }
