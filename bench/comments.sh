@@ -503,6 +503,22 @@ for i in 0 1 2; do
 done
 LOADED_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
 PEAK_RSS="$(mem_mib "$TRIBUNE_PID" VmHWM)"
+
+# Reads of the ~500-comment page while comments pour into that very discussion: the page
+# must stay cached (a comment drops it at most once per burst), not be rendered per reader.
+LOADS+="storm $(cut -d' ' -f1 /proc/loadavg), "
+run_wrk "storm-alone" -t1 -c32 -d"${RENDER_SECONDS}s" --latency "http://127.0.0.1:$PORT/articles/$MID_SLUG"
+STORM_ROWS="| reads alone | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms | |"$'\n'
+wrk -t1 -c4 -d"${RENDER_SECONDS}s" -s "$WORK/post.lua" \
+  "http://127.0.0.1:$PORT/api/v1/articles/$MID_SLUG/comments" -- 1 >"$WORK/wrk-storm-posts.txt" &
+STORM_WRK=$!
+run_wrk "storm-reads" -t1 -c32 -d"${RENDER_SECONDS}s" --latency "http://127.0.0.1:$PORT/articles/$MID_SLUG"
+wait "$STORM_WRK" || die "the storm's post run failed"
+STORM_CREATED="$(count created "$WORK/wrk-storm-posts.txt")"
+[ "$(count other "$WORK/wrk-storm-posts.txt")" = 0 ] && ! grep -q 'Socket errors' "$WORK/wrk-storm-posts.txt" \
+  || { cat "$WORK/wrk-storm-posts.txt" >&2; die "the storm's posts were not all 201 Created"; }
+STORM_POSTS="$(awk -v n="$STORM_CREATED" -v s="$RENDER_SECONDS" 'BEGIN { printf "%.0f", n / s }')"
+STORM_ROWS+="| reads while 4 connections post comments to the same discussion | $(printf '%.0f' "$RPS") | $P50 ms | $P99 ms | $STORM_POSTS |"
 RATIO="$(awk -v a="$MID_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "%.2f", a / b }')"
 
 # Posts go to the quiet ~20-comment discussion: its page is not measured any more.
@@ -563,6 +579,12 @@ ${PAGE_ROWS%$'\n'}
 | discussion | comments | mean | p50 | p99 | renders/s |
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${RENDER_ROWS%$'\n'}
+
+### A comment storm: reads of the ~500-comment page, wrk -t1 -c32 -d${RENDER_SECONDS}s --latency
+
+| reads | requests/s | p50 | p99 | posts/s meanwhile |
+| --- | ---: | ---: | ---: | ---: |
+${STORM_ROWS}
 
 ### Comment posts, wrk -t$THREADS -d${SECONDS_PER_RUN}s --latency, POST /api/v1/articles/$SMALL_SLUG/comments
 

@@ -136,7 +136,12 @@ pub struct PageCache {
     /// is not stored.
     generation: AtomicU64,
     stored: AtomicU64,
+    /// One render at a time per page (striped by path): when a popular page is dropped,
+    /// the readers who arrive meanwhile wait for that one render instead of each doing it.
+    renders: [tokio::sync::Mutex<()>; RENDER_STRIPES],
 }
+
+const RENDER_STRIPES: usize = 64;
 
 impl PageCache {
     pub fn new(capacity: usize) -> Self {
@@ -145,11 +150,19 @@ impl PageCache {
             capacity: capacity.max(1),
             generation: AtomicU64::new(0),
             stored: AtomicU64::new(0),
+            renders: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         }
     }
 
     pub fn get(&self, path: &str) -> Option<Arc<CachedPage>> {
         self.pages.read().expect("page cache lock").get(path).cloned()
+    }
+
+    /// Held while `path` is rendered; see `renders`.
+    pub fn render_slot(&self, path: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(path);
+        &self.renders[(hash % RENDER_STRIPES as u64) as usize]
     }
 
     /// Read before rendering, passed to [`PageCache::insert`] after.
@@ -186,6 +199,11 @@ impl PageCache {
         let mut pages = self.pages.write().expect("page cache lock");
         self.generation.fetch_add(1, Ordering::AcqRel);
         pages.retain(|_, page| !page.keys.iter().any(|k| keys.iter().any(|dropped| matches(dropped, k))));
+    }
+
+    /// Pages rendered into the cache since start (a measure of how well it works).
+    pub fn pages_stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
     }
 
     pub fn len(&self) -> usize {

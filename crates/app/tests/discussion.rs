@@ -28,6 +28,7 @@ on_both_backends!(
     a_reply_chain_ten_thousand_deep_renders,
     a_comment_on_one_node_shows_on_every_node,
     a_site_may_take_comments_from_registered_readers_only,
+    readers_arriving_together_share_one_render,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
 );
 
@@ -602,4 +603,23 @@ async fn a_site_may_take_comments_from_registered_readers_only(db: TestDatabase)
     );
     assert!(!shown.contains("rae@example.org") && !shown.contains("example.org"), "no email is ever shown");
     assert_eq!(stored(&app, &a).await, 1);
+}
+
+async fn readers_arriving_together_share_one_render(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Crowded").await;
+    posted_id(&post(&app.browser(), "crowded", "A comment to render.", "Ann", None).await);
+    app.settle().await;
+    let before = app.state.cache.pages_stored();
+    let readers: Vec<_> = (0..32)
+        .map(|_| {
+            let url = app.url.clone();
+            tokio::spawn(async move { Browser::new(&url).get("/articles/crowded").await })
+        })
+        .collect();
+    for reader in readers {
+        let page = reader.await.unwrap();
+        assert!(page.status == StatusCode::OK && page.body.contains("A comment to render."));
+    }
+    assert_eq!(app.state.cache.pages_stored() - before, 1, "32 readers at once, one render");
 }

@@ -170,9 +170,16 @@ where
     let page = match state.cache.get(&path) {
         Some(page) => page,
         None => {
-            let generation = state.cache.generation();
-            let body = render.await?;
-            state.cache.insert(path, content_type, body, keys, generation)
+            let _rendering = state.cache.render_slot(&path).lock().await;
+            // Whoever held the slot before may have just rendered this very page.
+            match state.cache.get(&path) {
+                Some(page) => page,
+                None => {
+                    let generation = state.cache.generation();
+                    let body = render.await?;
+                    state.cache.insert(path, content_type, body, keys, generation)
+                }
+            }
         }
     };
     Ok(page_response(state, &page, request_headers, form_token))
