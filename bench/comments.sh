@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 # wrk's and awk's numbers use a decimal point whatever the caller's locale.
 export LC_ALL=C
 
@@ -39,12 +41,8 @@ TRIBUNE_PID=""
 NGINX_PID=""
 PG_CREATED=0
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
 # psql as the server's superuser: -X ignores ~/.psqlrc, ON_ERROR_STOP makes errors fail, and
 # NOTICEs ("does not exist, skipping") are not shown.
-pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER/${1}" "${@:2}"; }
 
 stop_pid() {
   [ -n "$1" ] || return 0
@@ -75,20 +73,9 @@ trap 'exit 130' INT TERM
 
 # From Debian; `apt-get update` only when something is missing.
 install_tools() {
-  local missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v nginx >/dev/null || missing+=(nginx)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v sqlite3 >/dev/null || missing+=(sqlite3)
-  if [[ " $POST_BACKENDS " == *" postgres "* ]]; then
-    command -v psql >/dev/null || missing+=(postgresql-client)
-  fi
-  [ ${#missing[@]} -eq 0 ] && return
-  log "Installing ${missing[*]} (Debian packages)"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  local tools=(wrk:wrk nginx:nginx curl:curl sqlite3:sqlite3)
+  [[ " $POST_BACKENDS " != *" postgres "* ]] || tools+=(psql:postgresql-client)
+  install_packages "${tools[@]}"
 }
 
 # --- build -------------------------------------------------------------------------------
@@ -107,26 +94,12 @@ build() {
 
 # --- servers -----------------------------------------------------------------------------
 
-# Something already answering on a port would be benchmarked instead of our server.
-require_free_port() {
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
-    die "port $1 is already in use (set BENCH_COMMENTS_PORT / BENCH_NGINX_PORT)"
-  fi
-}
-
 # The database arguments of `tribune demo` for a backend.
 db_args() {
   case "$1" in
     sqlite) echo "--data-dir $WORK/data" ;;
     postgres) echo "--data-dir $WORK/pgdata --database-url $PG_SERVER/$PG_DB" ;;
   esac
-}
-
-# The database is the benchmark's own: one left by an interrupted run is dropped.
-create_pg_database() {
-  PG_CREATED=1
-  pg postgres -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" \
-    || die "cannot create $PG_DB on $PG_SERVER (set BENCH_PG_SERVER)"
 }
 
 # Starts `tribune demo` on a new database. The first start creates the demo site: about
@@ -148,13 +121,6 @@ start_tribune() {
   done
   cat "$log" >&2
   die "tribune ($backend) did not answer /healthz within 120 s"
-}
-
-# Fetches a page, failing on anything but 200, into a file.
-fetch() {
-  local url="$1" out="$2" status
-  status="$(curl -s -o "$out" -w '%{http_code}' "$url")"
-  [ "$status" = 200 ] || die "GET $url answered $status"
 }
 
 # "SLUG COUNT" for each discussion linked from the front page (pages 1 and 2), from links
@@ -182,71 +148,7 @@ pick() {
     END { if (best != "") print best }' "$WORK/discussions.txt"
 }
 
-# A private nginx: own config, prefix, pid file, logs and temp paths, all in $WORK, running
-# in the foreground (daemon off) as our child so the trap can stop it.
-start_nginx() {
-  local article_path="$1" html="$2"
-  require_free_port "$NGINX_PORT"
-  mkdir -p "$WORK/nginx/tmp" "$WORK/www$(dirname "$article_path")"
-  # Same URL path and same bytes as Tribune's page, so the two runs differ only by server.
-  cp "$html" "$WORK/www$article_path"
-  chmod -R a+rX "$WORK/www"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  # What Debian's stock nginx.conf turns on for static files.
-  sendfile on;
-  tcp_nopush on;
-  types { }
-  default_type "text/html; charset=utf-8";
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-EOF
-  # -e: without it nginx first tries /var/log/nginx/error.log, which needs root.
-  local args=(-p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log")
-  nginx -t -q "${args[@]}" || die "nginx rejected $WORK/nginx/nginx.conf"
-  log "Starting nginx on 127.0.0.1:$NGINX_PORT"
-  nginx "${args[@]}" &
-  NGINX_PID=$!
-  for _ in $(seq 1 50); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$article_path"; then
-      return
-    fi
-    kill -0 "$NGINX_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$WORK/nginx/error.log" >&2 || true
-  die "nginx did not start"
-}
-
 # --- measurements ------------------------------------------------------------------------
-
-# A field of /proc/PID/status (VmRSS: resident now, VmHWM: the peak), in MiB.
-mem_mib() {
-  awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
-}
-
-# wrk prints latencies as 850.00us, 1.23ms or 1.05s: normalise to milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-    printf "%.2f", n
-  }'
-}
 
 # Runs wrk with the given arguments into $WORK/wrk-NAME.txt. Only 2xx answers are expected:
 # any non-2xx/3xx answer or socket error makes the figures meaningless (errors are cheap to
@@ -342,49 +244,6 @@ settle() {
     last="$now"
   done
   echo "$now"
-}
-
-# Median and mean of 200 fdatasync calls after an 8 KiB write in the temp dir: what one
-# durable commit costs at least on this disk.
-fsync_ms() {
-  command -v python3 >/dev/null || { echo "not measured (no python3)"; return; }
-  python3 - "$1" <<'EOF'
-import os, statistics, sys, time
-path = os.path.join(sys.argv[1], "fsync-probe")
-fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-times = []
-for i in range(200):
-    os.pwrite(fd, os.urandom(8192), (i % 16) * 8192)
-    t = time.perf_counter()
-    os.fdatasync(fd)
-    times.append((time.perf_counter() - t) * 1000)
-os.close(fd)
-os.unlink(path)
-print(f"{statistics.median(times):.2f} ms median, {statistics.mean(times):.2f} ms mean")
-EOF
-}
-
-# "met" / "NOT met" for a comparison done by awk (bash has no floating point).
-verdict() {
-  awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"
-}
-
-machine() {
-  local cpu
-  cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "$(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-}
-
-# The commit measured; "+ local changes" when the working tree differs from it outside bench/
-# (the results files the scripts write are not part of what is measured).
-# --no-optional-locks: never take the index lock while someone else may be committing.
-revision() {
-  local rev
-  rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
-    rev="$rev + local changes"
-  fi
-  echo "$rev"
 }
 
 # --- comment posts -----------------------------------------------------------------------

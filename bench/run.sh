@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 # wrk's and awk's numbers use a decimal point whatever the caller's locale.
 export LC_ALL=C
 
@@ -28,9 +30,6 @@ chmod 755 "$WORK"
 TRIBUNE_PID=""
 NGINX_PID=""
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
 # Stops both servers whatever happened (success, failure, Ctrl-C) and removes the temp dir.
 cleanup() {
   local pid
@@ -49,16 +48,7 @@ trap 'exit 130' INT TERM
 
 # wrk and nginx from Debian; `apt-get update` only when something is missing.
 install_tools() {
-  local missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v nginx >/dev/null || missing+=(nginx)
-  command -v curl >/dev/null || missing+=(curl)
-  [ ${#missing[@]} -eq 0 ] && return
-  log "Installing ${missing[*]} (Debian packages)"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  install_packages wrk:wrk nginx:nginx curl:curl
 }
 
 # --- build -------------------------------------------------------------------------------
@@ -88,13 +78,6 @@ build() {
 
 # --- servers -----------------------------------------------------------------------------
 
-# Something already answering on a port would be benchmarked instead of our server.
-require_free_port() {
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
-    die "port $1 is already in use (set BENCH_PORT / BENCH_NGINX_PORT)"
-  fi
-}
-
 start_tribune() {
   require_free_port "$PORT"
   log "Starting tribune demo on 127.0.0.1:$PORT"
@@ -112,84 +95,13 @@ start_tribune() {
   die "tribune did not answer /healthz within 60 s"
 }
 
-# Fetches a page, failing on anything but 200, into a file.
-fetch() {
-  local url="$1" out="$2" status
-  status="$(curl -s -o "$out" -w '%{http_code}' "$url")"
-  [ "$status" = 200 ] || die "GET $url answered $status"
-}
-
 # The first article linked from the front page. sed, not head: head would close the pipe
 # early and pipefail would report grep's SIGPIPE as a failure.
 find_article_path() {
   grep -oE '/articles/[a-z0-9-]+' "$WORK/front.html" | sed -n 1p
 }
 
-# A private nginx: own config, prefix, pid file, logs and temp paths, all in $WORK, running
-# in the foreground (daemon off) as our child so the trap can stop it.
-start_nginx() {
-  local article_path="$1"
-  require_free_port "$NGINX_PORT"
-  mkdir -p "$WORK/nginx/tmp" "$WORK/www$(dirname "$article_path")"
-  # Same URL path and same bytes as Tribune's page, so the two runs differ only by server.
-  cp "$WORK/article.html" "$WORK/www$article_path"
-  chmod -R a+rX "$WORK/www"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  # What Debian's stock nginx.conf turns on for static files.
-  sendfile on;
-  tcp_nopush on;
-  types { }
-  default_type "text/html; charset=utf-8";
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-EOF
-  # -e: without it nginx first tries /var/log/nginx/error.log, which needs root.
-  local args=(-p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log")
-  nginx -t -q "${args[@]}" || die "nginx rejected $WORK/nginx/nginx.conf"
-  log "Starting nginx on 127.0.0.1:$NGINX_PORT"
-  nginx "${args[@]}" &
-  NGINX_PID=$!
-  for _ in $(seq 1 50); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$article_path"; then
-      return
-    fi
-    kill -0 "$NGINX_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$WORK/nginx/error.log" >&2 || true
-  die "nginx did not start"
-}
-
 # --- measurements ------------------------------------------------------------------------
-
-# A field of /proc/PID/status (VmRSS: resident now, VmHWM: the peak), in MiB.
-mem_mib() {
-  awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
-}
-
-# wrk prints latencies as 850.00us, 1.23ms or 1.05s: normalise to milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-    printf "%.2f", n
-  }'
-}
 
 # Runs wrk on one URL and appends a table row. Any non-2xx/3xx answer or socket error
 # makes the figures meaningless (errors are cheap to serve), so it stops the script.
@@ -215,29 +127,6 @@ run_wrk() {
   ROWS+="| $name | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms |"$'\n'
 }
 
-# "met" / "NOT met" for a comparison done by awk (bash has no floating point).
-verdict() {
-  awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"
-}
-
-machine() {
-  local cpu
-  cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "$(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-}
-
-# The commit measured; "+ local changes" when the working tree differs from it outside bench/
-# (the results files the scripts write are not part of what is measured).
-# --no-optional-locks: never take the index lock while someone else may be committing.
-revision() {
-  local rev
-  rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
-    rev="$rev + local changes"
-  fi
-  echo "$rev"
-}
-
 # --- main --------------------------------------------------------------------------------
 
 install_tools
@@ -260,7 +149,7 @@ if ! { echo 5 >"/proc/$TRIBUNE_PID/clear_refs"; } 2>/dev/null; then
   LOAD_PEAK_LABEL="Tribune peak RSS since start (VmHWM; could not reset it)"
 fi
 
-start_nginx "$ARTICLE_PATH"
+start_nginx "$ARTICLE_PATH" "$WORK/article.html"
 # wrk shares the CPUs with the servers; anything else running (a cargo build…) skews the
 # figures, so the report says how busy the machine was.
 LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 # wrk's and awk's numbers use a decimal point whatever the caller's locale.
 export LC_ALL=C
 
@@ -35,12 +37,8 @@ WORK="$(mktemp -d /tmp/tribune-bench-webhook.XXXXXX)"
 TRIBUNE_PID=""
 PG_CREATED=0
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
 # psql as the server's superuser: -X ignores ~/.psqlrc, ON_ERROR_STOP makes errors fail, and
 # NOTICEs ("does not exist, skipping") are not shown.
-pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER/${1}" "${@:2}"; }
 
 stop_tribune() {
   [ -n "$TRIBUNE_PID" ] || return 0
@@ -64,19 +62,9 @@ trap 'exit 130' INT TERM
 # --- tools -------------------------------------------------------------------------------
 
 install_tools() {
-  local missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v curl >/dev/null || missing+=(curl)
-  if [[ " $BACKENDS " == *" postgres "* ]]; then
-    command -v psql >/dev/null || missing+=(postgresql-client)
-  fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "Installing ${missing[*]} (Debian packages)"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  local tools=(wrk:wrk curl:curl)
+  [[ " $BACKENDS " != *" postgres "* ]] || tools+=(psql:postgresql-client)
+  install_packages "${tools[@]}"
   command -v python3 >/dev/null || die "python3 is needed to sign the events"
 }
 
@@ -96,25 +84,12 @@ build() {
 
 # --- servers -----------------------------------------------------------------------------
 
-require_free_port() {
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
-    die "port $1 is already in use (set BENCH_WEBHOOK_PORT)"
-  fi
-}
-
 # The database arguments of every tribune command for a backend.
 db_args() {
   case "$1" in
     sqlite) echo "--data-dir $WORK/sqlite" ;;
     postgres) echo "--data-dir $WORK/postgres --database-url $PG_SERVER/$PG_DB" ;;
   esac
-}
-
-# The database is the benchmark's own: one left by an interrupted run is dropped.
-create_pg_database() {
-  PG_CREATED=1
-  pg postgres -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" \
-    || die "cannot create $PG_DB on $PG_SERVER (set BENCH_PG_SERVER)"
 }
 
 # Sets this month's goal (migrating the new database), then starts the server; the server
@@ -266,36 +241,8 @@ end
 EOF
 }
 
-# wrk prints latencies as 850.00us, 1.23ms or 1.05s: normalise to milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-    printf "%.2f", n
-  }'
-}
-
 # One counter from wrk's "webhook-counts:" line.
 count() { sed -n "s/.*webhook-counts:.* $1=\([0-9]*\).*/\1/p" "$2"; }
-
-# Median and mean of 200 fdatasync calls after an 8 KiB write in the data folder: what one
-# durable commit costs at least on this disk.
-fsync_ms() {
-  python3 - "$1" <<'EOF'
-import os, statistics, sys, time
-path = os.path.join(sys.argv[1], "fsync-probe")
-fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-times = []
-for i in range(200):
-    os.pwrite(fd, os.urandom(8192), (i % 16) * 8192)
-    t = time.perf_counter()
-    os.fdatasync(fd)
-    times.append((time.perf_counter() - t) * 1000)
-os.close(fd)
-os.unlink(path)
-print(f"{statistics.median(times):.2f} ms median, {statistics.mean(times):.2f} ms mean")
-EOF
-}
 
 # Requests still in flight when wrk stopped (one per connection at most) may be committed
 # after it left, without an answer, and the bar is re-rendered a little after the last
@@ -391,24 +338,6 @@ bench_backend() {
   label="$([ "$backend" = sqlite ] && echo "SQLite (WAL, synchronous=FULL)" || echo "PostgreSQL (synchronous_commit=$(pg "$PG_DB" -Atc 'SHOW synchronous_commit'))")"
   ROWS+="| $label | $rate | $(to_ms "$p50") ms | $(to_ms "$p99") ms | $recorded | $check |"$'\n'
   stop_tribune
-}
-
-machine() {
-  local cpu
-  cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "$(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-}
-
-# The commit measured; "+ local changes" when the working tree differs from it outside bench/
-# (the results files the scripts write are not part of what is measured).
-# --no-optional-locks: never take the index lock while someone else may be committing.
-revision() {
-  local rev
-  rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null)" ]; then
-    rev="$rev + local changes"
-  fi
-  echo "$rev"
 }
 
 # --- main --------------------------------------------------------------------------------
