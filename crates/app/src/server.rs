@@ -57,10 +57,7 @@ impl AppState {
     /// Drops stale pages here at once, and tells the other nodes through the store.
     pub async fn invalidate(&self, keys: Vec<String>) {
         self.apply_invalidation(&keys).await;
-        if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
-            // The write itself succeeded; only other nodes may serve the old page for now.
-            tracing::error!(error = %e, "could not share a cache invalidation");
-        }
+        self.share(&keys).await;
     }
 }
 
@@ -73,6 +70,8 @@ impl AppState {
 pub struct Unshared {
     keys: std::sync::Mutex<Vec<String>>,
     added: tokio::sync::Notify,
+    /// Entries of the shared log this node wrote (and so has applied already).
+    written: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 /// How long a burst of discussion changes may gather before pages are dropped and other
@@ -96,8 +95,19 @@ impl AppState {
         keys.sort();
         keys.dedup();
         self.cache.invalidate(&keys);
-        if let Err(e) = self.store.record_invalidation(&keys, Utc::now()).await {
-            tracing::error!(error = %e, "could not share cache invalidations");
+        self.share(&keys).await;
+    }
+
+    /// Writes keys this node has already dropped to the shared log, for the other nodes;
+    /// this node then skips its own entry (dropping the pages twice would also throw away
+    /// a page rendered in between).
+    async fn share(&self, keys: &[String]) {
+        match self.store.record_invalidation(keys, Utc::now()).await {
+            Ok(id) => {
+                self.unshared.written.lock().expect("written ids").insert(id);
+            }
+            // The write itself succeeded; only other nodes may serve the old page for now.
+            Err(e) => tracing::error!(error = %e, "could not share a cache invalidation"),
         }
     }
 
@@ -159,9 +169,7 @@ async fn refresh_bar_after_donations(state: AppState) {
         tokio::time::sleep(DONATION_BURST).await;
         state.refresh_funding().await;
         state.cache.invalidate(&[FUNDING_KEY.into()]);
-        if let Err(e) = state.store.record_invalidation(&[FUNDING_KEY.into()], Utc::now()).await {
-            tracing::error!(error = %e, "could not share a funding change with other nodes");
-        }
+        state.share(&[FUNDING_KEY.into()]).await;
     }
 }
 
@@ -177,7 +185,10 @@ async fn keep_cache_in_step(state: AppState) {
         match state.store.invalidations_after(seen).await {
             Ok(entries) => {
                 for (id, keys) in entries {
-                    state.apply_invalidation(&keys).await;
+                    let ours = state.unshared.written.lock().expect("written ids").remove(&id);
+                    if !ours {
+                        state.apply_invalidation(&keys).await;
+                    }
                     seen = id;
                     refresh_schedule = true;
                 }
