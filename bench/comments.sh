@@ -44,13 +44,6 @@ PG_CREATED=0
 # psql as the server's superuser: -X ignores ~/.psqlrc, ON_ERROR_STOP makes errors fail, and
 # NOTICEs ("does not exist, skipping") are not shown.
 
-stop_pid() {
-  [ -n "$1" ] || return 0
-  kill -TERM "$1" 2>/dev/null || true
-  # nginx's master waits for its workers before it exits, so this reaps them all.
-  wait "$1" 2>/dev/null || true
-}
-
 stop_tribune() {
   stop_pid "$TRIBUNE_PID"
   TRIBUNE_PID=""
@@ -81,16 +74,6 @@ install_tools() {
 # --- build -------------------------------------------------------------------------------
 
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/tribune"
-
-build() {
-  if [ "$SKIP_BUILD" = 1 ]; then
-    log "Using the existing $BIN (BENCH_SKIP_BUILD=1)"
-  else
-    log "cargo build --release -p tribune"
-    cargo build --release -p tribune --quiet
-  fi
-  [ -x "$BIN" ] || die "no binary at $BIN"
-}
 
 # --- servers -----------------------------------------------------------------------------
 

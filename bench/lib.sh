@@ -151,3 +151,30 @@ EOF
   cat "$WORK/nginx/error.log" >&2 || true
   die "nginx did not start"
 }
+
+stop_pid() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  # nginx's master waits for its workers before it exits, so this reaps them all.
+  wait "$1" 2>/dev/null || true
+}
+
+# A fresh CARGO_TARGET_DIR is an honest "from scratch": every dependency is compiled again
+# (crate sources already in ~/.cargo are reused, so no download time is included).
+build() {
+  if [ "${BUILD_FROM_SCRATCH:-0}" = 1 ]; then
+    log "Release build from scratch into $WORK/target (takes several minutes)"
+    local start end
+    start="$(date +%s.%N)"
+    CARGO_TARGET_DIR="$WORK/target" cargo build --release -p tribune --quiet
+    end="$(date +%s.%N)"
+    BUILD_TIME="$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.0f s (from scratch)", e - s }')"
+    BIN="$WORK/target/release/tribune"
+  elif [ "${SKIP_BUILD:-0}" = 1 ]; then
+    log "Using the existing $BIN (BENCH_SKIP_BUILD=1)"
+  else
+    log "cargo build --release -p tribune"
+    cargo build --release -p tribune --quiet
+  fi
+  [ -x "$BIN" ] || die "no binary at $BIN"
+}

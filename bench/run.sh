@@ -34,10 +34,7 @@ NGINX_PID=""
 cleanup() {
   local pid
   for pid in "$TRIBUNE_PID" "$NGINX_PID"; do
-    [ -n "$pid" ] || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    # nginx's master waits for its workers before it exits, so this reaps them all.
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid"
   done
   rm -rf "$WORK"
 }
@@ -55,26 +52,6 @@ install_tools() {
 
 BUILD_TIME="not measured (set BENCH_BUILD_FROM_SCRATCH=1)"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/tribune"
-
-# A fresh CARGO_TARGET_DIR is an honest "from scratch": every dependency is compiled again
-# (crate sources already in ~/.cargo are reused, so no download time is included).
-build() {
-  if [ "$BUILD_FROM_SCRATCH" = 1 ]; then
-    log "Release build from scratch into $WORK/target (takes several minutes)"
-    local start end
-    start="$(date +%s.%N)"
-    CARGO_TARGET_DIR="$WORK/target" cargo build --release -p tribune --quiet
-    end="$(date +%s.%N)"
-    BUILD_TIME="$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.0f s (from scratch)", e - s }')"
-    BIN="$WORK/target/release/tribune"
-  elif [ "$SKIP_BUILD" = 1 ]; then
-    log "Using the existing $BIN (BENCH_SKIP_BUILD=1)"
-  else
-    log "cargo build --release -p tribune"
-    cargo build --release -p tribune --quiet
-  fi
-  [ -x "$BIN" ] || die "no binary at $BIN"
-}
 
 # --- servers -----------------------------------------------------------------------------
 

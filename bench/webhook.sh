@@ -41,9 +41,7 @@ PG_CREATED=0
 # NOTICEs ("does not exist, skipping") are not shown.
 
 stop_tribune() {
-  [ -n "$TRIBUNE_PID" ] || return 0
-  kill -TERM "$TRIBUNE_PID" 2>/dev/null || true
-  wait "$TRIBUNE_PID" 2>/dev/null || true
+  stop_pid "$TRIBUNE_PID"
   TRIBUNE_PID=""
 }
 
@@ -71,16 +69,6 @@ install_tools() {
 # --- build -------------------------------------------------------------------------------
 
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/tribune"
-
-build() {
-  if [ "$SKIP_BUILD" = 1 ]; then
-    log "Using the existing $BIN (BENCH_SKIP_BUILD=1)"
-  else
-    log "cargo build --release -p tribune"
-    cargo build --release -p tribune --quiet
-  fi
-  [ -x "$BIN" ] || die "no binary at $BIN"
-}
 
 # --- servers -----------------------------------------------------------------------------
 

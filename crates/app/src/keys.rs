@@ -29,6 +29,11 @@ impl SiteKeys {
         mac.update(value.as_bytes());
         URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..18])
     }
+
+    /// What the site keeps of a client's address (for login throttles, rate limits, bans).
+    pub fn address_hash(&self, ip: std::net::IpAddr) -> String {
+        self.keyed_hash("ip", &ip.to_string())
+    }
 }
 
 /// 256 random bits, URL-safe: session tokens, CSRF tokens, generated passwords.

@@ -183,10 +183,6 @@ pub enum Deletion {
     Remove,
 }
 
-pub fn deletion(has_replies: bool) -> Deletion {
-    if has_replies { Deletion::Placeholder } else { Deletion::Remove }
-}
-
 /// Who is looking at (or writing in) a discussion: a signed-in user, a guest's browser
 /// (by the hash of the token it holds), both, or neither.
 #[derive(Debug, Clone, Default)]
@@ -326,9 +322,7 @@ mod tests {
     }
 
     #[test]
-    fn deleting_keeps_a_placeholder_only_for_replies() {
-        assert_eq!(deletion(true), Deletion::Placeholder);
-        assert_eq!(deletion(false), Deletion::Remove);
+    fn edit_and_delete_rights_follow_the_author_and_the_window() {
         let mut c = comment(1, None);
         c.created_at = Utc::now() - Duration::minutes(20);
         assert!(!within_edit_window(&c, Duration::minutes(15), Utc::now()));

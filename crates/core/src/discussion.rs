@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
-use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, render_comment, validate};
+use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
 use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError};
 use crate::user::User;
 
@@ -19,17 +19,6 @@ pub struct DiscussionRules {
     pub close_after: Option<Duration>,
     /// Every new comment waits for a moderator before readers see it.
     pub hold_for_review: bool,
-}
-
-impl Default for DiscussionRules {
-    fn default() -> Self {
-        DiscussionRules {
-            allow_guests: true,
-            edit_window: Duration::minutes(15),
-            close_after: None,
-            hold_for_review: false,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,13 +160,10 @@ pub async fn edit_comment<S: CommentStore>(
     if !by.may_edit(&comment, rules.edit_window, now) {
         return Err(DiscussionError::Forbidden("the time to edit this comment has passed"));
     }
-    let input = CommentInput {
-        body: body.to_owned(),
-        author_name: Some(comment.author_name.clone()),
-        ..Default::default()
-    };
-    let valid = validate(&input, None).map_err(DiscussionError::Invalid)?;
-    store.edit_comment(id, &valid.body_markdown, &render_comment(&valid.body_markdown), now).await?;
+    let input = CommentInput { body: body.to_owned(), ..Default::default() };
+    // The name is not the author's to change here: checked as it stands.
+    let valid = validate(&input, Some(&comment.author_name)).map_err(DiscussionError::Invalid)?;
+    store.edit_comment(id, &valid.body_markdown, &valid.body_html, now).await?;
     store.comment(id).await?.ok_or(DiscussionError::NotFound)
 }
 

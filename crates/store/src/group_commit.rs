@@ -36,12 +36,6 @@ pub(crate) struct CommentWriter {
     pool: AnyPool,
 }
 
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("article_id", &self.record.article_id).finish()
-    }
-}
-
 impl CommentWriter {
     /// Starts the writer on the current Tokio runtime, with a pool of its own.
     pub(crate) fn start(pool: AnyPool) -> Self {

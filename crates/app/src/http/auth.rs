@@ -50,11 +50,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Whoever is reading a discussion: the signed-in user, if any, and the guest browser's
-/// token, if it has commented before. Never refuses a request.
+/// token (by its hash), if it has commented before. Never refuses a request.
 pub struct Reader {
     pub viewer: Viewer,
-    /// The raw guest token from the cookie (the viewer holds its hash).
-    pub guest_token: Option<String>,
 }
 
 impl Reader {
@@ -72,9 +70,8 @@ impl FromRequestParts<AppState> for Reader {
             Some(token) => state.store.session_user(&token_hash(token), Utc::now()).await?,
             None => None,
         };
-        let guest_token = cookies::get(&parts.headers, cookies::GUEST).map(str::to_owned);
-        let guest_token_hash = guest_token.as_deref().map(|t| guest_hash(state, t));
-        Ok(Reader { viewer: Viewer { user, guest_token_hash }, guest_token })
+        let guest_token_hash = cookies::get(&parts.headers, cookies::GUEST).map(|t| guest_hash(state, t));
+        Ok(Reader { viewer: Viewer { user, guest_token_hash } })
     }
 }
 
@@ -129,7 +126,7 @@ async fn login(
     let now = Utc::now();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
-    let address_key = format!("address:{}", state.keys.keyed_hash("ip", &peer.ip().to_string()));
+    let address_key = format!("address:{}", state.keys.address_hash(peer.ip()));
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
     if state.store.login_failures_since(&email_key, since).await? >= MAX_FAILURES_PER_EMAIL
         || state.store.login_failures_since(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS

@@ -152,13 +152,13 @@ fn new_comment_fragment(
 /// Where a comment came from, as a keyed hash of the client's address: enough to limit
 /// rates and enforce bans later, never the address itself.
 pub fn client_hash(state: &AppState, peer: SocketAddr) -> Origin {
-    Origin { ip_hash: Some(state.keys.keyed_hash("ip", &peer.ip().to_string())) }
+    Origin { ip_hash: Some(state.keys.address_hash(peer.ip())) }
 }
 
 /// The author of a new comment: the signed-in user, or this browser as a guest (given a
 /// token, and the cookie to keep it, on its first comment).
 pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderValue>) {
-    if reader.viewer.user.is_some() || reader.guest_token.is_some() {
+    if !reader.is_anonymous() {
         return (reader.viewer.clone(), None);
     }
     let token = random_token();

@@ -200,7 +200,9 @@ fn page_response(
     }
     let etag = HeaderValue::from_str(&etag_text).expect("etag is ASCII");
     // Browsers may keep the page but must ask again each time: it changes when we publish.
-    let cache_control = HeaderValue::from_static("no-cache");
+    // One with a reader's token in it is for that reader's browser only.
+    let cache_control =
+        HeaderValue::from_static(if page.has_form() { "private, no-cache" } else { "no-cache" });
     let not_modified =
         request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag_text.as_bytes());
     if not_modified {
@@ -209,8 +211,6 @@ fn page_response(
     }
     let segments = page.body(bar.version, &bar.html);
     let token = Bytes::from(token.unwrap_or("").to_owned());
-    let cache_control =
-        if page.has_form() { HeaderValue::from_static("private, no-cache") } else { cache_control };
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),

@@ -11,7 +11,6 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, NamedLink};
 use tribune_core::comment::Viewer;
-use tribune_core::discussion::{DiscussionError, open_for_comments};
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
@@ -186,8 +185,6 @@ pub struct ArticlePage<'a> {
     /// The token for the page's forms: the cache's placeholder on a cached page.
     pub csrf: String,
     pub form: CommentForm,
-    /// Why readers can no longer comment, if they cannot.
-    pub closed: Option<&'static str>,
     pub signed_in_as: Option<String>,
 }
 
@@ -218,7 +215,6 @@ impl<'a> ArticlePage<'a> {
             thread: None,
             csrf: String::new(),
             form: CommentForm::default(),
-            closed: None,
             signed_in_as: None,
         }
     }
@@ -269,11 +265,6 @@ pub async fn render_article(
     page.thread = Some(thread);
     page.csrf = csrf.to_owned();
     page.form = form;
-    page.closed =
-        open_for_comments(article, &state.config.discussion_rules(), Utc::now()).err().map(|e| match e {
-            DiscussionError::Closed(why) => why,
-            _ => "comments are closed",
-        });
     page.signed_in_as = viewer.user.as_ref().map(|u| u.name.clone());
     Ok(page.render()?)
 }

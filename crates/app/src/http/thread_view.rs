@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use tribune_core::article::Article;
 use tribune_core::comment::{Comment, CommentStatus, Viewer};
-use tribune_core::discussion::{DiscussionRules, open_for_comments};
+use tribune_core::discussion::{DiscussionError, DiscussionRules, open_for_comments};
 use tribune_core::store::{CommentStore, ThreadPage};
 use tribune_core::thread::{Appearance, CommentSort, Cursor, arrange, visible};
 
@@ -48,6 +48,8 @@ pub struct ThreadView {
     pub sort: CommentSort,
     /// The "more comments" link's query (`sort=…&after=…`), when there is more.
     pub more_query: Option<String>,
+    /// Why readers can no longer comment here, if they cannot.
+    pub closed: Option<&'static str>,
 }
 
 impl ThreadView {
@@ -74,10 +76,22 @@ pub async fn load(
         None => HashMap::new(),
     };
     let rules = config.discussion_rules();
-    let open = open_for_comments(article, &rules, Utc::now()).is_ok();
-    let views = views_of(&comments, viewer, &rules, config.comment_max_indent, open, &my_votes, Utc::now());
+    let closed = match open_for_comments(article, &rules, Utc::now()) {
+        Ok(()) => None,
+        Err(DiscussionError::Closed(why)) => Some(why),
+        Err(_) => Some("comments are closed"),
+    };
+    let views = views_of(
+        &comments,
+        viewer,
+        &rules,
+        config.comment_max_indent,
+        closed.is_none(),
+        &my_votes,
+        Utc::now(),
+    );
     let more_query = next.map(|c| format!("sort={}&after={}", sort.as_str(), c.encode(sort)));
-    Ok(ThreadView { comments: views, sort, more_query })
+    Ok(ThreadView { comments: views, sort, more_query, closed })
 }
 
 /// The view of each comment `viewer` may see, in display order.
