@@ -11,6 +11,7 @@ use tribune_core::front_matter::{ArticleFile, parse_article_file};
 use tribune_core::publishing::{SaveTarget, add_user, save_article};
 use tribune_core::store::InvalidationStore;
 use tribune_core::user::{NewUser, Role};
+use tribune_core::work::Inline;
 use tribune_store::Store;
 
 use crate::cache::keys_of_change;
@@ -206,8 +207,9 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             let role = Role::parse(&role).ok_or_else(|| fail(format!("unknown role {role}")))?;
             let password = read_password(password_stdin)?;
             let store = server::open_store(&config).await.map_err(fail)?;
-            let user =
-                add_user(&store, NewUser { email, name, role, password }, Utc::now()).await.map_err(fail)?;
+            let user = add_user(&store, &Inline, NewUser { email, name, role, password }, Utc::now())
+                .await
+                .map_err(fail)?;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
         }

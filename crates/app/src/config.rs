@@ -57,6 +57,12 @@ pub struct Config {
     pub comment_max_indent: u32,
     /// Top-level threads per page of a discussion.
     pub comment_threads_per_page: u32,
+    /// Addresses or CIDR ranges of the proxies in front of the site, comma-separated:
+    /// only their `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: String,
+    /// `trusted_proxies`, parsed at load.
+    #[serde(skip)]
+    pub proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +98,8 @@ impl Default for Config {
             comments_hold_for_review: false,
             comment_max_indent: 6,
             comment_threads_per_page: 20,
+            trusted_proxies: String::new(),
+            proxies: Vec::new(),
         }
     }
 }
@@ -120,6 +128,7 @@ const KEYS: &[&str] = &[
     "comments_hold_for_review",
     "comment_max_indent",
     "comment_threads_per_page",
+    "trusted_proxies",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -208,6 +217,12 @@ impl Config {
         if !(1..=500).contains(&self.comment_threads_per_page) {
             return Err(invalid("comment_threads_per_page", "must be between 1 and 500"));
         }
+        self.proxies = parse_proxies(&self.trusted_proxies).map_err(|bad| {
+            invalid(
+                "trusted_proxies",
+                &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
+            )
+        })?;
         Ok(self)
     }
 
@@ -236,6 +251,19 @@ impl Config {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
+
+/// `127.0.0.1, 10.0.0.0/8` to ranges; a bare address is a range of one.
+fn parse_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| s.to_owned())
+        })
+        .collect()
 }
 
 /// Figment names the key and where its value came from; keep that, drop the noise.

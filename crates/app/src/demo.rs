@@ -8,6 +8,7 @@ use tribune_core::article::{ArticleInput, ArticleStatus};
 use tribune_core::publishing::{AddUserError, SaveTarget, save_article};
 use tribune_core::store::{SettingStore, StoreError};
 use tribune_core::user::{NewUser, Role};
+use tribune_core::work::Inline;
 use tribune_store::Store;
 
 use crate::keys::random_token;
@@ -104,10 +105,12 @@ async fn create_admin(store: &Store, password: &str) -> Result<(), StoreError> {
         role: Role::Admin,
         password: password.into(),
     };
-    match tribune_core::publishing::add_user(store, admin, Utc::now()).await {
+    match tribune_core::publishing::add_user(store, &Inline, admin, Utc::now()).await {
         Ok(_) | Err(AddUserError::Invalid(tribune_core::user::UserError::EmailTaken)) => Ok(()),
         Err(AddUserError::Store(e)) => Err(e),
-        Err(AddUserError::Invalid(e)) => Err(StoreError::Database(e.to_string())),
+        Err(e @ (AddUserError::Invalid(_) | AddUserError::Busy(_))) => {
+            Err(StoreError::Database(e.to_string()))
+        }
     }
 }
 

@@ -10,3 +10,4 @@ pub mod funding_bar;
 pub mod http;
 pub mod keys;
 pub mod server;
+pub mod work_pool;

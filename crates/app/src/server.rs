@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
 use crate::http::{AppState, router};
 use crate::keys::SiteKeys;
+use crate::work_pool::WorkPool;
 use tribune_core::funding::donations::FundingError;
 use tribune_core::funding::month::Month;
 
@@ -50,6 +51,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         keys: Arc::new(keys),
         funding: Arc::new(funding),
         unshared: Arc::new(Unshared::default()),
+        work: Arc::new(WorkPool::sized_to_machine()),
     })
 }
 

@@ -6,6 +6,7 @@
 // concrete store type, so the `Send`-ness of the returned futures is always known.
 #![allow(async_fn_in_trait)]
 
+pub mod accounts;
 pub mod article;
 pub mod comment;
 pub mod discussion;
@@ -18,4 +19,6 @@ pub mod search;
 pub mod slug;
 pub mod store;
 pub mod thread;
+pub mod throttle;
 pub mod user;
+pub mod work;

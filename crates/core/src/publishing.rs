@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use crate::article::{Article, ArticleInput, ArticleStatus, FieldError, NamedLink};
 use crate::markdown::render_article;
-use crate::password::{PasswordError, hash_password};
+use crate::password::hash_password;
 use crate::slug::Slug;
 use crate::store::{ArticleStore, StoreError, UserRecord, UserStore};
 use crate::user::{NewUser, Role, User, UserError, normalize_email};
+use crate::work::{Busy, Worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -121,22 +122,25 @@ pub enum AddUserError {
     #[error(transparent)]
     Invalid(#[from] UserError),
     #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
     Store(StoreError),
 }
 
-/// Creates a user with a hashed password and a byline derived from their name.
-pub async fn add_user<S: UserStore>(
+/// Creates a user with a hashed password and a byline derived from their name. The hash is
+/// computed by `work` (on the server, a bounded pool).
+pub async fn add_user<S: UserStore, W: Worker>(
     store: &S,
+    work: &W,
     new: NewUser,
     now: DateTime<Utc>,
 ) -> Result<User, AddUserError> {
     let email = normalize_email(&new.email)?;
     let name = new.name.trim().to_owned();
     let author_slug = Slug::from_text(&name).map_err(|_| UserError::MissingName)?;
-    let password_hash = hash_password(&new.password).map_err(|e| match e {
-        PasswordError::TooShort => UserError::Password(e.to_string()),
-        PasswordError::Hash(_) => UserError::Password(e.to_string()),
-    })?;
+    let password = new.password;
+    let password_hash =
+        work.run(move || hash_password(&password)).await?.map_err(|e| UserError::Password(e.to_string()))?;
     let record = UserRecord {
         email,
         name: name.clone(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::article::{Article, ArticleStatus, NamedLink, ValidArticle};
 use crate::search::SearchQuery;
 use crate::slug::Slug;
+use crate::throttle::Attempts;
 use crate::user::{Role, User};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -139,8 +140,21 @@ pub trait SessionStore {
     ) -> Result<(), StoreError>;
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    async fn record_login_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+}
+
+/// The counters behind throttles (see `throttle`), shared by every node.
+pub trait ThrottleStore {
+    async fn attempts(&self, key: &str) -> Result<Option<Attempts>, StoreError>;
+    /// Stores `next` if the key still holds `prior` (compare-and-swap); false if another
+    /// attempt changed it first. Rows last touched before `stale_before` may be swept.
+    async fn swap_attempts(
+        &self,
+        key: &str,
+        prior: Option<Attempts>,
+        next: Attempts,
+        stale_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn forget_attempts(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// Small site-wide values that every node must agree on (the signing key, whether the

@@ -15,6 +15,7 @@ mod sessions;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttles;
 mod users;
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Signed-in sessions (stored by the hash of their token, so a copy of the database
-//! signs nobody in) and the record of failed logins that throttles guessing.
+//! signs nobody in).
 
 use chrono::{DateTime, Utc};
 use tribune_core::store::{SessionStore, StoreError};
@@ -58,30 +58,5 @@ impl SessionStore for Store {
             .await
             .map_err(from_sqlx)?;
         Ok(())
-    }
-
-    async fn record_login_failure(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        // Failures older than a day no longer throttle anything.
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
-            .bind(secs(now) - 86_400)
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
-        sqlx::query("INSERT INTO login_failures (throttle_key, failed_at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(secs(now))
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
-        Ok(())
-    }
-
-    async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2")
-            .bind(key)
-            .bind(secs(since))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(from_sqlx)
     }
 }

@@ -175,7 +175,7 @@ async fn reader(store: &Store, name: &str) -> i64 {
         role: Role::Reader,
         password: "long password".into(),
     };
-    add_user(store, new, t0()).await.unwrap().id
+    add_user(store, &tribune_core::work::Inline, new, t0()).await.unwrap().id
 }
 
 async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDatabase) {

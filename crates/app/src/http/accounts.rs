@@ -9,11 +9,13 @@ use axum::routing::get;
 use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
-use tribune_core::publishing::{AddUserError, add_user};
+use tribune_core::accounts::{RegisterError, register as register_reader};
+use tribune_core::publishing::AddUserError;
 use tribune_core::store::SessionStore;
 use tribune_core::user::{NewUser, Role};
 
 use super::auth::{SESSION_DAYS, safe_next};
+use super::client::ClientAddress;
 use super::csrf::{self, CsrfToken};
 use super::error::capitalized;
 use super::{AppError, AppState, cookies, render_public};
@@ -68,6 +70,7 @@ struct RegisterForm {
 
 async fn register(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     csrf: CsrfToken,
     Form(form): Form<RegisterForm>,
@@ -80,16 +83,9 @@ async fn register(
         role: Role::Reader,
         password: form.password,
     };
-    let store = state.store.clone();
-    // Hashing a password takes a while: off the async threads.
-    let created = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(async { add_user(&store, new, now).await })
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let user = match created {
+    let user = match register_reader(&state.store, &*state.work, new, &client.hash, now).await {
         Ok(user) => user,
-        Err(AddUserError::Invalid(e)) => {
+        Err(RegisterError::Refused(AddUserError::Invalid(e))) => {
             let page = RegisterPage {
                 site: &state.config,
                 csrf: &csrf.token,
@@ -101,7 +97,9 @@ async fn register(
             let html = render_public(&state, &page)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, html).into_response());
         }
-        Err(AddUserError::Store(e)) => return Err(e.into()),
+        Err(RegisterError::Throttled(t)) => return Err(t.into()),
+        Err(RegisterError::Refused(AddUserError::Busy(b))) => return Err(b.into()),
+        Err(RegisterError::Refused(AddUserError::Store(e))) => return Err(e.into()),
     };
     let token = random_token();
     state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;

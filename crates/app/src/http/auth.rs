@@ -1,9 +1,7 @@
 //! Signing in and out, and the extractor that tells a handler who is signed in.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,21 +9,18 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
+use tribune_core::accounts::{SignInError, sign_in};
 use tribune_core::comment::Viewer;
-use tribune_core::password::{decoy_hash, verify_password};
-use tribune_core::store::{SessionStore, UserStore};
-use tribune_core::user::{User, normalize_email};
+use tribune_core::store::SessionStore;
+use tribune_core::user::User;
 
+use super::client::ClientAddress;
 use super::csrf::{self, CsrfToken};
 use super::{AppError, AppState, cookies, render};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
 
 pub const SESSION_DAYS: i64 = 30;
-/// Failed logins allowed per email, and per client address, in the window below.
-const MAX_FAILURES_PER_EMAIL: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -117,41 +112,30 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     headers: HeaderMap,
     csrf: CsrfToken,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     csrf::verify(&headers, &form.csrf)?;
     let now = Utc::now();
-    let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
-    let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
-    let address_key = format!("address:{}", state.keys.address_hash(peer.ip()));
-    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    if state.store.login_failures_since(&email_key, since).await? >= MAX_FAILURES_PER_EMAIL
-        || state.store.login_failures_since(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(AppError::TooManyRequests);
-    }
-    let credentials = state.store.user_credentials(&email).await?;
-    // Unknown emails are checked against a decoy hash so both cases take as long.
-    let hash = credentials.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str()).to_owned();
-    let password = form.password.clone();
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let Some((user, _)) = credentials.filter(|_| valid) else {
-        state.store.record_login_failure(&email_key, now).await?;
-        state.store.record_login_failure(&address_key, now).await?;
-        let page = LoginPage {
-            site: &state.config,
-            csrf: &csrf.token,
-            next: safe_next(Some(&form.next)),
-            email: &form.email,
-            error: Some("Wrong email or password."),
-        };
-        let html = render(&page)?;
-        return Ok((StatusCode::UNAUTHORIZED, csrf, html).into_response());
+    let attempt = sign_in(&state.store, &*state.work, &form.email, form.password, &client.hash, now).await;
+    let user = match attempt {
+        Ok(user) => user,
+        Err(SignInError::WrongCredentials) => {
+            let page = LoginPage {
+                site: &state.config,
+                csrf: &csrf.token,
+                next: safe_next(Some(&form.next)),
+                email: &form.email,
+                error: Some("Wrong email or password."),
+            };
+            let html = render(&page)?;
+            return Ok((StatusCode::UNAUTHORIZED, csrf, html).into_response());
+        }
+        Err(SignInError::Throttled(t)) => return Err(t.into()),
+        Err(SignInError::Busy(b)) => return Err(b.into()),
+        Err(SignInError::Store(e)) => return Err(e.into()),
     };
     let token = random_token();
     let expires = now + Duration::days(SESSION_DAYS);

@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tribune_core::discussion::DiscussionError;
 use tribune_core::publishing::PublishError;
 use tribune_core::store::StoreError;
+use tribune_core::throttle::Throttled;
+use tribune_core::work::Busy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -25,8 +27,12 @@ pub enum AppError {
     SignInRequired { back_to: String },
     #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
     CsrfMismatch,
-    #[error("Too many attempts. Wait a few minutes and try again.")]
-    TooManyRequests,
+    /// A throttle refused the attempt; the client may try again after this many seconds.
+    #[error("Too many attempts from here. Wait {} and try again.", wait_in_words(*.0))]
+    TooManyRequests(u64),
+    /// The pool for expensive work is full: nothing was done.
+    #[error("The site is busy. Try again in a moment.")]
+    Busy,
     #[error("The site's database is unavailable. Try again in a moment.")]
     Unavailable(String),
     #[error("Something went wrong on our side. It has been logged.")]
@@ -42,8 +48,8 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,10 +122,43 @@ impl IntoResponse for AppError {
         }
         let mut response = (self.status(), self.to_string()).into_response();
         response.extensions_mut().insert(ErrorMessage(self.to_string()));
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+impl AppError {
+    /// Seconds a client should wait before trying again, for the `Retry-After` header.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests(seconds) => Some(*seconds),
+            AppError::Busy => Some(1),
+            AppError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// "3 seconds", "2 minutes": how long a throttled reader waits, in words.
+fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=119 => format!("{seconds} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
+impl From<Throttled> for AppError {
+    fn from(t: Throttled) -> Self {
+        AppError::TooManyRequests(t.retry_after.as_secs().max(1))
+    }
+}
+
+impl From<Busy> for AppError {
+    fn from(_: Busy) -> Self {
+        AppError::Busy
     }
 }
 
@@ -167,6 +206,11 @@ impl IntoResponse for ApiError {
         if let AppError::Internal(cause) = &self.0 {
             tracing::error!(%cause, "request failed");
         }
-        (status, axum::Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
+        let mut response =
+            (status, axum::Json(serde_json::json!({ "error": self.0.to_string() }))).into_response();
+        if let Some(seconds) = self.0.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod assets;
 mod auth;
+mod client;
 mod comments;
 mod cookies;
 mod csrf;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub funding: Arc<FundingBar>,
     /// Keys dropped here but not yet written to the shared log (see `server`).
     pub unshared: Arc<crate::server::Unshared>,
+    /// Where password hashing runs: bounded, so a flood of logins cannot exhaust memory.
+    pub work: Arc<crate::work_pool::WorkPool>,
 }
 
 pub fn router(state: AppState) -> Router {

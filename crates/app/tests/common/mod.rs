@@ -15,6 +15,7 @@ use tribune::server;
 use tribune_core::article::ArticleInput;
 use tribune_core::publishing::{SaveTarget, add_user, save_article};
 use tribune_core::user::{NewUser, Role};
+use tribune_core::work::Inline;
 use tribune_store::testing::TestDatabase;
 
 pub struct TestApp {
@@ -70,7 +71,7 @@ impl TestApp {
         let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
         let password = "correct horse battery".to_owned();
         let new = NewUser { email: email.clone(), name: name.into(), role, password: password.clone() };
-        add_user(&self.state.store, new, Utc::now()).await.unwrap();
+        add_user(&self.state.store, &Inline, new, Utc::now()).await.unwrap();
         (email, password)
     }
 

@@ -101,8 +101,7 @@ async fn create(
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
     let new = NewUser { email: form.email.clone(), name: form.name.clone(), role, password: form.password };
-    // Hashing takes tens of milliseconds on this worker thread; adding users is rare enough.
-    match add_user(&state.store, new, Utc::now()).await {
+    match add_user(&state.store, &*state.work, new, Utc::now()).await {
         Ok(user) => {
             tracing::info!(by = me.id, user_id = user.id, "added user");
             Ok(Redirect::to("/admin/users?done=1").into_response())
@@ -111,6 +110,7 @@ async fn create(
             let html = page(&state, &me, &csrf, None, Some(e.to_string()), &form.name, &form.email).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
+        Err(AddUserError::Busy(b)) => Err(b.into()),
         Err(AddUserError::Store(e)) => Err(e.into()),
     }
 }
