@@ -201,3 +201,18 @@ where
     }
     false
 }
+
+impl TestApp {
+    /// A browser whose requests arrive through a proxy that says they come from `ip`
+    /// (believed only when the site trusts 127.0.0.1 as a proxy).
+    pub fn browser_at(&self, ip: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        Browser { base: self.url.clone(), client, cookies: Mutex::new(HashMap::new()) }
+    }
+}
