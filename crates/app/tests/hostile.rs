@@ -6,8 +6,12 @@ mod common;
 
 use std::sync::Arc;
 
-use common::TestApp;
+use chrono::{Duration, Utc};
+use common::{Browser, Page, TestApp, article};
 use reqwest::StatusCode;
+use serde_json::json;
+use tribune_core::article::Article;
+use tribune_core::store::CommentStore;
 use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -17,6 +21,9 @@ on_both_backends!(
     a_stranger_guessing_does_not_lock_the_owner_out,
     forged_forwarding_headers_are_ignored_unless_from_a_trusted_proxy,
     registration_is_throttled_per_address,
+    control_characters_are_refused_in_every_kind_of_field,
+    invisible_names_and_bodies_are_refused_and_text_is_composed,
+    oversized_bodies_get_413_as_forms_and_as_json,
 );
 
 async fn trusting_loopback(db: TestDatabase) -> TestApp {
@@ -108,4 +115,93 @@ async fn register(b: &common::Browser, i: usize) -> common::Page {
         ("password", "a long enough password"),
     ];
     b.post_form("/register", &fields).await
+}
+
+async fn story(app: &TestApp) -> Article {
+    app.publish(article("Careful words", &["Ada Writer"], &[], Utc::now() - Duration::hours(1))).await
+}
+
+async fn comment(b: &Browser, body: &str, name: &str) -> Page {
+    let page = b.get("/articles/careful-words").await;
+    let csrf = page.csrf();
+    let fields = [("csrf", csrf.as_str()), ("body", body), ("author_name", name)];
+    b.post_form("/articles/careful-words/comments", &fields).await
+}
+
+async fn control_characters_are_refused_in_every_kind_of_field(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = story(&app).await;
+    let b = app.browser();
+    for (body, name) in
+        [("Hello\0world", "Ann"), ("Hello", "An\0n"), ("Bell \u{7}", "Ann"), ("Esc \u{1b}[31m", "Ann")]
+    {
+        let res = comment(&b, body, name).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body:?} {name:?}");
+        assert!(res.body.contains("control character"), "a clear reason: {}", res.body);
+    }
+    let api = reqwest::Client::new()
+        .post(format!("{}/api/v1/articles/careful-words/comments", app.url))
+        .json(&json!({"body": "Hi\u{0}", "author_name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::BAD_REQUEST);
+    let error: serde_json::Value = api.json().await.unwrap();
+    assert!(error["error"].as_str().unwrap().contains("“body”"), "{error}");
+    // The sign-in and registration forms: a 400 with its reason, never a database error.
+    let login = b.login("ad\0min@example.org", "whatever password").await;
+    assert_eq!(login.status, StatusCode::BAD_REQUEST, "{}", login.body);
+    let csrf = b.get("/register").await.csrf();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("name", "N\0body"),
+        ("email", "n@example.org"),
+        ("password", "long enough!"),
+    ];
+    assert_eq!(b.post_form("/register", &fields).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(b.get("/search?q=river%00").await.status, StatusCode::BAD_REQUEST);
+    // Line breaks and tabs are text.
+    assert_eq!(comment(&b, "Two\r\nlines\tand a tab", "Ann").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.state.store.thread(a.id).await.unwrap().len(), 1, "only the plain comment was stored");
+}
+
+async fn invisible_names_and_bodies_are_refused_and_text_is_composed(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = story(&app).await;
+    let b = app.browser();
+    let invisible_name = comment(&b, "A fine point.", "\u{202E}\u{200B}\u{2066}\u{FEFF}").await;
+    assert_eq!(invisible_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invisible_name.body.contains("author_name"), "{}", invisible_name.body);
+    let invisible_body = comment(&b, "\u{200B}\u{200B}\u{200D}", "Ann").await;
+    assert_eq!(invisible_body.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invisible_body.body.contains("nothing visible"), "{}", invisible_body.body);
+    assert_eq!(app.state.store.thread(a.id).await.unwrap().len(), 0);
+    // "José" typed with a combining accent is stored composed; a name cannot reverse the page.
+    assert_eq!(
+        comment(&b, "Cafe\u{301} au lait", "Jose\u{301} \u{202E}Ruiz").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let stored = &app.state.store.thread(a.id).await.unwrap()[0];
+    assert_eq!(stored.author_name, "José Ruiz");
+    assert_eq!(stored.body_markdown, "Café au lait");
+}
+
+async fn oversized_bodies_get_413_as_forms_and_as_json(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    story(&app).await;
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let client = reqwest::Client::new();
+    let json = client
+        .post(format!("{}/api/v1/articles/careful-words/comments", app.url))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"author_name": "A", "body": "{huge}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(json.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().contains("too large"));
+    let b = app.browser();
+    let res = comment(&b, &huge, "Ann").await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.body.contains("too large"), "a page that says why");
 }

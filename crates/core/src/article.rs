@@ -147,9 +147,11 @@ impl ArticleInput {
     /// one pass. `now` fills in the publication time of an article published without one.
     pub fn validate(self, now: DateTime<Utc>) -> Result<ValidArticle, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let title = self.title.trim().to_owned();
-        if title.is_empty() {
+        let title = crate::text::normalized(self.title.trim());
+        if !crate::text::has_visible(&title) {
             errors.push(FieldError::new("title", "is required"));
+        } else if let Some(c) = crate::text::control_character(&title) {
+            errors.push(FieldError::new("title", crate::text::control_message(c)));
         } else if title.chars().count() > MAX_TITLE_CHARS {
             errors.push(FieldError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
         }
@@ -158,7 +160,9 @@ impl ArticleInput {
             None => Slug::from_text(&title),
         };
         let slug = slug.map_err(|e| errors.push(FieldError::new("slug", e.to_string()))).ok();
-        if self.body_markdown.len() > MAX_BODY_BYTES {
+        if let Some(c) = crate::text::control_character(&self.body_markdown) {
+            errors.push(FieldError::new("body", crate::text::control_message(c)));
+        } else if self.body_markdown.len() > MAX_BODY_BYTES {
             errors.push(FieldError::new(
                 "body",
                 format!("is {} bytes; the limit is {MAX_BODY_BYTES} bytes", self.body_markdown.len()),

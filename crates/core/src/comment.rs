@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use pulldown_cmark::{Options, Parser};
 
 use crate::article::FieldError;
+use crate::text;
 use crate::user::User;
 
 pub const MAX_COMMENT_CHARS: usize = 10_000;
@@ -113,9 +114,13 @@ pub struct ValidComment {
 /// Checks a comment. `signed_in_name` is the commenter's name when signed in.
 pub fn validate(input: &CommentInput, signed_in_name: Option<&str>) -> Result<ValidComment, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let body = input.body.trim().replace("\r\n", "\n");
+    let body = text::normalized(input.body.trim()).replace("\r\n", "\n");
     if body.is_empty() {
         errors.push(FieldError::new("body", "is empty: write something first"));
+    } else if !text::has_visible(&body) {
+        errors.push(FieldError::new("body", "has nothing visible in it: write something first"));
+    } else if let Some(c) = text::control_character(&body) {
+        errors.push(FieldError::new("body", text::control_message(c)));
     } else if body.chars().count() > MAX_COMMENT_CHARS {
         errors.push(FieldError::new(
             "body",
@@ -124,11 +129,11 @@ pub fn validate(input: &CommentInput, signed_in_name: Option<&str>) -> Result<Va
     }
     let name = match signed_in_name {
         Some(name) => name.to_owned(),
-        None => input.author_name.as_deref().map(str::trim).unwrap_or("").to_owned(),
+        None => text::clean_name(input.author_name.as_deref().unwrap_or("")),
     };
     if name.is_empty() {
-        errors.push(FieldError::new("author_name", "is required"));
-    } else if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        errors.push(FieldError::new("author_name", "is required (and must have something visible in it)"));
+    } else if name.chars().count() > MAX_NAME_CHARS || text::control_character(&name).is_some() {
         errors.push(FieldError::new(
             "author_name",
             format!("must be at most {MAX_NAME_CHARS} plain characters"),

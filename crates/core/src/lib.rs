@@ -18,6 +18,7 @@ pub mod publishing;
 pub mod search;
 pub mod slug;
 pub mod store;
+pub mod text;
 pub mod thread;
 pub mod throttle;
 pub mod user;

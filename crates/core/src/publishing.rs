@@ -8,6 +8,7 @@ use crate::markdown::render_article;
 use crate::password::hash_password;
 use crate::slug::Slug;
 use crate::store::{ArticleStore, StoreError, UserRecord, UserStore};
+use crate::text;
 use crate::user::{NewUser, Role, User, UserError, normalize_email};
 use crate::work::{Busy, Worker};
 
@@ -136,7 +137,10 @@ pub async fn add_user<S: UserStore, W: Worker>(
     now: DateTime<Utc>,
 ) -> Result<User, AddUserError> {
     let email = normalize_email(&new.email)?;
-    let name = new.name.trim().to_owned();
+    let name = text::clean_name(&new.name);
+    if text::control_character(&name).is_some() {
+        return Err(UserError::InvalidName.into());
+    }
     let author_slug = Slug::from_text(&name).map_err(|_| UserError::MissingName)?;
     let password = new.password;
     let password_hash =

@@ -95,6 +95,8 @@ pub enum UserError {
     InvalidEmail(String),
     #[error("name: is required")]
     MissingName,
+    #[error("name: must be plain text (no control characters)")]
+    InvalidName,
     #[error("password: {0}")]
     Password(String),
     #[error("email: a user with this email already exists")]

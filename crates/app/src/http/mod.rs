@@ -14,6 +14,7 @@ pub mod error;
 mod feeds;
 mod funding;
 mod health;
+mod input;
 mod page_body;
 mod pages;
 mod thread_view;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(health::router())
         .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
