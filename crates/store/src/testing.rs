@@ -53,12 +53,15 @@ impl TestDatabase {
         Some(TestDatabase { store, url, _dir: None, pg_schema: Some((admin_url, schema)) })
     }
 
-    /// Every column of every table as `table.column`, to compare the two backends' schemas.
-    pub async fn schema_columns(&self) -> Vec<String> {
-        sqlx::query_scalar(crate::dialect::schema_columns(self.store.backend))
-            .fetch_all(&self.store.pool)
-            .await
-            .expect("read schema")
+    /// The schema as sorted, backend-neutral lines (see [`crate::schema`]), to compare
+    /// the two backends' migrations.
+    pub async fn schema(&self) -> Vec<String> {
+        crate::schema::describe(&self.store).await.expect("read schema")
+    }
+
+    /// Runs one statement as is: for tests that break a schema on purpose.
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.store.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
