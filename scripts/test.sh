@@ -48,4 +48,17 @@ export TRIBUNE_VNU_JAR="$VNU_JAR"
 export TRIBUNE_PLAYWRIGHT_DIR="$PLAYWRIGHT_DIR"
 export TRIBUNE_CHROMIUM="$CHROMIUM"
 
+# Tests that could not run say so (`SKIPPED: test: reason` on stderr, and in this file);
+# they are listed again at the end, pass or fail, so that none passes silently.
+TRIBUNE_SKIPPED_LOG="$(mktemp)"
+export TRIBUNE_SKIPPED_LOG
+summarise_skipped() {
+  if [ -s "$TRIBUNE_SKIPPED_LOG" ]; then
+    echo "$(wc -l <"$TRIBUNE_SKIPPED_LOG") test(s) could not run:" >&2
+    sort "$TRIBUNE_SKIPPED_LOG" >&2
+  fi
+  rm -f "$TRIBUNE_SKIPPED_LOG"
+}
+trap summarise_skipped EXIT
+
 cargo test --workspace --all-targets "$@"

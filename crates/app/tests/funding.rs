@@ -66,6 +66,33 @@ fn payment_intent(event: &str, pi: &str, cents: i64) -> String {
     .to_string()
 }
 
+/// `charge.refunded`: Stripe's cumulative `amount_refunded` on the payment `pi`.
+fn charge_refunded(event: &str, pi: &str, refunded: i64, currency: &str) -> String {
+    serde_json::json!({
+        "id": event, "object": "event", "type": "charge.refunded", "created": Utc::now().timestamp(),
+        "data": { "object": { "id": format!("ch_{pi}"), "object": "charge", "payment_intent": pi, "amount": refunded,
+                              "amount_refunded": refunded, "refunded": true, "currency": currency } }
+    })
+    .to_string()
+}
+
+/// `charge.dispute.closed` as lost, for `amount` of the payment `pi`.
+fn dispute_lost(event: &str, pi: &str, amount: i64, currency: &str) -> String {
+    serde_json::json!({
+        "id": event, "object": "event", "type": "charge.dispute.closed", "created": Utc::now().timestamp(),
+        "data": { "object": { "id": format!("dp_{pi}"), "object": "dispute", "charge": format!("ch_{pi}"),
+                              "payment_intent": pi, "amount": amount, "currency": currency, "status": "lost" } }
+    })
+    .to_string()
+}
+
+/// Delivers a validly signed event and checks that it was accepted.
+async fn deliver_signed(app: &TestApp, body: &str) -> String {
+    let (status, json) = deliver(app, body, Some(sign(body, Utc::now().timestamp(), SECRET))).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    json["outcome"].as_str().unwrap_or_default().to_owned()
+}
+
 async fn deliver(app: &TestApp, body: &str, signature: Option<String>) -> (StatusCode, serde_json::Value) {
     let client = reqwest::Client::new();
     let mut req = client
@@ -101,6 +128,9 @@ on_both_backends!(
     support_page_widget_and_json,
     the_publisher_keeps_the_ledger,
     a_failure_to_record_asks_stripe_to_retry,
+    a_signed_over_refund_takes_no_more_than_the_payment,
+    a_signed_refund_in_another_currency_is_flagged_and_not_counted,
+    signed_refunds_and_disputes_in_any_order_twice_never_go_below_zero,
 );
 
 async fn a_signed_payment_is_recorded_once_and_fills_the_bar(db: TestDatabase) {
@@ -356,8 +386,8 @@ async fn the_publisher_keeps_the_ledger(db: TestDatabase) {
     let csv = admin.get(&format!("/admin/funding/ledger.csv?month={month}")).await;
     assert!(csv.header("content-type").starts_with("text/csv"));
     let lines: Vec<&str> = csv.body.split("\r\n").collect();
-    assert_eq!(lines[0], "id,date,month,kind,amount,currency,payment,event,supporter,note,reverses");
-    assert!(lines[1].ends_with(",manual,25.00,USD,,,Ines,\"cheque, \"\"urgent\"\"\","), "{}", lines[1]);
+    assert_eq!(lines[0], "id,date,month,kind,amount,currency,payment,event,supporter,note,reverses,counted");
+    assert!(lines[1].ends_with(",manual,25.00,USD,,,Ines,\"cheque, \"\"urgent\"\"\",,yes"), "{}", lines[1]);
     let id = app.state.store.entries_of_month(this_month(&app)).await.unwrap()[0].id;
     let res = admin.post_form(&format!("/admin/funding/entries/{id}/reverse"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
@@ -380,4 +410,58 @@ async fn a_failure_to_record_asks_stripe_to_retry(db: TestDatabase) {
     let (status, json) = deliver(&app, &body, Some(sign(&body, Utc::now().timestamp(), SECRET))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "a 5xx makes Stripe deliver again later");
     assert!(json["error"].as_str().unwrap().contains("retry"));
+}
+
+async fn a_signed_over_refund_takes_no_more_than_the_payment(db: TestDatabase) {
+    let app = app(db).await;
+    deliver_signed(&app, &payment_intent("evt_keep", "pi_keep", 700)).await;
+    deliver_signed(&app, &payment_intent("evt_p", "pi_1", 1000)).await;
+    assert_eq!(deliver_signed(&app, &charge_refunded("evt_r", "pi_1", 5000, "usd")).await, "recorded");
+    assert_eq!(raised(&app).await, 700, "the 1,000 payment nets 0, not -4,000");
+}
+
+async fn a_signed_refund_in_another_currency_is_flagged_and_not_counted(db: TestDatabase) {
+    let app = app(db).await;
+    set_goal(&app, "50").await;
+    deliver_signed(&app, &payment_intent("evt_p", "pi_1", 1000)).await;
+    assert_eq!(deliver_signed(&app, &charge_refunded("evt_r", "pi_1", 5000, "jpy")).await, "recorded");
+    assert_eq!(raised(&app).await, 1000, "yen are not subtracted from dollars");
+    let totals = app.state.store.month_totals(this_month(&app), this_month(&app)).await.unwrap();
+    assert_eq!(totals.len(), 1, "and make no total of their own: {totals:?}");
+    let admin = app.signed_in("Pat Publisher", Role::Admin).await;
+    let page = admin.get("/admin/funding").await.body;
+    assert!(page.contains("¥5,000 <small>(not counted: not in the payment’s currency)</small>"), "{page}");
+    assert!(page.contains("$10 (USD)"), "{page}");
+    let csv = admin.get("/admin/funding/ledger.csv").await.body;
+    let refund = csv.split("\r\n").find(|l| l.contains(",refund,")).unwrap();
+    assert!(refund.contains(",5000,JPY,pi_1,evt_r,") && refund.ends_with(",no"), "{refund}");
+}
+
+async fn signed_refunds_and_disputes_in_any_order_twice_never_go_below_zero(db: TestDatabase) {
+    let app = app(db).await;
+    // Each payment of 1,000 is refunded 400 then 600 in all and loses a dispute of 1,000;
+    // the events come in a different order for each payment, every one delivered twice.
+    let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
+    for (n, order) in orders.iter().enumerate() {
+        let pi = format!("pi_{n}");
+        let events = [
+            payment_intent(&format!("evt_p{n}"), &pi, 1000),
+            charge_refunded(&format!("evt_r{n}"), &pi, 400, "usd"),
+            charge_refunded(&format!("evt_s{n}"), &pi, 600, "usd"),
+            dispute_lost(&format!("evt_d{n}"), &pi, 1000, "usd"),
+        ];
+        for &i in order {
+            assert_eq!(deliver_signed(&app, &events[i]).await, "recorded");
+            assert_eq!(deliver_signed(&app, &events[i]).await, "already recorded");
+            let net = raised(&app).await;
+            assert!((0..=1000).contains(&net), "{order:?}: {net}");
+        }
+        assert_eq!(raised(&app).await, 0, "{order:?}");
+    }
+    // A refund and a dispute that leave something: 1,000 - 300 - 500.
+    deliver_signed(&app, &dispute_lost("evt_d9", "pi_9", 500, "usd")).await;
+    deliver_signed(&app, &charge_refunded("evt_r9", "pi_9", 300, "usd")).await;
+    assert_eq!(raised(&app).await, 0, "nothing counts before the payment arrives");
+    deliver_signed(&app, &payment_intent("evt_p9", "pi_9", 1000)).await;
+    assert_eq!(raised(&app).await, 200);
 }

@@ -30,19 +30,3 @@ pub(crate) fn search_argument(backend: Backend, query: &SearchQuery) -> String {
         Backend::Postgres => query.terms().join(" "),
     }
 }
-
-/// Tables and columns as `table.column` lines, to compare the two schemas in tests.
-#[cfg(feature = "testing")]
-pub(crate) fn schema_columns(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'articles_fts%' \
-             ORDER BY 1"
-        }
-        Backend::Postgres => {
-            "SELECT table_name || '.' || column_name FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND column_name <> 'search' ORDER BY 1"
-        }
-    }
-}

@@ -14,16 +14,32 @@ use crate::error::from_sqlx;
 use crate::rows::{secs, time};
 
 const ENTRY_COLUMNS: &str = "id, kind, amount_minor, currency, month, occurred_at, event_id, payment_key, \
-     supporter_name, note, reverses, created_at";
+     supporter_name, note, reverses, created_at, \
+     CAST(CASE WHEN l.kind IN ('refund', 'dispute_lost') AND NOT EXISTS (SELECT 1 FROM ledger_entries c \
+       WHERE c.kind = 'payment' AND c.payment_key = l.payment_key AND c.currency = l.currency) \
+     THEN 0 ELSE 1 END AS BIGINT) AS counted";
 
-/// Net amount per payment: refunds are cumulative, so only the largest one counts.
+/// A month's net per currency. Each payment nets to what is left of it after its largest
+/// refund (refunds are Stripe's cumulative amount, so replays and reordering net out) and
+/// its lost dispute, counting only those in the payment's own currency, each capped at
+/// the payment and the result never below zero.
+///
+/// The bound is applied here, when reading, rather than by clamping when recording:
+/// recording stays one `INSERT … ON CONFLICT DO NOTHING`, with nothing read first, so
+/// concurrent deliveries cannot race; a refund that arrives before its payment is bounded
+/// once the payment is there; and every amount capped at the payment before it is
+/// subtracted cannot overflow however large a refund Stripe reports. `CASE` rather than
+/// `MIN`/`LEAST`, which the two backends spell differently.
 const NET_BY_MONTH: &str = "SELECT month, currency, CAST(SUM(net) AS BIGINT) AS net FROM ( \
-       SELECT e.month, e.currency, e.amount_minor \
-         - COALESCE((SELECT MAX(r.amount_minor) FROM ledger_entries r \
-                     WHERE r.kind = 'refund' AND r.payment_key = e.payment_key), 0) \
-         - COALESCE((SELECT SUM(d.amount_minor) FROM ledger_entries d \
-                     WHERE d.kind = 'dispute_lost' AND d.payment_key = e.payment_key), 0) AS net \
-       FROM ledger_entries e WHERE e.kind = 'payment' AND e.month >= $1 AND e.month <= $2 \
+       SELECT month, currency, \
+         CASE WHEN refunded >= amount THEN 0 WHEN disputed >= amount - refunded THEN 0 \
+              ELSE amount - refunded - disputed END AS net \
+       FROM (SELECT e.month, e.currency, e.amount_minor AS amount, \
+               COALESCE((SELECT MAX(r.amount_minor) FROM ledger_entries r WHERE r.kind = 'refund' \
+                         AND r.payment_key = e.payment_key AND r.currency = e.currency), 0) AS refunded, \
+               COALESCE((SELECT MAX(d.amount_minor) FROM ledger_entries d WHERE d.kind = 'dispute_lost' \
+                         AND d.payment_key = e.payment_key AND d.currency = e.currency), 0) AS disputed \
+             FROM ledger_entries e WHERE e.kind = 'payment' AND e.month >= $1 AND e.month <= $2) p \
        UNION ALL \
        SELECT e.month, e.currency, e.amount_minor AS net FROM ledger_entries e \
        WHERE e.kind IN ('manual', 'reversal') AND e.month >= $1 AND e.month <= $2 \
@@ -99,7 +115,7 @@ impl FundingStore for Store {
     }
 
     async fn entry(&self, id: i64) -> Result<Option<Entry>, StoreError> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE id = $1");
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries l WHERE l.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         row.map(|r| entry_from_row(&r)).transpose()
     }
@@ -190,5 +206,6 @@ fn entry_from_row(r: &AnyRow) -> Result<Entry, StoreError> {
             reverses: r.try_get("reverses").map_err(from_sqlx)?,
         },
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
+        counted: r.try_get::<i64, _>("counted").map_err(from_sqlx)? != 0,
     })
 }

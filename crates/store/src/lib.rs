@@ -11,6 +11,8 @@ mod group_commit;
 mod invalidations;
 mod migrate;
 mod rows;
+#[cfg(feature = "testing")]
+pub mod schema;
 mod sessions;
 mod settings;
 #[cfg(feature = "testing")]

@@ -33,12 +33,10 @@ impl TestDatabase {
         TestDatabase { store, url, _dir: Some(dir), pg_schema: None }
     }
 
-    /// `None` when PostgreSQL tests are not wanted; panics when they are and cannot run.
+    /// `None`, reported as skipped, when PostgreSQL tests are not wanted; panics in CI.
     pub async fn postgres() -> Option<TestDatabase> {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
-            if std::env::var_os("CI").is_some() {
-                panic!("{POSTGRES_ENV} is not set: in CI every storage test must also run on PostgreSQL");
-            }
+            skip(&format!("{POSTGRES_ENV} is not set"));
             return None;
         };
         let schema = unique_schema_name();
@@ -53,12 +51,15 @@ impl TestDatabase {
         Some(TestDatabase { store, url, _dir: None, pg_schema: Some((admin_url, schema)) })
     }
 
-    /// Every column of every table as `table.column`, to compare the two backends' schemas.
-    pub async fn schema_columns(&self) -> Vec<String> {
-        sqlx::query_scalar(crate::dialect::schema_columns(self.store.backend))
-            .fetch_all(&self.store.pool)
-            .await
-            .expect("read schema")
+    /// The schema as sorted, backend-neutral lines (see [`crate::schema`]), to compare
+    /// the two backends' migrations.
+    pub async fn schema(&self) -> Vec<String> {
+        crate::schema::describe(&self.store).await.expect("read schema")
+    }
+
+    /// Runs one statement as is: for tests that break a schema on purpose.
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.store.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -79,6 +80,30 @@ impl Drop for TestDatabase {
             });
         })
         .join();
+    }
+}
+
+/// Where [`skip`] also appends its line, when set: `scripts/test.sh` lists them at the end.
+pub const SKIPPED_LOG_ENV: &str = "TRIBUNE_SKIPPED_LOG";
+
+/// Reports that the current test cannot run (`reason`: the missing tool or database), for
+/// the caller to return early. In CI (`CI` set) a test that cannot run fails instead.
+///
+/// libtest has no runtime skip and captures `eprintln!` of passing tests, so the line is
+/// written to the process's stderr directly, which it does not capture: `SKIPPED: test:
+/// reason` shows in the output of a plain `cargo test`.
+pub fn skip(reason: &str) {
+    let thread = std::thread::current();
+    // libtest runs each test on a thread named after it.
+    let test = thread.name().unwrap_or("a test");
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: {reason}: in CI every test must run");
+    }
+    let line = format!("SKIPPED: {test}: {reason}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    if let Some(log) = std::env::var_os(SKIPPED_LOG_ENV) {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log);
+        let _ = file.and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
     }
 }
 

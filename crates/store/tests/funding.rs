@@ -51,6 +51,28 @@ fn refunded(event: &str, key: &str, total_cents: i64, at: DateTime<Utc>) -> Even
     }
 }
 
+fn dispute_lost(event: &str, key: &str, cents: i64, currency: &str) -> Event {
+    Event {
+        id: event.into(),
+        created: mid_july().timestamp(),
+        effect: Effect::DisputeLost {
+            payment_key: key.into(),
+            amount_minor: cents,
+            currency: currency.into(),
+        },
+    }
+}
+
+fn in_currency(mut event: Event, code: &str) -> Event {
+    match &mut event.effect {
+        Effect::Paid { currency, .. }
+        | Effect::Refunded { currency, .. }
+        | Effect::DisputeLost { currency, .. } => *currency = code.into(),
+        Effect::Ignored { .. } => {}
+    }
+    event
+}
+
 async fn record(store: &Store, e: &Event) -> Recorded {
     record_stripe_event(store, e, NEW_YORK, mid_july()).await.unwrap()
 }
@@ -75,6 +97,10 @@ on_both_backends!(
     other_currencies_are_recorded_but_not_counted,
     goals_carry_forward,
     concurrent_deliveries_give_an_exact_total,
+    a_refund_never_takes_more_than_its_payment,
+    a_refund_in_another_currency_is_recorded_flagged_and_not_counted,
+    a_refund_and_a_lost_dispute_never_take_a_payment_below_zero,
+    every_order_and_replay_of_a_payments_events_nets_the_same,
 );
 
 async fn a_payment_counts_once_whatever_describes_it(db: TestDatabase) {
@@ -256,4 +282,97 @@ async fn concurrent_deliveries_give_an_exact_total(db: TestDatabase) {
     }
     assert_eq!(counted, 500, "one payment and one refund entry for each");
     assert_eq!(raised(&db.store, july()).await, expected);
+}
+
+async fn a_refund_never_takes_more_than_its_payment(db: TestDatabase) {
+    let s = &db.store;
+    record(s, &paid("evt_other", "pi_other", 700, mid_july())).await;
+    // Before its payment, a refund of 5,000 counts nothing; after it, it takes the 1,000.
+    record(s, &refunded("evt_r", "pi_1", 5000, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 700);
+    record(s, &paid("evt_p", "pi_1", 1000, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 700, "not 700 - 4,000: the other payment is untouched");
+    record(s, &refunded("evt_r2", "pi_other", i64::MAX, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 0, "the largest amount Stripe could send overflows nothing");
+}
+
+async fn a_refund_in_another_currency_is_recorded_flagged_and_not_counted(db: TestDatabase) {
+    let s = &db.store;
+    record(s, &paid("evt_p", "pi_1", 1000, mid_july())).await;
+    let yen = record(s, &in_currency(refunded("evt_r", "pi_1", 5000, mid_july()), "JPY")).await;
+    let euros = record(s, &dispute_lost("evt_d", "pi_1", 1000, "EUR")).await;
+    assert!(
+        matches!(yen, Recorded::Counted(_)) && matches!(euros, Recorded::Counted(_)),
+        "both are recorded"
+    );
+    assert_eq!(raised(s, july()).await, 1000, "neither is subtracted from a USD payment");
+    let totals = s.month_totals(july(), july()).await.unwrap();
+    assert_eq!(
+        totals.iter().map(|t| (t.currency.as_str(), t.net_minor)).collect::<Vec<_>>(),
+        [("USD", 1000)]
+    );
+    let entries = s.entries_of_month(july()).await.unwrap();
+    let flags: Vec<_> =
+        entries.iter().map(|e| (e.entry.kind.as_str(), e.entry.amount.currency.code(), e.counted)).collect();
+    assert_eq!(
+        flags,
+        [("payment", "USD", true), ("refund", "JPY", false), ("dispute_lost", "EUR", false)],
+        "the admin ledger lists them, flagged"
+    );
+    let Recorded::Counted(id) = yen else { unreachable!() };
+    assert!(!s.entry(id).await.unwrap().unwrap().counted);
+    // A refund in the payment's own currency still counts.
+    record(s, &refunded("evt_r2", "pi_1", 250, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 750);
+}
+
+async fn a_refund_and_a_lost_dispute_never_take_a_payment_below_zero(db: TestDatabase) {
+    let s = &db.store;
+    record(s, &paid("evt_keep", "pi_keep", 300, mid_july())).await;
+    record(s, &paid("evt_p", "pi_1", 1000, mid_july())).await;
+    record(s, &refunded("evt_r", "pi_1", 600, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 700);
+    record(s, &dispute_lost("evt_d", "pi_1", 1000, "USD")).await;
+    assert_eq!(raised(s, july()).await, 300, "600 + 1,000 taken from 1,000 leaves 0, not -600");
+    // A later, larger cumulative refund changes nothing more.
+    record(s, &refunded("evt_r2", "pi_1", 1000, mid_july())).await;
+    assert_eq!(raised(s, july()).await, 300);
+}
+
+async fn every_order_and_replay_of_a_payments_events_nets_the_same(db: TestDatabase) {
+    let s = &db.store;
+    // A payment of 2,000, refunded 300 then 700 in all (cumulative), and a lost dispute of
+    // 500: 800 remains, whichever order the events arrive in, each delivered twice.
+    let mut done = 0;
+    for (n, order) in permutations(&[0, 1, 2, 3]).into_iter().enumerate() {
+        let key = format!("pi_{n}");
+        let events = [
+            paid(&format!("evt_p{n}"), &key, 2000, mid_july()),
+            refunded(&format!("evt_r{n}"), &key, 300, mid_july()),
+            refunded(&format!("evt_s{n}"), &key, 700, mid_july()),
+            dispute_lost(&format!("evt_d{n}"), &key, 500, "USD"),
+        ];
+        for i in order.iter().flat_map(|&i| [i, i]) {
+            record(s, &events[i]).await;
+            let this_payment = raised(s, july()).await - done;
+            assert!((0..=2000).contains(&this_payment), "{order:?}: {this_payment}");
+        }
+        assert_eq!(raised(s, july()).await - done, 800, "{order:?}");
+        done += 800;
+    }
+}
+
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut all = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let rest: Vec<usize> = items.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, &x)| x).collect();
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            all.push(tail);
+        }
+    }
+    all
 }

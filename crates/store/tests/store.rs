@@ -10,9 +10,9 @@ use tribune_core::store::{
     ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, UserRecord, UserStore,
 };
 use tribune_core::user::Role;
-use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 use tribune_store::{Backend, Store};
+use tribune_store::{on_both_backends, schema};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -47,6 +47,7 @@ fn slug(s: &str) -> Slug {
 
 on_both_backends!(
     schemas_match,
+    the_schema_comparison_catches_a_missing_partial_unique_index,
     saves_and_loads_an_article_with_byline_and_tags,
     slugs_are_unique,
     lists_only_public_articles_newest_first,
@@ -59,12 +60,41 @@ on_both_backends!(
 
 async fn schemas_match(db: TestDatabase) {
     // Each backend's schema is compared with the other's in the PostgreSQL run; the
-    // SQLite run checks that its own has the tables the code expects.
-    let columns = db.schema_columns().await;
-    assert!(columns.contains(&"articles.source_url".to_string()), "{columns:?}");
+    // SQLite run checks that its own has what the code relies on.
+    let schema = db.schema().await;
+    for expected in [
+        "column articles.source_url text null",
+        "index ledger_entries.ledger_one_payment unique (payment_key) where kind = 'payment'",
+        "check ledger_entries kind in 'payment', 'refund', 'dispute_lost', 'manual', 'reversal'",
+        "unique ledger_entries (event_id)",
+        "foreign key comments.article_id -> articles.id on delete cascade",
+    ] {
+        assert!(schema.iter().any(|l| l == expected), "{expected}: {schema:#?}");
+    }
     if db.store.backend() == Backend::Postgres {
-        let sqlite = TestDatabase::sqlite().await.schema_columns().await;
-        assert_eq!(columns, sqlite, "the two backends' schemas differ");
+        let sqlite = TestDatabase::sqlite().await.schema().await;
+        let differences = schema::differences("postgres", &schema, "sqlite", &sqlite);
+        assert!(differences.is_empty(), "the two backends' schemas differ:\n{}", differences.join("\n"));
+    }
+}
+
+async fn the_schema_comparison_catches_a_missing_partial_unique_index(db: TestDatabase) {
+    // Exactly-once donations rest on this index: its absence on one backend must show.
+    let reference = TestDatabase::sqlite().await.schema().await;
+    db.execute("DROP INDEX ledger_one_payment").await;
+    let differences = schema::differences("this one", &db.schema().await, "sqlite", &reference);
+    assert_eq!(
+        differences,
+        [
+            "only in sqlite: index ledger_entries.ledger_one_payment unique (payment_key) where kind = 'payment'"
+        ]
+    );
+    // PostgreSQL can drop a CHECK constraint too (SQLite cannot without rebuilding the table).
+    if db.store.backend() == Backend::Postgres {
+        db.execute("ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_kind_check").await;
+        let differences = schema::differences("postgres", &db.schema().await, "sqlite", &reference);
+        let check = "only in sqlite: check ledger_entries kind in 'payment', 'refund', 'dispute_lost', 'manual', 'reversal'";
+        assert!(differences.iter().any(|d| d == check), "{differences:?}");
     }
 }
 

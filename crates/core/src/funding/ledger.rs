@@ -1,7 +1,8 @@
 //! The donations ledger: append-only entries. A Stripe payment is counted once however
 //! many events describe it; a refund records the payment's cumulative refunded amount, so
 //! repeated or reordered deliveries net out exactly; a manual entry is corrected by a
-//! reversal entry, never edited.
+//! reversal entry, never edited. A refund or lost dispute takes away at most its payment,
+//! in its payment's currency only: a payment's net is never below zero.
 
 use chrono::{DateTime, Utc};
 
@@ -69,4 +70,7 @@ pub struct Entry {
     pub id: i64,
     pub entry: NewEntry,
     pub created_at: DateTime<Utc>,
+    /// False for a refund or lost dispute in another currency than its payment's: it is
+    /// kept in the ledger for the record but counts in no total.
+    pub counted: bool,
 }

@@ -64,6 +64,8 @@ struct EntryRow {
     kind: &'static str,
     amount: String,
     counts: bool,
+    /// A refund or dispute in another currency than its payment's: it counts nowhere.
+    foreign: bool,
     who: String,
     note: String,
     reversible: bool,
@@ -190,7 +192,8 @@ fn entry_rows(entries: &[Entry], goal_currency: Option<&str>, state: &AppState) 
                 date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
                 kind: kind_label(x.kind),
                 amount: x.amount.format(),
-                counts: Some(x.amount.currency.code()) == goal_currency,
+                counts: e.counted && Some(x.amount.currency.code()) == goal_currency,
+                foreign: !e.counted,
                 who: x.supporter_name.clone().unwrap_or_default(),
                 note: x.note.clone().or_else(|| x.payment_key.clone()).unwrap_or_default(),
                 reversible: x.kind == EntryKind::Manual && !reversed.contains(&e.id),
@@ -392,6 +395,7 @@ async fn ledger_csv(
         "supporter",
         "note",
         "reverses",
+        "counted",
     ];
     let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
     out.write_record(header).map_err(csv_error)?;
@@ -409,6 +413,7 @@ async fn ledger_csv(
             x.supporter_name.clone().unwrap_or_default(),
             x.note.clone().unwrap_or_default(),
             x.reverses.map(|r| r.to_string()).unwrap_or_default(),
+            if e.counted { "yes" } else { "no" }.to_owned(),
         ])
         .map_err(csv_error)?;
     }
