@@ -3,10 +3,10 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
@@ -14,7 +14,7 @@ use tribune_core::store::SessionStore;
 use tribune_core::user::{NewUser, Role};
 
 use super::auth::{SESSION_DAYS, safe_next};
-use super::csrf::{self, CsrfToken};
+use super::csrf::{self, CsrfForm, CsrfToken};
 use super::error::capitalized;
 use super::{AppError, AppState, cookies, render_public};
 use crate::config::Config;
@@ -55,8 +55,6 @@ async fn register_form(
 #[derive(Deserialize)]
 struct RegisterForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     email: String,
@@ -68,11 +66,9 @@ struct RegisterForm {
 
 async fn register(
     State(state): State<AppState>,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<RegisterForm>,
+    CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let now = Utc::now();
     let new = NewUser {
         email: form.email.clone(),
@@ -107,7 +103,8 @@ async fn register(
     state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;
     tracing::info!(user_id = user.id, "reader registered");
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(reader_next(Some(&form.next)))).into_response())
+    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
+    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to(reader_next(Some(&form.next)))).into_response())
 }
 
 /// Readers go back to where they were, or to the front page.

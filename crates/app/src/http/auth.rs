@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::comment::Viewer;
@@ -16,7 +16,7 @@ use tribune_core::password::{decoy_hash, verify_password};
 use tribune_core::store::{SessionStore, UserStore};
 use tribune_core::user::{User, normalize_email};
 
-use super::csrf::{self, CsrfToken};
+use super::csrf::{self, CsrfForm, CsrfToken};
 use super::{AppError, AppState, cookies, render};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
@@ -110,7 +110,6 @@ async fn login_form(
 struct LoginForm {
     email: String,
     password: String,
-    csrf: String,
     #[serde(default)]
     next: String,
 }
@@ -118,11 +117,9 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<LoginForm>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let now = Utc::now();
     let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
     let email_key = format!("email:{}", state.keys.keyed_hash("login", &email));
@@ -158,25 +155,24 @@ async fn login(
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
     tracing::info!(user_id = user.id, "signed in");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(Some(&form.next)))).into_response())
+    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
+    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to(safe_next(Some(&form.next)))).into_response())
 }
 
 #[derive(Deserialize)]
-struct LogoutForm {
-    csrf: String,
-}
+struct LogoutForm {}
 
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    CsrfForm(LogoutForm {}): CsrfForm<LogoutForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
         state.store.delete_session(&token_hash(token)).await?;
     }
     let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
+    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to("/")).into_response())
 }
 
 /// Only a path on this site (readers come back to the article they were reading): never

@@ -20,6 +20,8 @@ pub enum AppError {
     Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("What you sent is too large.")]
+    PayloadTooLarge,
     /// Not signed in: sent to the login page, which brings them back.
     #[error("Please sign in.")]
     SignInRequired { back_to: String },
@@ -41,6 +43,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

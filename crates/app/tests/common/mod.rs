@@ -148,11 +148,9 @@ impl Browser {
         self.post_form("/admin/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
     }
 
-    /// The CSRF token this browser holds (fetching a form page first if it has none).
+    /// The CSRF token of this browser's forms, as a form page shows it: it is bound to the
+    /// browser's session (or, signed out, to its browser id), so it is read from a page.
     pub async fn csrf(&self) -> String {
-        if let Some(token) = self.cookies.lock().unwrap().get("tribune_csrf") {
-            return token.clone();
-        }
         self.get("/admin/login").await.csrf()
     }
 
