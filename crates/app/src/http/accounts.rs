@@ -2,11 +2,11 @@
 //! they comment under their name, edit their comments and vote. Signing in is `auth`'s.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
@@ -103,8 +103,8 @@ async fn register(
     state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;
     tracing::info!(user_id = user.id, "reader registered");
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
-    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
-    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to(reader_next(Some(&form.next)))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(reader_next(Some(&form.next))))
+        .into_response())
 }
 
 /// Readers go back to where they were, or to the front page.

@@ -3,12 +3,12 @@
 use std::net::SocketAddr;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::comment::Viewer;
@@ -155,8 +155,8 @@ async fn login(
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
     tracing::info!(user_id = user.id, "signed in");
-    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
-    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to(safe_next(Some(&form.next)))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(safe_next(Some(&form.next))))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -171,8 +171,7 @@ async fn logout(
         state.store.delete_session(&token_hash(token)).await?;
     }
     let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
-    let fresh = (header::SET_COOKIE, csrf::rotated(&state));
-    Ok(([(header::SET_COOKIE, cookie), fresh], Redirect::to("/")).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to("/")).into_response())
 }
 
 /// Only a path on this site (readers come back to the article they were reading): never

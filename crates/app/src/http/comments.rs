@@ -5,11 +5,11 @@
 use askama::Template;
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};

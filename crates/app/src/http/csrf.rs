@@ -9,8 +9,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{AppendHeaders, IntoResponse, IntoResponseParts, Response, ResponseParts};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -39,7 +39,11 @@ impl FromRequestParts<AppState> for CsrfToken {
             Some(token) => CsrfToken { token, new_browser_id: None, secure },
             None => {
                 let id = random_token();
-                CsrfToken { token: bound_token(&state.keys, Binding::Browser(&id)), new_browser_id: Some(id), secure }
+                CsrfToken {
+                    token: bound_token(&state.keys, Binding::Browser(&id)),
+                    new_browser_id: Some(id),
+                    secure,
+                }
             }
         })
     }
@@ -79,8 +83,11 @@ fn expected(keys: &SiteKeys, headers: &HeaderMap) -> Option<String> {
 
 /// A fresh browser id, set at sign-in and sign-out: the tokens of the pages shown before
 /// are refused after.
-pub fn rotated(state: &AppState) -> HeaderValue {
-    cookies::set(cookies::CSRF, &random_token(), None, state.config.is_https())
+pub fn rotated(state: &AppState) -> AppendHeaders<[(HeaderName, HeaderValue); 1]> {
+    AppendHeaders([(
+        header::SET_COOKIE,
+        cookies::set(cookies::CSRF, &random_token(), None, state.config.is_https()),
+    )])
 }
 
 /// Refuses a request whose submitted token is not the one its cookies call for.

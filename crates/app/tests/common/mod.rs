@@ -154,6 +154,22 @@ impl Browser {
         self.get("/admin/login").await.csrf()
     }
 
+    /// Posts a form with one more request header (as the site's script may send).
+    pub async fn post_form_with_header(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        value: &str,
+    ) -> Page {
+        self.send(self.client.post(format!("{}{path}", self.base)).form(fields).header(name, value)).await
+    }
+
+    /// The value of one of this browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
     pub fn forget_cookies(&self) {
         self.cookies.lock().unwrap().clear();
     }

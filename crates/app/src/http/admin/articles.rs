@@ -1,11 +1,11 @@
 //! Listing, writing, previewing and (un)publishing articles in the browser.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError};

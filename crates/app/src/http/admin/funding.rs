@@ -2,11 +2,11 @@
 //! totals and CSV export, manual entries and their reversals, and a year's chart.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use tribune_core::funding::donations::{

@@ -1,11 +1,11 @@
 //! Admins add users and change their roles.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
