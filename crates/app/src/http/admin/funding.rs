@@ -146,7 +146,6 @@ async fn page(
                 .collect::<Vec<_>>()
                 .join(", "),
             text: g.text.clone().unwrap_or_default(),
-            ..Default::default()
         },
         None => GoalForm { month: month.to_string(), currency: "USD".into(), ..Default::default() },
     });
