@@ -20,7 +20,7 @@ use super::error::AppError;
 use crate::keys::{SiteKeys, random_token, same_secret};
 
 /// Sent by scripts that post without the hidden field.
-pub const HEADER: &str = "x-csrf-token";
+const HEADER: &str = "x-csrf-token";
 
 /// The token for the forms of the page being rendered; sets the browser id cookie if the
 /// browser had none.
@@ -124,7 +124,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         };
         verify(&state.keys, &headers, &submitted).map_err(IntoResponse::into_response)?;
         serde_urlencoded::from_bytes(&body).map(CsrfForm).map_err(|e| {
-            AppError::Unprocessable(format!("The form was incomplete or malformed: {e}.")).into_response()
+            let why = format!("The form was incomplete or malformed ({e}). Go back and try again.");
+            AppError::Unprocessable(why).into_response()
         })
     }
 }
