@@ -20,6 +20,11 @@ impl SiteKeys {
         Ok(SiteKeys { secret: secret.into_bytes() })
     }
 
+    #[cfg(test)]
+    pub fn for_tests(secret: &[u8]) -> SiteKeys {
+        SiteKeys { secret: secret.to_vec() }
+    }
+
     /// A keyed hash: the same input gives the same value on every node, and the value
     /// cannot be reversed without the key (an IP address has few enough values to guess).
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {

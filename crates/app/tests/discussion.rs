@@ -370,6 +370,11 @@ async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
         (registered.status, registered.header("location")),
         (StatusCode::SEE_OTHER, "/articles/ranked")
     );
+    let stale = reader.post_form("/register", &fields).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN, "registering signs in, which rotates the token");
+    let fresh = reader.csrf().await;
+    let fields: Vec<(&str, &str)> =
+        fields.iter().map(|&(k, v)| if k == "csrf" { (k, fresh.as_str()) } else { (k, v) }).collect();
     let again = reader.post_form("/register", &fields).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "an email registers once");
     assert_eq!(reader.get("/admin").await.status, StatusCode::FORBIDDEN, "readers have no admin");

@@ -2,11 +2,11 @@
 //! they comment under their name, edit their comments and vote. Signing in is `auth`'s.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::accounts::{RegisterError, register as register_reader};
@@ -16,7 +16,7 @@ use tribune_core::user::{NewUser, Role};
 
 use super::auth::{SESSION_DAYS, safe_next};
 use super::client::ClientAddress;
-use super::csrf::{self, CsrfToken};
+use super::csrf::{self, CsrfForm, CsrfToken};
 use super::error::capitalized;
 use super::{AppError, AppState, cookies, render_public};
 use crate::config::Config;
@@ -57,8 +57,6 @@ async fn register_form(
 #[derive(Deserialize)]
 struct RegisterForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     email: String,
@@ -71,11 +69,9 @@ struct RegisterForm {
 async fn register(
     State(state): State<AppState>,
     client: ClientAddress,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<RegisterForm>,
+    CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let now = Utc::now();
     let new = NewUser {
         email: form.email.clone(),
@@ -105,7 +101,8 @@ async fn register(
     state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;
     tracing::info!(user_id = user.id, "reader registered");
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(reader_next(Some(&form.next)))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(reader_next(Some(&form.next))))
+        .into_response())
 }
 
 /// Readers go back to where they were, or to the front page.

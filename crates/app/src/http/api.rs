@@ -163,6 +163,7 @@ struct NewComment {
         (status = 400, description = "Not JSON, or not this shape", body = ErrorBody),
         (status = 403, description = "Comments are closed, or guests may not comment", body = ErrorBody),
         (status = 404, description = "No such public article", body = ErrorBody),
+        (status = 413, description = "Larger than the site accepts", body = ErrorBody),
         (status = 415, description = "Not sent as application/json", body = ErrorBody),
         (status = 422, description = "Empty, too long, nameless, or an unknown parent", body = ErrorBody)
     )
@@ -177,10 +178,10 @@ async fn create_comment(
     let Json(new) = body.map_err(|e| {
         let status = e.status();
         let message = format!("The request body is not a comment: {}", e.body_text());
-        ApiError(if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            AppError::UnsupportedMediaType(message)
-        } else {
-            AppError::BadRequest(message)
+        ApiError(match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest(message),
         })
     })?;
     let article = public_article(&state, &slug).await?;

@@ -1,12 +1,12 @@
 //! Signing in and out, and the extractor that tells a handler who is signed in.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use tribune_core::accounts::{SignInError, sign_in};
@@ -15,7 +15,7 @@ use tribune_core::store::SessionStore;
 use tribune_core::user::User;
 
 use super::client::ClientAddress;
-use super::csrf::{self, CsrfToken};
+use super::csrf::{self, CsrfForm, CsrfToken};
 use super::{AppError, AppState, cookies, render};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
@@ -105,7 +105,6 @@ async fn login_form(
 struct LoginForm {
     email: String,
     password: String,
-    csrf: String,
     #[serde(default)]
     next: String,
 }
@@ -113,11 +112,9 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     client: ClientAddress,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<LoginForm>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let now = Utc::now();
     let attempt = sign_in(&state.store, &*state.work, &form.email, form.password, &client.hash, now).await;
     let user = match attempt {
@@ -142,25 +139,23 @@ async fn login(
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
     let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
     tracing::info!(user_id = user.id, "signed in");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(Some(&form.next)))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(safe_next(Some(&form.next))))
+        .into_response())
 }
 
 #[derive(Deserialize)]
-struct LogoutForm {
-    csrf: String,
-}
+struct LogoutForm {}
 
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    CsrfForm(LogoutForm {}): CsrfForm<LogoutForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     if let Some(token) = cookies::get(&headers, cookies::SESSION) {
         state.store.delete_session(&token_hash(token)).await?;
     }
     let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to("/")).into_response())
 }
 
 /// Only a path on this site (readers come back to the article they were reading): never

@@ -5,11 +5,11 @@
 use askama::Template;
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
@@ -19,7 +19,7 @@ use tribune_core::store::{ArticleStore, CommentStore};
 use tribune_core::thread::{CommentSort, Cursor};
 
 use super::auth::{Reader, guest_hash};
-use super::csrf::{self, CsrfToken};
+use super::csrf::{CsrfForm, CsrfToken};
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, ThreadView, views_of};
 use super::{AppError, AppState, cookies, render_public, with_bar};
@@ -45,8 +45,6 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct PostForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     body: String,
     #[serde(default)]
     parent_id: String,
@@ -70,9 +68,8 @@ async fn post_comment(
     headers: HeaderMap,
     reader: Reader,
     csrf: CsrfToken,
-    Form(form): Form<PostForm>,
+    CsrfForm(form): CsrfForm<PostForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let article = public_article(&state, &slug).await?;
     let parent_id = match form.parent_id.trim() {
         "" => None,
@@ -328,20 +325,16 @@ fn comment_page(
 #[derive(Deserialize)]
 struct EditForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     body: String,
 }
 
 async fn edit(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     reader: Reader,
     csrf: CsrfToken,
-    Form(form): Form<EditForm>,
+    CsrfForm(form): CsrfForm<EditForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let rules = state.config.discussion_rules();
     match discussion::edit_comment(&state.store, id, &form.body, &reader.viewer, &rules, Utc::now()).await {
         Ok(comment) => changed(&state, &comment).await,
@@ -366,8 +359,6 @@ async fn changed(state: &AppState, comment: &Comment) -> Result<Response, AppErr
 #[derive(Deserialize)]
 struct ActionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     value: String,
     #[serde(default)]
     action: String,
@@ -376,11 +367,9 @@ struct ActionForm {
 async fn delete(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     reader: Reader,
-    Form(form): Form<ActionForm>,
+    _checked: CsrfForm<ActionForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let rules = state.config.discussion_rules();
     let (comment, _) =
         discussion::delete_comment(&state.store, id, &reader.viewer, &rules, Utc::now()).await?;
@@ -396,11 +385,9 @@ async fn back_to_discussion(state: &AppState, comment: &Comment) -> Result<Respo
 async fn vote(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     reader: Reader,
-    Form(form): Form<ActionForm>,
+    CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let vote =
         Vote::parse(&form.value).ok_or_else(|| AppError::BadRequest("A vote is up, down or none.".into()))?;
     let comment = discussion::vote(&state.store, id, vote, &reader.viewer, Utc::now()).await?;
@@ -410,11 +397,9 @@ async fn vote(
 async fn moderate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     reader: Reader,
-    Form(form): Form<ActionForm>,
+    CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let action = Moderation::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest("A moderator may approve, hide or delete a comment.".into()))?;
     let comment = discussion::moderate(&state.store, id, action, &reader.viewer).await?;

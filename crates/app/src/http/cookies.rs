@@ -4,6 +4,7 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub const SESSION: &str = "tribune_session";
+/// A random id for the browser, which its CSRF tokens are bound to until it signs in.
 pub const CSRF: &str = "tribune_csrf";
 /// Held by the browser that posted a guest comment: only it may edit or delete the comment.
 pub const GUEST: &str = "tribune_guest";

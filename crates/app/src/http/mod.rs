@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 
@@ -125,21 +125,28 @@ fn framework_message(status: StatusCode) -> String {
 }
 
 /// No third-party anything: the policy allows only this site's own styles and scripts.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// Admin pages and exports hold what only their reader may see: no cache keeps them.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let is_admin = request.uri().path().starts_with("/admin");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    if h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // A handler with its own policy (the embeddable widget may be framed anywhere).
-        return response;
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Unless a handler has its own policy (the embeddable widget may be framed anywhere).
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
     }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if is_admin {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.is_https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 

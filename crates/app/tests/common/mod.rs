@@ -149,12 +149,26 @@ impl Browser {
         self.post_form("/admin/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
     }
 
-    /// The CSRF token this browser holds (fetching a form page first if it has none).
+    /// The CSRF token of this browser's forms, as a form page shows it: it is bound to the
+    /// browser's session (or, signed out, to its browser id), so it is read from a page.
     pub async fn csrf(&self) -> String {
-        if let Some(token) = self.cookies.lock().unwrap().get("tribune_csrf") {
-            return token.clone();
-        }
         self.get("/admin/login").await.csrf()
+    }
+
+    /// Posts a form with one more request header (as the site's script may send).
+    pub async fn post_form_with_header(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        value: &str,
+    ) -> Page {
+        self.send(self.client.post(format!("{}{path}", self.base)).form(fields).header(name, value)).await
+    }
+
+    /// The value of one of this browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
     }
 
     pub fn forget_cookies(&self) {

@@ -1,11 +1,11 @@
 //! Listing, writing, previewing and (un)publishing articles in the browser.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError};
@@ -17,7 +17,7 @@ use tribune_core::user::User;
 use crate::cache::keys_of_change;
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
-use crate::http::csrf::{self, CsrfToken};
+use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::pages::{ArticlePage, PageParam};
 use crate::http::views::{DateView, Pager, date};
 use crate::http::{AppError, AppState, render};
@@ -84,7 +84,6 @@ async fn list(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ArticleForm {
-    csrf: String,
     title: String,
     slug: String,
     authors: String,
@@ -254,22 +253,20 @@ async fn edit_form(
 async fn create(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<ArticleForm>,
+    CsrfForm(form): CsrfForm<ArticleForm>,
 ) -> Result<Response, AppError> {
-    submit(&state, &me, &headers, &csrf, None, form).await
+    submit(&state, &me, &csrf, None, form).await
 }
 
 async fn update(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     csrf: CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<ArticleForm>,
+    CsrfForm(form): CsrfForm<ArticleForm>,
 ) -> Result<Response, AppError> {
-    submit(&state, &me, &headers, &csrf, Some(id), form).await
+    submit(&state, &me, &csrf, Some(id), form).await
 }
 
 /// Saves the form, or previews it without saving; a refused form comes back with its
@@ -277,12 +274,10 @@ async fn update(
 async fn submit(
     state: &AppState,
     me: &User,
-    headers: &HeaderMap,
     csrf: &CsrfToken,
     id: Option<i64>,
     form: ArticleForm,
 ) -> Result<Response, AppError> {
-    csrf::verify(headers, &form.csrf)?;
     let refused = |errors: Vec<String>| -> Result<Response, AppError> {
         let page = EditPage { errors, ..EditPage::new(state, me, csrf, id, &form) };
         Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -344,7 +339,6 @@ fn preview(
 
 #[derive(Deserialize)]
 struct StatusForm {
-    csrf: String,
     status: String,
     #[serde(default)]
     published_at: String,
@@ -353,11 +347,9 @@ struct StatusForm {
 async fn set_status(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<StatusForm>,
+    CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let status = ArticleStatus::parse(&form.status)
         .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a status.", form.status)))?;
     let at = match form.published_at.trim() {
@@ -374,8 +366,6 @@ async fn set_status(
 #[derive(Deserialize)]
 struct CommentsForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     closed: String,
 }
 
@@ -383,11 +373,9 @@ struct CommentsForm {
 async fn set_comments(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CommentsForm>,
+    CsrfForm(form): CsrfForm<CommentsForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     let closed = match form.closed.as_str() {
         "1" => true,
         "0" => false,

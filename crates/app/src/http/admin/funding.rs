@@ -2,11 +2,11 @@
 //! totals and CSV export, manual entries and their reversals, and a year's chart.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use tribune_core::funding::donations::{
@@ -23,7 +23,7 @@ use super::chart::{ChartMonth, raised_vs_goal};
 use crate::config::Config;
 use crate::funding_bar::FUNDING_KEY;
 use crate::http::auth::CurrentUser;
-use crate::http::csrf::{self, CsrfToken};
+use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::{AppError, AppState, render};
 
 pub fn router() -> Router<AppState> {
@@ -99,7 +99,6 @@ struct LedgerPage<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct GoalForm {
-    csrf: String,
     month: String,
     goal: String,
     currency: String,
@@ -149,7 +148,6 @@ async fn page(
                 .collect::<Vec<_>>()
                 .join(", "),
             text: g.text.clone().unwrap_or_default(),
-            ..Default::default()
         },
         None => GoalForm { month: month.to_string(), currency: "USD".into(), ..Default::default() },
     });
@@ -246,11 +244,9 @@ async fn chart(state: &AppState, month: Month, goals: &[Goal]) -> Result<String,
 async fn save_goal(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<GoalForm>,
+    CsrfForm(form): CsrfForm<GoalForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     publisher_only(&me)?;
     let month = Month::parse(form.month.trim()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let milestones: Vec<String> = form.milestones.split(',').map(|m| m.trim().to_owned()).collect();
@@ -288,7 +284,6 @@ async fn refused(
 
 #[derive(Deserialize)]
 struct DonationForm {
-    csrf: String,
     amount: String,
     currency: String,
     #[serde(default)]
@@ -302,11 +297,9 @@ struct DonationForm {
 async fn add_donation(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<DonationForm>,
+    CsrfForm(form): CsrfForm<DonationForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     publisher_only(&me)?;
     let now = Utc::now();
     let this_month = Month::containing(now, state.config.tz());
@@ -347,7 +340,6 @@ async fn add_donation(
 
 #[derive(Deserialize)]
 struct ReverseForm {
-    csrf: String,
     #[serde(default)]
     note: String,
 }
@@ -355,11 +347,9 @@ struct ReverseForm {
 async fn reverse(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<ReverseForm>,
+    CsrfForm(form): CsrfForm<ReverseForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     publisher_only(&me)?;
     let original = state.store.entry(id).await?.ok_or(AppError::NotFound)?;
     let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());

@@ -1,11 +1,11 @@
 //! Admins add users and change their roles.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
@@ -14,7 +14,7 @@ use tribune_core::user::{NewUser, Role, User};
 
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
-use crate::http::csrf::{self, CsrfToken};
+use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::{AppError, AppState, render};
 
 pub fn router() -> Router<AppState> {
@@ -82,7 +82,6 @@ async fn list(
 
 #[derive(Deserialize)]
 struct NewUserForm {
-    csrf: String,
     name: String,
     email: String,
     role: String,
@@ -92,11 +91,9 @@ struct NewUserForm {
 async fn create(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     csrf: CsrfToken,
-    Form(form): Form<NewUserForm>,
+    CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     admin_only(&me)?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
@@ -117,18 +114,15 @@ async fn create(
 
 #[derive(Deserialize)]
 struct RoleForm {
-    csrf: String,
     role: String,
 }
 
 async fn set_role(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<RoleForm>,
+    CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<Response, AppError> {
-    csrf::verify(&headers, &form.csrf)?;
     admin_only(&me)?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest(format!("\"{}\" is not a role.", form.role)))?;
