@@ -4,9 +4,8 @@
 //! protection.
 
 use axum::extract::rejection::JsonRejection;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +19,8 @@ use tribune_core::thread::{Appearance, Placed, arrange, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::auth::Reader;
-use super::comments::{client_hash, commenter};
+use super::client::ClientAddress;
+use super::comments::commenter;
 use super::error::ApiError;
 use super::pages::{ThreadQuery, public_article};
 use super::views::iso;
@@ -170,7 +170,7 @@ struct NewComment {
 )]
 async fn create_comment(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Path(slug): Path<String>,
     reader: Reader,
     body: Result<Json<NewComment>, JsonRejection>,
@@ -193,7 +193,7 @@ async fn create_comment(
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.config.discussion_rules();
-    let origin = client_hash(&state, peer);
+    let origin = client.origin();
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
+use tribune_core::discussion::Origin;
 
 use super::AppState;
 
@@ -27,6 +28,13 @@ impl FromRequestParts<AppState> for ClientAddress {
             .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(addr)| addr.ip());
         let ip = client_ip(peer, &parts.headers, &state.config.proxies);
         Ok(ClientAddress { hash: state.keys.address_hash(ip) })
+    }
+}
+
+impl ClientAddress {
+    /// Where a new comment came from, as the comment keeps it (for rate limits and bans).
+    pub fn origin(&self) -> Origin {
+        Origin { ip_hash: Some(self.hash.clone()) }
     }
 }
 

@@ -3,10 +3,9 @@
 //! post asks for `X-Tribune-Fragment` and gets the new comment's HTML to put in place.
 
 use askama::Template;
-use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,11 +13,12 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Vote};
 use tribune_core::store::{ArticleStore, CommentStore};
 use tribune_core::thread::{CommentSort, Cursor};
 
 use super::auth::{Reader, guest_hash};
+use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, ThreadView, views_of};
@@ -63,7 +63,7 @@ struct CommentFragment<'a> {
 
 async fn post_comment(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Path(slug): Path<String>,
     headers: HeaderMap,
     reader: Reader,
@@ -87,7 +87,7 @@ async fn post_comment(
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
     let rules = state.config.discussion_rules();
-    let origin = client_hash(&state, peer);
+    let origin = client.origin();
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
             state.invalidate_soon(crate::cache::keys_of(&article));
@@ -144,12 +144,6 @@ fn new_comment_fragment(
         views.first().ok_or_else(|| AppError::Internal("a new comment its author cannot see".into()))?;
     let html = CommentFragment { c: view, csrf }.render()?;
     Ok((StatusCode::CREATED, Html(html)).into_response())
-}
-
-/// Where a comment came from, as a keyed hash of the client's address: enough to limit
-/// rates and enforce bans later, never the address itself.
-pub fn client_hash(state: &AppState, peer: SocketAddr) -> Origin {
-    Origin { ip_hash: Some(state.keys.address_hash(peer.ip())) }
 }
 
 /// The author of a new comment: the signed-in user, or this browser as a guest (given a
