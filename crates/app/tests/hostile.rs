@@ -23,7 +23,6 @@ on_both_backends!(
     registration_is_throttled_per_address,
     control_characters_are_refused_in_every_kind_of_field,
     invisible_names_and_bodies_are_refused_and_text_is_composed,
-    oversized_bodies_get_413_as_forms_and_as_json,
 );
 
 async fn trusting_loopback(db: TestDatabase) -> TestApp {
@@ -184,24 +183,4 @@ async fn invisible_names_and_bodies_are_refused_and_text_is_composed(db: TestDat
     let stored = &app.state.store.thread(a.id).await.unwrap()[0];
     assert_eq!(stored.author_name, "José Ruiz");
     assert_eq!(stored.body_markdown, "Café au lait");
-}
-
-async fn oversized_bodies_get_413_as_forms_and_as_json(db: TestDatabase) {
-    let app = TestApp::new(db).await;
-    story(&app).await;
-    let huge = "x".repeat(10 * 1024 * 1024);
-    let client = reqwest::Client::new();
-    let json = client
-        .post(format!("{}/api/v1/articles/careful-words/comments", app.url))
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"author_name": "A", "body": "{huge}"}}"#))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(json.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(json.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().contains("too large"));
-    let b = app.browser();
-    let res = comment(&b, &huge, "Ann").await;
-    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(res.body.contains("too large"), "a page that says why");
 }
