@@ -4,6 +4,8 @@ each bounded in count, sent from many threads at once to a Tribune on loopback. 
 JSON object with what the server answered. Standard library only.
 
   abuse_client.py login    BASE EMAIL COUNT [ADDRESS]     wrong passwords, all at once
+  abuse_client.py spread   BASE EMAIL COUNT               wrong passwords at once, each from its own address
+  abuse_client.py hammer   BASE EMAIL SECONDS [ADDRESS]   wrong passwords one after another, for SECONDS
   abuse_client.py sign-in  BASE EMAIL PASSWORD [ADDRESS]  one sign-in: its status
   abuse_client.py register BASE COUNT [ADDRESS]           new accounts, all at once
   abuse_client.py replies  BASE SLUG COUNT CHARS          a guest's replies under one comment
@@ -90,6 +92,27 @@ def login_flood(base, email, count, address=None):
     return {"statuses": counts, "seconds": round(seconds, 2)}
 
 
+def spread_flood(base, email, count):
+    """Each attempt from its own address (RFC 2544's benchmarking range): no throttle stops
+    them, so the password hashing itself is what the server must bound."""
+    browsers = [Browser(base, f"198.18.{i // 250}.{i % 250 + 1}") for i in range(count)]
+    jobs = []
+    for b in browsers:
+        fields = {"email": email, "password": "not the password", "csrf": b.token("/admin/login")}
+        jobs.append(lambda b=b, fields=fields: b.post("/admin/login", fields)[0])
+    counts, seconds = all_at_once(jobs, count)
+    return {"statuses": counts, "seconds": round(seconds, 2)}
+
+
+def hammer(base, email, seconds, address=None):
+    b = Browser(base, address)
+    fields = {"email": email, "password": "not the password", "csrf": b.token("/admin/login")}
+    counts, end = collections.Counter(), time.monotonic() + seconds
+    while time.monotonic() < end:
+        counts[str(b.post("/admin/login", fields)[0])] += 1
+    return {"statuses": counts, "seconds": seconds}
+
+
 def sign_in(base, email, password, address=None):
     b = Browser(base, address)
     token = b.token("/admin/login")
@@ -146,6 +169,10 @@ def main(argv):
     kind, base = argv[1], argv[2]
     if kind == "login":
         out = login_flood(base, argv[3], int(argv[4]), argv[5] if len(argv) > 5 else None)
+    elif kind == "spread":
+        out = spread_flood(base, argv[3], int(argv[4]))
+    elif kind == "hammer":
+        out = hammer(base, argv[3], float(argv[4]), argv[5] if len(argv) > 5 else None)
     elif kind == "sign-in":
         out = sign_in(base, argv[3], argv[4], argv[5] if len(argv) > 5 else None)
     elif kind == "register":

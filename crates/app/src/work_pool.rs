@@ -32,6 +32,7 @@ impl WorkPool {
             std::thread::Builder::new()
                 .name(format!("tribune-work-{i}"))
                 .spawn(move || {
+                    tribune_core::password::keep_work_memory();
                     // One thread waits for the next job while holding the lock; the others
                     // wait for the lock. The lock is released before the job runs.
                     while let Some(job) = { jobs.lock().expect("work queue").blocking_recv() } {
