@@ -30,6 +30,7 @@ on_both_backends!(
     a_site_may_take_comments_from_registered_readers_only,
     readers_arriving_together_share_one_render,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
+    an_invented_guest_cookie_gets_the_shared_page,
 );
 
 async fn published(app: &TestApp, title: &str) -> Article {
@@ -622,4 +623,43 @@ async fn readers_arriving_together_share_one_render(db: TestDatabase) {
         assert!(page.status == StatusCode::OK && page.body.contains("A comment to render."));
     }
     assert_eq!(app.state.cache.pages_stored() - before, 1, "32 readers at once, one render");
+}
+
+/// The page a stranger shares, with the reader's token taken out, and its ETag without the
+/// token's part: equal for two readers who get the same cached page.
+fn shared_part(p: &Page) -> (String, String) {
+    assert_eq!(p.status, StatusCode::OK);
+    let etag = p.header("etag");
+    assert!(!etag.is_empty(), "a cached page has an ETag");
+    // The token's part is its hash's first 8 characters, after a dash.
+    let etag = etag.trim_matches('"');
+    (p.body.replace(&p.csrf(), ""), etag[..etag.len() - 9].to_owned())
+}
+
+async fn an_invented_guest_cookie_gets_the_shared_page(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Open House").await;
+    published(&app, "Quiet Corner").await;
+    let ann = app.browser();
+    let id = posted_id(&post(&ann, "open-house", "I was there.", "Ann", None).await);
+    app.settle().await;
+    let stranger = shared_part(&app.browser().get("/articles/open-house").await);
+
+    // Made-up values, and the real cookie tampered with, count as no cookie at all.
+    let real = ann.cookie("tribune_guest").expect("a guest cookie after a first comment");
+    for invented in ["x", "bench", "abc.def", &format!("{real}x"), real.split('.').next().unwrap()] {
+        let forger = app.browser();
+        forger.set_cookie("tribune_guest", invented);
+        let page = forger.get("/articles/open-house").await;
+        assert_eq!(shared_part(&page), stranger, "{invented}");
+        assert!(!page.body.contains(">Edit<"));
+    }
+
+    // The real guest keeps the buttons of its comment, on a page rendered for it...
+    let own = ann.get("/articles/open-house").await;
+    assert!(own.body.contains(&format!("action=\"/comments/{id}/delete\"")) && own.body.contains(">Edit<"));
+    assert!(own.header("etag").is_empty(), "rendered for this reader");
+    // ...and shares the strangers' page where it has nothing of its own.
+    let elsewhere = shared_part(&ann.get("/articles/quiet-corner").await);
+    assert_eq!(elsewhere, shared_part(&app.browser().get("/articles/quiet-corner").await));
 }

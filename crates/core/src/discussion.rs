@@ -67,6 +67,19 @@ pub struct Origin {
 
 /// Closes (or reopens) an article's discussion: those who may edit the article, and
 /// moderators. Returns the article as it was, for the pages to drop.
+/// Whether a guest browser sees anything on an article's page that a stranger does not:
+/// its own comment awaiting moderation, or the edit and delete buttons of one still in
+/// its edit window. Otherwise it gets the page every stranger shares.
+pub async fn guest_has_own_on_page<S: CommentStore>(
+    store: &S,
+    slug: &str,
+    guest_token_hash: &str,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    store.guest_has_comment_since(slug, guest_token_hash, now - rules.edit_window).await
+}
+
 pub async fn set_closed<S: CommentStore + ArticleStore>(
     store: &S,
     article_id: i64,

@@ -253,6 +253,14 @@ pub trait CommentStore {
         after: Option<crate::thread::Cursor>,
         threads: u32,
     ) -> Result<ThreadPage, StoreError>;
+    /// Whether the guest browser holding `guest_token_hash` has a comment on the article
+    /// `slug` that is pending or was posted at or after `since` (one indexed query).
+    async fn guest_has_comment_since(
+        &self,
+        slug: &str,
+        guest_token_hash: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// How many top-level comments come before `root_id` in the oldest-first order.
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError>;
     /// Sets `user_id`'s vote on a comment (+1, -1, or 0 to withdraw it) and returns the

@@ -143,6 +143,26 @@ impl CommentStore for Store {
         Ok(ThreadPage { comments, next: next.flatten() })
     }
 
+    async fn guest_has_comment_since(
+        &self,
+        slug: &str,
+        guest_token_hash: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM comments c JOIN articles a ON a.id = c.article_id \
+             WHERE c.guest_token_hash = $1 AND a.slug = $2 AND (c.status = 'pending' OR c.created_at >= $3) \
+             LIMIT 1) t",
+        )
+        .bind(guest_token_hash)
+        .bind(slug)
+        .bind(secs(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(found > 0)
+    }
+
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE article_id = $1 AND depth = 0 AND id < $2")
             .bind(article_id)

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_articles_and_users.sql", "articles and users"),
     migration!(2, "0002_reader_funding.sql", "reader funding"),
     migration!(3, "0003_comments.sql", "comments"),
+    migration!(6, "0006_comment_pages.sql", "comment pages"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

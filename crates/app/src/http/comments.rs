@@ -18,7 +18,7 @@ use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote};
 use tribune_core::store::{ArticleStore, CommentStore};
 use tribune_core::thread::{CommentSort, Cursor};
 
-use super::auth::{Reader, guest_hash};
+use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::csrf::{self, CsrfToken};
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, ThreadView, views_of};
@@ -162,7 +162,8 @@ pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderVal
         return (reader.viewer.clone(), None);
     }
     let token = random_token();
-    let cookie = cookies::set(cookies::GUEST, &token, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
+    let signed = state.keys.sign(GUEST_COOKIE, &token);
+    let cookie = cookies::set(cookies::GUEST, &signed, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
     (Viewer { user: None, guest_token_hash: Some(guest_hash(state, &token)) }, Some(cookie))
 }
 

@@ -11,6 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, NamedLink};
 use tribune_core::comment::Viewer;
+use tribune_core::discussion::guest_has_own_on_page;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
@@ -270,8 +271,9 @@ pub async fn render_article(
 }
 
 /// Readers we do not know, on the first page of the default order, share one cached page;
-/// the others (signed in, or a guest who commented) see their own actions and pending
-/// comments, so their page is rendered for them.
+/// so does a guest with nothing of its own on it. The others (signed in, or a guest with a
+/// comment pending or still editable here) see their own actions and pending comments, so
+/// their page is rendered for them.
 async fn article_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -281,7 +283,7 @@ async fn article_page(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let order = q.parse()?;
-    if !(reader.is_anonymous() && q.is_default()) {
+    if !(q.is_default() && sees_shared_page(&state, &reader, &slug).await?) {
         let article = public_article(&state, &slug).await?;
         let html =
             render_article(&state, &article, &reader.viewer, order, &csrf.token, CommentForm::default())
@@ -298,6 +300,19 @@ async fn article_page(
     };
     let page = cached_with_form(&state, &headers, path, HTML, vec![key], Some(&csrf.token), render).await?;
     Ok((csrf, page).into_response())
+}
+
+/// Whether `reader` sees the article `slug` as a stranger does (see `article_page`).
+async fn sees_shared_page(state: &AppState, reader: &Reader, slug: &str) -> Result<bool, AppError> {
+    let viewer = &reader.viewer;
+    Ok(match (&viewer.user, &viewer.guest_token_hash) {
+        (Some(_), _) => false,
+        (None, None) => true,
+        (None, Some(guest)) => {
+            let rules = state.config.discussion_rules();
+            !guest_has_own_on_page(&state.store, slug, guest, &rules, Utc::now()).await?
+        }
+    })
 }
 
 #[derive(Deserialize)]

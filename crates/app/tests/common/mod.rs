@@ -156,6 +156,15 @@ impl Browser {
         self.get("/admin/login").await.csrf()
     }
 
+    /// Sends this cookie from now on, as a client that makes up its own would.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies.lock().unwrap().insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
     pub fn forget_cookies(&self) {
         self.cookies.lock().unwrap().clear();
     }
