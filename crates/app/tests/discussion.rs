@@ -25,7 +25,8 @@ on_both_backends!(
     readers_register_vote_once_and_sort_by_best,
     big_discussions_come_in_pages_and_permalinks_find_their_page,
     counts_show_on_lists_and_in_metadata,
-    a_reply_chain_ten_thousand_deep_renders,
+    a_reply_chain_hundreds_deep_continues_on_further_pages,
+    a_flood_of_replies_is_paged_and_every_reply_reachable,
     a_comment_on_one_node_shows_on_every_node,
     a_site_may_take_comments_from_registered_readers_only,
     readers_arriving_together_share_one_render,
@@ -459,7 +460,12 @@ async fn big_discussions_come_in_pages_and_permalinks_find_their_page(db: TestDa
     let link = app.browser().get(&format!("/comments/{deep}")).await;
     assert_eq!(
         link.header("location"),
-        format!("/articles/busy?sort=oldest&after={}#comment-{deep}", ids[5] - 1)
+        format!("/comments/{}/replies?sort=oldest&after={}#comment-{deep}", ids[5], deep - 1)
+    );
+    let thread_link = app.browser().get(&format!("/comments/{}", ids[5])).await;
+    assert_eq!(
+        thread_link.header("location"),
+        format!("/articles/busy?sort=oldest&after={}#comment-{}", ids[5] - 1, ids[5])
     );
     let target = app.browser().get(link.header("location").split('#').next().unwrap()).await.body;
     assert!(target.contains(&format!("id=\"comment-{deep}\"")));
@@ -508,39 +514,137 @@ async fn the_cached_page_is_shared_by_strangers_and_commenters_see_their_own(db:
     assert!(seen, "the shared page shows the new comment within seconds");
 }
 
-async fn a_reply_chain_ten_thousand_deep_renders(db: TestDatabase) {
+/// Stores a discussion at once, as an import does: `(parent index, body)` in order.
+async fn import(app: &TestApp, a: &Article, comments: &[(Option<usize>, String)]) -> Vec<i64> {
     use tribune_core::comment::{CommentInput, CommentStatus, validate};
     use tribune_core::store::ImportedComment;
-    let app = TestApp::new(db).await;
-    let a = published(&app, "Deep").await;
-    let chain: Vec<ImportedComment> = (0..10_000usize)
-        .map(|i| {
-            let input = CommentInput {
-                body: format!("Link {i}"),
-                author_name: Some(format!("P{i}")),
-                ..Default::default()
-            };
+    let comments: Vec<ImportedComment> = comments
+        .iter()
+        .enumerate()
+        .map(|(i, (parent, body))| {
+            let input =
+                CommentInput { body: body.clone(), author_name: Some(format!("P{i}")), ..Default::default() };
             ImportedComment {
-                parent: i.checked_sub(1),
+                parent: *parent,
                 comment: validate(&input, None).unwrap(),
                 status: CommentStatus::Published,
                 created_at: Utc::now(),
             }
         })
         .collect();
-    let ids = app.state.store.import_comments(a.id, &chain).await.unwrap();
-    app.state.invalidate(tribune::cache::keys_of(&a)).await;
-    let page = app.browser().get("/articles/deep").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("class=\"comment indent-").count(), 10_000);
-    let last = &page.body[page.body.find(&format!("id=\"comment-{}\"", ids[9_999])).unwrap()..];
-    assert!(
-        last.contains("Link 9999") && last.contains("in reply to <a href=\"#comment-"),
-        "past the cap, it names whom it answers"
-    );
-    assert!(page.body.contains(&format!("class=\"comment indent-6\" id=\"comment-{}\"", ids[9_999])));
-    let deepest = app.state.store.comment(ids[9_999]).await.unwrap().unwrap();
-    assert_eq!((deepest.depth, deepest.root_id), (9_999, ids[0]));
+    let ids = app.state.store.import_comments(a.id, &comments).await.unwrap();
+    app.state.invalidate(tribune::cache::keys_of(a)).await;
+    ids
+}
+
+/// The ids of the comments a page shows, in order.
+fn comment_ids(body: &str) -> Vec<i64> {
+    body.split("class=\"comment indent-")
+        .skip(1)
+        .map(|rest| {
+            let at = rest.find("data-id=\"").unwrap() + "data-id=\"".len();
+            rest[at..].split('"').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+/// The targets of the links with this text on a page, unescaped.
+fn links(body: &str, text: &str) -> Vec<String> {
+    let marker = format!("\">{text}</a>");
+    body.match_indices(&marker)
+        .map(|(at, _)| {
+            let start = body[..at].rfind("href=\"").unwrap() + "href=\"".len();
+            body[start..at].split('"').next().unwrap().replace("&#38;", "&")
+        })
+        .collect()
+}
+
+async fn a_reply_chain_hundreds_deep_continues_on_further_pages(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Deep").await;
+    let chain: Vec<_> = (0..400usize).map(|i| (i.checked_sub(1), format!("Link {i}"))).collect();
+    let ids = import(&app, &a, &chain).await;
+    let b = app.browser();
+    let mut page = b.get("/articles/deep").await.body;
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let shown = comment_ids(&page);
+        // Its top and 8 levels below, under the comment they answer (on a page of replies).
+        assert!(shown.len() <= 10, "a page goes 8 levels below its top: {}", shown.len());
+        seen.extend(shown);
+        let Some(next) = links(&page, "Continue this thread →").pop() else { break };
+        page = b.get(&next).await.body;
+        assert!(page.contains("class=\"thread replies-of\""), "a page of replies, under their parent");
+    }
+    seen.dedup();
+    assert_eq!(seen, ids, "following the links reaches every link of the chain, in order");
+    assert!(page.contains("Link 399"));
+    // Past the path's depth limit, the deepest comment's permalink still finds it.
+    let link = b.get(&format!("/comments/{}", ids[399])).await;
+    let target = b.get(link.header("location").split('#').next().unwrap()).await.body;
+    assert!(target.contains(&format!("id=\"comment-{}\"", ids[399])) && target.contains("Link 399"));
+    let deepest = app.state.store.comment(ids[399]).await.unwrap().unwrap();
+    assert_eq!((deepest.depth, deepest.root_id), (399, ids[0]));
+}
+
+async fn a_flood_of_replies_is_paged_and_every_reply_reachable(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.comment_threads_per_page = 200).await;
+    let a = published(&app, "Flooded").await;
+    let long = |i: usize| format!("{i} {}", "x".repeat(9_990));
+    // A thread with 1,500 long replies, then 120 long top-level comments.
+    let mut flood: Vec<_> = vec![(None, long(0))];
+    flood.extend((1..=1_500).map(|i| (Some(0), long(i))));
+    flood.extend((1_501..=1_620).map(|i| (None, long(i))));
+    let ids = import(&app, &a, &flood).await;
+    let b = app.browser();
+    let first = b.get("/articles/flooded").await.body;
+    assert!(first.len() < 1_200_000, "the page stops near 1 MB of text: {} bytes", first.len());
+    let shown = comment_ids(&first);
+    assert_eq!(shown[..11], ids[..11], "the thread's first ten replies");
+    assert!(!shown.contains(&ids[11]));
+
+    // "More replies" reaches every reply, a bounded page at a time.
+    let mut replies: Vec<i64> = shown[1..11].to_vec();
+    let mut next = links(&first, "More replies");
+    assert_eq!(next.len(), 1, "one link, under the flooded thread");
+    assert!(next[0].starts_with(&format!("/comments/{}/replies", ids[0])));
+    let mut pages = 0;
+    while let Some(href) = next.pop() {
+        let page = b.get(&href).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.len() < 1_200_000);
+        replies.extend(comment_ids(&page.body).into_iter().filter(|id| *id != ids[0]));
+        next = links(&page.body, "More replies");
+        pages += 1;
+        assert!(pages < 200, "the links end");
+    }
+    assert_eq!(replies, ids[1..=1_500], "every reply, once, in order");
+
+    // The top-level comments the size cap left off are on the next pages.
+    let mut tops: Vec<i64> = shown.iter().copied().filter(|id| *id == ids[0] || *id > ids[1_500]).collect();
+    let mut more = links(&first, "More comments");
+    while let Some(href) = more.pop() {
+        let page = b.get(&href).await.body;
+        assert!(page.len() < 1_200_000);
+        tops.extend(comment_ids(&page));
+        more = links(&page, "More comments");
+    }
+    let mut expected = vec![ids[0]];
+    expected.extend(&ids[1_501..]);
+    assert_eq!(tops, expected, "every top-level comment, once");
+    // With the script, a page of replies comes as a fragment to put in place.
+    let fragment = b
+        .send_with(
+            &format!("/comments/{}/replies?sort=oldest&after={}", ids[0], ids[10]),
+            "x-tribune-fragment",
+        )
+        .await;
+    assert!(!fragment.body.contains("<html") && comment_ids(&fragment.body)[0] == ids[11]);
+    assert!(fragment.body.contains("class=\"comment indent-1\""), "indented as on the article's page");
+    // A late reply's permalink lands on a page that shows it.
+    let late = b.get(&format!("/comments/{}", ids[1_400])).await;
+    let target = b.get(late.header("location").split('#').next().unwrap()).await.body;
+    assert!(comment_ids(&target).contains(&ids[1_400]));
 }
 
 async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {

@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
-use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError};
+use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError, ThreadPage, Tops};
+use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::user::User;
 
 /// The site's settings for discussions.
@@ -78,6 +79,38 @@ pub async fn guest_has_own_on_page<S: CommentStore>(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     store.guest_has_comment_since(slug, guest_token_hash, now - rules.edit_window).await
+}
+
+/// A page of discussion: up to `per_page` top comments after `after`, with as much of
+/// their replies as `limits` allow. Four queries whatever the discussion's size (tops,
+/// the replies' outline, the text of what is shown), none of them loading text the page
+/// does not show.
+pub async fn thread_page<S: CommentStore>(
+    store: &S,
+    tops: Tops,
+    (sort, after): (CommentSort, Option<Cursor>),
+    per_page: u32,
+    limits: PageLimits,
+) -> Result<ThreadPage, StoreError> {
+    let mut top = store.thread_tops(tops, sort, after, per_page + 1).await?;
+    let more_tops = top.len() > per_page as usize;
+    top.truncate(per_page as usize);
+    let cursors: Vec<Cursor> = top.iter().map(|o| Cursor::after(&o.comment)).collect();
+    let ids: Vec<i64> = top.iter().map(|o| o.comment.id).collect();
+    if ids.is_empty() {
+        return Ok(ThreadPage { shown: vec![], next: None });
+    }
+    // One level more than is shown, to know which comments continue on another page.
+    let below = store.reply_outline(&ids, limits.levels + 1).await?;
+    let Trimmed { mut shown, tops_shown } = trim(top, below, sort, limits);
+    let next = (more_tops || tops_shown < ids.len()).then(|| cursors[tops_shown - 1]);
+    let mut texts = store.comment_texts(&shown.iter().map(|s| s.comment.id).collect::<Vec<_>>()).await?;
+    for s in &mut shown {
+        if let Some((markdown, html)) = texts.remove(&s.comment.id) {
+            (s.comment.body_markdown, s.comment.body_html) = (markdown, html);
+        }
+    }
+    Ok(ThreadPage { shown, next })
 }
 
 pub async fn set_closed<S: CommentStore + ArticleStore>(

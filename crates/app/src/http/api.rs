@@ -15,8 +15,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tribune_core::comment::{Comment, CommentInput, CommentStatus};
 use tribune_core::discussion;
-use tribune_core::store::CommentStore;
-use tribune_core::thread::{Appearance, Placed, arrange, visible};
+use tribune_core::discussion::thread_page;
+use tribune_core::store::Tops;
+use tribune_core::thread::{Appearance, PageLimits, Placed, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::auth::Reader;
@@ -128,10 +129,12 @@ async fn list_comments(
 ) -> Result<Json<CommentList>, ApiError> {
     let article = public_article(&state, &slug).await?;
     let (sort, after) = ThreadQuery { sort: params.sort, after: params.cursor }.parse()?;
+    let per_page = state.config.comment_threads_per_page;
     let page =
-        state.store.thread_page(article.id, sort, after, state.config.comment_threads_per_page).await?;
-    let comments = arrange(page.comments, sort);
-    let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent);
+        thread_page(&state.store, Tops::Article(article.id), (sort, after), per_page, PageLimits::DEFAULT)
+            .await?;
+    let comments: Vec<_> = page.comments().cloned().collect();
+    let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent, 0);
     Ok(Json(CommentList {
         comments: shown.iter().map(ApiComment::of).collect(),
         next_cursor: page.next.map(|c| c.encode(sort)),

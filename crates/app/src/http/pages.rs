@@ -261,7 +261,9 @@ pub async fn render_article(
     csrf: &str,
     form: CommentForm,
 ) -> Result<String, AppError> {
-    let thread = thread_view::load(&state.store, &state.config, article, viewer, sort, after).await?;
+    let scope = thread_view::Scope::article(article);
+    let thread =
+        thread_view::load(&state.store, &state.config, article, viewer, scope, (sort, after)).await?;
     let mut page = ArticlePage::new(&state.config, article, false);
     page.thread = Some(thread);
     page.csrf = csrf.to_owned();

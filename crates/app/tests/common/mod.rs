@@ -139,6 +139,11 @@ impl Browser {
         self.send(self.client.get(format!("{}{path}", self.base))).await
     }
 
+    /// A GET with this header set (to "1"), as the site's script sends.
+    pub async fn send_with(&self, path: &str, header: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)).header(header, "1")).await
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
     }
