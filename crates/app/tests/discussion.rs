@@ -32,6 +32,7 @@ on_both_backends!(
     readers_arriving_together_share_one_render,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
     an_invented_guest_cookie_gets_the_shared_page,
+    signed_in_readers_share_the_discussion_and_get_their_own_buttons,
 );
 
 async fn published(app: &TestApp, title: &str) -> Article {
@@ -766,4 +767,53 @@ async fn an_invented_guest_cookie_gets_the_shared_page(db: TestDatabase) {
     // ...and shares the strangers' page where it has nothing of its own.
     let elsewhere = shared_part(&ann.get("/articles/quiet-corner").await);
     assert_eq!(elsewhere, shared_part(&app.browser().get("/articles/quiet-corner").await));
+}
+
+/// The actions under comment `id` on a page: the text of its `comment-actions` block.
+fn actions_of(body: &str, id: i64) -> &str {
+    let start = body.find(&format!("id=\"comment-{id}\"")).expect("the comment is on the page");
+    let block = &body[start..];
+    let from = block.find("class=\"comment-actions\"").unwrap();
+    &block[from..from + block[from..].find("</div>").unwrap()]
+}
+
+async fn signed_in_readers_share_the_discussion_and_get_their_own_buttons(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Town Hall").await;
+    let guest = app.browser();
+    let theirs = posted_id(&post(&guest, "town-hall", "A guest's view.", "Gil", None).await);
+    let rita = app.signed_in("Rita Reader", Role::Reader).await;
+    let mine = posted_id(&post(&rita, "town-hall", "Rita's view.", "ignored", None).await);
+    let sam = app.signed_in("Sam Second", Role::Reader).await;
+    let token = sam.csrf().await;
+    sam.post_form(&format!("/comments/{theirs}/vote"), &[("csrf", &token), ("value", "down")]).await;
+    app.settle().await;
+
+    let page = rita.get("/articles/town-hall").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header("cache-control").contains("private") && page.header("etag").is_empty());
+    assert!(page.body.contains("Commenting as Rita Reader") && !page.body.contains("<!--tribune:"));
+    let own = actions_of(&page.body, mine);
+    assert!(own.contains(">Edit<") && own.contains(">Delete<") && !own.contains("Vote up"), "{own}");
+    let other = actions_of(&page.body, theirs);
+    assert!(other.contains("Vote up") && !other.contains(">Edit<") && other.contains("-1 point"), "{other}");
+    assert!(
+        other.contains(&format!("name=\"csrf\" value=\"{}\"", page.csrf())),
+        "her own token in its forms"
+    );
+    assert!(other.contains("value=\"down\" aria-pressed=\"false\""), "Rita has not voted");
+
+    // Sam's page is filled from the same discussion, with his vote pressed.
+    let his = sam.get("/articles/town-hall").await.body;
+    let other = actions_of(&his, theirs);
+    assert!(other.contains("value=\"none\" aria-pressed=\"true\""), "his down vote shows: {other}");
+    assert!(actions_of(&his, mine).contains("Vote up") && !actions_of(&his, mine).contains(">Edit<"));
+    assert!(his.contains("Commenting as Sam Second"));
+    // A stranger still gets the plain shared page.
+    let stranger = app.browser().get("/articles/town-hall").await.body;
+    assert!(!actions_of(&stranger, theirs).contains("Vote up") && stranger.contains("-1 point"));
+    // A new comment shows on the readers' pages once the burst is applied.
+    posted_id(&post(&guest, "town-hall", "Later words.", "Gil", None).await);
+    app.settle().await;
+    assert!(sam.get("/articles/town-hall").await.body.contains("Later words."));
 }

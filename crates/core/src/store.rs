@@ -274,6 +274,14 @@ pub trait CommentStore {
         guest_token_hash: &str,
         since: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Whether the user `user_id` or the guest browser `guest_token_hash` has a comment
+    /// awaiting moderation on the article `slug` (one probe of its pending comments).
+    async fn has_pending_on(
+        &self,
+        slug: &str,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// How many top-level comments come before `root_id` in the oldest-first order.
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError>;
     /// Sets `user_id`'s vote on a comment (+1, -1, or 0 to withdraw it) and returns the

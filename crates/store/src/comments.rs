@@ -197,6 +197,26 @@ impl CommentStore for Store {
         Ok(found > 0)
     }
 
+    async fn has_pending_on(
+        &self,
+        slug: &str,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM comments c JOIN articles a ON a.id = c.article_id \
+             WHERE a.slug = $1 AND c.status = 'pending' AND (c.user_id = $2 OR c.guest_token_hash = $3) \
+             LIMIT 1) t",
+        )
+        .bind(slug)
+        .bind(user_id)
+        .bind(guest_token_hash.map(str::to_owned))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(found > 0)
+    }
+
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE article_id = $1 AND depth = 0 AND id < $2")
             .bind(article_id)

@@ -15,6 +15,7 @@ mod funding;
 mod health;
 mod page_body;
 mod pages;
+mod reader_page;
 mod thread_view;
 mod views;
 

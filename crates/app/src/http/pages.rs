@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -19,6 +19,7 @@ use tribune_core::thread::{CommentSort, Cursor};
 
 use super::auth::Reader;
 use super::csrf::CsrfToken;
+use super::reader_page;
 use super::thread_view::{self, ThreadView};
 use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
 use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
@@ -286,6 +287,12 @@ async fn article_page(
 ) -> Result<Response, AppError> {
     let order = q.parse()?;
     if !(q.is_default() && sees_shared_page(&state, &reader, &slug).await?) {
+        if q.is_default()
+            && let Some(html) = reader_page::serve(&state, &slug, &reader.viewer, &csrf.token).await?
+        {
+            let private = [(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"))];
+            return Ok((csrf, private, Html(html)).into_response());
+        }
         let article = public_article(&state, &slug).await?;
         let html =
             render_article(&state, &article, &reader.viewer, order, &csrf.token, CommentForm::default())

@@ -45,6 +45,8 @@ pub struct CommentView {
     pub continue_href: Option<String>,
     /// Links to the replies this page leaves off after this comment, innermost first.
     pub more_after: Vec<MoreLink>,
+    /// Its actions are left out, for each reader's own (see `reader_page`).
+    pub hole: bool,
 }
 
 /// "More replies": the replies of one comment that a page leaves off.
@@ -61,6 +63,8 @@ pub struct ThreadView {
     pub more_query: Option<String>,
     /// Why readers can no longer comment here, if they cannot.
     pub closed: Option<&'static str>,
+    /// The comment form is left out, for each reader's own (see `reader_page`).
+    pub holes: bool,
 }
 
 impl ThreadView {
@@ -94,8 +98,20 @@ pub async fn load(
     article: &Article,
     viewer: &Viewer,
     scope: Scope,
-    (sort, after): (CommentSort, Option<Cursor>),
+    order: (CommentSort, Option<Cursor>),
 ) -> Result<ThreadView, AppError> {
+    Ok(load_with_comments(store, config, article, viewer, scope, order).await?.0)
+}
+
+/// [`load`], with the comments the page holds.
+pub async fn load_with_comments(
+    store: &tribune_store::Store,
+    config: &Config,
+    article: &Article,
+    viewer: &Viewer,
+    scope: Scope,
+    (sort, after): (CommentSort, Option<Cursor>),
+) -> Result<(ThreadView, Vec<Comment>), AppError> {
     let page =
         thread_page(store, scope.tops, (sort, after), config.comment_threads_per_page, PageLimits::DEFAULT)
             .await?;
@@ -127,7 +143,7 @@ pub async fn load(
     );
     add_links(&mut views, &comments, links, scope, sort, config.comment_max_indent);
     let more_query = next.map(|c| format!("sort={}&after={}", sort.as_str(), c.encode(sort)));
-    Ok(ThreadView { comments: views, sort, more_query, closed })
+    Ok((ThreadView { comments: views, sort, more_query, closed, holes: false }, comments))
 }
 
 /// Puts each comment's "continue" and "more replies" links on its view; the links of a
@@ -207,6 +223,7 @@ pub fn views_of(
                 is_pending: c.status == CommentStatus::Pending,
                 continue_href: None,
                 more_after: Vec::new(),
+                hole: false,
             }
         })
         .collect()
