@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::comment::{Comment, CommentStatus, Viewer, placement_parent};
+use crate::comment::{Comment, CommentStatus, Viewer};
 
 /// The order of comments under the same parent (and of the top-level threads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,41 +84,6 @@ impl Cursor {
             _ => Err(CursorError::Cursor),
         }
     }
-}
-
-/// Reorders comments given in path order so that siblings follow `sort`, each comment
-/// still directly followed by its own replies. Siblings are those the paths place together
-/// (see [`MAX_PATH_SEGMENTS`](crate::comment::MAX_PATH_SEGMENTS)), so every order keeps
-/// the tree that the oldest-first path order shows.
-pub fn arrange(comments: Vec<Comment>, sort: CommentSort) -> Vec<Comment> {
-    if sort == CommentSort::Oldest {
-        return comments; // path order already is oldest-first among siblings
-    }
-    let position: HashMap<&str, usize> =
-        comments.iter().enumerate().map(|(i, c)| (c.path.as_str(), i)).collect();
-    let mut roots = Vec::new();
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, c) in comments.iter().enumerate() {
-        match placement_parent(&c.path).and_then(|p| position.get(p)) {
-            Some(&parent) => children.entry(parent).or_default().push(i),
-            None => roots.push(i),
-        }
-    }
-    let by_sort = |a: &usize, b: &usize| sort.compare(&comments[*a], &comments[*b]);
-    roots.sort_by(by_sort);
-    for list in children.values_mut() {
-        list.sort_by(by_sort);
-    }
-    let mut order = Vec::with_capacity(comments.len());
-    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
-    while let Some(i) = stack.pop() {
-        order.push(i);
-        if let Some(list) = children.get(&i) {
-            stack.extend(list.iter().rev());
-        }
-    }
-    let mut slots: Vec<Option<Comment>> = comments.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// How much of a discussion one page holds, so that no page grows without bound however
@@ -323,10 +288,6 @@ mod tests {
     use crate::comment::test_comment as comment;
     use crate::user::{Role, User};
 
-    fn ids(cs: &[Comment]) -> Vec<i64> {
-        cs.iter().map(|c| c.id).collect()
-    }
-
     /// 1 (score 0) with replies 2 (score 5) and 4 (score 9); 3 (score 2) with reply 5.
     fn forest() -> Vec<Comment> {
         let mut one = comment(1, None);
@@ -342,12 +303,16 @@ mod tests {
 
     #[test]
     fn sorts_siblings_and_keeps_each_reply_under_its_parent() {
-        assert_eq!(ids(&arrange(forest(), CommentSort::Oldest)), [1, 2, 4, 3, 5]);
-        assert_eq!(ids(&arrange(forest(), CommentSort::Newest)), [3, 5, 1, 4, 2]);
-        assert_eq!(ids(&arrange(forest(), CommentSort::Best)), [3, 5, 1, 4, 2]);
-        let mut tied = forest();
-        tied[3].score = 0; // comment 3 now ties with 1: the older comes first
-        assert_eq!(ids(&arrange(tied, CommentSort::Best)), [1, 4, 2, 3, 5]);
+        // The store gives the tops in the page's order; their replies in any order.
+        let page = |tops: [usize; 2], sort| {
+            let all = forest(); // 1, 2, 4, 3, 5
+            let top = tops.iter().map(|&i| all[i].clone()).collect();
+            let below = [1, 2, 4].iter().map(|&i| all[i].clone()).collect();
+            shown_ids(&trim(outlined(top), outlined(below), sort, PageLimits::DEFAULT))
+        };
+        assert_eq!(page([0, 3], CommentSort::Oldest), [1, 2, 4, 3, 5]);
+        assert_eq!(page([3, 0], CommentSort::Newest), [3, 5, 1, 4, 2]);
+        assert_eq!(page([3, 0], CommentSort::Best), [3, 5, 1, 4, 2]);
     }
 
     #[test]
@@ -375,12 +340,6 @@ mod tests {
         assert_eq!(placed.len(), 10_000);
         assert_eq!((placed[3].indent, placed[3].in_reply_to), (3, None));
         assert_eq!((placed[9_999].indent, placed[9_999].in_reply_to), (6, Some("user9999")));
-        // Past the path's depth limit the chain is flat, so another order turns it around
-        // there, and keeps the tree above it.
-        let newest = arrange(chain, CommentSort::Newest);
-        assert_eq!(newest.len(), 10_000);
-        assert_eq!(ids(&newest[..3]), [1, 2, 3]);
-        assert_eq!(newest[31].id, 10_000);
     }
 
     fn outlined(cs: Vec<Comment>) -> Vec<Outlined> {
