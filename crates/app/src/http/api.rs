@@ -156,7 +156,7 @@ async fn list_comments(
         .shown
         .iter()
         .flat_map(|s| {
-            let deeper = s.continues.then(|| LeftOff { replies_to: s.comment.id, cursor: None });
+            let deeper = s.continues.then_some(LeftOff { replies_to: s.comment.id, cursor: None });
             let more = s
                 .more_after
                 .iter()
