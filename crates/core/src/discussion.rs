@@ -88,6 +88,25 @@ pub async fn guest_has_own_on_page<S: CommentStore>(
 pub async fn thread_page<S: CommentStore>(
     store: &S,
     tops: Tops,
+    order: (CommentSort, Option<Cursor>),
+    per_page: u32,
+    limits: PageLimits,
+) -> Result<ThreadPage, StoreError> {
+    let mut page = page_outline(store, tops, order, per_page, limits).await?;
+    let ids: Vec<i64> = page.comments().map(|c| c.id).collect();
+    let mut texts = store.comment_texts(&ids).await?;
+    for s in &mut page.shown {
+        if let Some((markdown, html)) = texts.remove(&s.comment.id) {
+            (s.comment.body_markdown, s.comment.body_html) = (markdown, html);
+        }
+    }
+    Ok(page)
+}
+
+/// [`thread_page`] without the comments' text: which comments the page shows.
+pub async fn page_outline<S: CommentStore>(
+    store: &S,
+    tops: Tops,
     (sort, after): (CommentSort, Option<Cursor>),
     per_page: u32,
     limits: PageLimits,
@@ -102,14 +121,8 @@ pub async fn thread_page<S: CommentStore>(
     }
     // One level more than is shown, to know which comments continue on another page.
     let below = store.reply_outline(&ids, limits.levels + 1).await?;
-    let Trimmed { mut shown, tops_shown } = trim(top, below, sort, limits);
+    let Trimmed { shown, tops_shown } = trim(top, below, sort, limits);
     let next = (more_tops || tops_shown < ids.len()).then(|| cursors[tops_shown - 1]);
-    let mut texts = store.comment_texts(&shown.iter().map(|s| s.comment.id).collect::<Vec<_>>()).await?;
-    for s in &mut shown {
-        if let Some((markdown, html)) = texts.remove(&s.comment.id) {
-            (s.comment.body_markdown, s.comment.body_html) = (markdown, html);
-        }
-    }
     Ok(ThreadPage { shown, next })
 }
 

@@ -14,9 +14,9 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote, page_outline};
 use tribune_core::store::{ArticleStore, CommentStore, Tops};
-use tribune_core::thread::{CommentSort, Cursor};
+use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 
 use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::csrf::{self, CsrfToken};
@@ -213,20 +213,29 @@ async fn more_comments(
     Ok((csrf, Html(html)).into_response())
 }
 
-/// `/comments/{id}`: the page that shows the comment, at its anchor. A top-level comment
-/// is on the article's page that starts with its thread (the first page for the first
-/// thread); a reply is first on the page of its parent's replies that starts with it.
+/// `/comments/{id}`: the page that shows the comment, at its anchor: the article's page
+/// that starts with its thread (the first page for the first thread) when that page shows
+/// it, else the page of its parent's replies that starts with it.
 async fn permalink(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (comment, article) = comment_and_article(&state, id).await?;
-    // A cursor just before it in the oldest-first order: the page starts with it.
-    let from_here =
-        format!("sort=oldest&after={}", Cursor { id: id - 1, score: 0 }.encode(CommentSort::Oldest));
-    let page = match comment.parent_id {
-        Some(parent) => format!("/comments/{parent}/replies?{from_here}"),
-        None if state.store.threads_before(article.id, id).await? == 0 => {
-            format!("/articles/{}", article.slug)
+    // A cursor just before a comment in the oldest-first order: the page starts with it.
+    let from = |first: i64| Cursor { id: first - 1, score: 0 };
+    let from_query = |first: i64| format!("sort=oldest&after={}", from(first).encode(CommentSort::Oldest));
+    let first_thread = state.store.threads_before(article.id, comment.root_id).await? == 0;
+    let on_article_page = match comment.parent_id {
+        None => true,
+        Some(_) => {
+            let order = (CommentSort::Oldest, (!first_thread).then(|| from(comment.root_id)));
+            let per_page = state.config.comment_threads_per_page;
+            let tops = Tops::Article(article.id);
+            let page = page_outline(&state.store, tops, order, per_page, PageLimits::DEFAULT).await?;
+            page.comments().any(|c| c.id == id)
         }
-        None => format!("/articles/{}?{from_here}", article.slug),
+    };
+    let page = match comment.parent_id.filter(|_| !on_article_page) {
+        Some(parent) => format!("/comments/{parent}/replies?{}", from_query(id)),
+        None if first_thread => format!("/articles/{}", article.slug),
+        None => format!("/articles/{}?{}", article.slug, from_query(comment.root_id)),
     };
     Ok(Redirect::to(&format!("{page}#comment-{id}")).into_response())
 }
