@@ -141,6 +141,29 @@
       .catch(function () { window.location.href = link.href; });
   }
 
+  // "More replies": the replies a page left off, put where the link was. The server
+  // sends them indented as on the article's page, and its own link to the next ones.
+  function loadReplies(link, event) {
+    event.preventDefault();
+    var holder = link.closest(".more-replies");
+    link.textContent = "Loading…";
+    fetch(link.href, { credentials: "same-origin", headers: { "X-Tribune-Fragment": "1" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var nodes = fragment(html);
+        var replies = nodes.querySelector(".thread");
+        if (replies) while (replies.firstElementChild) holder.parentNode.insertBefore(replies.firstElementChild, holder);
+        var next = nodes.querySelector(".replies-next");
+        if (next) {
+          next.className = holder.className;
+          holder.replaceWith(next);
+        } else {
+          holder.remove();
+        }
+      })
+      .catch(function () { window.location.href = link.href; });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.classList && form.classList.contains("comment-form") && form.action.indexOf("/comments") > 0
@@ -153,5 +176,8 @@
     if (reply) return openReply(reply, event);
     var more = event.target.closest && event.target.closest(".more-comments a[data-fragment]");
     if (more) return loadMore(more, event);
+    // In place only on the article's page: a page of replies indents from its own top.
+    var replies = event.target.closest && event.target.closest(".more-replies a");
+    if (replies && !document.querySelector(".replies-of")) return loadReplies(replies, event);
   });
 })();

@@ -65,6 +65,18 @@ pub struct CachedPage {
     /// The page last put together, with the version of the filling it holds, split at
     /// each [`FORM_TOKEN`].
     assembled: RwLock<Option<(u64, Segments)>>,
+    /// What a handler keeps in place of bytes, dropped with the page's keys like any page
+    /// (the discussion that signed-in readers' pages are filled from: `http::reader_page`).
+    pub extra: Option<Extra>,
+}
+
+/// See [`CachedPage::extra`].
+pub struct Extra(pub Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Extra")
+    }
 }
 
 /// A page in the segments between its form tokens; one segment when it has no form.
@@ -86,7 +98,7 @@ impl CachedPage {
     fn new(body: String, content_type: &'static str, etag: String, keys: Vec<String>) -> Self {
         let pieces = body.split(HOLE).map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
         let has_form = body.contains(FORM_TOKEN);
-        CachedPage { pieces, content_type, has_form, etag, keys, assembled: RwLock::new(None) }
+        CachedPage { pieces, content_type, has_form, etag, keys, assembled: RwLock::new(None), extra: None }
     }
 
     pub fn has_hole(&self) -> bool {
@@ -182,7 +194,27 @@ impl PageCache {
     ) -> Arc<CachedPage> {
         let serial = self.stored.fetch_add(1, Ordering::Relaxed);
         let etag = format!("\"{:x}-{:x}\"", serial, body.len());
-        let page = Arc::new(CachedPage::new(body, content_type, etag, keys));
+        self.store(path, CachedPage::new(body, content_type, etag, keys), generation)
+    }
+
+    /// Stores `extra` under `path` and `keys` like a page, unless an invalidation came in
+    /// since `generation`; returns it either way.
+    pub fn insert_extra<T: std::any::Any + Send + Sync>(
+        &self,
+        path: String,
+        extra: T,
+        keys: Vec<String>,
+        generation: u64,
+    ) -> Arc<T> {
+        let extra = Arc::new(extra);
+        let mut page = CachedPage::new(String::new(), "", String::new(), keys);
+        page.extra = Some(Extra(extra.clone()));
+        self.store(path, page, generation);
+        extra
+    }
+
+    fn store(&self, path: String, page: CachedPage, generation: u64) -> Arc<CachedPage> {
+        let page = Arc::new(page);
         let mut pages = self.pages.write().expect("page cache lock");
         if self.generation.load(Ordering::Acquire) == generation {
             if pages.len() >= self.capacity {

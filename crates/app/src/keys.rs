@@ -39,6 +39,19 @@ impl SiteKeys {
     pub fn address_hash(&self, ip: std::net::IpAddr) -> String {
         self.keyed_hash("ip", &ip.to_string())
     }
+
+    /// `value.mac`: a value the site hands out and must recognise as its own when it comes
+    /// back (a guest's cookie), without storing it.
+    pub fn sign(&self, purpose: &str, value: &str) -> String {
+        format!("{value}.{}", self.keyed_hash(purpose, value))
+    }
+
+    /// The value inside what [`SiteKeys::sign`] made for `purpose`; `None` for anything
+    /// else (unsigned, forged, or signed for another purpose). Compared in constant time.
+    pub fn verify<'a>(&self, purpose: &str, signed: &'a str) -> Option<&'a str> {
+        let (value, mac) = signed.rsplit_once('.')?;
+        same_secret(mac, &self.keyed_hash(purpose, value)).then_some(value)
+    }
 }
 
 /// 256 random bits, URL-safe: session tokens, CSRF tokens, generated passwords.
@@ -71,6 +84,19 @@ mod tests {
         assert_ne!(a.keyed_hash("ip", "1.2.3.4"), b.keyed_hash("ip", "1.2.3.4"));
         assert_ne!(a.keyed_hash("ip", "1.2.3.4"), a.keyed_hash("other", "1.2.3.4"));
         assert!(!a.keyed_hash("ip", "1.2.3.4").contains("1.2.3.4"));
+    }
+
+    #[test]
+    fn signed_values_come_back_only_unchanged() {
+        let a = SiteKeys { secret: b"one".to_vec() };
+        let b = SiteKeys { secret: b"two".to_vec() };
+        let signed = a.sign("guest", "tok");
+        assert_eq!(a.verify("guest", &signed), Some("tok"));
+        assert_eq!(b.verify("guest", &signed), None, "another site's key");
+        assert_eq!(a.verify("other", &signed), None, "another purpose");
+        for forged in ["tok", "tok.", "x", "", ".", "tok.AAAA", &signed.replace("tok", "tol")] {
+            assert_eq!(a.verify("guest", forged), None, "{forged}");
+        }
     }
 
     #[test]

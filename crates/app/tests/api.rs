@@ -15,6 +15,7 @@ on_both_backends!(
     bad_requests_get_json_errors_and_store_nothing,
     lists_come_in_pages_by_cursor,
     the_openapi_document_describes_the_api,
+    replies_a_page_leaves_off_are_listed_on_their_own,
 );
 
 async fn setup(db: TestDatabase, threads_per_page: u32) -> (TestApp, reqwest::Client) {
@@ -167,4 +168,33 @@ async fn the_openapi_document_describes_the_api(db: TestDatabase) {
         assert!(schema[field].is_object(), "ApiComment.{field} in {doc}");
     }
     assert!(path["post"]["responses"]["422"].is_object());
+}
+
+async fn replies_a_page_leaves_off_are_listed_on_their_own(db: TestDatabase) {
+    let (app, client) = setup(db, 20).await;
+    let (_, top) = post(&app, &client, json!({"body": "Top", "author_name": "Ann"})).await;
+    let top_id = top["id"].as_i64().unwrap();
+    let mut replies = Vec::new();
+    for i in 0..25 {
+        let reply = json!({"body": format!("R{i}"), "author_name": "Bo", "parent_id": top_id});
+        replies.push(post(&app, &client, reply).await.1["id"].as_i64().unwrap());
+    }
+    let ids = |page: &Value| -> Vec<i64> {
+        page["comments"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
+    };
+    let (_, page) = list(&app, "").await;
+    assert_eq!(ids(&page).len(), 11, "the top comment and its first ten replies");
+    let mut seen = ids(&page)[1..].to_vec();
+    let left = &page["left_off"][0];
+    assert_eq!(left["replies_to"].as_i64(), Some(top_id));
+    let mut query = format!("?replies_to={top_id}&cursor={}", left["cursor"].as_str().unwrap());
+    loop {
+        let (status, more) = list(&app, &query).await;
+        assert_eq!(status, StatusCode::OK);
+        seen.extend(ids(&more));
+        let Some(next) = more["next_cursor"].as_str() else { break };
+        query = format!("?replies_to={top_id}&cursor={next}");
+    }
+    assert_eq!(seen, replies, "every reply, once, in order");
+    assert_eq!(list(&app, "?replies_to=999999").await.0, StatusCode::NOT_FOUND);
 }

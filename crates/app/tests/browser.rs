@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{TestApp, article};
 use tribune_core::comment::{CommentInput, CommentStatus, validate};
-use tribune_core::store::{CommentStore, ImportedComment};
+use tribune_core::store::{CommentRecord, CommentStore, ImportedComment};
 use tribune_store::testing::TestDatabase;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
@@ -75,7 +75,26 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
             }
         })
         .collect();
-    app.state.store.import_comments(busy.id, &threads).await.unwrap();
+    let ids = app.state.store.import_comments(busy.id, &threads).await.unwrap();
+    // More replies under the first thread than a page shows (10), for "More replies".
+    let first = app.state.store.comment(ids[0]).await.unwrap();
+    for i in 0..15 {
+        let input = CommentInput {
+            body: format!("Reply {i}"),
+            author_name: Some("Seed".into()),
+            ..Default::default()
+        };
+        let record = CommentRecord {
+            article_id: busy.id,
+            parent: first.clone(),
+            comment: validate(&input, None).unwrap(),
+            status: CommentStatus::Published,
+            user_id: None,
+            guest_token_hash: None,
+            ip_hash: None,
+        };
+        app.state.store.insert_comment(&record, Utc::now()).await.unwrap();
+    }
 
     let started = Instant::now();
     let child = tokio::process::Command::new("node")

@@ -25,11 +25,14 @@ on_both_backends!(
     readers_register_vote_once_and_sort_by_best,
     big_discussions_come_in_pages_and_permalinks_find_their_page,
     counts_show_on_lists_and_in_metadata,
-    a_reply_chain_ten_thousand_deep_renders,
+    a_reply_chain_hundreds_deep_continues_on_further_pages,
+    a_flood_of_replies_is_paged_and_every_reply_reachable,
     a_comment_on_one_node_shows_on_every_node,
     a_site_may_take_comments_from_registered_readers_only,
     readers_arriving_together_share_one_render,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
+    an_invented_guest_cookie_gets_the_shared_page,
+    signed_in_readers_share_the_discussion_and_get_their_own_buttons,
 );
 
 async fn published(app: &TestApp, title: &str) -> Article {
@@ -465,6 +468,11 @@ async fn big_discussions_come_in_pages_and_permalinks_find_their_page(db: TestDa
         link.header("location"),
         format!("/articles/busy?sort=oldest&after={}#comment-{deep}", ids[5] - 1)
     );
+    let thread_link = app.browser().get(&format!("/comments/{}", ids[5])).await;
+    assert_eq!(
+        thread_link.header("location"),
+        format!("/articles/busy?sort=oldest&after={}#comment-{}", ids[5] - 1, ids[5])
+    );
     let target = app.browser().get(link.header("location").split('#').next().unwrap()).await.body;
     assert!(target.contains(&format!("id=\"comment-{deep}\"")));
     assert_eq!(app.browser().get("/articles/busy?after=nonsense").await.status, StatusCode::BAD_REQUEST);
@@ -512,39 +520,137 @@ async fn the_cached_page_is_shared_by_strangers_and_commenters_see_their_own(db:
     assert!(seen, "the shared page shows the new comment within seconds");
 }
 
-async fn a_reply_chain_ten_thousand_deep_renders(db: TestDatabase) {
+/// Stores a discussion at once, as an import does: `(parent index, body)` in order.
+async fn import(app: &TestApp, a: &Article, comments: &[(Option<usize>, String)]) -> Vec<i64> {
     use tribune_core::comment::{CommentInput, CommentStatus, validate};
     use tribune_core::store::ImportedComment;
-    let app = TestApp::new(db).await;
-    let a = published(&app, "Deep").await;
-    let chain: Vec<ImportedComment> = (0..10_000usize)
-        .map(|i| {
-            let input = CommentInput {
-                body: format!("Link {i}"),
-                author_name: Some(format!("P{i}")),
-                ..Default::default()
-            };
+    let comments: Vec<ImportedComment> = comments
+        .iter()
+        .enumerate()
+        .map(|(i, (parent, body))| {
+            let input =
+                CommentInput { body: body.clone(), author_name: Some(format!("P{i}")), ..Default::default() };
             ImportedComment {
-                parent: i.checked_sub(1),
+                parent: *parent,
                 comment: validate(&input, None).unwrap(),
                 status: CommentStatus::Published,
                 created_at: Utc::now(),
             }
         })
         .collect();
-    let ids = app.state.store.import_comments(a.id, &chain).await.unwrap();
-    app.state.invalidate(tribune::cache::keys_of(&a)).await;
-    let page = app.browser().get("/articles/deep").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("class=\"comment indent-").count(), 10_000);
-    let last = &page.body[page.body.find(&format!("id=\"comment-{}\"", ids[9_999])).unwrap()..];
-    assert!(
-        last.contains("Link 9999") && last.contains("in reply to <a href=\"#comment-"),
-        "past the cap, it names whom it answers"
-    );
-    assert!(page.body.contains(&format!("class=\"comment indent-6\" id=\"comment-{}\"", ids[9_999])));
-    let deepest = app.state.store.comment(ids[9_999]).await.unwrap().unwrap();
-    assert_eq!((deepest.depth, deepest.root_id), (9_999, ids[0]));
+    let ids = app.state.store.import_comments(a.id, &comments).await.unwrap();
+    app.state.invalidate(tribune::cache::keys_of(a)).await;
+    ids
+}
+
+/// The ids of the comments a page shows, in order.
+fn comment_ids(body: &str) -> Vec<i64> {
+    body.split("class=\"comment indent-")
+        .skip(1)
+        .map(|rest| {
+            let at = rest.find("data-id=\"").unwrap() + "data-id=\"".len();
+            rest[at..].split('"').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+/// The targets of the links with this text on a page, unescaped.
+fn links(body: &str, text: &str) -> Vec<String> {
+    let marker = format!("\">{text}</a>");
+    body.match_indices(&marker)
+        .map(|(at, _)| {
+            let start = body[..at].rfind("href=\"").unwrap() + "href=\"".len();
+            body[start..at].split('"').next().unwrap().replace("&#38;", "&")
+        })
+        .collect()
+}
+
+async fn a_reply_chain_hundreds_deep_continues_on_further_pages(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Deep").await;
+    let chain: Vec<_> = (0..400usize).map(|i| (i.checked_sub(1), format!("Link {i}"))).collect();
+    let ids = import(&app, &a, &chain).await;
+    let b = app.browser();
+    let mut page = b.get("/articles/deep").await.body;
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let shown = comment_ids(&page);
+        // Its top and 8 levels below, under the comment they answer (on a page of replies).
+        assert!(shown.len() <= 10, "a page goes 8 levels below its top: {}", shown.len());
+        seen.extend(shown);
+        let Some(next) = links(&page, "Continue this thread →").pop() else { break };
+        page = b.get(&next).await.body;
+        assert!(page.contains("class=\"thread replies-of\""), "a page of replies, under their parent");
+    }
+    seen.dedup();
+    assert_eq!(seen, ids, "following the links reaches every link of the chain, in order");
+    assert!(page.contains("Link 399"));
+    // Past the path's depth limit, the deepest comment's permalink still finds it.
+    let link = b.get(&format!("/comments/{}", ids[399])).await;
+    let target = b.get(link.header("location").split('#').next().unwrap()).await.body;
+    assert!(target.contains(&format!("id=\"comment-{}\"", ids[399])) && target.contains("Link 399"));
+    let deepest = app.state.store.comment(ids[399]).await.unwrap().unwrap();
+    assert_eq!((deepest.depth, deepest.root_id), (399, ids[0]));
+}
+
+async fn a_flood_of_replies_is_paged_and_every_reply_reachable(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| c.comment_threads_per_page = 200).await;
+    let a = published(&app, "Flooded").await;
+    let long = |i: usize| format!("{i} {}", "x".repeat(9_990));
+    // A thread with 1,500 long replies, then 120 long top-level comments.
+    let mut flood: Vec<_> = vec![(None, long(0))];
+    flood.extend((1..=1_500).map(|i| (Some(0), long(i))));
+    flood.extend((1_501..=1_620).map(|i| (None, long(i))));
+    let ids = import(&app, &a, &flood).await;
+    let b = app.browser();
+    let first = b.get("/articles/flooded").await.body;
+    assert!(first.len() < 1_200_000, "the page stops near 1 MB of text: {} bytes", first.len());
+    let shown = comment_ids(&first);
+    assert_eq!(shown[..11], ids[..11], "the thread's first ten replies");
+    assert!(!shown.contains(&ids[11]));
+
+    // "More replies" reaches every reply, a bounded page at a time.
+    let mut replies: Vec<i64> = shown[1..11].to_vec();
+    let mut next = links(&first, "More replies");
+    assert_eq!(next.len(), 1, "one link, under the flooded thread");
+    assert!(next[0].starts_with(&format!("/comments/{}/replies", ids[0])));
+    let mut pages = 0;
+    while let Some(href) = next.pop() {
+        let page = b.get(&href).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.len() < 1_200_000);
+        replies.extend(comment_ids(&page.body).into_iter().filter(|id| *id != ids[0]));
+        next = links(&page.body, "More replies");
+        pages += 1;
+        assert!(pages < 200, "the links end");
+    }
+    assert_eq!(replies, ids[1..=1_500], "every reply, once, in order");
+
+    // The top-level comments the size cap left off are on the next pages.
+    let mut tops: Vec<i64> = shown.iter().copied().filter(|id| *id == ids[0] || *id > ids[1_500]).collect();
+    let mut more = links(&first, "More comments");
+    while let Some(href) = more.pop() {
+        let page = b.get(&href).await.body;
+        assert!(page.len() < 1_200_000);
+        tops.extend(comment_ids(&page));
+        more = links(&page, "More comments");
+    }
+    let mut expected = vec![ids[0]];
+    expected.extend(&ids[1_501..]);
+    assert_eq!(tops, expected, "every top-level comment, once");
+    // With the script, a page of replies comes as a fragment to put in place.
+    let fragment = b
+        .send_with(
+            &format!("/comments/{}/replies?sort=oldest&after={}", ids[0], ids[10]),
+            "x-tribune-fragment",
+        )
+        .await;
+    assert!(!fragment.body.contains("<html") && comment_ids(&fragment.body)[0] == ids[11]);
+    assert!(fragment.body.contains("class=\"comment indent-1\""), "indented as on the article's page");
+    // A late reply's permalink lands on a page that shows it.
+    let late = b.get(&format!("/comments/{}", ids[1_400])).await;
+    let target = b.get(late.header("location").split('#').next().unwrap()).await.body;
+    assert!(comment_ids(&target).contains(&ids[1_400]));
 }
 
 async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {
@@ -627,4 +733,92 @@ async fn readers_arriving_together_share_one_render(db: TestDatabase) {
         assert!(page.status == StatusCode::OK && page.body.contains("A comment to render."));
     }
     assert_eq!(app.state.cache.pages_stored() - before, 1, "32 readers at once, one render");
+}
+
+/// The page a stranger shares, with the reader's token taken out, and its ETag without the
+/// token's part: equal for two readers who get the same cached page.
+fn shared_part(p: &Page) -> (String, String) {
+    assert_eq!(p.status, StatusCode::OK);
+    let etag = p.header("etag");
+    assert!(!etag.is_empty(), "a cached page has an ETag");
+    // The token's part is its hash's first 8 characters, after a dash.
+    let etag = etag.trim_matches('"');
+    (p.body.replace(&p.csrf(), ""), etag[..etag.len() - 9].to_owned())
+}
+
+async fn an_invented_guest_cookie_gets_the_shared_page(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Open House").await;
+    published(&app, "Quiet Corner").await;
+    let ann = app.browser();
+    let id = posted_id(&post(&ann, "open-house", "I was there.", "Ann", None).await);
+    app.settle().await;
+    let stranger = shared_part(&app.browser().get("/articles/open-house").await);
+
+    // Made-up values, and the real cookie tampered with, count as no cookie at all.
+    let real = ann.cookie("tribune_guest").expect("a guest cookie after a first comment");
+    for invented in ["x", "bench", "abc.def", &format!("{real}x"), real.split('.').next().unwrap()] {
+        let forger = app.browser();
+        forger.set_cookie("tribune_guest", invented);
+        let page = forger.get("/articles/open-house").await;
+        assert_eq!(shared_part(&page), stranger, "{invented}");
+        assert!(!page.body.contains(">Edit<"));
+    }
+
+    // The real guest keeps the buttons of its comment, on a page rendered for it...
+    let own = ann.get("/articles/open-house").await;
+    assert!(own.body.contains(&format!("action=\"/comments/{id}/delete\"")) && own.body.contains(">Edit<"));
+    assert!(own.header("etag").is_empty(), "rendered for this reader");
+    // ...and shares the strangers' page where it has nothing of its own.
+    let elsewhere = shared_part(&ann.get("/articles/quiet-corner").await);
+    assert_eq!(elsewhere, shared_part(&app.browser().get("/articles/quiet-corner").await));
+}
+
+/// The actions under comment `id` on a page: the text of its `comment-actions` block.
+fn actions_of(body: &str, id: i64) -> &str {
+    let start = body.find(&format!("id=\"comment-{id}\"")).expect("the comment is on the page");
+    let block = &body[start..];
+    let from = block.find("class=\"comment-actions\"").unwrap();
+    &block[from..from + block[from..].find("</div>").unwrap()]
+}
+
+async fn signed_in_readers_share_the_discussion_and_get_their_own_buttons(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Town Hall").await;
+    let guest = app.browser();
+    let theirs = posted_id(&post(&guest, "town-hall", "A guest's view.", "Gil", None).await);
+    let rita = app.signed_in("Rita Reader", Role::Reader).await;
+    let mine = posted_id(&post(&rita, "town-hall", "Rita's view.", "ignored", None).await);
+    let sam = app.signed_in("Sam Second", Role::Reader).await;
+    let token = sam.csrf().await;
+    sam.post_form(&format!("/comments/{theirs}/vote"), &[("csrf", &token), ("value", "down")]).await;
+    app.settle().await;
+
+    let page = rita.get("/articles/town-hall").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header("cache-control").contains("private") && page.header("etag").is_empty());
+    assert!(page.body.contains("Commenting as Rita Reader") && !page.body.contains("<!--tribune:"));
+    let own = actions_of(&page.body, mine);
+    assert!(own.contains(">Edit<") && own.contains(">Delete<") && !own.contains("Vote up"), "{own}");
+    let other = actions_of(&page.body, theirs);
+    assert!(other.contains("Vote up") && !other.contains(">Edit<") && other.contains("-1 point"), "{other}");
+    assert!(
+        other.contains(&format!("name=\"csrf\" value=\"{}\"", page.csrf())),
+        "her own token in its forms"
+    );
+    assert!(other.contains("value=\"down\" aria-pressed=\"false\""), "Rita has not voted");
+
+    // Sam's page is filled from the same discussion, with his vote pressed.
+    let his = sam.get("/articles/town-hall").await.body;
+    let other = actions_of(&his, theirs);
+    assert!(other.contains("value=\"none\" aria-pressed=\"true\""), "his down vote shows: {other}");
+    assert!(actions_of(&his, mine).contains("Vote up") && !actions_of(&his, mine).contains(">Edit<"));
+    assert!(his.contains("Commenting as Sam Second"));
+    // A stranger still gets the plain shared page.
+    let stranger = app.browser().get("/articles/town-hall").await.body;
+    assert!(!actions_of(&stranger, theirs).contains("Vote up") && stranger.contains("-1 point"));
+    // A new comment shows on the readers' pages once the burst is applied.
+    posted_id(&post(&guest, "town-hall", "Later words.", "Gil", None).await);
+    app.settle().await;
+    assert!(sam.get("/articles/town-hall").await.body.contains("Later words."));
 }

@@ -119,6 +119,8 @@ async fn every_page_type_is_valid_html() {
         "/register",
         "/articles/rich?sort=best",
         &format!("/comments/{}/reply", first + 1),
+        &format!("/comments/{first}/replies"),
+        &format!("/comments/{}/replies", first + 4),
         "/support",
         "/embed/goal",
     ] {
@@ -134,6 +136,9 @@ async fn every_page_type_is_valid_html() {
     ] {
         pages.push((path.to_owned(), editor.get(path).await.body));
     }
+    // A signed-in reader's page: the shared discussion filled with their own buttons.
+    let member = app.signed_in("Rita Reader", Role::Reader).await;
+    pages.push(("a reader's article page".into(), member.get("/articles/rich").await.body));
     let csrf = editor.csrf().await;
     let preview = editor
         .post_form(

@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
-use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError};
+use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError, ThreadPage, Tops};
+use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::user::User;
 
 /// The site's settings for discussions.
@@ -67,6 +68,64 @@ pub struct Origin {
 
 /// Closes (or reopens) an article's discussion: those who may edit the article, and
 /// moderators. Returns the article as it was, for the pages to drop.
+/// Whether a guest browser sees anything on an article's page that a stranger does not:
+/// its own comment awaiting moderation, or the edit and delete buttons of one still in
+/// its edit window. Otherwise it gets the page every stranger shares.
+pub async fn guest_has_own_on_page<S: CommentStore>(
+    store: &S,
+    slug: &str,
+    guest_token_hash: &str,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    store.guest_has_comment_since(slug, guest_token_hash, now - rules.edit_window).await
+}
+
+/// A page of discussion: up to `per_page` top comments after `after`, with as much of
+/// their replies as `limits` allow. Four queries whatever the discussion's size (tops,
+/// the replies' outline, the text of what is shown), none of them loading text the page
+/// does not show.
+pub async fn thread_page<S: CommentStore>(
+    store: &S,
+    tops: Tops,
+    order: (CommentSort, Option<Cursor>),
+    per_page: u32,
+    limits: PageLimits,
+) -> Result<ThreadPage, StoreError> {
+    let mut page = page_outline(store, tops, order, per_page, limits).await?;
+    let ids: Vec<i64> = page.comments().map(|c| c.id).collect();
+    let mut texts = store.comment_texts(&ids).await?;
+    for s in &mut page.shown {
+        if let Some((markdown, html)) = texts.remove(&s.comment.id) {
+            (s.comment.body_markdown, s.comment.body_html) = (markdown, html);
+        }
+    }
+    Ok(page)
+}
+
+/// [`thread_page`] without the comments' text: which comments the page shows.
+pub async fn page_outline<S: CommentStore>(
+    store: &S,
+    tops: Tops,
+    (sort, after): (CommentSort, Option<Cursor>),
+    per_page: u32,
+    limits: PageLimits,
+) -> Result<ThreadPage, StoreError> {
+    let mut top = store.thread_tops(tops, sort, after, per_page + 1).await?;
+    let more_tops = top.len() > per_page as usize;
+    top.truncate(per_page as usize);
+    let cursors: Vec<Cursor> = top.iter().map(|o| Cursor::after(&o.comment)).collect();
+    let ids: Vec<i64> = top.iter().map(|o| o.comment.id).collect();
+    if ids.is_empty() {
+        return Ok(ThreadPage { shown: vec![], next: None });
+    }
+    // One level more than is shown, to know which comments continue on another page.
+    let below = store.reply_outline(&ids, limits.levels + 1).await?;
+    let Trimmed { shown, tops_shown } = trim(top, below, sort, limits);
+    let next = (more_tops || tops_shown < ids.len()).then(|| cursors[tops_shown - 1]);
+    Ok(ThreadPage { shown, next })
+}
+
 pub async fn set_closed<S: CommentStore + ArticleStore>(
     store: &S,
     article_id: i64,

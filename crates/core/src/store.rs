@@ -258,15 +258,44 @@ pub trait CommentStore {
     /// Removes the comment if nothing replies to it, else blanks it into a placeholder; in
     /// one statement each, so a reply posted meanwhile is never orphaned.
     async fn delete_comment(&self, id: i64) -> Result<crate::comment::Deletion, StoreError>;
-    /// A page of top-level threads in `sort` order starting after `after`, with all their
-    /// replies, in path order (two queries whatever the size).
-    async fn thread_page(
+    /// The top comments of a page of discussion (an article's top-level comments, or one
+    /// comment's replies) in `sort` order after `after`, at most `limit`, without their text.
+    async fn thread_tops(
         &self,
-        article_id: i64,
+        tops: Tops,
         sort: crate::thread::CommentSort,
         after: Option<crate::thread::Cursor>,
-        threads: u32,
-    ) -> Result<ThreadPage, StoreError>;
+        limit: u32,
+    ) -> Result<Vec<crate::thread::Outlined>, StoreError>;
+    /// The replies below the comments `tops`, down to `levels` levels (1: their direct
+    /// replies), in any order and without their text: what a page may show of them. They
+    /// are followed by parent, so chains deeper than a path goes are followed too.
+    async fn reply_outline(
+        &self,
+        tops: &[i64],
+        levels: u32,
+    ) -> Result<Vec<crate::thread::Outlined>, StoreError>;
+    /// The text of these comments: their Markdown and their HTML, by id.
+    async fn comment_texts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, (String, String)>, StoreError>;
+    /// Whether the guest browser holding `guest_token_hash` has a comment on the article
+    /// `slug` that is pending or was posted at or after `since` (one indexed query).
+    async fn guest_has_comment_since(
+        &self,
+        slug: &str,
+        guest_token_hash: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Whether the user `user_id` or the guest browser `guest_token_hash` has a comment
+    /// awaiting moderation on the article `slug` (one probe of its pending comments).
+    async fn has_pending_on(
+        &self,
+        slug: &str,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// How many top-level comments come before `root_id` in the oldest-first order.
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError>;
     /// Sets `user_id`'s vote on a comment (+1, -1, or 0 to withdraw it) and returns the
@@ -304,10 +333,26 @@ pub struct ImportedComment {
     pub created_at: DateTime<Utc>,
 }
 
-/// Some top-level threads of an article with their replies, and where the next page starts.
+/// Whose comments a page of discussion starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tops {
+    /// An article's top-level comments.
+    Article(i64),
+    /// The replies to one comment.
+    RepliesTo(i64),
+}
+
+/// One page of a discussion: some top comments with as much of their replies as a page
+/// holds (see [`crate::thread::trim`]), and where the next page of top comments starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadPage {
-    /// In path order; see [`crate::thread::arrange`] for other orders.
-    pub comments: Vec<crate::comment::Comment>,
+    /// In display order, with their text.
+    pub shown: Vec<crate::thread::Shown>,
     pub next: Option<crate::thread::Cursor>,
+}
+
+impl ThreadPage {
+    pub fn comments(&self) -> impl Iterator<Item = &crate::comment::Comment> {
+        self.shown.iter().map(|s| &s.comment)
+    }
 }

@@ -1,5 +1,6 @@
-//! Comment threads: a page of threads in two queries (its top-level comments by keyset,
-//! then all their replies in path order), votes with the score kept beside them.
+//! Comment threads: the pieces of a page of discussion (its top comments by keyset, the
+//! outline of their replies without text, then the text of what is shown), votes with the
+//! score kept beside them.
 
 use std::collections::HashMap;
 
@@ -7,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, child_path};
-use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, ThreadPage};
-use tribune_core::thread::{CommentSort, Cursor};
+use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, Tops};
+use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
 use crate::Store;
 use crate::error::from_sqlx;
@@ -16,6 +17,11 @@ use crate::rows::{placeholders, secs, time};
 
 const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, body_markdown, body_html, \
      author_name, user_id, guest_token_hash, score, created_at, edited_at";
+
+/// A comment without its text, with the text's size: what a page's outline needs.
+const OUTLINE: &str = "id, article_id, parent_id, root_id, path, depth, status, '' AS body_markdown, \
+     '' AS body_html, author_name, user_id, guest_token_hash, score, created_at, edited_at, \
+     CAST(LENGTH(body_html) AS BIGINT) AS text_bytes";
 
 impl CommentStore for Store {
     /// Through the group-commit writer: see `group_commit`.
@@ -97,50 +103,118 @@ impl CommentStore for Store {
         Ok(deletion)
     }
 
-    async fn thread_page(
+    async fn thread_tops(
         &self,
-        article_id: i64,
+        tops: Tops,
         sort: CommentSort,
         after: Option<Cursor>,
-        threads: u32,
-    ) -> Result<ThreadPage, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<Outlined>, StoreError> {
         let (order, after_clause) = match sort {
             CommentSort::Oldest => ("id", "id > $3"),
             CommentSort::Newest => ("id DESC", "id < $3"),
             CommentSort::Best => ("score DESC, id", "(score < $4 OR (score = $4 AND id > $3))"),
         };
+        let (scope, owner) = match tops {
+            Tops::Article(id) => ("article_id = $1 AND depth = 0", id),
+            Tops::RepliesTo(id) => ("parent_id = $1", id),
+        };
         let filter = if after.is_some() { after_clause } else { "1 = 1" };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM comments WHERE article_id = $1 AND depth = 0 AND {filter} \
-             ORDER BY {order} LIMIT $2"
-        );
-        let mut query = sqlx::query(&sql).bind(article_id).bind(i64::from(threads) + 1);
+        let sql =
+            format!("SELECT {OUTLINE} FROM comments WHERE {scope} AND {filter} ORDER BY {order} LIMIT $2");
+        let mut query = sqlx::query(&sql).bind(owner).bind(i64::from(limit));
         if let Some(after) = after {
             query = query.bind(after.id);
             if sort == CommentSort::Best {
                 query = query.bind(after.score);
             }
         }
-        let roots = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
-        let mut roots = roots.iter().map(comment_from_row).collect::<Result<Vec<_>, _>>()?;
-        let next = (roots.len() > threads as usize).then(|| {
-            roots.truncate(threads as usize);
-            roots.last().map(Cursor::after)
-        });
-        if roots.is_empty() {
-            return Ok(ThreadPage { comments: vec![], next: None });
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter().map(outlined_from_row).collect()
+    }
+
+    async fn reply_outline(&self, tops: &[i64], levels: u32) -> Result<Vec<Outlined>, StoreError> {
+        if tops.is_empty() || levels == 0 {
+            return Ok(vec![]);
         }
         let sql = format!(
-            "SELECT {COLUMNS} FROM comments WHERE root_id IN ({}) ORDER BY path",
-            placeholders(1, roots.len())
+            "WITH RECURSIVE below (id, level) AS ( \
+               SELECT id, 1 FROM comments WHERE parent_id IN ({}) \
+               UNION ALL \
+               SELECT c.id, b.level + 1 FROM comments c JOIN below b ON c.parent_id = b.id WHERE b.level < $1 \
+             ) SELECT {OUTLINE} FROM comments WHERE id IN (SELECT id FROM below)",
+            placeholders(2, tops.len())
         );
-        let mut query = sqlx::query(&sql);
-        for root in &roots {
-            query = query.bind(root.id);
+        let mut query = sqlx::query(&sql).bind(i64::from(levels));
+        for id in tops {
+            query = query.bind(*id);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
-        let comments = rows.iter().map(comment_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(ThreadPage { comments, next: next.flatten() })
+        rows.iter().map(outlined_from_row).collect()
+    }
+
+    async fn comment_texts(&self, ids: &[i64]) -> Result<HashMap<i64, (String, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, body_markdown, body_html FROM comments WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter()
+            .map(|r| {
+                let text = (
+                    r.try_get("body_markdown").map_err(from_sqlx)?,
+                    r.try_get("body_html").map_err(from_sqlx)?,
+                );
+                Ok((r.try_get("id").map_err(from_sqlx)?, text))
+            })
+            .collect()
+    }
+
+    async fn guest_has_comment_since(
+        &self,
+        slug: &str,
+        guest_token_hash: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM comments c JOIN articles a ON a.id = c.article_id \
+             WHERE c.guest_token_hash = $1 AND a.slug = $2 AND (c.status = 'pending' OR c.created_at >= $3) \
+             LIMIT 1) t",
+        )
+        .bind(guest_token_hash)
+        .bind(slug)
+        .bind(secs(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(found > 0)
+    }
+
+    async fn has_pending_on(
+        &self,
+        slug: &str,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM comments c JOIN articles a ON a.id = c.article_id \
+             WHERE a.slug = $1 AND c.status = 'pending' AND (c.user_id = $2 OR c.guest_token_hash = $3) \
+             LIMIT 1) t",
+        )
+        .bind(slug)
+        .bind(user_id)
+        .bind(guest_token_hash.map(str::to_owned))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(found > 0)
     }
 
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError> {
@@ -355,6 +429,11 @@ pub(crate) async fn insert_row(
         .await
         .map_err(from_sqlx)?;
     Ok((id, Place { path, root_id, depth }))
+}
+
+fn outlined_from_row(r: &AnyRow) -> Result<Outlined, StoreError> {
+    let text_bytes: i64 = r.try_get("text_bytes").map_err(from_sqlx)?;
+    Ok(Outlined { comment: comment_from_row(r)?, text_bytes: usize::try_from(text_bytes).unwrap_or(0) })
 }
 
 fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {

@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_reader_funding.sql", "reader funding"),
     migration!(3, "0003_comments.sql", "comments"),
     migration!(4, "0004_throttles.sql", "throttles"),
+    migration!(5, "0005_comment_pages.sql", "comment pages"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

@@ -4,9 +4,11 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tribune_core::article::ArticleInput;
 use tribune_core::comment::{Comment, CommentInput, CommentStatus, Deletion, validate};
+use tribune_core::discussion::thread_page;
 use tribune_core::publishing::add_user;
 use tribune_core::store::{ArticleFilter, ArticleStore, CommentRecord, CommentStore, PageRequest};
-use tribune_core::thread::CommentSort;
+use tribune_core::store::{ThreadPage, Tops};
+use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 use tribune_core::user::{NewUser, Role};
 use tribune_store::Store;
 use tribune_store::on_both_backends;
@@ -38,6 +40,15 @@ async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &s
 
 fn names(thread: &[Comment]) -> Vec<&str> {
     thread.iter().map(|c| c.author_name.as_str()).collect()
+}
+
+fn shown(page: &ThreadPage) -> Vec<&str> {
+    page.comments().map(|c| c.author_name.as_str()).collect()
+}
+
+/// A page of `n` threads of an article, with every reply a page may show.
+async fn page(s: &Store, article: i64, sort: CommentSort, after: Option<Cursor>, n: u32) -> ThreadPage {
+    thread_page(s, Tops::Article(article), (sort, after), n, PageLimits::DEFAULT).await.unwrap()
 }
 
 on_both_backends!(
@@ -134,15 +145,16 @@ async fn pages_of_threads_follow_the_sort_and_carry_their_replies(db: TestDataba
     }
     let reply = post(s, a, Some(&roots[1]), "r1 reply").await;
     post(s, a, Some(&reply), "r1 reply reply").await;
-    let page = s.thread_page(a, CommentSort::Oldest, None, 2).await.unwrap();
-    assert_eq!(names(&page.comments), ["r0", "r1", "r1 reply", "r1 reply reply"]);
-    let next = page.next.expect("more threads");
-    let page = s.thread_page(a, CommentSort::Oldest, Some(next), 2).await.unwrap();
-    assert_eq!(names(&page.comments), ["r2", "r3"]);
-    let last = s.thread_page(a, CommentSort::Oldest, page.next, 2).await.unwrap();
-    assert_eq!((names(&last.comments), last.next), (vec!["r4"], None));
-    let newest = s.thread_page(a, CommentSort::Newest, None, 2).await.unwrap();
-    assert_eq!(names(&newest.comments), ["r3", "r4"], "the two newest threads, in path order");
+    let first = page(s, a, CommentSort::Oldest, None, 2).await;
+    assert_eq!(shown(&first), ["r0", "r1", "r1 reply", "r1 reply reply"]);
+    assert!(first.comments().all(|c| !c.body_html.is_empty()), "with their text");
+    let next = first.next.expect("more threads");
+    let second = page(s, a, CommentSort::Oldest, Some(next), 2).await;
+    assert_eq!(shown(&second), ["r2", "r3"]);
+    let last = page(s, a, CommentSort::Oldest, second.next, 2).await;
+    assert_eq!((shown(&last), last.next), (vec!["r4"], None));
+    let newest = page(s, a, CommentSort::Newest, None, 2).await;
+    assert_eq!(shown(&newest), ["r4", "r3"], "the two newest threads");
 
     let (voter, other) = (reader(s, "v1").await, reader(s, "v2").await);
     assert_eq!(s.vote(roots[3].id, voter, 1, t0()).await.unwrap(), 1);
@@ -150,12 +162,12 @@ async fn pages_of_threads_follow_the_sort_and_carry_their_replies(db: TestDataba
     assert_eq!(s.vote(roots[3].id, other, 1, t0()).await.unwrap(), 2);
     assert_eq!(s.vote(roots[0].id, voter, -1, t0()).await.unwrap(), -1);
     assert_eq!(s.vote(roots[3].id, other, 0, t0()).await.unwrap(), 1, "a vote taken back");
-    let best = s.thread_page(a, CommentSort::Best, None, 2).await.unwrap();
+    let best = page(s, a, CommentSort::Best, None, 2).await;
     let best_roots: Vec<&str> =
-        best.comments.iter().filter(|c| c.depth == 0).map(|c| c.author_name.as_str()).collect();
-    assert_eq!(best_roots, ["r1", "r3"], "score 1 (r3) and the oldest of the zeros (r1), in path order");
-    let rest = s.thread_page(a, CommentSort::Best, best.next, 10).await.unwrap();
-    assert_eq!(names(&rest.comments), ["r0", "r2", "r4"], "the rest (path order: the core sorts them)");
+        best.comments().filter(|c| c.depth == 0).map(|c| c.author_name.as_str()).collect();
+    assert_eq!(best_roots, ["r3", "r1"], "score 1 (r3), then the oldest of the zeros (r1)");
+    let rest = page(s, a, CommentSort::Best, best.next, 10).await;
+    assert_eq!(shown(&rest), ["r2", "r4", "r0"], "the other zeros, then the negative score");
     let votes = s.votes_by(voter, &[roots[0].id, roots[3].id, roots[4].id]).await.unwrap();
     assert_eq!(
         (votes.get(&roots[0].id), votes.get(&roots[3].id), votes.get(&roots[4].id)),

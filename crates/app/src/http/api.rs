@@ -14,8 +14,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tribune_core::comment::{Comment, CommentInput, CommentStatus};
 use tribune_core::discussion;
-use tribune_core::store::CommentStore;
-use tribune_core::thread::{Appearance, Placed, arrange, visible};
+use tribune_core::discussion::thread_page;
+use tribune_core::store::{CommentStore, Tops};
+use tribune_core::thread::{Appearance, PageLimits, Placed, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::auth::Reader;
@@ -36,7 +37,7 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     info(title = "Tribune", description = "The discussion under a news site's articles."),
     paths(list_comments, create_comment),
-    components(schemas(ApiComment, CommentList, NewComment, ErrorBody))
+    components(schemas(ApiComment, CommentList, LeftOff, NewComment, ErrorBody))
 )]
 struct ApiDoc;
 
@@ -89,10 +90,21 @@ impl ApiComment {
 
 #[derive(Serialize, ToSchema)]
 struct CommentList {
-    /// In display order: each comment followed by its replies.
+    /// In display order: each comment followed by its replies (as many as one page holds).
     comments: Vec<ApiComment>,
     /// Pass as `cursor` (with the same `sort`) for the next top-level threads.
     next_cursor: Option<String>,
+    /// Where replies were left off: too many under one comment, or too deep for one page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_off: Vec<LeftOff>,
+}
+
+/// Replies a page left off: list them with `replies_to` (and `cursor`, if any, with the
+/// same `sort`).
+#[derive(Serialize, ToSchema)]
+struct LeftOff {
+    replies_to: i64,
+    cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -100,8 +112,10 @@ struct CommentList {
 struct ListParams {
     /// oldest (default), newest or best.
     sort: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (or a `left_off` cursor).
     cursor: Option<String>,
+    /// List this comment's replies instead of the top-level threads (see `left_off`).
+    replies_to: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -109,7 +123,8 @@ struct ErrorBody {
     error: String,
 }
 
-/// A page of an article's discussion: some top-level threads with all their replies.
+/// A page of an article's discussion: some top-level threads (or one comment's replies)
+/// with as many of their replies as one page holds.
 #[utoipa::path(
     get,
     path = "/api/v1/articles/{slug}/comments",
@@ -128,13 +143,33 @@ async fn list_comments(
 ) -> Result<Json<CommentList>, ApiError> {
     let article = public_article(&state, &slug).await?;
     let (sort, after) = ThreadQuery { sort: params.sort, after: params.cursor }.parse()?;
-    let page =
-        state.store.thread_page(article.id, sort, after, state.config.comment_threads_per_page).await?;
-    let comments = arrange(page.comments, sort);
-    let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent);
+    let tops = match params.replies_to {
+        None => Tops::Article(article.id),
+        Some(id) => {
+            let parent = state.store.comment(id).await?.filter(|c| c.article_id == article.id);
+            Tops::RepliesTo(parent.ok_or(AppError::NotFound)?.id)
+        }
+    };
+    let per_page = state.config.comment_threads_per_page;
+    let page = thread_page(&state.store, tops, (sort, after), per_page, PageLimits::DEFAULT).await?;
+    let left_off = page
+        .shown
+        .iter()
+        .flat_map(|s| {
+            let deeper = s.continues.then_some(LeftOff { replies_to: s.comment.id, cursor: None });
+            let more = s
+                .more_after
+                .iter()
+                .map(|m| LeftOff { replies_to: m.parent_id, cursor: m.after.map(|c| c.encode(sort)) });
+            deeper.into_iter().chain(more)
+        })
+        .collect();
+    let comments: Vec<_> = page.comments().cloned().collect();
+    let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent, 0);
     Ok(Json(CommentList {
         comments: shown.iter().map(ApiComment::of).collect(),
         next_cursor: page.next.map(|c| c.encode(sort)),
+        left_off,
     }))
 }
 

@@ -45,7 +45,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Whoever is reading a discussion: the signed-in user, if any, and the guest browser's
-/// token (by its hash), if it has commented before. Never refuses a request.
+/// token (by its hash), if it has commented before and holds the cookie this site signed
+/// (any other `tribune_guest` value counts as none). Never refuses a request.
 pub struct Reader {
     pub viewer: Viewer,
 }
@@ -65,10 +66,15 @@ impl FromRequestParts<AppState> for Reader {
             Some(token) => state.store.session_user(&token_hash(token), Utc::now()).await?,
             None => None,
         };
-        let guest_token_hash = cookies::get(&parts.headers, cookies::GUEST).map(|t| guest_hash(state, t));
+        let guest_token_hash = cookies::get(&parts.headers, cookies::GUEST)
+            .and_then(|signed| state.keys.verify(GUEST_COOKIE, signed))
+            .map(|t| guest_hash(state, t));
         Ok(Reader { viewer: Viewer { user, guest_token_hash } })
     }
 }
+
+/// The purpose the guest cookie is signed for (see `SiteKeys::sign`).
+pub const GUEST_COOKIE: &str = "guest-cookie";
 
 /// What a guest comment stores of its browser's token.
 pub fn guest_hash(state: &AppState, token: &str) -> String {

@@ -13,15 +13,15 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Vote};
-use tribune_core::store::{ArticleStore, CommentStore};
-use tribune_core::thread::{CommentSort, Cursor};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Vote, page_outline};
+use tribune_core::store::{ArticleStore, CommentStore, Tops};
+use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 
-use super::auth::{Reader, guest_hash};
+use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
-use super::thread_view::{self, CommentView, ThreadView, views_of};
+use super::thread_view::{self, CommentView, Scope, ThreadView, views_of};
 use super::{AppError, AppState, cookies, render_public, with_bar};
 use crate::config::Config;
 use crate::keys::random_token;
@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{slug}/comments", get(more_comments).post(post_comment))
         .route("/comments/{id}", get(permalink))
         .route("/comments/{id}/reply", get(reply_form))
+        .route("/comments/{id}/replies", get(replies))
         .route("/comments/{id}/edit", get(edit_form).post(edit))
         .route("/comments/{id}/delete", post(delete))
         .route("/comments/{id}/vote", post(vote))
@@ -136,6 +137,7 @@ fn new_comment_fragment(
         author,
         &rules,
         indent,
+        0,
         true,
         &Default::default(),
         Utc::now(),
@@ -153,7 +155,8 @@ pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderVal
         return (reader.viewer.clone(), None);
     }
     let token = random_token();
-    let cookie = cookies::set(cookies::GUEST, &token, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
+    let signed = state.keys.sign(GUEST_COOKIE, &token);
+    let cookie = cookies::set(cookies::GUEST, &signed, Some(GUEST_COOKIE_SECONDS), state.config.is_https());
     (Viewer { user: None, guest_token_hash: Some(guest_hash(state, &token)) }, Some(cookie))
 }
 
@@ -193,26 +196,107 @@ async fn more_comments(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let article = public_article(&state, &slug).await?;
-    let (sort, after) = q.parse()?;
+    let scope = Scope::article(&article);
     let thread =
-        thread_view::load(&state.store, &state.config, &article, &reader.viewer, sort, after).await?;
+        thread_view::load(&state.store, &state.config, &article, &reader.viewer, scope, q.parse()?).await?;
     let html = ThreadFragment { site: &state.config, slug: article.slug.as_str(), thread, csrf: &csrf.token }
         .render()?;
     Ok((csrf, Html(html)).into_response())
 }
 
-/// `/comments/{id}`: the article at the comment's anchor, on the page that shows it.
+/// `/comments/{id}`: the page that shows the comment, at its anchor: the article's page
+/// that starts with its thread (the first page for the first thread) when that page shows
+/// it, else the page of its parent's replies that starts with it.
 async fn permalink(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (comment, article) = comment_and_article(&state, id).await?;
-    let before = state.store.threads_before(article.id, comment.root_id).await?;
-    let page = if before < i64::from(state.config.comment_threads_per_page) {
-        String::new()
-    } else {
-        // A page that starts with this comment's thread.
-        let cursor = Cursor { id: comment.root_id - 1, score: 0 };
-        format!("?sort=oldest&after={}", cursor.encode(CommentSort::Oldest))
+    // A cursor just before a comment in the oldest-first order: the page starts with it.
+    let from = |first: i64| Cursor { id: first - 1, score: 0 };
+    let from_query = |first: i64| format!("sort=oldest&after={}", from(first).encode(CommentSort::Oldest));
+    let first_thread = state.store.threads_before(article.id, comment.root_id).await? == 0;
+    let on_article_page = match comment.parent_id {
+        None => true,
+        Some(_) => {
+            let order = (CommentSort::Oldest, (!first_thread).then(|| from(comment.root_id)));
+            let per_page = state.config.comment_threads_per_page;
+            let tops = Tops::Article(article.id);
+            let page = page_outline(&state.store, tops, order, per_page, PageLimits::DEFAULT).await?;
+            page.comments().any(|c| c.id == id)
+        }
     };
-    Ok(Redirect::to(&format!("/articles/{}{page}#comment-{id}", article.slug)).into_response())
+    let page = match comment.parent_id.filter(|_| !on_article_page) {
+        Some(parent) => format!("/comments/{parent}/replies?{}", from_query(id)),
+        None if first_thread => format!("/articles/{}", article.slug),
+        None => format!("/articles/{}?{}", article.slug, from_query(comment.root_id)),
+    };
+    Ok(Redirect::to(&format!("{page}#comment-{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "replies.html")]
+struct RepliesPage<'a> {
+    site: &'a Config,
+    article: &'a Article,
+    slug: &'a str,
+    /// The comment whose replies these are, shown above them.
+    c: CommentView,
+    thread: ThreadView,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "replies_fragment.html")]
+struct RepliesFragment<'a> {
+    site: &'a Config,
+    id: i64,
+    thread: ThreadView,
+    csrf: &'a str,
+}
+
+/// `/comments/{id}/replies`: a page of one comment's replies, where a page of the
+/// discussion leaves them off ("more replies", "continue this thread"). With the script
+/// (`X-Tribune-Fragment`), only the replies, indented as on the article's page.
+async fn replies(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Query(q): Query<ThreadQuery>,
+    reader: Reader,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    let (parent, article) = comment_and_article(&state, id).await?;
+    let fragment = headers.contains_key(FRAGMENT_HEADER);
+    let base_depth = if fragment { 0 } else { parent.depth };
+    let scope = Scope { tops: Tops::RepliesTo(id), base_depth, tops_depth: parent.depth + 1 };
+    let thread =
+        thread_view::load(&state.store, &state.config, &article, &reader.viewer, scope, q.parse()?).await?;
+    let vary = [(header::VARY, HeaderValue::from_static("x-tribune-fragment"))];
+    if fragment {
+        let html = RepliesFragment { site: &state.config, id, thread, csrf: &csrf.token }.render()?;
+        return Ok((vary, csrf, Html(html)).into_response());
+    }
+    let rules = state.config.discussion_rules();
+    let open = thread.closed.is_none();
+    let views = views_of(
+        std::slice::from_ref(&parent),
+        &reader.viewer,
+        &rules,
+        state.config.comment_max_indent,
+        parent.depth,
+        open,
+        &Default::default(),
+        Utc::now(),
+    );
+    let c = views.into_iter().next().ok_or(AppError::NotFound)?;
+    let page = RepliesPage {
+        site: &state.config,
+        article: &article,
+        slug: article.slug.as_str(),
+        c,
+        thread,
+        csrf: &csrf.token,
+    };
+    let html = render_public(&state, &page)?;
+    Ok((vary, csrf, html).into_response())
 }
 
 async fn comment_and_article(state: &AppState, id: i64) -> Result<(Comment, Article), AppError> {
@@ -295,6 +379,7 @@ fn comment_page(
         &reader.viewer,
         &rules,
         0,
+        comment.depth,
         true,
         &Default::default(),
         Utc::now(),

@@ -17,6 +17,7 @@ mod health;
 mod input;
 mod page_body;
 mod pages;
+mod reader_page;
 mod thread_view;
 mod views;
 

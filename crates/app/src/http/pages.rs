@@ -4,13 +4,14 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, NamedLink};
 use tribune_core::comment::Viewer;
+use tribune_core::discussion::guest_has_own_on_page;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
@@ -18,6 +19,7 @@ use tribune_core::thread::{CommentSort, Cursor};
 
 use super::auth::Reader;
 use super::csrf::CsrfToken;
+use super::reader_page;
 use super::thread_view::{self, ThreadView};
 use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
 use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
@@ -260,7 +262,9 @@ pub async fn render_article(
     csrf: &str,
     form: CommentForm,
 ) -> Result<String, AppError> {
-    let thread = thread_view::load(&state.store, &state.config, article, viewer, sort, after).await?;
+    let scope = thread_view::Scope::article(article);
+    let thread =
+        thread_view::load(&state.store, &state.config, article, viewer, scope, (sort, after)).await?;
     let mut page = ArticlePage::new(&state.config, article, false);
     page.thread = Some(thread);
     page.csrf = csrf.to_owned();
@@ -270,8 +274,9 @@ pub async fn render_article(
 }
 
 /// Readers we do not know, on the first page of the default order, share one cached page;
-/// the others (signed in, or a guest who commented) see their own actions and pending
-/// comments, so their page is rendered for them.
+/// so does a guest with nothing of its own on it. The others (signed in, or a guest with a
+/// comment pending or still editable here) see their own actions and pending comments, so
+/// their page is rendered for them.
 async fn article_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -281,7 +286,13 @@ async fn article_page(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let order = q.parse()?;
-    if !(reader.is_anonymous() && q.is_default()) {
+    if !(q.is_default() && sees_shared_page(&state, &reader, &slug).await?) {
+        if q.is_default()
+            && let Some(html) = reader_page::serve(&state, &slug, &reader.viewer, &csrf.token).await?
+        {
+            let private = [(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"))];
+            return Ok((csrf, private, Html(html)).into_response());
+        }
         let article = public_article(&state, &slug).await?;
         let html =
             render_article(&state, &article, &reader.viewer, order, &csrf.token, CommentForm::default())
@@ -298,6 +309,19 @@ async fn article_page(
     };
     let page = cached_with_form(&state, &headers, path, HTML, vec![key], Some(&csrf.token), render).await?;
     Ok((csrf, page).into_response())
+}
+
+/// Whether `reader` sees the article `slug` as a stranger does (see `article_page`).
+async fn sees_shared_page(state: &AppState, reader: &Reader, slug: &str) -> Result<bool, AppError> {
+    let viewer = &reader.viewer;
+    Ok(match (&viewer.user, &viewer.guest_token_hash) {
+        (Some(_), _) => false,
+        (None, None) => true,
+        (None, Some(guest)) => {
+            let rules = state.config.discussion_rules();
+            !guest_has_own_on_page(&state.store, slug, guest, &rules, Utc::now()).await?
+        }
+    })
 }
 
 #[derive(Deserialize)]

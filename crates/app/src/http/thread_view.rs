@@ -1,14 +1,15 @@
 //! What the discussion templates receive: a page of a thread as one reader sees it, each
-//! comment with its indentation, its marks and the actions that reader may take.
+//! comment with its indentation, its marks and the actions that reader may take, and
+//! links to the replies the page leaves off.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use tribune_core::article::Article;
 use tribune_core::comment::{Comment, CommentStatus, Viewer};
-use tribune_core::discussion::{DiscussionError, DiscussionRules, open_for_comments};
-use tribune_core::store::{CommentStore, ThreadPage};
-use tribune_core::thread::{Appearance, CommentSort, Cursor, arrange, visible};
+use tribune_core::discussion::{DiscussionError, DiscussionRules, open_for_comments, thread_page};
+use tribune_core::store::{CommentStore, ThreadPage, Tops};
+use tribune_core::thread::{Appearance, CommentSort, Cursor, MoreReplies, PageLimits, Shown, visible};
 
 use super::AppError;
 use super::views::{DateView, date};
@@ -40,6 +41,18 @@ pub struct CommentView {
     pub can_delete: bool,
     pub can_moderate: bool,
     pub is_pending: bool,
+    /// Its replies go deeper than this page: where they continue.
+    pub continue_href: Option<String>,
+    /// Links to the replies this page leaves off after this comment, innermost first.
+    pub more_after: Vec<MoreLink>,
+    /// Its actions are left out, for each reader's own (see `reader_page`).
+    pub hole: bool,
+}
+
+/// "More replies": the replies of one comment that a page leaves off.
+pub struct MoreLink {
+    pub href: String,
+    pub indent: u32,
 }
 
 /// One page of an article's discussion for one reader.
@@ -50,6 +63,8 @@ pub struct ThreadView {
     pub more_query: Option<String>,
     /// Why readers can no longer comment here, if they cannot.
     pub closed: Option<&'static str>,
+    /// The comment form is left out, for each reader's own (see `reader_page`).
+    pub holes: bool,
 }
 
 impl ThreadView {
@@ -58,21 +73,52 @@ impl ThreadView {
     }
 }
 
-/// Loads a page of threads and prepares it for `viewer`: two queries, plus one for the
-/// reader's own votes when signed in.
+/// Where a page of discussion starts and how it is indented.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub tops: Tops,
+    /// The depth shown unindented: 0 on the article's page and in fragments put into it,
+    /// the parent's depth on a page of its replies.
+    pub base_depth: u32,
+    /// The depth of the page's top comments.
+    pub tops_depth: u32,
+}
+
+impl Scope {
+    pub fn article(article: &Article) -> Self {
+        Scope { tops: Tops::Article(article.id), base_depth: 0, tops_depth: 0 }
+    }
+}
+
+/// Loads a page of threads and prepares it for `viewer`: four queries (see
+/// `discussion::thread_page`), plus one for the reader's own votes when signed in.
 pub async fn load(
     store: &tribune_store::Store,
     config: &Config,
     article: &Article,
     viewer: &Viewer,
-    sort: CommentSort,
-    after: Option<Cursor>,
+    scope: Scope,
+    order: (CommentSort, Option<Cursor>),
 ) -> Result<ThreadView, AppError> {
-    let ThreadPage { comments, next } =
-        store.thread_page(article.id, sort, after, config.comment_threads_per_page).await?;
-    let comments = arrange(comments, sort);
+    Ok(load_with_comments(store, config, article, viewer, scope, order).await?.0)
+}
+
+/// [`load`], with the comments the page holds.
+pub async fn load_with_comments(
+    store: &tribune_store::Store,
+    config: &Config,
+    article: &Article,
+    viewer: &Viewer,
+    scope: Scope,
+    (sort, after): (CommentSort, Option<Cursor>),
+) -> Result<(ThreadView, Vec<Comment>), AppError> {
+    let page =
+        thread_page(store, scope.tops, (sort, after), config.comment_threads_per_page, PageLimits::DEFAULT)
+            .await?;
+    let ThreadPage { shown, next } = page;
+    let ids: Vec<i64> = shown.iter().map(|s| s.comment.id).collect();
     let my_votes = match &viewer.user {
-        Some(user) => store.votes_by(user.id, &comments.iter().map(|c| c.id).collect::<Vec<_>>()).await?,
+        Some(user) => store.votes_by(user.id, &ids).await?,
         None => HashMap::new(),
     };
     let rules = config.discussion_rules();
@@ -81,30 +127,67 @@ pub async fn load(
         Err(DiscussionError::Closed(why)) => Some(why),
         Err(_) => Some("comments are closed"),
     };
-    let views = views_of(
+    let (comments, links): (Vec<Comment>, Vec<_>) = shown
+        .into_iter()
+        .map(|Shown { comment, continues, more_after }| (comment, (continues, more_after)))
+        .unzip();
+    let mut views = views_of(
         &comments,
         viewer,
         &rules,
         config.comment_max_indent,
+        scope.base_depth,
         closed.is_none(),
         &my_votes,
         Utc::now(),
     );
+    add_links(&mut views, &comments, links, scope, sort, config.comment_max_indent);
     let more_query = next.map(|c| format!("sort={}&after={}", sort.as_str(), c.encode(sort)));
-    Ok(ThreadView { comments: views, sort, more_query, closed })
+    Ok((ThreadView { comments: views, sort, more_query, closed, holes: false }, comments))
+}
+
+/// Puts each comment's "continue" and "more replies" links on its view; the links of a
+/// comment this reader does not see go to the view before it, so no reply is lost.
+fn add_links(
+    views: &mut [CommentView],
+    comments: &[Comment],
+    links: Vec<(bool, Vec<MoreReplies>)>,
+    scope: Scope,
+    sort: CommentSort,
+    max_indent: u32,
+) {
+    let position: HashMap<i64, usize> = views.iter().enumerate().map(|(i, v)| (v.id, i)).collect();
+    let mut last_seen = None;
+    for (comment, (continues, more)) in comments.iter().zip(links) {
+        if let Some(&i) = position.get(&comment.id) {
+            last_seen = Some(i);
+            if continues {
+                views[i].continue_href = Some(format!("/comments/{}/replies", comment.id));
+            }
+        }
+        let Some(i) = last_seen else { continue };
+        for m in more {
+            let depth = (scope.tops_depth + m.level).saturating_sub(scope.base_depth);
+            let after = m.after.map(|c| format!("&after={}", c.encode(sort))).unwrap_or_default();
+            let href = format!("/comments/{}/replies?sort={}{after}", m.parent_id, sort.as_str());
+            views[i].more_after.push(MoreLink { href, indent: depth.min(max_indent) });
+        }
+    }
 }
 
 /// The view of each comment `viewer` may see, in display order.
+#[allow(clippy::too_many_arguments)]
 pub fn views_of(
     comments: &[Comment],
     viewer: &Viewer,
     rules: &DiscussionRules,
     max_indent: u32,
+    base_depth: u32,
     open: bool,
     my_votes: &HashMap<i64, i64>,
     now: DateTime<Utc>,
 ) -> Vec<CommentView> {
-    visible(comments, viewer, max_indent)
+    visible(comments, viewer, max_indent, base_depth)
         .into_iter()
         .map(|p| {
             let c = p.comment;
@@ -138,6 +221,9 @@ pub fn views_of(
                 can_delete: full && viewer.may_delete(c, rules.edit_window, now),
                 can_moderate: viewer.moderates() && c.status != CommentStatus::Deleted,
                 is_pending: c.status == CommentStatus::Pending,
+                continue_href: None,
+                more_after: Vec::new(),
+                hole: false,
             }
         })
         .collect()

@@ -258,6 +258,49 @@ async function moreComments(browser) {
   }
 }
 
+// "More replies": a plain link to a page of the rest without JavaScript, the rest in
+// place with it.
+async function moreReplies(browser) {
+  const busyUrl = `${base}/articles/${busySlug}`;
+  for (const javaScriptEnabled of [false, true]) {
+    const how = javaScriptEnabled ? "JS" : "no JS";
+    step = `${how}: more replies`;
+    const context = await browser.newContext({ javaScriptEnabled });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const page = (currentPage = await context.newPage());
+    await page.goto(busyUrl);
+    const before = await threadOf(page);
+    const top = before[0].id;
+    const replies = () => before.filter((c) => c.parent === top).map((c) => c.id);
+    check(replies().length === 10, `${how}: the first thread shows its first ten replies`);
+    const more = page.locator("#thread .more-replies a");
+    check((await more.count()) === 1, `${how}: there is a More replies link`);
+    if (javaScriptEnabled) {
+      await page.evaluate(() => {
+        window.__noReload = true;
+      });
+      await more.click();
+      await page.waitForFunction((n) => document.querySelectorAll("#thread > article.comment").length > n, before.length);
+      const after = await threadOf(page);
+      const added = after.filter((c) => c.parent === top);
+      const last = after.findIndex((c) => c.id === added[added.length - 1].id);
+      check(added.length === 15, `${how}: all fifteen replies are shown now`, describe(added));
+      check(after[last + 1]?.parent !== top && after[last + 1]?.depth === "0", `${how}: in place, before the next thread`);
+      check(await page.evaluate(() => window.__noReload === true), `${how}: without a reload`);
+      check((await more.count()) === 0, `${how}: no more link once all are shown`);
+    } else {
+      await Promise.all([page.waitForURL(/\/replies/), more.click()]);
+      const rest = await threadOf(page);
+      check(
+        rest.length === 5 && rest.every((c) => c.parent === top && !replies().includes(c.id)),
+        `${how}: the link opens a page of the other five replies`,
+        describe(rest),
+      );
+    }
+    await context.close();
+  }
+}
+
 let browser;
 try {
   browser = await chromium.launch({
@@ -281,6 +324,7 @@ try {
   const plain = await withoutJavaScript(browser);
   const enhanced = await withJavaScript(browser);
   await moreComments(browser);
+  await moreReplies(browser);
   // The Rust side checks the store against this line.
   console.log(`posted: ${JSON.stringify({ plain, enhanced })}`);
 } catch (e) {

@@ -140,6 +140,11 @@ impl Browser {
         self.send(self.client.get(format!("{}{path}", self.base))).await
     }
 
+    /// A GET with this header set (to "1"), as the site's script sends.
+    pub async fn send_with(&self, path: &str, header: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)).header(header, "1")).await
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
     }
@@ -164,6 +169,11 @@ impl Browser {
         value: &str,
     ) -> Page {
         self.send(self.client.post(format!("{}{path}", self.base)).form(fields).header(name, value)).await
+    }
+
+    /// Sends this cookie from now on, as a client that makes up its own would.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies.lock().unwrap().insert(name.to_owned(), value.to_owned());
     }
 
     /// The value of one of this browser's cookies.

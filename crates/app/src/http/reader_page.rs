@@ -1,0 +1,148 @@
+//! A known reader's page of an article, cheaply. The discussion is rendered once for all
+//! of them with a hole where each comment's actions and the comment form go (kept in the
+//! page cache, dropped with the article's pages), and each response fills the holes with
+//! this reader's own buttons, votes and form: small queries, no render of the discussion.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use chrono::Utc;
+use tribune_core::comment::{Comment, Viewer};
+use tribune_core::store::CommentStore;
+use tribune_core::thread::CommentSort;
+
+use super::pages::{ArticlePage, CommentForm, public_article};
+use super::thread_view::{self, CommentView, Scope, views_of};
+use super::{AppError, AppState, with_bar};
+use crate::cache::article_key;
+use crate::config::Config;
+
+/// Where a reader's own part goes in the shared discussion.
+const HOLE: &str = "<!--tribune:reader-->";
+
+/// The discussion every known reader's page is filled from.
+struct Shared {
+    /// The page between its holes (the funding bar's hole still in them).
+    segments: Vec<String>,
+    /// The comments whose actions fill the holes, in order, without their text.
+    comments: Vec<Comment>,
+    /// Whether the discussion is open: the last hole is then the comment form's.
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "comment_actions.html")]
+struct Actions<'a> {
+    c: &'a CommentView,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "join.html")]
+struct Join<'a> {
+    site: &'a Config,
+    slug: &'a str,
+    signed_in_as: Option<String>,
+    form: CommentForm,
+    csrf: &'a str,
+}
+
+/// The first page of the article `slug` for `viewer`, or `None` when it needs a render of
+/// its own: a moderator's (who sees everything), or a reader with comments awaiting
+/// moderation (shown only to them, in their place in the thread).
+pub async fn serve(
+    state: &AppState,
+    slug: &str,
+    viewer: &Viewer,
+    csrf: &str,
+) -> Result<Option<String>, AppError> {
+    let user_id = viewer.user.as_ref().map(|u| u.id);
+    if viewer.moderates()
+        || state.store.has_pending_on(slug, user_id, viewer.guest_token_hash.as_deref()).await?
+    {
+        return Ok(None);
+    }
+    let shared = shared(state, slug).await?;
+    let votes = match user_id {
+        Some(id) => {
+            state.store.votes_by(id, &shared.comments.iter().map(|c| c.id).collect::<Vec<_>>()).await?
+        }
+        None => HashMap::new(),
+    };
+    let config = &state.config;
+    let rules = config.discussion_rules();
+    let now = Utc::now();
+    let views =
+        views_of(&shared.comments, viewer, &rules, config.comment_max_indent, 0, shared.open, &votes, now);
+    if views.len() != shared.comments.len() {
+        return Ok(None); // never expected: every comment in it is one anyone may see
+    }
+    let mut html = String::with_capacity(shared.segments.iter().map(String::len).sum::<usize>() * 2);
+    for (i, segment) in shared.segments.iter().enumerate() {
+        html.push_str(segment);
+        if let Some(c) = views.get(i) {
+            Actions { c, csrf }.render_into(&mut html)?;
+        } else if i == views.len() && shared.open {
+            let signed_in_as = viewer.user.as_ref().map(|u| u.name.clone());
+            let join = Join { site: config, slug, signed_in_as, form: CommentForm::default(), csrf };
+            join.render_into(&mut html)?;
+        }
+    }
+    Ok(Some(with_bar(state, html)))
+}
+
+/// The shared discussion of `slug`, from the cache or rendered once (readers who arrive
+/// meanwhile wait for that render).
+async fn shared(state: &AppState, slug: &str) -> Result<Arc<Shared>, AppError> {
+    let path = format!("reader:/articles/{slug}");
+    let cached = || {
+        state
+            .cache
+            .get(&path)
+            .and_then(|p| p.extra.as_ref().and_then(|e| e.0.clone().downcast::<Shared>().ok()))
+    };
+    if let Some(shared) = cached() {
+        return Ok(shared);
+    }
+    let _rendering = state.cache.render_slot(&path).lock().await;
+    if let Some(shared) = cached() {
+        return Ok(shared);
+    }
+    let generation = state.cache.generation();
+    let shared = render(state, slug).await?;
+    Ok(state.cache.insert_extra(path, shared, vec![article_key(slug)], generation))
+}
+
+async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
+    let article = public_article(state, slug).await?;
+    let anonymous = Viewer::anonymous();
+    let order = (CommentSort::default(), None);
+    let (mut thread, comments) = thread_view::load_with_comments(
+        &state.store,
+        &state.config,
+        &article,
+        &anonymous,
+        Scope::article(&article),
+        order,
+    )
+    .await?;
+    let by_id: HashMap<i64, &Comment> = comments.iter().map(|c| (c.id, c)).collect();
+    let mut holes = Vec::new();
+    for view in thread.comments.iter_mut().filter(|v| v.appearance == "full") {
+        view.hole = true;
+        let mut c = by_id.get(&view.id).map(|c| (*c).clone()).ok_or(AppError::NotFound)?;
+        (c.body_markdown, c.body_html) = (String::new(), String::new());
+        holes.push(c);
+    }
+    thread.holes = true;
+    let open = thread.closed.is_none();
+    let mut page = ArticlePage::new(&state.config, &article, false);
+    page.thread = Some(thread);
+    let html = page.render()?;
+    let segments: Vec<String> = html.split(HOLE).map(str::to_owned).collect();
+    if segments.len() != holes.len() + usize::from(open) + 1 {
+        return Err(AppError::Internal("the shared discussion's holes do not match its comments".into()));
+    }
+    Ok(Shared { segments, comments: holes, open })
+}
