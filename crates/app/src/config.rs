@@ -57,6 +57,17 @@ pub struct Config {
     pub comment_max_indent: u32,
     /// Top-level threads per page of a discussion.
     pub comment_threads_per_page: u32,
+    /// Open connections served at once; more wait in the kernel's queue. Keep it well under
+    /// the open-files limit (`ulimit -n`, `LimitNOFILE`), which the database and files share.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this; it is also how long a kept-alive
+    /// connection may wait for its next request.
+    pub header_timeout_seconds: u64,
+    /// A request, its body included, must be read and answered within this (else 408).
+    pub request_timeout_seconds: u64,
+    /// On shutdown, requests in flight get this long to finish before their connections
+    /// are cut.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +103,10 @@ impl Default for Config {
             comments_hold_for_review: false,
             comment_max_indent: 6,
             comment_threads_per_page: 20,
+            max_connections: 768,
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            shutdown_grace_seconds: 10,
         }
     }
 }
@@ -120,6 +135,10 @@ const KEYS: &[&str] = &[
     "comments_hold_for_review",
     "comment_max_indent",
     "comment_threads_per_page",
+    "max_connections",
+    "header_timeout_seconds",
+    "request_timeout_seconds",
+    "shutdown_grace_seconds",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -207,6 +226,18 @@ impl Config {
         }
         if !(1..=500).contains(&self.comment_threads_per_page) {
             return Err(invalid("comment_threads_per_page", "must be between 1 and 500"));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(invalid("max_connections", "must be between 1 and 1000000"));
+        }
+        for (key, seconds) in [
+            ("header_timeout_seconds", self.header_timeout_seconds),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+            ("shutdown_grace_seconds", self.shutdown_grace_seconds),
+        ] {
+            if !(1..=3600).contains(&seconds) {
+                return Err(invalid(key, "must be between 1 and 3600"));
+            }
         }
         Ok(self)
     }

@@ -1,0 +1,192 @@
+//! The accept loop, with the limits an open internet needs and `axum::serve` does not
+//! offer: a cap on open connections, timeouts for headers, idle keep-alive and requests,
+//! accept errors (out of file descriptors) that neither spin nor stop the server, and a
+//! shutdown that lets requests in flight finish but cuts what is left after a deadline.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::Config;
+
+/// The connection settings, read once from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Limits {
+    pub fn from_config(config: &Config) -> Limits {
+        Limits {
+            max_connections: config.max_connections,
+            header_timeout: Duration::from_secs(config.header_timeout_seconds),
+            request_timeout: Duration::from_secs(config.request_timeout_seconds),
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
+        }
+    }
+}
+
+/// How long the loop rests after an accept error such as "too many open files": retrying
+/// at once would spin a core while nothing can be accepted anyway.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets the
+/// requests in flight finish for up to `shutdown_grace`, and cuts the connections left.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let app = app.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let mut cap = ConnectionCap::new(limits.max_connections);
+    let graceful = GracefulShutdown::new();
+    let (cut, cut_seen) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let next = async {
+            let permit = cap.acquire().await;
+            (permit, accept(&listener).await)
+        };
+        let (permit, (stream, peer)) = tokio::select! {
+            next = next => next,
+            () = &mut shutdown => break,
+        };
+        let connection = Connection { http: http.clone(), app: app.clone(), cut: cut_seen.clone() };
+        tokio::spawn(connection.serve(stream, peer, graceful.watcher(), permit));
+    }
+    drop(listener);
+    finish(graceful, &cap, cut, limits.shutdown_grace).await;
+}
+
+/// Waits for the open connections to finish their requests, and cuts them at the deadline.
+async fn finish(graceful: GracefulShutdown, cap: &ConnectionCap, cut: watch::Sender<bool>, grace: Duration) {
+    tracing::info!(open = cap.open(), "no longer accepting connections; finishing the requests in flight");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_ok() {
+        return;
+    }
+    tracing::warn!(open = cap.open(), "cutting the connections still open after the shutdown grace period");
+    let _ = cut.send(true);
+    // Each connection stops at once when told; this only waits for its task to notice.
+    let _ = tokio::time::timeout(Duration::from_secs(1), cap.all_closed()).await;
+}
+
+/// What each connection's task needs.
+struct Connection {
+    http: http1::Builder,
+    app: Router,
+    cut: watch::Receiver<bool>,
+}
+
+impl Connection {
+    async fn serve(mut self, stream: TcpStream, peer: SocketAddr, watcher: Watcher, _permit: OwnedSemaphorePermit) {
+        let app = self.app;
+        // Handlers read the peer address (throttles) as axum's `serve` would give it.
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = watcher.watch(self.http.serve_connection(TokioIo::new(stream), service));
+        tokio::select! {
+            result = connection => {
+                if let Err(e) = result {
+                    // Timeouts and clients that hang up: routine on the internet.
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+            }
+            _ = self.cut.wait_for(|cut| *cut) => {}
+        }
+    }
+}
+
+/// The cap on open connections: past it, new ones wait in the kernel's accept queue (which
+/// costs this process no file descriptor) until one closes.
+struct ConnectionCap {
+    permits: Arc<Semaphore>,
+    max: usize,
+    /// Whether the cap was reached and has not eased since: one log line per episode,
+    /// not one per connection.
+    reached: bool,
+}
+
+impl ConnectionCap {
+    fn new(max: usize) -> ConnectionCap {
+        ConnectionCap { permits: Arc::new(Semaphore::new(max)), max, reached: false }
+    }
+
+    fn open(&self) -> usize {
+        self.max - self.permits.available_permits()
+    }
+
+    async fn acquire(&mut self) -> OwnedSemaphorePermit {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            // Eased well below the cap, so a new episode gets its own line.
+            if self.reached && self.open() <= self.max * 3 / 4 {
+                tracing::info!(open = self.open(), "open connections are below max_connections again");
+                self.reached = false;
+            }
+            return permit;
+        }
+        if !self.reached {
+            tracing::warn!(
+                max_connections = self.max,
+                "connection limit reached: new connections wait until open ones close \
+                 (raise max_connections, and the open-files limit with it, if this is normal traffic)"
+            );
+            self.reached = true;
+        }
+        self.permits.clone().acquire_owned().await.expect("the semaphore is never closed")
+    }
+
+    async fn all_closed(&self) {
+        let all = u32::try_from(self.max).unwrap_or(u32::MAX);
+        let _ = self.permits.acquire_many(all).await;
+    }
+}
+
+/// The next connection. Errors about one connection (reset before it was accepted) are
+/// skipped; errors about the process (out of file descriptors or memory) are logged once
+/// and retried after a pause, so the loop neither spins nor ends.
+async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let mut logged = false;
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => {
+                if logged {
+                    tracing::info!("accepting connections again");
+                }
+                return accepted;
+            }
+            Err(e) if is_per_connection(&e) => {}
+            Err(e) => {
+                if !logged {
+                    tracing::error!(error = %e, "cannot accept connections; retrying");
+                    logged = true;
+                }
+                tokio::time::sleep(ACCEPT_PAUSE).await;
+            }
+        }
+    }
+}
+
+fn is_per_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock)
+}
