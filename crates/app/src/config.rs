@@ -335,4 +335,20 @@ mod tests {
         let bad_url = Overrides { base_url: Some("news.example".into()), ..Default::default() };
         assert!(Config::load(None, &bad_url).unwrap_err().to_string().contains("base_url"));
     }
+
+    #[test]
+    fn connection_limits_must_be_usable() {
+        let refused = |c: Config, key: &str| c.validated().unwrap_err().to_string().contains(key);
+        assert!(refused(Config { max_connections: 0, ..Config::default() }, "max_connections"));
+        assert!(refused(Config { header_timeout_seconds: 0, ..Config::default() }, "header_timeout_seconds"));
+        assert!(refused(
+            Config { request_timeout_seconds: 0, ..Config::default() },
+            "request_timeout_seconds"
+        ));
+        assert!(refused(
+            Config { shutdown_grace_seconds: 7200, ..Config::default() },
+            "shutdown_grace_seconds"
+        ));
+        assert!(Config::default().validated().is_ok());
+    }
 }

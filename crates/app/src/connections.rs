@@ -96,7 +96,15 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve(mut self, stream: TcpStream, peer: SocketAddr, watcher: Watcher, _permit: OwnedSemaphorePermit) {
+    async fn serve(
+        mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        watcher: Watcher,
+        _permit: OwnedSemaphorePermit,
+    ) {
+        // A response written in more than one piece must not wait for the client's ACK.
+        let _ = stream.set_nodelay(true);
         let app = self.app;
         // Handlers read the peer address (throttles) as axum's `serve` would give it.
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {

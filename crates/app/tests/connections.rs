@@ -193,7 +193,8 @@ async fn shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow
 
     stop.send(()).unwrap();
     // The server stops accepting first…
-    let refused = common::eventually(PATIENCE.as_secs(), || async { TcpStream::connect(addr).await.is_err() });
+    let refused =
+        common::eventually(PATIENCE.as_secs(), || async { TcpStream::connect(addr).await.is_err() });
     assert!(refused.await, "the server still accepts connections after the shutdown signal");
     // …and the request in flight still finishes.
     in_flight.write_all(&form.as_bytes()[10..]).await.unwrap();
