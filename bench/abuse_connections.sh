@@ -48,11 +48,11 @@ cat >"$WORK/abuser.py" <<'EOF'
 import errno, socket, sys, time
 host, port, idle, slow, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 
-def open_one(kind):
+def open_one(kind, first=True):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setblocking(False)
     s.connect_ex((host, port))
-    return {"sock": s, "kind": kind, "sent": False, "first": True}
+    return {"sock": s, "kind": kind, "sent": False, "first": first}
 
 def closed(c):
     try:
@@ -71,7 +71,7 @@ while time.monotonic() - start < hold:
     for i, c in enumerate(conns):
         if closed(c):
             c["sock"].close()
-            conns[i] = open_one(c["kind"])
+            conns[i] = open_one(c["kind"], first=False)
             reopened += 1
             continue
         if c["kind"] == "slow" and trickle:

@@ -1,11 +1,13 @@
 //! The accept loop, with the limits an open internet needs and `axum::serve` does not
-//! offer: a cap on open connections, timeouts for headers, idle keep-alive and requests,
-//! accept errors (out of file descriptors) that neither spin nor stop the server, and a
-//! shutdown that lets requests in flight finish but cuts what is left after a deadline.
+//! offer: a cap on open connections (shedding idle and silent ones when it is reached),
+//! timeouts for headers, idle keep-alive and requests, accept errors (out of file
+//! descriptors) that neither spin nor stop the server, and a shutdown that lets requests in
+//! flight finish but cuts what is left after a deadline.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -13,7 +15,6 @@ use axum::http::{Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
@@ -45,6 +46,25 @@ impl Limits {
 /// at once would spin a core while nothing can be accepted anyway.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
+/// At the cap, connections that have not sent a whole request after this long are closed
+/// (and again each time this passes while the cap holds): otherwise sockets that send
+/// nothing would keep readers waiting for the full header timeout. Younger ones are spared,
+/// so a reader's own request, just arriving, is not cut.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+
+/// What the accept loop tells every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Serve,
+    /// The cap is reached: close if idle (or silent for [`SHED_AFTER`]), else after this
+    /// response.
+    Shed,
+    /// Shutting down: close if idle, else after this response.
+    Stop,
+    /// The shutdown grace period is over: close now.
+    Cut,
+}
+
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets the
 /// requests in flight finish for up to `shutdown_grace`, and cuts the connections left.
 pub async fn serve(
@@ -56,9 +76,8 @@ pub async fn serve(
     let app = app.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
-    let mut cap = ConnectionCap::new(limits.max_connections);
-    let graceful = GracefulShutdown::new();
-    let (cut, cut_seen) = watch::channel(false);
+    let (orders, _) = watch::channel(Order::Serve);
+    let mut cap = ConnectionCap::new(limits.max_connections, orders.clone());
     tokio::pin!(shutdown);
     loop {
         let next = async {
@@ -69,21 +88,22 @@ pub async fn serve(
             next = next => next,
             () = &mut shutdown => break,
         };
-        let connection = Connection { http: http.clone(), app: app.clone(), cut: cut_seen.clone() };
-        tokio::spawn(connection.serve(stream, peer, graceful.watcher(), permit));
+        let connection = Connection { http: http.clone(), app: app.clone(), orders: orders.subscribe() };
+        tokio::spawn(connection.serve(stream, peer, permit));
     }
     drop(listener);
-    finish(graceful, &cap, cut, limits.shutdown_grace).await;
+    finish(&cap, &orders, limits.shutdown_grace).await;
 }
 
 /// Waits for the open connections to finish their requests, and cuts them at the deadline.
-async fn finish(graceful: GracefulShutdown, cap: &ConnectionCap, cut: watch::Sender<bool>, grace: Duration) {
+async fn finish(cap: &ConnectionCap, orders: &watch::Sender<Order>, grace: Duration) {
     tracing::info!(open = cap.open(), "no longer accepting connections; finishing the requests in flight");
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_ok() {
+    orders.send_replace(Order::Stop);
+    if tokio::time::timeout(grace, cap.all_closed()).await.is_ok() {
         return;
     }
     tracing::warn!(open = cap.open(), "cutting the connections still open after the shutdown grace period");
-    let _ = cut.send(true);
+    orders.send_replace(Order::Cut);
     // Each connection stops at once when told; this only waits for its task to notice.
     let _ = tokio::time::timeout(Duration::from_secs(1), cap.all_closed()).await;
 }
@@ -92,51 +112,71 @@ async fn finish(graceful: GracefulShutdown, cap: &ConnectionCap, cut: watch::Sen
 struct Connection {
     http: http1::Builder,
     app: Router,
-    cut: watch::Receiver<bool>,
+    orders: watch::Receiver<Order>,
 }
 
 impl Connection {
-    async fn serve(
-        mut self,
-        stream: TcpStream,
-        peer: SocketAddr,
-        watcher: Watcher,
-        _permit: OwnedSemaphorePermit,
-    ) {
+    async fn serve(mut self, stream: TcpStream, peer: SocketAddr, _permit: OwnedSemaphorePermit) {
         // A response written in more than one piece must not wait for the client's ACK.
         let _ = stream.set_nodelay(true);
+        let opened = Instant::now();
+        let asked = Arc::new(AtomicBool::new(false));
         let app = self.app;
-        // Handlers read the peer address (throttles) as axum's `serve` would give it.
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
-        });
-        let connection = watcher.watch(self.http.serve_connection(TokioIo::new(stream), service));
-        tokio::select! {
-            result = connection => {
-                if let Err(e) = result {
-                    // Timeouts and clients that hang up: routine on the internet.
-                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+        let service = {
+            let asked = asked.clone();
+            hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                asked.store(true, Ordering::Relaxed);
+                // Handlers read the peer address (throttles) as axum's `serve` would give it.
+                request.extensions_mut().insert(ConnectInfo(peer));
+                app.clone().oneshot(request)
+            })
+        };
+        let connection = self.http.serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        // Timeouts and clients that hang up: routine on the internet.
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    return;
+                }
+                changed = self.orders.changed() => {
+                    let order = *self.orders.borrow_and_update();
+                    let silent = !asked.load(Ordering::Relaxed);
+                    match order {
+                        _ if changed.is_err() => return,
+                        Order::Serve => {}
+                        Order::Cut => return,
+                        // Nothing asked, nothing owed: a half-sent request line is dropped.
+                        Order::Stop if silent => return,
+                        Order::Shed if silent && opened.elapsed() >= SHED_AFTER => return,
+                        // Perhaps a reader whose request is on its way: the next round decides.
+                        Order::Shed if silent => {}
+                        // Closes an idle kept-alive connection now, a busy one after its response.
+                        Order::Stop | Order::Shed => connection.as_mut().graceful_shutdown(),
+                    }
                 }
             }
-            _ = self.cut.wait_for(|cut| *cut) => {}
         }
     }
 }
 
 /// The cap on open connections: past it, new ones wait in the kernel's accept queue (which
-/// costs this process no file descriptor) until one closes.
+/// costs this process no file descriptor) while the idle and silent ones are shed.
 struct ConnectionCap {
     permits: Arc<Semaphore>,
     max: usize,
+    orders: watch::Sender<Order>,
     /// Whether the cap was reached and has not eased since: one log line per episode,
     /// not one per connection.
     reached: bool,
 }
 
 impl ConnectionCap {
-    fn new(max: usize) -> ConnectionCap {
-        ConnectionCap { permits: Arc::new(Semaphore::new(max)), max, reached: false }
+    fn new(max: usize, orders: watch::Sender<Order>) -> ConnectionCap {
+        ConnectionCap { permits: Arc::new(Semaphore::new(max)), max, orders, reached: false }
     }
 
     fn open(&self) -> usize {
@@ -149,18 +189,26 @@ impl ConnectionCap {
             if self.reached && self.open() <= self.max * 3 / 4 {
                 tracing::info!(open = self.open(), "open connections are below max_connections again");
                 self.reached = false;
+                self.orders.send_replace(Order::Serve);
             }
             return permit;
         }
         if !self.reached {
             tracing::warn!(
                 max_connections = self.max,
-                "connection limit reached: new connections wait until open ones close \
-                 (raise max_connections, and the open-files limit with it, if this is normal traffic)"
+                "connection limit reached: closing idle connections and those that have sent \
+                 no request for a second; new ones wait meanwhile (raise max_connections, and \
+                 the open-files limit with it, if this is normal traffic)"
             );
             self.reached = true;
         }
-        self.permits.clone().acquire_owned().await.expect("the semaphore is never closed")
+        loop {
+            self.orders.send_replace(Order::Shed);
+            let wait = tokio::time::timeout(SHED_AFTER, self.permits.clone().acquire_owned());
+            if let Ok(permit) = wait.await {
+                return permit.expect("the semaphore is never closed");
+            }
+        }
     }
 
     async fn all_closed(&self) {

@@ -19,7 +19,7 @@ use tribune_store::testing::TestDatabase;
 on_both_backends!(
     a_client_that_never_finishes_its_headers_is_disconnected,
     an_idle_kept_alive_connection_is_closed,
-    idle_sockets_beyond_the_cap_wait_and_a_health_check_is_served_after_them,
+    idle_sockets_beyond_the_cap_are_shed_and_a_health_check_is_served,
     a_body_that_never_arrives_gets_408_and_the_connection_closes,
     shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow_clients,
 );
@@ -102,9 +102,11 @@ async fn an_idle_kept_alive_connection_is_closed(db: TestDatabase) {
     assert!(until_closed(&mut client).await.is_some(), "an idle connection is closed");
 }
 
-async fn idle_sockets_beyond_the_cap_wait_and_a_health_check_is_served_after_them(db: TestDatabase) {
+async fn idle_sockets_beyond_the_cap_are_shed_and_a_health_check_is_served(db: TestDatabase) {
     let app = TestApp::with_config(db, |c| {
         quick(c);
+        // Longer than the test waits: the idle sockets must be shed at the cap, not timed out.
+        c.header_timeout_seconds = 60;
         c.max_connections = 3;
     })
     .await;
@@ -117,7 +119,8 @@ async fn idle_sockets_beyond_the_cap_wait_and_a_health_check_is_served_after_the
     health.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
     let answer = until_closed(&mut health).await.expect("the health check is answered");
     assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
-    // It was served only once an idle one had been closed: the cap held.
+    // It was served only once an idle one had been closed: the cap held, and silent
+    // sockets did not keep it waiting for the header timeout.
     let mut closed = 0;
     for socket in &mut idle {
         closed += usize::from(closed_now(socket).await);
@@ -176,6 +179,10 @@ async fn shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow
     let mut slow = connect(&url).await;
     slow.write_all(head.as_bytes()).await.unwrap();
     slow.write_all(&form.as_bytes()[..10]).await.unwrap();
+    // A client that has said nothing, and one halfway through its request line.
+    let mut silent = connect(&url).await;
+    let mut half = connect(&url).await;
+    half.write_all(b"GET / HT").await.unwrap();
     // Comments posted and answered just before.
     let mut acknowledged = 0;
     for i in 0..5 {
@@ -196,6 +203,9 @@ async fn shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow
     let refused =
         common::eventually(PATIENCE.as_secs(), || async { TcpStream::connect(addr).await.is_err() });
     assert!(refused.await, "the server still accepts connections after the shutdown signal");
+    // …closes what has asked nothing…
+    assert!(until_closed(&mut silent).await.is_some(), "a silent connection is closed");
+    assert!(until_closed(&mut half).await.is_some(), "a half-sent request line is closed");
     // …and the request in flight still finishes.
     in_flight.write_all(&form.as_bytes()[10..]).await.unwrap();
     let answer = until_closed(&mut in_flight).await.expect("the request in flight is answered");
