@@ -83,10 +83,19 @@ while time.monotonic() - start < hold:
     if trickle:
         last_trickle = now
     time.sleep(0.5)
-first = [c for c in conns if c["first"]]
+def connected(c):
+    try:
+        c["sock"].getpeername()
+        return True
+    except OSError:
+        return False
+
+# A connect still retrying its SYN (the accept queue overflowed) never reached the server.
+first = [c for c in conns if c["first"] and connected(c)]
 print("first-idle-open", sum(c["kind"] == "idle" for c in first), flush=True)
 print("first-slow-open", sum(c["kind"] == "slow" for c in first), flush=True)
 print("reopened", reopened, flush=True)
+print("unconnected", sum(not connected(c) for c in conns), flush=True)
 EOF
 
 start_tribune() {
@@ -127,11 +136,11 @@ run_case() {
   reader_p99 "$max-abused"
   abuse="$IDLE idle + $SLOW slow"
   echo "max_connections=$max: p99 with $abuse: $P99 ms (target < 50 ms) ${ERRORS}"
-  echo "max_connections=$max: server RSS with them open: $(mem_mib "$TRIBUNE_PID" VmRSS) MiB"
+  echo "max_connections=$max: server RSS with them open: $(mem_mib "$TRIBUNE_PID" VmRSS) MiB; its open files: $(find "/proc/$TRIBUNE_PID/fd" -mindepth 1 | wc -l)"
   wait "$ABUSER_PID" || true
   ABUSER_PID=""
   echo "max_connections=$max: slow connections still open after ${HOLD_SECONDS} s: $(awk '$1 == "first-slow-open" { print $2 }' "$WORK/abuser-$max.txt") (of $SLOW)"
-  echo "max_connections=$max: idle connections still open after ${HOLD_SECONDS} s: $(awk '$1 == "first-idle-open" { print $2 }' "$WORK/abuser-$max.txt") (of $IDLE); closed by the server and re-opened meanwhile: $(awk '$1 == "reopened" { print $2 }' "$WORK/abuser-$max.txt")"
+  echo "max_connections=$max: idle connections still open after ${HOLD_SECONDS} s: $(awk '$1 == "first-idle-open" { print $2 }' "$WORK/abuser-$max.txt") (of $IDLE); closed by the server and re-opened meanwhile: $(awk '$1 == "reopened" { print $2 }' "$WORK/abuser-$max.txt"); attacker sockets still waiting to connect: $(awk '$1 == "unconnected" { print $2 }' "$WORK/abuser-$max.txt")"
   # SIGTERM while the attacker's half-sent requests are still connected.
   python3 "$WORK/abuser.py" 127.0.0.1 "$PORT" 0 "$SLOW" 30 >/dev/null &
   ABUSER_PID=$!

@@ -1,12 +1,12 @@
 //! The accept loop, with the limits an open internet needs and `axum::serve` does not
-//! offer: a cap on open connections (shedding idle and silent ones when it is reached),
+//! offer: a cap on open connections (shedding quiet ones when it is reached),
 //! timeouts for headers, idle keep-alive and requests, accept errors (out of file
 //! descriptors) that neither spin nor stop the server, and a shutdown that lets requests in
 //! flight finish but cuts what is left after a deadline.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -46,18 +46,18 @@ impl Limits {
 /// at once would spin a core while nothing can be accepted anyway.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-/// At the cap, connections that have not sent a whole request after this long are closed
-/// (and again each time this passes while the cap holds): otherwise sockets that send
-/// nothing would keep readers waiting for the full header timeout. Younger ones are spared,
-/// so a reader's own request, just arriving, is not cut.
+/// At the cap, connections that have begun no request for this long are closed (checked
+/// again each time this passes while the cap holds): otherwise sockets that send nothing
+/// would keep readers waiting for the full header timeout. Readers at work, and a new
+/// connection whose request is just arriving, are spared.
 const SHED_AFTER: Duration = Duration::from_secs(1);
 
 /// What the accept loop tells every connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Order {
     Serve,
-    /// The cap is reached: close if idle (or silent for [`SHED_AFTER`]), else after this
-    /// response.
+    /// The cap is reached: close if nothing was asked for [`SHED_AFTER`] (at once if no
+    /// request is in flight, else after its response).
     Shed,
     /// Shutting down: close if idle, else after this response.
     Stop,
@@ -120,12 +120,12 @@ impl Connection {
         // A response written in more than one piece must not wait for the client's ACK.
         let _ = stream.set_nodelay(true);
         let opened = Instant::now();
-        let asked = Arc::new(AtomicBool::new(false));
+        let activity = Arc::new(Activity::default());
         let app = self.app;
         let service = {
-            let asked = asked.clone();
+            let activity = activity.clone();
             hyper::service::service_fn(move |mut request: Request<Incoming>| {
-                asked.store(true, Ordering::Relaxed);
+                activity.asked(opened);
                 // Handlers read the peer address (throttles) as axum's `serve` would give it.
                 request.extensions_mut().insert(ConnectInfo(peer));
                 app.clone().oneshot(request)
@@ -144,16 +144,18 @@ impl Connection {
                 }
                 changed = self.orders.changed() => {
                     let order = *self.orders.borrow_and_update();
-                    let silent = !asked.load(Ordering::Relaxed);
+                    let silent = !activity.ever_asked();
+                    let quiet = activity.quiet_for(opened) >= SHED_AFTER;
                     match order {
                         _ if changed.is_err() => return,
                         Order::Serve => {}
                         Order::Cut => return,
                         // Nothing asked, nothing owed: a half-sent request line is dropped.
                         Order::Stop if silent => return,
-                        Order::Shed if silent && opened.elapsed() >= SHED_AFTER => return,
-                        // Perhaps a reader whose request is on its way: the next round decides.
-                        Order::Shed if silent => {}
+                        Order::Shed if silent && quiet => return,
+                        // A reader at work, or one whose request is on its way: the next
+                        // round decides.
+                        Order::Shed if !quiet => {}
                         // Closes an idle kept-alive connection now, a busy one after its response.
                         Order::Stop | Order::Shed => connection.as_mut().graceful_shutdown(),
                     }
@@ -163,8 +165,29 @@ impl Connection {
     }
 }
 
+/// When a connection last began a request, in milliseconds since it opened (0: never).
+#[derive(Default)]
+struct Activity(AtomicU64);
+
+impl Activity {
+    fn asked(&self, opened: Instant) {
+        let millis = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.0.store(millis.saturating_add(1), Ordering::Relaxed);
+    }
+
+    fn ever_asked(&self) -> bool {
+        self.0.load(Ordering::Relaxed) > 0
+    }
+
+    /// How long since the last request began (or since the connection opened).
+    fn quiet_for(&self, opened: Instant) -> Duration {
+        let last = Duration::from_millis(self.0.load(Ordering::Relaxed).saturating_sub(1));
+        opened.elapsed().saturating_sub(last)
+    }
+}
+
 /// The cap on open connections: past it, new ones wait in the kernel's accept queue (which
-/// costs this process no file descriptor) while the idle and silent ones are shed.
+/// costs this process no file descriptor) while the connections quiet for a second are shed.
 struct ConnectionCap {
     permits: Arc<Semaphore>,
     max: usize,
@@ -196,9 +219,9 @@ impl ConnectionCap {
         if !self.reached {
             tracing::warn!(
                 max_connections = self.max,
-                "connection limit reached: closing idle connections and those that have sent \
-                 no request for a second; new ones wait meanwhile (raise max_connections, and \
-                 the open-files limit with it, if this is normal traffic)"
+                "connection limit reached: closing connections that have asked nothing for a \
+                 second; new ones wait meanwhile (raise max_connections, and the open-files \
+                 limit with it, if this is normal traffic)"
             );
             self.reached = true;
         }
