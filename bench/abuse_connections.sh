@@ -140,7 +140,7 @@ run_case() {
   wait "$ABUSER_PID" || true
   ABUSER_PID=""
   echo "max_connections=$max: slow connections still open after ${HOLD_SECONDS} s: $(awk '$1 == "first-slow-open" { print $2 }' "$WORK/abuser-$max.txt") (of $SLOW)"
-  echo "max_connections=$max: idle connections still open after ${HOLD_SECONDS} s: $(awk '$1 == "first-idle-open" { print $2 }' "$WORK/abuser-$max.txt") (of $IDLE); closed by the server and re-opened meanwhile: $(awk '$1 == "reopened" { print $2 }' "$WORK/abuser-$max.txt"); attacker sockets still waiting to connect: $(awk '$1 == "unconnected" { print $2 }' "$WORK/abuser-$max.txt")"
+  echo "max_connections=$max: idle sockets the attacker still believes open after ${HOLD_SECONDS} s: $(awk '$1 == "first-idle-open" { print $2 }' "$WORK/abuser-$max.txt") (of $IDLE; handshakes left in the kernel's overflowing accept queue, never accepted, count here); closed by the server and re-opened meanwhile: $(awk '$1 == "reopened" { print $2 }' "$WORK/abuser-$max.txt"); attacker sockets still waiting to connect: $(awk '$1 == "unconnected" { print $2 }' "$WORK/abuser-$max.txt")"
   # SIGTERM while the attacker's half-sent requests are still connected.
   python3 "$WORK/abuser.py" 127.0.0.1 "$PORT" 0 "$SLOW" 30 >/dev/null &
   ABUSER_PID=$!

@@ -29,7 +29,8 @@ struct Job {
 }
 
 enum Work {
-    Write(Job),
+    // Boxed: a job is some hundred bytes, a flush eight, and the queue holds thousands.
+    Write(Box<Job>),
     /// Answered once everything queued before it is committed (a shutdown waits for it).
     Flush(oneshot::Sender<()>),
 }
@@ -62,7 +63,7 @@ impl CommentWriter {
     ) -> Result<Comment, StoreError> {
         let (done, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the comment writer has stopped".into());
-        self.jobs.send(Work::Write(Job { record, now, done })).await.map_err(|_| stopped())?;
+        self.jobs.send(Work::Write(Box::new(Job { record, now, done }))).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -81,7 +82,7 @@ async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
         let mut next = Some(first);
         while let Some(work) = next {
             match work {
-                Work::Write(job) => batch.push(job),
+                Work::Write(job) => batch.push(*job),
                 Work::Flush(done) => flushes.push(done),
             }
             next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
