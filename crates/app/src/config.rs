@@ -63,6 +63,17 @@ pub struct Config {
     /// `trusted_proxies`, parsed at load.
     #[serde(skip)]
     pub proxies: Vec<ipnet::IpNet>,
+    /// Open connections served at once; more wait in the kernel's queue. Keep it well under
+    /// the open-files limit (`ulimit -n`, `LimitNOFILE`), which the database and files share.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this; it is also how long a kept-alive
+    /// connection may wait for its next request.
+    pub header_timeout_seconds: u64,
+    /// A request, its body included, must be read and answered within this (else 408).
+    pub request_timeout_seconds: u64,
+    /// On shutdown, requests in flight get this long to finish before their connections
+    /// are cut.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +111,10 @@ impl Default for Config {
             comment_threads_per_page: 20,
             trusted_proxies: String::new(),
             proxies: Vec::new(),
+            max_connections: 768,
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            shutdown_grace_seconds: 10,
         }
     }
 }
@@ -129,6 +144,10 @@ const KEYS: &[&str] = &[
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
+    "max_connections",
+    "header_timeout_seconds",
+    "request_timeout_seconds",
+    "shutdown_grace_seconds",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -223,6 +242,18 @@ impl Config {
                 &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
             )
         })?;
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(invalid("max_connections", "must be between 1 and 1000000"));
+        }
+        for (key, seconds) in [
+            ("header_timeout_seconds", self.header_timeout_seconds),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+            ("shutdown_grace_seconds", self.shutdown_grace_seconds),
+        ] {
+            if !(1..=3600).contains(&seconds) {
+                return Err(invalid(key, "must be between 1 and 3600"));
+            }
+        }
         Ok(self)
     }
 
@@ -331,5 +362,21 @@ mod tests {
         assert!(err.to_string().contains("/nonexistent/x.toml"));
         let bad_url = Overrides { base_url: Some("news.example".into()), ..Default::default() };
         assert!(Config::load(None, &bad_url).unwrap_err().to_string().contains("base_url"));
+    }
+
+    #[test]
+    fn connection_limits_must_be_usable() {
+        let refused = |c: Config, key: &str| c.validated().unwrap_err().to_string().contains(key);
+        assert!(refused(Config { max_connections: 0, ..Config::default() }, "max_connections"));
+        assert!(refused(Config { header_timeout_seconds: 0, ..Config::default() }, "header_timeout_seconds"));
+        assert!(refused(
+            Config { request_timeout_seconds: 0, ..Config::default() },
+            "request_timeout_seconds"
+        ));
+        assert!(refused(
+            Config { shutdown_grace_seconds: 7200, ..Config::default() },
+            "shutdown_grace_seconds"
+        ));
+        assert!(Config::default().validated().is_ok());
     }
 }

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod funding_bar;
 pub mod http;

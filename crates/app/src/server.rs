@@ -11,6 +11,7 @@ use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache};
 use crate::config::Config;
+use crate::connections;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
 use crate::http::{AppState, router};
 use crate::keys::SiteKeys;
@@ -135,7 +136,8 @@ impl AppState {
     }
 }
 
-/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight
+/// (cutting those still open after `shutdown_grace_seconds`) and the comments they posted.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -144,14 +146,16 @@ pub async fn serve(
     let sync = tokio::spawn(keep_cache_in_step(state.clone()));
     let bar = tokio::spawn(refresh_bar_after_donations(state.clone()));
     let share = tokio::spawn(share_invalidations(state.clone()));
-    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = connections::Limits::from_config(&state.config);
+    connections::serve(listener, router(state.clone()), limits, shutdown).await;
     sync.abort();
     bar.abort();
     share.abort();
+    // A comment whose poster was cut off may still be queued: it is written all the same.
+    state.store.flush_comments().await;
     // What the last requests changed still reaches the other nodes.
     state.flush_invalidations().await;
-    result
+    Ok(())
 }
 
 async fn share_invalidations(state: AppState) {

@@ -28,11 +28,18 @@ struct Job {
     done: oneshot::Sender<Result<Comment, StoreError>>,
 }
 
+enum Work {
+    // Boxed: a job is some hundred bytes, a flush eight, and the queue holds thousands.
+    Write(Box<Job>),
+    /// Answered once everything queued before it is committed (a shutdown waits for it).
+    Flush(oneshot::Sender<()>),
+}
+
 /// The handle every clone of a [`Store`](crate::Store) shares; the writer task ends when
 /// the last one is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct CommentWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
     pool: AnyPool,
 }
 
@@ -56,24 +63,39 @@ impl CommentWriter {
     ) -> Result<Comment, StoreError> {
         let (done, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the comment writer has stopped".into());
-        self.jobs.send(Job { record, now, done }).await.map_err(|_| stopped())?;
+        self.jobs.send(Work::Write(Box::new(Job { record, now, done }))).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Returns once every comment queued so far is committed (or refused).
+    pub(crate) async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.jobs.send(Work::Flush(done)).await.is_ok() {
+            let _ = flushed.await;
+        }
     }
 }
 
-async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
+async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
     while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let (mut batch, mut flushes) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(work) = next {
+            match work {
+                Work::Write(job) => batch.push(*job),
+                Work::Flush(done) => flushes.push(done),
+            }
+            next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
+        }
+        if !batch.is_empty() {
+            let results = write(&pool, &batch).await;
+            for (job, result) in batch.into_iter().zip(results) {
+                // A poster that gave up waiting still has its comment stored.
+                let _ = job.done.send(result);
             }
         }
-        let results = write(&pool, &batch).await;
-        for (job, result) in batch.into_iter().zip(results) {
-            // A poster that gave up waiting still has its comment stored.
-            let _ = job.done.send(result);
+        for done in flushes {
+            let _ = done.send(());
         }
     }
 }

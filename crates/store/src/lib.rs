@@ -82,6 +82,11 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(error::from_sqlx)
     }
 
+    /// Returns once every comment posted so far is committed: a shutdown waits for it.
+    pub async fn flush_comments(&self) {
+        self.comments.flush().await;
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         self.comments.close().await;

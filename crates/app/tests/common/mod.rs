@@ -181,6 +181,12 @@ impl Browser {
         self.cookies.lock().unwrap().get(name).cloned()
     }
 
+    /// The `Cookie` header this browser would send, for requests written by hand.
+    pub fn cookie_header(&self) -> String {
+        let jar = self.cookies.lock().unwrap();
+        jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
     pub fn forget_cookies(&self) {
         self.cookies.lock().unwrap().clear();
     }
