@@ -182,6 +182,15 @@ row "replies accepted (of $REPLY_FLOOD) and time" "1,500 in 4.2 s" \
 row "article page / the thread's page after the flood" "25 MB" \
   "$((page_bytes / 1024)) KB / $((thread_bytes / 1024)) KB" "≤ the page cap (1 MB)"
 
+# --- 4: idle and slow connections (their own server runs, two settings) -------------------------
+
+stop_pid "$TRIBUNE_PID"
+TRIBUNE_PID=""
+if [ "${BENCH_CONNECTIONS:-1}" = 1 ]; then
+  log "Connection abuse: bench/abuse_connections.sh (about 3 minutes)"
+  BENCH_SKIP_BUILD=1 BENCH_ABUSE_PORT="$PORT" bash "$ROOT/bench/abuse_connections.sh" | tee "$WORK/connections.txt" >&2
+fi
+
 # --- the report ------------------------------------------------------------------------------
 
 {
@@ -193,4 +202,11 @@ row "article page / the thread's page after the flood" "25 MB" \
   echo "| attack | before | now | target |"
   echo "| --- | --- | --- | --- |"
   printf '%s\n' "${ROWS[@]}"
+  if [ -s "$WORK/connections.txt" ]; then
+    echo
+    echo "Idle and slow connections (bench/abuse_connections.sh; before: 1,100 idle sockets left"
+    echo "\`/healthz\` unanswered, slow ones stayed open past 60 s, SIGTERM never finished):"
+    echo
+    grep '^max_connections=' "$WORK/connections.txt" | sed 's/^/- /'
+  fi
 } | tee "$RESULTS"

@@ -63,8 +63,9 @@ pub struct Config {
     /// `trusted_proxies`, parsed at load.
     #[serde(skip)]
     pub proxies: Vec<ipnet::IpNet>,
-    /// Open connections served at once; more wait in the kernel's queue. Keep it well under
-    /// the open-files limit (`ulimit -n`, `LimitNOFILE`), which the database and files share.
+    /// Open connections served at once; more wait in the kernel's queue. 0 (the default)
+    /// sizes it to the open-files limit (`ulimit -n`, `LimitNOFILE`), raised at start to
+    /// what the system allows; a number must stay well under that limit.
     pub max_connections: usize,
     /// A request's headers must arrive within this; it is also how long a kept-alive
     /// connection may wait for its next request.
@@ -111,7 +112,7 @@ impl Default for Config {
             comment_threads_per_page: 20,
             trusted_proxies: String::new(),
             proxies: Vec::new(),
-            max_connections: 768,
+            max_connections: 0,
             header_timeout_seconds: 10,
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
@@ -242,8 +243,8 @@ impl Config {
                 &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
             )
         })?;
-        if !(1..=1_000_000).contains(&self.max_connections) {
-            return Err(invalid("max_connections", "must be between 1 and 1000000"));
+        if self.max_connections > 1_000_000 {
+            return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
         for (key, seconds) in [
             ("header_timeout_seconds", self.header_timeout_seconds),
@@ -367,7 +368,7 @@ mod tests {
     #[test]
     fn connection_limits_must_be_usable() {
         let refused = |c: Config, key: &str| c.validated().unwrap_err().to_string().contains(key);
-        assert!(refused(Config { max_connections: 0, ..Config::default() }, "max_connections"));
+        assert!(refused(Config { max_connections: 2_000_000, ..Config::default() }, "max_connections"));
         assert!(refused(Config { header_timeout_seconds: 0, ..Config::default() }, "header_timeout_seconds"));
         assert!(refused(
             Config { request_timeout_seconds: 0, ..Config::default() },

@@ -34,12 +34,35 @@ pub struct Limits {
 impl Limits {
     pub fn from_config(config: &Config) -> Limits {
         Limits {
-            max_connections: config.max_connections,
+            max_connections: connection_cap(config.max_connections),
             header_timeout: Duration::from_secs(config.header_timeout_seconds),
             request_timeout: Duration::from_secs(config.request_timeout_seconds),
             shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
         }
     }
+}
+
+/// Open files kept for all but connections: database connections, SQLite's files, logs.
+const RESERVED_FILES: u64 = 256;
+/// The most connections a cap sized to the open-files limit allows: even idle, each costs
+/// some kilobytes of buffers.
+const AUTO_CAP_CEILING: u64 = 8192;
+
+/// The configured cap, or (0) one sized to the open-files limit, which is first raised to
+/// what the system allows, as Go's runtime does: the usual soft limit of 1,024 is a relic,
+/// and under it 1,100 idle sockets once left no room for a reader.
+fn connection_cap(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let cap = files.saturating_sub(RESERVED_FILES).clamp(64, AUTO_CAP_CEILING);
+    tracing::info!(
+        max_connections = cap,
+        open_files_limit = files,
+        "connection cap sized to the open-files limit"
+    );
+    usize::try_from(cap).unwrap_or(64)
 }
 
 /// How long the loop rests after an accept error such as "too many open files": retrying
