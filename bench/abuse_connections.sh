@@ -104,7 +104,7 @@ start_tribune() {
   require_free_port "$PORT"
   log "Starting tribune demo on 127.0.0.1:$PORT with max_connections=$max"
   # The server starts under the usual soft limit of 1,024 open files, as on a fresh machine.
-  (ulimit -n 1024 && exec env TRIBUNE_MAX_CONNECTIONS="$max" "$BIN" demo --bind "127.0.0.1:$PORT" \
+  (ulimit -Sn 1024 && exec env TRIBUNE_MAX_CONNECTIONS="$max" "$BIN" demo --bind "127.0.0.1:$PORT" \
     --data-dir "$WORK/data") >"$log" 2>&1 &
   TRIBUNE_PID=$!
   for _ in $(seq 1 240); do
