@@ -21,7 +21,7 @@ use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
-use super::thread_view::{self, CommentView, Scope, ThreadView, views_of};
+use super::thread_view::{self, CommentView, Scope, ThreadView, view_of_one};
 use super::{AppError, AppState, cookies, render_public, with_bar};
 use crate::config::Config;
 use crate::keys::random_token;
@@ -130,21 +130,10 @@ fn new_comment_fragment(
     author: &Viewer,
     csrf: &str,
 ) -> Result<Response, AppError> {
-    let rules = state.config.discussion_rules();
     let indent = state.config.comment_max_indent;
-    let views = views_of(
-        std::slice::from_ref(comment),
-        author,
-        &rules,
-        indent,
-        0,
-        true,
-        &Default::default(),
-        Utc::now(),
-    );
-    let view =
-        views.first().ok_or_else(|| AppError::Internal("a new comment its author cannot see".into()))?;
-    let html = CommentFragment { c: view, csrf }.render()?;
+    let view = view_of_one(&state.config, comment, author, indent, 0, true)
+        .ok_or_else(|| AppError::Internal("a new comment its author cannot see".into()))?;
+    let html = CommentFragment { c: &view, csrf }.render()?;
     Ok((StatusCode::CREATED, Html(html)).into_response())
 }
 
@@ -274,19 +263,10 @@ async fn replies(
         let html = RepliesFragment { site: &state.config, id, thread, csrf: &csrf.token }.render()?;
         return Ok((vary, csrf, Html(html)).into_response());
     }
-    let rules = state.config.discussion_rules();
     let open = thread.closed.is_none();
-    let views = views_of(
-        std::slice::from_ref(&parent),
-        &reader.viewer,
-        &rules,
-        state.config.comment_max_indent,
-        parent.depth,
-        open,
-        &Default::default(),
-        Utc::now(),
-    );
-    let c = views.into_iter().next().ok_or(AppError::NotFound)?;
+    let indent = state.config.comment_max_indent;
+    let c = view_of_one(&state.config, &parent, &reader.viewer, indent, parent.depth, open)
+        .ok_or(AppError::NotFound)?;
     let page = RepliesPage {
         site: &state.config,
         article: &article,
@@ -373,18 +353,8 @@ fn comment_page(
         CommentPageKind::Reply => ("Reply", false),
         CommentPageKind::Edit => ("Edit your comment", true),
     };
-    let rules = state.config.discussion_rules();
-    let views = views_of(
-        std::slice::from_ref(comment),
-        &reader.viewer,
-        &rules,
-        0,
-        comment.depth,
-        true,
-        &Default::default(),
-        Utc::now(),
-    );
-    let c = views.into_iter().next().ok_or(AppError::NotFound)?;
+    let c = view_of_one(&state.config, comment, &reader.viewer, 0, comment.depth, true)
+        .ok_or(AppError::NotFound)?;
     let page = CommentPage {
         site: &state.config,
         heading,

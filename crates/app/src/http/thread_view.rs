@@ -175,6 +175,22 @@ fn add_links(
     }
 }
 
+/// One comment as `viewer` sees it on its own (the script's fragment of a new comment, the
+/// head of a reply or replies page), without votes; `None` when they may not see it.
+pub fn view_of_one(
+    config: &crate::config::Config,
+    comment: &Comment,
+    viewer: &Viewer,
+    max_indent: u32,
+    base_depth: u32,
+    open: bool,
+) -> Option<CommentView> {
+    let rules = config.discussion_rules();
+    let no_votes = HashMap::new();
+    let one = std::slice::from_ref(comment);
+    views_of(one, viewer, &rules, max_indent, base_depth, open, &no_votes, Utc::now()).into_iter().next()
+}
+
 /// The view of each comment `viewer` may see, in display order.
 #[allow(clippy::too_many_arguments)]
 pub fn views_of(
