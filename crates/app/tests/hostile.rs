@@ -23,6 +23,7 @@ on_both_backends!(
     registration_is_throttled_per_address,
     control_characters_are_refused_in_every_kind_of_field,
     invisible_names_and_bodies_are_refused_and_text_is_composed,
+    a_session_cookie_counts_only_as_the_site_signed_it,
 );
 
 async fn trusting_loopback(db: TestDatabase) -> TestApp {
@@ -183,4 +184,26 @@ async fn invisible_names_and_bodies_are_refused_and_text_is_composed(db: TestDat
     let stored = &app.state.store.thread(a.id).await.unwrap()[0];
     assert_eq!(stored.author_name, "José Ruiz");
     assert_eq!(stored.body_markdown, "Café au lait");
+}
+
+async fn a_session_cookie_counts_only_as_the_site_signed_it(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    story(&app).await;
+    let editor = app.signed_in("Erin Editor", Role::Editor).await;
+    assert_eq!(editor.get("/admin").await.status, StatusCode::OK);
+    let signed = editor.cookie("tribune_session").expect("signed in");
+    let (token, _) = signed.rsplit_once('.').expect("token.signature");
+    // The bare token (as a stolen database row would give, were it not hashed) or a made-up
+    // value is nobody: sent to sign in, and served the page every stranger gets.
+    // A page's ETag is the cached page's version, then the hash of the reader's CSRF token.
+    let version = |etag: &str| etag.rsplit_once('-').map(|(v, _)| v.to_owned()).unwrap_or_default();
+    let stranger = version(app.browser().get("/articles/careful-words").await.header("etag"));
+    assert!(!stranger.is_empty());
+    for forged in [token.to_owned(), "made-up".to_owned(), format!("{token}.AAAA")] {
+        let b = app.browser();
+        b.set_cookie("tribune_session", &forged);
+        assert_eq!(b.get("/admin").await.status, StatusCode::SEE_OTHER, "{forged}");
+        let page = b.get("/articles/careful-words").await;
+        assert_eq!(version(page.header("etag")), stranger, "the shared cached page");
+    }
 }

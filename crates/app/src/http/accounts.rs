@@ -14,11 +14,11 @@ use tribune_core::publishing::AddUserError;
 use tribune_core::store::SessionStore;
 use tribune_core::user::{NewUser, Role};
 
-use super::auth::{SESSION_DAYS, safe_next};
+use super::auth::{SESSION_DAYS, safe_next, session_cookie};
 use super::client::ClientAddress;
 use super::csrf::{self, CsrfForm, CsrfToken};
 use super::error::capitalized;
-use super::{AppError, AppState, cookies, render_public};
+use super::{AppError, AppState, render_public};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
 
@@ -100,7 +100,7 @@ async fn register(
     let token = random_token();
     state.store.create_session(&token_hash(&token), user.id, now, now + Duration::days(SESSION_DAYS)).await?;
     tracing::info!(user_id = user.id, "reader registered");
-    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
+    let cookie = session_cookie(&state, &token);
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(reader_next(Some(&form.next))))
         .into_response())
 }

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
@@ -37,7 +37,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let back_to = parts.uri.path().to_owned();
-        let token = cookies::get(&parts.headers, cookies::SESSION)
+        let token = session_token(state, &parts.headers)
             .ok_or(AppError::SignInRequired { back_to: back_to.clone() })?;
         let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
         user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let user = match cookies::get(&parts.headers, cookies::SESSION) {
+        let user = match session_token(state, &parts.headers) {
             Some(token) => state.store.session_user(&token_hash(token), Utc::now()).await?,
             None => None,
         };
@@ -143,7 +143,7 @@ async fn login(
     let token = random_token();
     let expires = now + Duration::days(SESSION_DAYS);
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
-    let cookie = cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 86_400), state.config.is_https());
+    let cookie = session_cookie(&state, &token);
     tracing::info!(user_id = user.id, "signed in");
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(safe_next(Some(&form.next))))
         .into_response())
@@ -157,11 +157,26 @@ async fn logout(
     headers: HeaderMap,
     CsrfForm(LogoutForm {}): CsrfForm<LogoutForm>,
 ) -> Result<Response, AppError> {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
+    if let Some(token) = session_token(&state, &headers) {
         state.store.delete_session(&token_hash(token)).await?;
     }
     let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to("/")).into_response())
+}
+
+/// What a session cookie's signature is for (see [`SiteKeys::sign`](crate::keys::SiteKeys::sign)).
+const SESSION_COOKIE: &str = "session";
+
+/// The cookie for a new session: its token, signed, so that a made-up cookie is turned
+/// away without a database query (one per request halved the cached page's rate).
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let signed = state.keys.sign(SESSION_COOKIE, token);
+    cookies::set(cookies::SESSION, &signed, Some(SESSION_DAYS * 86_400), state.config.is_https())
+}
+
+/// The session token a request carries, if its cookie is one this site signed.
+fn session_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookies::get(headers, cookies::SESSION).and_then(|signed| state.keys.verify(SESSION_COOKIE, signed))
 }
 
 /// Only a path on this site (readers come back to the article they were reading): never
