@@ -30,6 +30,8 @@ VNU_JAR="$PWD/.tools/node_modules/vnu-jar/build/dist/vnu.jar"
 # The browser test: Debian's Chromium, driven by npm's playwright-core (which must never
 # download a browser of its own: `playwright install` cannot work here).
 PLAYWRIGHT_DIR="$PWD/.tools/node_modules/playwright-core"
+# axe-core, injected into each kind of page by the browser test's accessibility check.
+AXE="$PWD/.tools/node_modules/axe-core/axe.min.js"
 CHROMIUM="${TRIBUNE_CHROMIUM:-/usr/bin/chromium}"
 if [ -z "${TRIBUNE_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium for the browser test…"
@@ -39,6 +41,7 @@ fi
 npm_missing=()
 [ -f "$VNU_JAR" ] || npm_missing+=(vnu-jar)
 [ -f "$PLAYWRIGHT_DIR/package.json" ] || npm_missing+=(playwright-core)
+[ -f "$AXE" ] || npm_missing+=(axe-core)
 if [ ${#npm_missing[@]} -gt 0 ]; then
   echo "Installing ${npm_missing[*]} (npm) into .tools/…"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
@@ -46,6 +49,7 @@ if [ ${#npm_missing[@]} -gt 0 ]; then
 fi
 export TRIBUNE_VNU_JAR="$VNU_JAR"
 export TRIBUNE_PLAYWRIGHT_DIR="$PLAYWRIGHT_DIR"
+export TRIBUNE_AXE="$AXE"
 export TRIBUNE_CHROMIUM="$CHROMIUM"
 
 # Tests that could not run say so (`SKIPPED: test: reason` on stderr, and in this file);

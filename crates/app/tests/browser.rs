@@ -1,11 +1,13 @@
 //! The discussion in a real headless Chromium (`tests/browser/comments.mjs`, driven by npm's
 //! playwright-core): posting and replying with JavaScript off, by plain forms and redirects,
 //! and with it on, in place without a reload; and "More comments", as a link and in place.
+//! Then axe-core (`tests/browser/a11y.mjs`) on every kind of page, public and admin, at 390
+//! and 1280 px: no accessibility violation may ship.
 //! The browser sees the same pages whatever the backend, so this runs on SQLite only.
 //!
 //! Needs `node`, playwright-core (`TRIBUNE_PLAYWRIGHT_DIR`, default
 //! `.tools/node_modules/playwright-core`) and Chromium (`TRIBUNE_CHROMIUM`, default
-//! `/usr/bin/chromium`); `scripts/test.sh` installs them. Reported as skipped without them, a failure in CI.
+//! `/usr/bin/chromium`) and axe-core (`TRIBUNE_AXE`); `scripts/test.sh` installs them. Reported as skipped without them, a failure in CI.
 
 mod common;
 
@@ -20,10 +22,13 @@ use tribune_core::store::{CommentRecord, CommentStore, ImportedComment};
 use tribune_store::testing::TestDatabase;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
+const A11Y_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/a11y.mjs");
 
 struct Tools {
     playwright: PathBuf,
     chromium: PathBuf,
+    /// axe-core's `axe.min.js` (`TRIBUNE_AXE`), for the accessibility check.
+    axe: PathBuf,
 }
 
 /// The tools the browser run needs, or `None` (reported as skipped; a failure in CI).
@@ -33,6 +38,7 @@ fn tools() -> Option<Tools> {
     let playwright =
         from_env("TRIBUNE_PLAYWRIGHT_DIR", workspace.join(".tools/node_modules/playwright-core"));
     let chromium = from_env("TRIBUNE_CHROMIUM", PathBuf::from("/usr/bin/chromium"));
+    let axe = from_env("TRIBUNE_AXE", workspace.join(".tools/node_modules/axe-core/axe.min.js"));
     let node = std::process::Command::new("node").arg("--version").output();
     let missing = if !node.is_ok_and(|o| o.status.success()) {
         Some("node is not on the PATH".to_owned())
@@ -40,11 +46,13 @@ fn tools() -> Option<Tools> {
         Some(format!("no playwright-core at {} (TRIBUNE_PLAYWRIGHT_DIR)", playwright.display()))
     } else if !chromium.is_file() {
         Some(format!("no Chromium at {} (TRIBUNE_CHROMIUM)", chromium.display()))
+    } else if !axe.is_file() {
+        Some(format!("no axe-core at {} (TRIBUNE_AXE)", axe.display()))
     } else {
         None
     };
     match missing {
-        None => Some(Tools { playwright, chromium }),
+        None => Some(Tools { playwright, chromium, axe }),
         Some(why) => {
             tribune_store::testing::skip(&format!("{why}; scripts/test.sh installs what it needs"));
             None
@@ -139,5 +147,78 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
         assert_eq!(parent.parent_id, None, "{parent:?}");
         assert_eq!(reply.parent_id, Some(parent.id), "{reply:?}");
         assert_eq!((reply.depth, reply.author_name.as_str()), (1, author), "{reply:?}");
+    }
+}
+
+/// Every kind of page, public and admin, at 390 and 1280 px: axe-core finds nothing.
+#[tokio::test]
+async fn every_kind_of_page_passes_axe_core() {
+    let Some(tools) = tools() else { return };
+    let app = TestApp::new(TestDatabase::sqlite().await).await;
+    let published = Utc::now() - chrono::Duration::hours(1);
+    let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
+    let seed = |body: String| ImportedComment {
+        parent: None,
+        comment: validate(
+            &CommentInput { body, author_name: Some("Seed".into()), ..Default::default() },
+            None,
+        )
+        .unwrap(),
+        status: CommentStatus::Published,
+        created_at: Utc::now(),
+    };
+    let top = app.state.store.import_comments(story.id, &[seed("A first thought.".into())]).await.unwrap()[0];
+    // More replies than a page shows, so the article links to a page of replies.
+    let replies: Vec<ImportedComment> =
+        (0..12).map(|i| ImportedComment { parent: Some(0), ..seed(format!("Reply {i}")) }).collect();
+    let mut thread = vec![seed("A second thought.".into())];
+    thread.extend(replies);
+    let ids = app.state.store.import_comments(story.id, &thread).await.unwrap();
+    let slug = story.slug.as_str();
+    let public = [
+        "/".to_owned(),
+        format!("/articles/{slug}"),
+        "/tags/local".into(),
+        "/authors/ada-writer".into(),
+        "/search?q=harbour".into(),
+        "/support".into(),
+        "/embed/goal".into(),
+        "/register".into(),
+        "/admin/login".into(),
+        format!("/comments/{top}/reply"),
+        format!("/comments/{}/replies", ids[0]),
+        "/no-such-page".into(),
+    ];
+    let admin = app.signed_in("Ada Admin", tribune_core::user::Role::Admin).await;
+    let signed_in = [
+        format!("/articles/{slug}"),
+        "/admin".into(),
+        "/admin/articles/new".into(),
+        format!("/admin/articles/{}", story.id),
+        "/admin/users".into(),
+        "/admin/funding".into(),
+    ];
+    for (cookie, paths) in [(String::new(), &public[..]), (admin.cookie_header(), &signed_in[..])] {
+        let output = tokio::process::Command::new("node")
+            .arg(A11Y_SCRIPT)
+            .arg(&app.url)
+            .arg(&cookie)
+            .args(paths)
+            .env("TRIBUNE_PLAYWRIGHT_DIR", &tools.playwright)
+            .env("TRIBUNE_CHROMIUM", &tools.chromium)
+            .env("TRIBUNE_AXE", &tools.axe)
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(180), output)
+            .await
+            .expect("axe-core finished within 180 s")
+            .expect("node ran");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!("{stdout}");
+        assert!(
+            output.status.success(),
+            "axe-core found problems:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }

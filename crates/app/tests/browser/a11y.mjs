@@ -1,0 +1,45 @@
+// axe-core on each page given, in headless Chromium: prints every violation and exits 1 if
+// there is any. Usage: node a11y.mjs BASE_URL COOKIE_HEADER PATH...
+// (COOKIE_HEADER "" for a stranger). Needs TRIBUNE_PLAYWRIGHT_DIR, TRIBUNE_CHROMIUM, TRIBUNE_AXE.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.TRIBUNE_PLAYWRIGHT_DIR);
+const axe = readFileSync(process.env.TRIBUNE_AXE, 'utf8');
+const [base, cookie, ...paths] = process.argv.slice(2);
+
+const browser = await chromium.launch({ executablePath: process.env.TRIBUNE_CHROMIUM, args: ['--no-sandbox'] });
+const timer = setTimeout(() => { console.error('a11y: over 120 s'); process.exit(2); }, 120_000);
+let failed = 0;
+try {
+  // The site's policy allows no inline script: axe is injected past it, as a tester may.
+  const context = await browser.newContext({
+    bypassCSP: true,
+    extraHTTPHeaders: cookie ? { Cookie: cookie } : {},
+  });
+  for (const path of paths) {
+    for (const width of [390, 1280]) {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height: 900 });
+      const res = await page.goto(base + path);
+      // Error pages are pages too (a 404 is checked on purpose); a 5xx is a broken test.
+      if (!res || res.status() >= 500) {
+        console.log(`${path}: HTTP ${res && res.status()}`);
+        failed++;
+      }
+      await page.addScriptTag({ content: axe });
+      const { violations } = await page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+      for (const v of violations) {
+        console.log(`${path} at ${width} px: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`);
+      }
+      failed += violations.length;
+      await page.close();
+    }
+  }
+} finally {
+  clearTimeout(timer);
+  await browser.close();
+}
+console.log(`axe-core: ${paths.length} pages, ${failed} problems`);
+process.exit(failed ? 1 : 0);
