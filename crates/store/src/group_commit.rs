@@ -142,9 +142,14 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
         user_id: r.user_id,
         guest_token_hash: r.guest_token_hash.as_deref(),
         ip_hash: r.ip_hash.as_deref(),
+        body_hash: r.body_hash.as_deref(),
         created_at: job.now,
     };
-    match insert_row(tx, &row, parent.as_ref()).await {
+    let written = match insert_row(tx, &row, parent.as_ref()).await {
+        Ok((id, place)) => insert_decision(tx, r, id, job.now).await.map(|()| (id, place)),
+        Err(e) => Err(e),
+    };
+    match written {
         Ok((id, place)) => {
             sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
             Ok(stored(r, id, place, job.now))
@@ -154,6 +159,28 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
             Err(e)
         }
     }
+}
+
+/// Moderation's decision beside the comment, in its savepoint: both or neither.
+async fn insert_decision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &CommentRecord,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(decision) = &r.decision else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(decision.outcome.as_str())
+    .bind(f64::from(decision.score))
+    .bind(decision.reasons_json())
+    .bind(secs(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(())
 }
 
 /// The comment as the row now holds it, without reading it back.

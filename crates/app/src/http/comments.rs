@@ -20,6 +20,7 @@ use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
+use super::error::capitalized;
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, Scope, ThreadView, view_of_one};
 use super::{AppError, AppState, cookies, render_public, with_bar};
@@ -102,8 +103,11 @@ async fn post_comment(
             }
             Ok((csrf, response).into_response())
         }
-        Err(DiscussionError::Invalid(errors)) => {
-            let errors: Vec<String> = errors.iter().map(form_message).collect();
+        Err(e @ (DiscussionError::Invalid(_) | DiscussionError::Refused(_))) => {
+            let errors: Vec<String> = match &e {
+                DiscussionError::Invalid(errors) => errors.iter().map(form_message).collect(),
+                refused => vec![format!("{}.", capitalized(&refused.to_string()))],
+            };
             if fragment {
                 let html = FormErrors { form: CommentForm { errors, ..CommentForm::default() } }.render()?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());

@@ -84,7 +84,10 @@ impl From<DiscussionError> for AppError {
         match e {
             DiscussionError::NotFound => AppError::NotFound,
             DiscussionError::Store(e) => e.into(),
-            e @ DiscussionError::Invalid(_) => AppError::Unprocessable(capitalized(&e.to_string())),
+            e @ (DiscussionError::Invalid(_) | DiscussionError::Refused(_)) => {
+                AppError::Unprocessable(capitalized(&e.to_string()))
+            }
+            DiscussionError::Throttled(t) => t.into(),
             e @ (DiscussionError::Closed(_)
             | DiscussionError::GuestsNotAllowed
             | DiscussionError::Forbidden(_)) => {

@@ -7,7 +7,7 @@ use rustrict::{Censor, Type};
 use super::{Candidate, Outcome, Reason, Signal, normalized};
 
 /// The site's word list and what severe abuse does.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LanguageRules {
     /// Phrases (normalised) and the outcome each brings.
     pub words: Vec<(String, Outcome)>,

@@ -5,7 +5,7 @@
 use super::{Candidate, Outcome, Reason, Signal};
 
 /// The site's link settings: domains always welcome, domains never.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinkRules {
     /// Links to these domains (and their subdomains) are not counted against a comment.
     pub allow: Vec<String>,

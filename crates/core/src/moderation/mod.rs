@@ -96,11 +96,10 @@ pub trait Signal: Send + Sync + std::fmt::Debug {
     fn judge(&self, comment: &Candidate<'_>) -> Option<Reason>;
 }
 
-/// The site's moderation settings, parsed once at start.
-#[derive(Debug, Clone)]
+/// The site's moderation settings, parsed once at start. (Pre-moderation is the
+/// discussion's `hold_for_review`.)
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// Pre-moderation: every comment is held.
-    pub hold_everything: bool,
     pub links: links::LinkRules,
     pub language: language::LanguageRules,
     /// How long the same text may not be posted again; zero turns the check off.
@@ -112,7 +111,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            hold_everything: false,
             links: links::LinkRules::default(),
             language: language::LanguageRules::default(),
             duplicate_window: Duration::from_secs(24 * 3600),
@@ -121,23 +119,35 @@ impl Default for Settings {
     }
 }
 
-/// The signals that read only the comment, in order.
+/// The signals that read only the comment, in order, with the settings of those that
+/// need the store.
 #[derive(Debug)]
 pub struct Pipeline {
     signals: Vec<Box<dyn Signal>>,
+    pub settings: Settings,
+}
+
+/// Two pipelines are the same when built from the same settings.
+impl PartialEq for Pipeline {
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings
+    }
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline::new(Settings::default())
+    }
 }
 
 impl Pipeline {
-    pub fn new(settings: &Settings) -> Self {
-        let mut signals: Vec<Box<dyn Signal>> = vec![
+    pub fn new(settings: Settings) -> Self {
+        let signals: Vec<Box<dyn Signal>> = vec![
             Box::new(settings.links.clone()),
             Box::new(language::Abusive { action: settings.language.abusive_action }),
             Box::new(settings.language.clone()),
         ];
-        if settings.hold_everything {
-            signals.push(Box::new(PreModeration));
-        }
-        Pipeline { signals }
+        Pipeline { signals, settings }
     }
 
     /// Every content signal's verdict on `comment`.
@@ -150,18 +160,13 @@ impl Pipeline {
     }
 }
 
-/// The site holds every comment for a moderator.
-#[derive(Debug)]
-struct PreModeration;
-
-impl Signal for PreModeration {
-    fn judge(&self, _: &Candidate<'_>) -> Option<Reason> {
-        Some(Reason {
-            signal: "pre-moderation",
-            outcome: Outcome::Hold,
-            detail: "this site holds every comment for a moderator".into(),
-            score: 0.0,
-        })
+/// Pre-moderation: the site holds every comment for a moderator.
+pub fn pre_moderation() -> Reason {
+    Reason {
+        signal: "pre-moderation",
+        outcome: Outcome::Hold,
+        detail: "this site holds every comment for a moderator".into(),
+        score: 0.0,
     }
 }
 
@@ -237,14 +242,6 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(Some(a), body_hash("A different comment, posted once by a human"));
         assert_eq!(body_hash("Thank you!"), None, "short replies are said by many");
-    }
-
-    #[test]
-    fn pre_moderation_holds_everything() {
-        let settings = Settings { hold_everything: true, ..Settings::default() };
-        let decision = Pipeline::new(&settings).judge(&Candidate { body: "Nice piece.", author_name: "Ann" });
-        assert_eq!(decision.outcome, Outcome::Hold);
-        assert_eq!(decision.reasons[0].signal, "pre-moderation");
     }
 
     #[test]
