@@ -276,7 +276,8 @@ impl Config {
                 &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
             )
         })?;
-        self.moderation = std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
+        self.moderation =
+            std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
@@ -323,7 +324,9 @@ impl Config {
                 max_links: self.moderation_max_links,
             },
             language: language::LanguageRules { words, abusive_action },
-            duplicate_window: std::time::Duration::from_secs(u64::from(self.moderation_duplicate_hours) * 3600),
+            duplicate_window: std::time::Duration::from_secs(
+                u64::from(self.moderation_duplicate_hours) * 3600,
+            ),
             rate_limit: self.moderation_rate_limit,
         })
     }

@@ -36,7 +36,12 @@ async fn site(db: TestDatabase, adjust: impl FnOnce(&mut tribune::config::Config
 /// Posts through the article's form, as a browser does.
 async fn post(b: &Browser, body: &str, name: &str) -> Page {
     let page = b.get("/articles/open-door").await;
-    let fields = [("csrf", page.csrf()), ("body", body.into()), ("author_name", name.into()), ("parent_id", String::new())];
+    let fields = [
+        ("csrf", page.csrf()),
+        ("body", body.into()),
+        ("author_name", name.into()),
+        ("parent_id", String::new()),
+    ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     b.post_form("/articles/open-door/comments", &fields).await
 }
@@ -49,7 +54,8 @@ async fn status_of(app: &TestApp, p: &Page) -> CommentStatus {
 }
 
 async fn api_post(app: &TestApp, body: Value, forwarded_for: Option<&str>) -> reqwest::Response {
-    let mut req = reqwest::Client::new().post(format!("{}/api/v1/articles/open-door/comments", app.url)).json(&body);
+    let mut req =
+        reqwest::Client::new().post(format!("{}/api/v1/articles/open-door/comments", app.url)).json(&body);
     if let Some(ip) = forwarded_for {
         req = req.header("X-Forwarded-For", ip);
     }
@@ -63,7 +69,11 @@ async fn stored(app: &TestApp, article_id: i64) -> Vec<tribune_core::comment::Co
 async fn the_seed_pages_rant_is_held_and_its_argument_and_tale_published(db: TestDatabase) {
     let (app, _) = site(db, |_| {}).await;
     let rant = post(&app.browser(), RANT, "heydrich").await;
-    assert_eq!(status_of(&app, &rant).await, CommentStatus::Pending, "the rant with its signature link is held");
+    assert_eq!(
+        status_of(&app, &rant).await,
+        CommentStatus::Pending,
+        "the rant with its signature link is held"
+    );
     let id: i64 = rant.header("location").strip_prefix("/comments/").unwrap().parse().unwrap();
     let decision = app.state.store.comment_decision(id).await.unwrap().expect("the decision is stored");
     assert_eq!(decision.outcome, "hold");
@@ -72,7 +82,11 @@ async fn the_seed_pages_rant_is_held_and_its_argument_and_tale_published(db: Tes
     let argument = post(&app.browser(), DISAGREEMENT, "Daniel Castro").await;
     assert_eq!(status_of(&app, &argument).await, CommentStatus::Published);
     let tale = post(&app.browser(), TALE, "Garga").await;
-    assert_eq!(status_of(&app, &tale).await, CommentStatus::Published, "a folk tale with \"You idiot!\" stays up");
+    assert_eq!(
+        status_of(&app, &tale).await,
+        CommentStatus::Published,
+        "a folk tale with \"You idiot!\" stays up"
+    );
     app.settle().await;
     let page = app.browser().get("/articles/open-door").await.body;
     assert!(page.contains("old Persian tale") && page.contains("mercenary army"));
@@ -91,20 +105,28 @@ async fn an_ordinary_comment_with_one_link_is_published(db: TestDatabase) {
 
 async fn a_refused_comment_is_not_stored_and_keeps_its_text(db: TestDatabase) {
     let (app, article) = site(db, |c| {
-        common::moderation(c, tribune_core::moderation::Settings {
-            links: tribune_core::moderation::links::LinkRules {
-                deny: vec!["spam.example".into()],
+        common::moderation(
+            c,
+            tribune_core::moderation::Settings {
+                links: tribune_core::moderation::links::LinkRules {
+                    deny: vec!["spam.example".into()],
+                    ..Default::default()
+                },
                 ..Default::default()
             },
-            ..Default::default()
-        });
+        );
     })
     .await;
     let named = post(&app.browser(), "Great article, thanks for writing it.", "cheap-pills.com").await;
     assert_eq!(named.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(named.body.contains("cannot be posted: a name cannot be a web address"), "{}", named.body);
     assert!(named.body.contains("Great article, thanks for writing it."), "the typed text is kept");
-    let denied = api_post(&app, json!({"body": "Deals at https://www.spam.example/x for all", "author_name": "Bo"}), None).await;
+    let denied = api_post(
+        &app,
+        json!({"body": "Deals at https://www.spam.example/x for all", "author_name": "Bo"}),
+        None,
+    )
+    .await;
     assert_eq!(denied.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error: Value = denied.json().await.unwrap();
     assert!(error["error"].as_str().unwrap().contains("links to spam.example are not allowed"), "{error}");
@@ -125,7 +147,10 @@ async fn the_same_text_again_is_held_or_refused(db: TestDatabase) {
 }
 
 /// 30 guest comments with links, as fast as one client sends them, from one address.
-async fn flood(app: &TestApp, forwarded: impl Fn(usize) -> Option<String>) -> (usize, Vec<reqwest::Response>) {
+async fn flood(
+    app: &TestApp,
+    forwarded: impl Fn(usize) -> Option<String>,
+) -> (usize, Vec<reqwest::Response>) {
     let mut created = 0;
     let mut refused = Vec::new();
     for i in 0..30 {

@@ -10,8 +10,8 @@ use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline};
 use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError, ThreadPage, ThrottleStore, Tops};
-use crate::throttle::{self, ThrottleError, Throttled};
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
+use crate::throttle::{self, ThrottleError, Throttled};
 use crate::user::User;
 
 /// The site's settings for discussions.

@@ -102,12 +102,17 @@ mod tests {
         assert!(abusive("you f a g g o t"));
         assert!(!abusive("That is a damn stupid policy and the minister is an idiot."));
         assert!(!abusive("No, US didn't allow ISIS to escape, they just retreated their mercenary army."));
-        assert!(!abusive("The father slapped him on the neck and said: \"You idiot! that little bone paid for your education\""));
+        assert!(!abusive(
+            "The father slapped him on the neck and said: \"You idiot! that little bone paid for your education\""
+        ));
     }
 
     #[test]
     fn the_site_list_matches_whole_words_with_their_action() {
-        let rules = LanguageRules { words: parse_words("crypto jews=hold, buy now=refuse").unwrap(), ..Default::default() };
+        let rules = LanguageRules {
+            words: parse_words("crypto jews=hold, buy now=refuse").unwrap(),
+            ..Default::default()
+        };
         let judge = |body| rules.judge(&Candidate { body, author_name: "Ann" }).map(|r| r.outcome);
         assert_eq!(judge("the evil Crypto  Jews of the house"), Some(Outcome::Hold));
         assert_eq!(judge("BUY NOW and crypto jews"), Some(Outcome::Refuse));

@@ -46,9 +46,9 @@ pub fn find_links(text: &str) -> Vec<Link> {
     let mut links = Vec::new();
     let mut at = 0;
     while let Some(start) = next_link_start(&lower, at) {
-        let after_scheme = lower[start..].find("://").map_or(start, |i| {
-            if i <= "https".len() { start + i + 3 } else { start }
-        });
+        let after_scheme = lower[start..]
+            .find("://")
+            .map_or(start, |i| if i <= "https".len() { start + i + 3 } else { start });
         let end = lower[after_scheme..]
             .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '"' | '<' | '>' | '\''))
             .map_or(lower.len(), |i| after_scheme + i);
@@ -82,7 +82,8 @@ fn on_list(host: &str, list: &[String]) -> bool {
 
 /// Top-level domains that, in a name, can only be an address.
 const NAME_TLDS: &[&str] = &[
-    "com", "net", "org", "info", "biz", "ru", "io", "co", "xyz", "top", "online", "site", "shop", "club", "store",
+    "com", "net", "org", "info", "biz", "ru", "io", "co", "xyz", "top", "online", "site", "shop", "club",
+    "store",
 ];
 
 /// Whether a display name carries an address ("cheap-pills.com", "www.x.ru").
@@ -111,20 +112,32 @@ impl Signal for LinkRules {
         }
         let links = find_links(c.body);
         if let Some(denied) = links.iter().find(|l| on_list(&l.host, &self.deny)) {
-            return Some(reason(Outcome::Refuse, format!("links to {} are not allowed here", denied.host), 1.0));
+            return Some(reason(
+                Outcome::Refuse,
+                format!("links to {} are not allowed here", denied.host),
+                1.0,
+            ));
         }
         let counted: Vec<&Link> = links.iter().filter(|l| !on_list(&l.host, &self.allow)).collect();
         if counted.is_empty() {
             return None;
         }
         if counted.len() > self.max_links {
-            return Some(reason(Outcome::Hold, format!("{} links", counted.len()), 0.3 * counted.len() as f32));
+            return Some(reason(
+                Outcome::Hold,
+                format!("{} links", counted.len()),
+                0.3 * counted.len() as f32,
+            ));
         }
         if words_without_links(c.body) < 3 {
             return Some(reason(Outcome::Hold, "a link with hardly any text".into(), 0.7));
         }
         signature(c.body, &counted).map(|host| {
-            reason(Outcome::Hold, format!("ends with a link to the home page of {host}, like a signature"), 0.6)
+            reason(
+                Outcome::Hold,
+                format!("ends with a link to the home page of {host}, like a signature"),
+                0.6,
+            )
         })
     }
 }
@@ -164,7 +177,8 @@ mod tests {
 
     #[test]
     fn finds_links_in_markdown_and_plain_text() {
-        let links = find_links("See [this](https://www.bbc.co.uk/news/x). Or www.example.org, or http://a.b:8080/c");
+        let links =
+            find_links("See [this](https://www.bbc.co.uk/news/x). Or www.example.org, or http://a.b:8080/c");
         let hosts: Vec<&str> = links.iter().map(|l| l.host.as_str()).collect();
         assert_eq!(hosts, ["bbc.co.uk", "example.org", "a.b"]);
         assert_eq!(links[0].path, "news/x");
@@ -172,9 +186,14 @@ mod tests {
 
     #[test]
     fn one_ordinary_link_stays_published() {
-        assert_eq!(judge("The BBC's report is here: https://www.bbc.com/news/world-middle-east-41930683"), None);
         assert_eq!(
-            judge("I disagree with the premise.\n\nThe full text is at https://www.un.org/en/sc/documents/resolutions/2015"),
+            judge("The BBC's report is here: https://www.bbc.com/news/world-middle-east-41930683"),
+            None
+        );
+        assert_eq!(
+            judge(
+                "I disagree with the premise.\n\nThe full text is at https://www.un.org/en/sc/documents/resolutions/2015"
+            ),
             None
         );
     }
