@@ -21,6 +21,7 @@ on_both_backends!(
     a_flood_of_guest_links_from_one_address_is_refused_with_retry_after,
     forwarded_addresses_from_an_untrusted_peer_do_not_evade_the_rate_limit,
     pre_moderation_holds_everything,
+    the_rate_limit_is_shared_by_every_node,
 );
 
 const RANT: &str = include_str!("fixtures/seed_rant.txt");
@@ -184,4 +185,35 @@ async fn pre_moderation_holds_everything(db: TestDatabase) {
     let (app, _) = site(db, |c| c.comments_hold_for_review = true).await;
     let argument = post(&app.browser(), DISAGREEMENT, "Daniel Castro").await;
     assert_eq!(status_of(&app, &argument).await, CommentStatus::Pending);
+}
+
+async fn the_rate_limit_is_shared_by_every_node(db: TestDatabase) {
+    let (app, _) = site(db, |_| {}).await;
+    // A second node: its own server and pool on the same database.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = tribune::config::Config {
+        bind: addr,
+        base_url: format!("http://{addr}"),
+        ..(*app.state.config).clone()
+    };
+    let store = tribune_store::Store::connect(&app.db.url).await.unwrap();
+    let state = tribune::server::build_state(config, store).await.unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(tribune::server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    let nodes = [app.url.clone(), format!("http://{addr}")];
+    // One client alternating between the nodes: each node alone sees only half its posts.
+    let mut codes = Vec::new();
+    for i in 0..30 {
+        let body =
+            json!({"body": format!("Alternating post number {i} across the nodes"), "author_name": "Bot"});
+        let url = format!("{}/api/v1/articles/open-door/comments", nodes[i % 2]);
+        codes.push(reqwest::Client::new().post(url).json(&body).send().await.unwrap().status());
+    }
+    let created = codes.iter().filter(|c| **c == StatusCode::CREATED).count();
+    // Each node alone saw 15, under the 20 an address has free: only a shared count refuses.
+    assert!(created < 30, "{created} of 30 went through two nodes: {codes:?}");
+    assert!(codes.contains(&StatusCode::TOO_MANY_REQUESTS));
 }
