@@ -22,6 +22,7 @@ on_both_backends!(
     forwarded_addresses_from_an_untrusted_peer_do_not_evade_the_rate_limit,
     pre_moderation_holds_everything,
     the_rate_limit_is_shared_by_every_node,
+    one_commenter_is_slowed_before_their_neighbours,
 );
 
 const RANT: &str = include_str!("fixtures/seed_rant.txt");
@@ -216,4 +217,18 @@ async fn the_rate_limit_is_shared_by_every_node(db: TestDatabase) {
     // Each node alone saw 15, under the 20 an address has free: only a shared count refuses.
     assert!(created < 30, "{created} of 30 went through two nodes: {codes:?}");
     assert!(codes.contains(&StatusCode::TOO_MANY_REQUESTS));
+}
+
+async fn one_commenter_is_slowed_before_their_neighbours(db: TestDatabase) {
+    let (app, _) = site(db, |_| {}).await;
+    let eager = app.browser();
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses
+            .push(post(&eager, &format!("My point number {i}, made at some length."), "Eager").await.status);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    // Another reader behind the same address (an office, a mobile network) still posts.
+    let neighbour = post(&app.browser(), "A different reader with a different point.", "Calm").await;
+    assert_eq!(status_of(&app, &neighbour).await, CommentStatus::Published);
 }

@@ -84,6 +84,8 @@ pub fn open_for_comments(
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip_hash: Option<String>,
+    /// The guest's token was made for this very post: it has no past to count against.
+    pub new_guest: bool,
 }
 
 /// Closes (or reopens) an article's discussion: those who may edit the article, and
@@ -233,8 +235,8 @@ async fn admit_rate<S: ThrottleStore>(
 ) -> Result<(), DiscussionError> {
     let who = match (user_id, guest_token_hash) {
         (Some(id), _) => Some(format!("u{id}")),
-        (None, Some(hash)) => Some(format!("g{hash}")),
-        (None, None) => None,
+        (None, Some(hash)) if !origin.new_guest => Some(format!("g{hash}")),
+        _ => None,
     };
     if let Some(who) = who {
         throttle::admit(store, &moderation::COMMENT_PER_AUTHOR, &who, now).await?;

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tribune_core::comment::{Comment, CommentInput, CommentStatus};
-use tribune_core::discussion;
 use tribune_core::discussion::thread_page;
+use tribune_core::discussion::{self, Origin};
 use tribune_core::store::{CommentStore, Tops};
 use tribune_core::thread::{Appearance, PageLimits, Placed, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -235,7 +235,7 @@ async fn create_comment(
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.config.discussion_rules();
-    let origin = client.origin();
+    let origin = Origin { new_guest: guest_cookie.is_some(), ..client.origin() };
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;

@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Vote, page_outline};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote, page_outline};
 use tribune_core::store::{ArticleStore, CommentStore, Tops};
 use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 
@@ -89,7 +89,7 @@ async fn post_comment(
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
     let rules = state.config.discussion_rules();
-    let origin = client.origin();
+    let origin = Origin { new_guest: new_guest_cookie.is_some(), ..client.origin() };
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
             state.invalidate_soon(crate::cache::keys_of(&article));
