@@ -94,6 +94,7 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
             ip_hash: None,
             body_hash: None,
             decision: None,
+            rate: vec![],
         };
         app.state.store.insert_comment(&record, Utc::now()).await.unwrap();
     }

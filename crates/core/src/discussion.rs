@@ -9,7 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline};
-use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError, ThreadPage, ThrottleStore, Tops};
+use crate::store::{
+    ArticleStore, CommentRecord, CommentStore, RateCount, StoreError, ThreadPage, ThrottleStore, Tops,
+};
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
 use crate::user::User;
@@ -189,9 +191,8 @@ pub async fn post_comment<S: CommentStore + ThrottleStore>(
     let user_id = author.user.as_ref().map(|u| u.id);
     let guest_token_hash = author.user.is_none().then(|| author.guest_token_hash.clone()).flatten();
     let settings = &rules.moderation.settings;
-    if settings.rate_limit {
-        admit_rate(store, user_id, guest_token_hash.as_deref(), origin, now).await?;
-    }
+    let rate =
+        if settings.rate_limit { rate_counts(user_id, guest_token_hash.as_deref(), origin) } else { vec![] };
     let body_hash = moderation::body_hash(&valid.body_markdown);
     let candidate = Candidate { body: &valid.body_markdown, author_name: &valid.author_name };
     let mut decision = rules.moderation.judge(&candidate);
@@ -208,6 +209,10 @@ pub async fn post_comment<S: CommentStore + ThrottleStore>(
         }
     }
     if let Some(refusal) = decision.refusal() {
+        // A refusal counts too: a flood of refused posts is slowed like any other.
+        for r in &rate {
+            throttle::admit(store, &r.policy, &r.subject, now).await?;
+        }
         return Err(DiscussionError::Refused(refusal.detail.clone()));
     }
     let record = CommentRecord {
@@ -220,31 +225,27 @@ pub async fn post_comment<S: CommentStore + ThrottleStore>(
         ip_hash: origin.ip_hash.clone(),
         body_hash,
         decision: Some(decision),
+        rate,
     };
-    Ok(store.insert_comment(&record, now).await?)
+    match store.insert_comment(&record, now).await {
+        Ok(comment) => Ok(comment),
+        Err(StoreError::Throttled(t)) => Err(DiscussionError::Throttled(t)),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Counts the comment against its author's and its address's rate limits (in the
-/// database, so every node shares them), or refuses it for a while.
-async fn admit_rate<S: ThrottleStore>(
-    store: &S,
-    user_id: Option<i64>,
-    guest_token_hash: Option<&str>,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), DiscussionError> {
+/// The rate limits a new comment counts against: its author's (account, or a guest token
+/// with a past) and its address's, kept in the database so every node shares them.
+fn rate_counts(user_id: Option<i64>, guest_token_hash: Option<&str>, origin: &Origin) -> Vec<RateCount> {
     let who = match (user_id, guest_token_hash) {
         (Some(id), _) => Some(format!("u{id}")),
         (None, Some(hash)) if !origin.new_guest => Some(format!("g{hash}")),
         _ => None,
     };
-    if let Some(who) = who {
-        throttle::admit(store, &moderation::COMMENT_PER_AUTHOR, &who, now).await?;
-    }
-    if let Some(address) = &origin.ip_hash {
-        throttle::admit(store, &moderation::COMMENT_PER_ADDRESS, address, now).await?;
-    }
-    Ok(())
+    let author = who.map(|subject| RateCount { policy: moderation::COMMENT_PER_AUTHOR, subject });
+    let address =
+        origin.ip_hash.clone().map(|subject| RateCount { policy: moderation::COMMENT_PER_ADDRESS, subject });
+    author.into_iter().chain(address).collect()
 }
 
 /// The status a decision gives a new comment (a refusal is never stored).

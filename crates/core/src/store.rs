@@ -20,6 +20,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(String),
+    /// A rate limit counted with the write refused it.
+    #[error(transparent)]
+    Throttled(#[from] crate::throttle::Throttled),
 }
 
 /// One page of a list, numbered from 1.
@@ -245,6 +248,16 @@ pub struct CommentRecord {
     pub body_hash: Option<String>,
     /// Moderation's decision, stored with the comment (none for imported comments).
     pub decision: Option<crate::moderation::Decision>,
+    /// Rate limits to count in the comment's own transaction (one disk flush for a whole
+    /// burst, not one per post): past one, the comment is refused and nothing is stored.
+    pub rate: Vec<RateCount>,
+}
+
+/// One rate limit to count with a write: its policy and whom it counts.
+#[derive(Debug, Clone)]
+pub struct RateCount {
+    pub policy: crate::throttle::Policy,
+    pub subject: String,
 }
 
 pub trait CommentStore {

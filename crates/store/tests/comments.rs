@@ -36,6 +36,7 @@ async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &s
         ip_hash: None,
         body_hash: None,
         decision: None,
+        rate: vec![],
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }
@@ -218,6 +219,7 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
                 ip_hash: Some("h".into()),
                 body_hash: None,
                 decision: None,
+                rate: vec![],
             };
             store.insert_comment(&record, t0()).await
         }));
