@@ -63,6 +63,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Throttled(t) => t.into(),
             e => AppError::Internal(e.to_string()),
         }
     }
