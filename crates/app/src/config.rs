@@ -53,6 +53,24 @@ pub struct Config {
     pub comments_close_after_days: u32,
     /// Every new comment waits for a moderator before readers see it.
     pub comments_hold_for_review: bool,
+    /// Domains whose links never count against a comment, comma-separated.
+    pub moderation_allow_domains: String,
+    /// Domains whose links refuse a comment, comma-separated.
+    pub moderation_deny_domains: String,
+    /// The site's own words and phrases, each with its action: `phrase=hold, other=refuse`.
+    pub moderation_words: String,
+    /// What slurs and severe abuse do: `hold` (for a moderator) or `refuse`.
+    pub moderation_abusive_action: String,
+    /// More links than this in one comment hold it.
+    pub moderation_max_links: usize,
+    /// Hours during which the same text posted again is held (refused from its own
+    /// author); 0 turns the check off.
+    pub moderation_duplicate_hours: u32,
+    /// Limits how fast one commenter and one address may post (429 past it).
+    pub moderation_rate_limit: bool,
+    /// The moderation settings above, parsed at load.
+    #[serde(skip)]
+    pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
     /// Deepest indentation; deeper replies show at this depth with "in reply to".
     pub comment_max_indent: u32,
     /// Top-level threads per page of a discussion.
@@ -108,6 +126,14 @@ impl Default for Config {
             comment_edit_minutes: 15,
             comments_close_after_days: 0,
             comments_hold_for_review: false,
+            moderation_allow_domains: String::new(),
+            moderation_deny_domains: String::new(),
+            moderation_words: String::new(),
+            moderation_abusive_action: "hold".into(),
+            moderation_max_links: 3,
+            moderation_duplicate_hours: 24,
+            moderation_rate_limit: true,
+            moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
             trusted_proxies: String::new(),
@@ -142,6 +168,13 @@ const KEYS: &[&str] = &[
     "comment_edit_minutes",
     "comments_close_after_days",
     "comments_hold_for_review",
+    "moderation_allow_domains",
+    "moderation_deny_domains",
+    "moderation_words",
+    "moderation_abusive_action",
+    "moderation_max_links",
+    "moderation_duplicate_hours",
+    "moderation_rate_limit",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -243,6 +276,8 @@ impl Config {
                 &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
             )
         })?;
+        self.moderation =
+            std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
@@ -266,7 +301,34 @@ impl Config {
             close_after: (self.comments_close_after_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.comments_close_after_days))),
             hold_for_review: self.comments_hold_for_review,
+            moderation: self.moderation.clone(),
         }
+    }
+
+    /// The moderation keys, checked, as the core takes them.
+    fn moderation_settings(&self) -> Result<tribune_core::moderation::Settings, ConfigError> {
+        use tribune_core::moderation::{Outcome, Settings, language, links};
+        let invalid = |key: &str, why: &str| ConfigError::Invalid(format!("{key}: {why}"));
+        let words = language::parse_words(&self.moderation_words).map_err(|bad| {
+            invalid("moderation_words", &format!("\"{bad}\" must be a phrase, then =hold or =refuse"))
+        })?;
+        let abusive_action = Outcome::parse_action(&self.moderation_abusive_action)
+            .ok_or_else(|| invalid("moderation_abusive_action", "must be hold or refuse"))?;
+        if !(1..=100).contains(&self.moderation_max_links) {
+            return Err(invalid("moderation_max_links", "must be between 1 and 100"));
+        }
+        Ok(Settings {
+            links: links::LinkRules {
+                allow: links::parse_domains(&self.moderation_allow_domains),
+                deny: links::parse_domains(&self.moderation_deny_domains),
+                max_links: self.moderation_max_links,
+            },
+            language: language::LanguageRules { words, abusive_action },
+            duplicate_window: std::time::Duration::from_secs(
+                u64::from(self.moderation_duplicate_hours) * 3600,
+            ),
+            rate_limit: self.moderation_rate_limit,
+        })
     }
 
     /// The site's time zone (checked at load).

@@ -19,7 +19,12 @@ on_both_backends!(
 );
 
 async fn setup(db: TestDatabase, threads_per_page: u32) -> (TestApp, reqwest::Client) {
-    let app = TestApp::with_config(db, |c| c.comment_threads_per_page = threads_per_page).await;
+    // Bursts of posts set the scene here: the rate limits are tested in `moderation.rs`.
+    let app = TestApp::with_config(db, |c| {
+        c.comment_threads_per_page = threads_per_page;
+        common::without_rate_limits(c);
+    })
+    .await;
     app.publish(article("Api Story", &["Ada"], &[], Utc::now() - Duration::hours(1))).await;
     (app, reqwest::Client::new())
 }

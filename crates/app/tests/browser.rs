@@ -100,6 +100,9 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
             user_id: None,
             guest_token_hash: None,
             ip_hash: None,
+            body_hash: None,
+            decision: None,
+            rate: vec![],
         };
         app.state.store.insert_comment(&record, Utc::now()).await.unwrap();
     }

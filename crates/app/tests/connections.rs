@@ -152,6 +152,8 @@ async fn shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow
         shutdown_grace_seconds: 1,
         ..Config::default()
     };
+    let mut config = config;
+    common::without_rate_limits(&mut config);
     let state = server::build_state(config, db.store.clone()).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server::serve(state.clone(), listener, async move {

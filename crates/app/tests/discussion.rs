@@ -213,7 +213,7 @@ async fn only_the_author_edits_and_deletes_and_only_within_the_window(db: TestDa
 }
 
 async fn user_text_in_comments_comes_out_inert(db: TestDatabase) {
-    let app = TestApp::new(db).await;
+    let app = TestApp::with_config(db, common::without_rate_limits).await;
     published(&app, "Attack Surface").await;
     let b = app.browser();
     let attacks = [
@@ -442,7 +442,11 @@ async fn readers_register_vote_once_and_sort_by_best(db: TestDatabase) {
 }
 
 async fn big_discussions_come_in_pages_and_permalinks_find_their_page(db: TestDatabase) {
-    let app = TestApp::with_config(db, |c| c.comment_threads_per_page = 3).await;
+    let app = TestApp::with_config(db, |c| {
+        c.comment_threads_per_page = 3;
+        common::without_rate_limits(c);
+    })
+    .await;
     published(&app, "Busy").await;
     let b = app.browser();
     let mut ids = Vec::new();

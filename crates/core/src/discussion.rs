@@ -1,13 +1,19 @@
 //! The use cases of the discussion: post, edit, delete, moderate and vote. Each checks who
 //! may do it and whether the discussion is open, validates, and stores. `post_comment` is
-//! the one place a comment's status is decided, where the moderation pipeline will sit.
+//! the one place a comment's status is decided: by the moderation pipeline.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
-use crate::store::{ArticleStore, CommentRecord, CommentStore, StoreError, ThreadPage, Tops};
+use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline};
+use crate::store::{
+    ArticleStore, CommentRecord, CommentStore, RateCount, StoreError, ThreadPage, ThrottleStore, Tops,
+};
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
+use crate::throttle::{self, ThrottleError, Throttled};
 use crate::user::User;
 
 /// The site's settings for discussions.
@@ -18,8 +24,10 @@ pub struct DiscussionRules {
     pub edit_window: Duration,
     /// Discussions close this long after publication; `None` keeps them open.
     pub close_after: Option<Duration>,
-    /// Every new comment waits for a moderator before readers see it.
+    /// Every new comment waits for a moderator before readers see it (pre-moderation).
     pub hold_for_review: bool,
+    /// What judges every new comment.
+    pub moderation: Arc<Pipeline>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +42,22 @@ pub enum DiscussionError {
     Forbidden(&'static str),
     #[error("no such comment")]
     NotFound,
+    /// Moderation refused the comment; the reason is for the poster.
+    #[error("this comment cannot be posted: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<ThrottleError> for DiscussionError {
+    fn from(e: ThrottleError) -> Self {
+        match e {
+            ThrottleError::Throttled(t) => DiscussionError::Throttled(t),
+            ThrottleError::Store(e) => DiscussionError::Store(e),
+        }
+    }
 }
 
 fn join(errors: &[FieldError]) -> String {
@@ -64,6 +86,8 @@ pub fn open_for_comments(
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip_hash: Option<String>,
+    /// The guest's token was made for this very post: it has no past to count against.
+    pub new_guest: bool,
 }
 
 /// Closes (or reopens) an article's discussion: those who may edit the article, and
@@ -143,8 +167,9 @@ pub async fn set_closed<S: CommentStore + ArticleStore>(
 }
 
 /// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.
-/// `author` is the signed-in user or, for a guest, the browser's token hash.
-pub async fn post_comment<S: CommentStore>(
+/// `author` is the signed-in user or, for a guest, the browser's token hash. The
+/// moderation pipeline decides its status: published, held (pending), or refused.
+pub async fn post_comment<S: CommentStore + ThrottleStore>(
     store: &S,
     article: &Article,
     input: &CommentInput,
@@ -163,21 +188,72 @@ pub async fn post_comment<S: CommentStore>(
         None => None,
         Some(id) => Some(reply_target(store, article, id, author).await?),
     };
+    let user_id = author.user.as_ref().map(|u| u.id);
+    let guest_token_hash = author.user.is_none().then(|| author.guest_token_hash.clone()).flatten();
+    let settings = &rules.moderation.settings;
+    let rate =
+        if settings.rate_limit { rate_counts(user_id, guest_token_hash.as_deref(), origin) } else { vec![] };
+    let body_hash = moderation::body_hash(&valid.body_markdown);
+    let candidate = Candidate { body: &valid.body_markdown, author_name: &valid.author_name };
+    let mut decision = rules.moderation.judge(&candidate);
+    if rules.hold_for_review {
+        decision.add(moderation::pre_moderation());
+    }
+    if let (Some(hash), Outcome::Publish | Outcome::Hold) = (&body_hash, decision.outcome) {
+        let window = Duration::from_std(settings.duplicate_window).unwrap_or(Duration::zero());
+        if window > Duration::zero() {
+            let since = now - window;
+            if let Some(same) = store.duplicate_of(hash, since, user_id, guest_token_hash.as_deref()).await? {
+                decision.add(moderation::duplicate(same));
+            }
+        }
+    }
+    if let Some(refusal) = decision.refusal() {
+        // A refusal counts too: a flood of refused posts is slowed like any other.
+        for r in &rate {
+            throttle::admit(store, &r.policy, &r.subject, now).await?;
+        }
+        return Err(DiscussionError::Refused(refusal.detail.clone()));
+    }
     let record = CommentRecord {
         article_id: article.id,
         parent,
         comment: valid,
-        status: initial_status(rules),
-        user_id: author.user.as_ref().map(|u| u.id),
-        guest_token_hash: author.user.is_none().then(|| author.guest_token_hash.clone()).flatten(),
+        status: status_of(&decision),
+        user_id,
+        guest_token_hash,
         ip_hash: origin.ip_hash.clone(),
+        body_hash,
+        decision: Some(decision),
+        rate,
     };
-    Ok(store.insert_comment(&record, now).await?)
+    match store.insert_comment(&record, now).await {
+        Ok(comment) => Ok(comment),
+        Err(StoreError::Throttled(t)) => Err(DiscussionError::Throttled(t)),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// The status a new comment starts with. Moderation will score the comment here.
-fn initial_status(rules: &DiscussionRules) -> CommentStatus {
-    if rules.hold_for_review { CommentStatus::Pending } else { CommentStatus::Published }
+/// The rate limits a new comment counts against: its author's (account, or a guest token
+/// with a past) and its address's, kept in the database so every node shares them.
+fn rate_counts(user_id: Option<i64>, guest_token_hash: Option<&str>, origin: &Origin) -> Vec<RateCount> {
+    let who = match (user_id, guest_token_hash) {
+        (Some(id), _) => Some(format!("u{id}")),
+        (None, Some(hash)) if !origin.new_guest => Some(format!("g{hash}")),
+        _ => None,
+    };
+    let author = who.map(|subject| RateCount { policy: moderation::COMMENT_PER_AUTHOR, subject });
+    let address =
+        origin.ip_hash.clone().map(|subject| RateCount { policy: moderation::COMMENT_PER_ADDRESS, subject });
+    author.into_iter().chain(address).collect()
+}
+
+/// The status a decision gives a new comment (a refusal is never stored).
+fn status_of(decision: &Decision) -> CommentStatus {
+    match decision.outcome {
+        Outcome::Publish => CommentStatus::Published,
+        Outcome::Hold | Outcome::Refuse => CommentStatus::Pending,
+    }
 }
 
 /// The comment being answered: on the same article, and one the author can see.

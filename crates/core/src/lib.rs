@@ -13,6 +13,7 @@ pub mod discussion;
 pub mod front_matter;
 pub mod funding;
 pub mod markdown;
+pub mod moderation;
 pub mod password;
 pub mod publishing;
 pub mod search;

@@ -20,6 +20,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(String),
+    /// A rate limit counted with the write refused it.
+    #[error(transparent)]
+    Throttled(#[from] crate::throttle::Throttled),
 }
 
 /// One page of a list, numbered from 1.
@@ -222,6 +225,15 @@ pub trait FundingStore {
     async fn supporters(&self, month: crate::funding::month::Month) -> Result<Vec<String>, StoreError>;
 }
 
+/// Moderation's decision as stored: the reasons are the JSON list `Decision` wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDecision {
+    pub outcome: String,
+    pub score: f64,
+    pub reasons_json: String,
+    pub decided_at: DateTime<Utc>,
+}
+
 /// A comment to store: validated and rendered, with its place in the tree and who wrote it.
 #[derive(Debug, Clone)]
 pub struct CommentRecord {
@@ -232,9 +244,35 @@ pub struct CommentRecord {
     pub user_id: Option<i64>,
     pub guest_token_hash: Option<String>,
     pub ip_hash: Option<String>,
+    /// The normalised text's hash, for the duplicate check (`moderation::body_hash`).
+    pub body_hash: Option<String>,
+    /// Moderation's decision, stored with the comment (none for imported comments).
+    pub decision: Option<crate::moderation::Decision>,
+    /// Rate limits to count in the comment's own transaction (one disk flush for a whole
+    /// burst, not one per post): past one, the comment is refused and nothing is stored.
+    pub rate: Vec<RateCount>,
+}
+
+/// One rate limit to count with a write: its policy and whom it counts.
+#[derive(Debug, Clone)]
+pub struct RateCount {
+    pub policy: crate::throttle::Policy,
+    pub subject: String,
 }
 
 pub trait CommentStore {
+    /// Whether a comment with this text hash was posted since `since`: `Some(true)` when
+    /// by this same author (account or guest token), `Some(false)` by others only. One
+    /// indexed lookup.
+    async fn duplicate_of(
+        &self,
+        body_hash: &str,
+        since: DateTime<Utc>,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<Option<bool>, StoreError>;
+    /// The decision moderation stored with a comment, if any.
+    async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError>;
     async fn insert_comment(
         &self,
         record: &CommentRecord,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, child_path};
-use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, Tops};
+use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, StoredDecision, Tops};
 use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
 use crate::Store;
@@ -177,6 +177,48 @@ impl CommentStore for Store {
             .collect()
     }
 
+    async fn duplicate_of(
+        &self,
+        body_hash: &str,
+        since: DateTime<Utc>,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+    ) -> Result<Option<bool>, StoreError> {
+        // -1: none; 0: by others only; 1: by this author. Only this text's rows are read.
+        let found: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(CASE WHEN user_id = $3 OR guest_token_hash = $4 THEN 1 ELSE 0 END), -1) \
+             AS BIGINT) FROM comments WHERE body_hash = $1 AND created_at >= $2",
+        )
+        .bind(body_hash)
+        .bind(secs(since))
+        .bind(user_id)
+        .bind(guest_token_hash.map(str::to_owned))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok((found >= 0).then_some(found == 1))
+    }
+
+    async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError> {
+        let row = sqlx::query(
+            "SELECT outcome, score, reasons, decided_at FROM comment_decisions WHERE comment_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        row.map(|r| -> Result<StoredDecision, sqlx::Error> {
+            Ok(StoredDecision {
+                outcome: r.try_get("outcome")?,
+                score: r.try_get("score")?,
+                reasons_json: r.try_get("reasons")?,
+                decided_at: time(r.try_get("decided_at")?),
+            })
+        })
+        .transpose()
+        .map_err(from_sqlx)
+    }
+
     async fn guest_has_comment_since(
         &self,
         slug: &str,
@@ -313,6 +355,7 @@ impl CommentStore for Store {
                 user_id: None,
                 guest_token_hash: None,
                 ip_hash: None,
+                body_hash: None,
                 created_at: c.created_at,
             };
             let place = parent.map(|(_, place)| place.clone());
@@ -387,6 +430,7 @@ pub(crate) struct NewRow<'a> {
     pub(crate) user_id: Option<i64>,
     pub(crate) guest_token_hash: Option<&'a str>,
     pub(crate) ip_hash: Option<&'a str>,
+    pub(crate) body_hash: Option<&'a str>,
     pub(crate) created_at: DateTime<Utc>,
 }
 
@@ -401,8 +445,8 @@ pub(crate) async fn insert_row(
     let depth = parent.map_or(0, |p| p.depth + 1);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO comments (article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
-         author_email, user_id, guest_token_hash, ip_hash, created_at) \
-         VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at) \
+         VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(row.article_id)
     .bind(row.parent_id)
@@ -415,6 +459,7 @@ pub(crate) async fn insert_row(
     .bind(row.user_id)
     .bind(row.guest_token_hash.map(str::to_owned))
     .bind(row.ip_hash.map(str::to_owned))
+    .bind(row.body_hash.map(str::to_owned))
     .bind(secs(row.created_at))
     .fetch_one(&mut **tx)
     .await

@@ -15,6 +15,7 @@ use tribune_core::store::{CommentRecord, StoreError};
 use crate::comments::{NewRow, Place, count_new, insert_row};
 use crate::error::from_sqlx;
 use crate::rows::{secs, time};
+use crate::throttles::count_in;
 
 /// The most comments in one transaction: enough to absorb a burst, small enough that the
 /// first poster in it does not wait long.
@@ -107,6 +108,15 @@ async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>
         Ok(tx) => tx,
         Err(e) => return all_failed(from_sqlx(e)),
     };
+    // Rate limits are read, then written. On SQLite a transaction that read first and
+    // writes later fails if another connection wrote in between: a write first (that
+    // changes nothing) makes this the writer from the start.
+    if batch.iter().any(|job| !job.record.rate.is_empty()) {
+        let claim = sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''");
+        if let Err(e) = claim.execute(&mut *tx).await {
+            return all_failed(from_sqlx(e));
+        }
+    }
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         results.push(write_one(&mut tx, job).await);
@@ -142,9 +152,17 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
         user_id: r.user_id,
         guest_token_hash: r.guest_token_hash.as_deref(),
         ip_hash: r.ip_hash.as_deref(),
+        body_hash: r.body_hash.as_deref(),
         created_at: job.now,
     };
-    match insert_row(tx, &row, parent.as_ref()).await {
+    let written = match count_rates(tx, r, job.now).await {
+        Ok(()) => match insert_row(tx, &row, parent.as_ref()).await {
+            Ok((id, place)) => insert_decision(tx, r, id, job.now).await.map(|()| (id, place)),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match written {
         Ok((id, place)) => {
             sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
             Ok(stored(r, id, place, job.now))
@@ -154,6 +172,40 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
             Err(e)
         }
     }
+}
+
+/// The comment's rate limits, counted in its savepoint: refused, nothing of it is stored.
+async fn count_rates(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &CommentRecord,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for rate in &r.rate {
+        count_in(tx, &rate.policy, &rate.subject, now).await?;
+    }
+    Ok(())
+}
+
+/// Moderation's decision beside the comment, in its savepoint: both or neither.
+async fn insert_decision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &CommentRecord,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(decision) = &r.decision else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(decision.outcome.as_str())
+    .bind(f64::from(decision.score))
+    .bind(decision.reasons_json())
+    .bind(secs(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(())
 }
 
 /// The comment as the row now holds it, without reading it back.

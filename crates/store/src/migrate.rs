@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_comments.sql", "comments"),
     migration!(4, "0004_throttles.sql", "throttles"),
     migration!(5, "0005_comment_pages.sql", "comment pages"),
+    migration!(6, "0006_moderation.sql", "moderation"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

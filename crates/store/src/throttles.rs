@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use tribune_core::store::{StoreError, ThrottleStore};
-use tribune_core::throttle::Attempts;
+use tribune_core::throttle::{Attempts, Policy, Throttled};
 
 use crate::Store;
 use crate::error::from_sqlx;
@@ -73,4 +73,69 @@ impl ThrottleStore for Store {
             .map_err(from_sqlx)?;
         Ok(())
     }
+}
+
+/// How often a count re-reads a key another node changed under it before giving up.
+const MAX_RACES: u32 = 8;
+
+/// Counts an attempt under `policy` inside the caller's transaction (the comment writer's):
+/// the same compare-and-swap as [`ThrottleStore`], committed with the comment it guards.
+pub(crate) async fn count_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    policy: &Policy,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let key = policy.key(subject);
+    for _ in 0..MAX_RACES {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT attempts, last_at FROM throttles WHERE throttle_key = $1")
+                .bind(&key)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(from_sqlx)?;
+        let prior = row.map(|(count, last_at)| Attempts {
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            last_at: time(last_at),
+        });
+        let next = policy.admit(prior, now)?;
+        if prior.is_none() {
+            // A new key: sweep the forgotten ones, as `swap_attempts` does (by the age index).
+            sqlx::query("DELETE FROM throttles WHERE last_at < $1")
+                .bind(secs(now - policy.forget_after))
+                .execute(&mut **tx)
+                .await
+                .map_err(from_sqlx)?;
+        }
+        let swapped = match prior {
+            None => {
+                sqlx::query(
+                    "INSERT INTO throttles (throttle_key, attempts, last_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (throttle_key) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(i64::from(next.count))
+                .bind(secs(next.last_at))
+                .execute(&mut **tx)
+                .await
+            }
+            Some(prior) => {
+                sqlx::query(
+                    "UPDATE throttles SET attempts = $2, last_at = $3
+                 WHERE throttle_key = $1 AND attempts = $4 AND last_at = $5",
+                )
+                .bind(&key)
+                .bind(i64::from(next.count))
+                .bind(secs(next.last_at))
+                .bind(i64::from(prior.count))
+                .bind(secs(prior.last_at))
+                .execute(&mut **tx)
+                .await
+            }
+        };
+        if swapped.map_err(from_sqlx)?.rows_affected() == 1 {
+            return Ok(());
+        }
+    }
+    Err(Throttled { retry_after: policy.first_wait }.into())
 }

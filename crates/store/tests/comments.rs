@@ -34,6 +34,9 @@ async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &s
         user_id: None,
         guest_token_hash: Some("token-hash".into()),
         ip_hash: None,
+        body_hash: None,
+        decision: None,
+        rate: vec![],
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }
@@ -214,6 +217,9 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
                 user_id: None,
                 guest_token_hash: None,
                 ip_hash: Some("h".into()),
+                body_hash: None,
+                decision: None,
+                rate: vec![],
             };
             store.insert_comment(&record, t0()).await
         }));

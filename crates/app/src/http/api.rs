@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tribune_core::comment::{Comment, CommentInput, CommentStatus};
-use tribune_core::discussion;
 use tribune_core::discussion::thread_page;
+use tribune_core::discussion::{self, Origin};
 use tribune_core::store::{CommentStore, Tops};
 use tribune_core::thread::{Appearance, PageLimits, Placed, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -64,6 +64,11 @@ struct ApiComment {
     edited_at: Option<String>,
     /// Up votes less down votes.
     score: i64,
+    /// To moderators, on a posted comment: why moderation held or published it, each
+    /// `{signal, outcome, detail, score}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    reasons: Option<serde_json::Value>,
 }
 
 impl ApiComment {
@@ -80,6 +85,7 @@ impl ApiComment {
             created_at: iso(c.created_at),
             edited_at: c.edited_at.map(iso),
             score: c.score,
+            reasons: None,
         }
     }
 
@@ -200,7 +206,8 @@ struct NewComment {
         (status = 404, description = "No such public article", body = ErrorBody),
         (status = 413, description = "Larger than the site accepts", body = ErrorBody),
         (status = 415, description = "Not sent as application/json", body = ErrorBody),
-        (status = 422, description = "Empty, too long, nameless, or an unknown parent", body = ErrorBody)
+        (status = 422, description = "Empty, too long, nameless, an unknown parent, or refused by moderation", body = ErrorBody),
+        (status = 429, description = "Too many comments from this commenter or address: see Retry-After", body = ErrorBody)
     )
 )]
 async fn create_comment(
@@ -228,12 +235,17 @@ async fn create_comment(
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.config.discussion_rules();
-    let origin = client.origin();
+    let origin = Origin { new_guest: guest_cookie.is_some(), ..client.origin() };
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;
     state.invalidate_soon(crate::cache::keys_of(&article));
-    let mut response = (StatusCode::CREATED, Json(ApiComment::new(&comment))).into_response();
+    let mut shown = ApiComment::new(&comment);
+    if author.moderates() {
+        let decision = state.store.comment_decision(comment.id).await?;
+        shown.reasons = decision.and_then(|d| serde_json::from_str(&d.reasons_json).ok());
+    }
+    let mut response = (StatusCode::CREATED, Json(shown)).into_response();
     let location = HeaderValue::from_str(&format!("/comments/{}", comment.id)).expect("ASCII");
     response.headers_mut().insert(header::LOCATION, location);
     if let Some(cookie) = guest_cookie {

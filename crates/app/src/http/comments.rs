@@ -13,13 +13,14 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::article::{Article, FieldError};
 use tribune_core::comment::{Comment, CommentInput, Viewer};
-use tribune_core::discussion::{self, DiscussionError, Moderation, Vote, page_outline};
+use tribune_core::discussion::{self, DiscussionError, Moderation, Origin, Vote, page_outline};
 use tribune_core::store::{ArticleStore, CommentStore, Tops};
 use tribune_core::thread::{CommentSort, Cursor, PageLimits};
 
 use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
+use super::error::capitalized;
 use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
 use super::thread_view::{self, CommentView, Scope, ThreadView, view_of_one};
 use super::{AppError, AppState, cookies, render_public, with_bar};
@@ -88,7 +89,7 @@ async fn post_comment(
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
     let rules = state.config.discussion_rules();
-    let origin = client.origin();
+    let origin = Origin { new_guest: new_guest_cookie.is_some(), ..client.origin() };
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
             state.invalidate_soon(crate::cache::keys_of(&article));
@@ -102,8 +103,11 @@ async fn post_comment(
             }
             Ok((csrf, response).into_response())
         }
-        Err(DiscussionError::Invalid(errors)) => {
-            let errors: Vec<String> = errors.iter().map(form_message).collect();
+        Err(e @ (DiscussionError::Invalid(_) | DiscussionError::Refused(_))) => {
+            let errors: Vec<String> = match &e {
+                DiscussionError::Invalid(errors) => errors.iter().map(form_message).collect(),
+                refused => vec![format!("{}.", capitalized(&refused.to_string()))],
+            };
             if fragment {
                 let html = FormErrors { form: CommentForm { errors, ..CommentForm::default() } }.render()?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());

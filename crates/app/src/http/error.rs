@@ -63,6 +63,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Throttled(t) => t.into(),
             e => AppError::Internal(e.to_string()),
         }
     }
@@ -84,7 +85,10 @@ impl From<DiscussionError> for AppError {
         match e {
             DiscussionError::NotFound => AppError::NotFound,
             DiscussionError::Store(e) => e.into(),
-            e @ DiscussionError::Invalid(_) => AppError::Unprocessable(capitalized(&e.to_string())),
+            e @ (DiscussionError::Invalid(_) | DiscussionError::Refused(_)) => {
+                AppError::Unprocessable(capitalized(&e.to_string()))
+            }
+            DiscussionError::Throttled(t) => t.into(),
             e @ (DiscussionError::Closed(_)
             | DiscussionError::GuestsNotAllowed
             | DiscussionError::Forbidden(_)) => {

@@ -93,6 +93,17 @@ impl Drop for TestApp {
     }
 }
 
+/// Moderation built from `settings`, as the server builds it from the configuration.
+pub fn moderation(config: &mut Config, settings: tribune_core::moderation::Settings) {
+    config.moderation = std::sync::Arc::new(tribune_core::moderation::Pipeline::new(settings));
+}
+
+/// For tests whose scene is a burst of posts from one client: no rate limits (they are
+/// tested in `moderation.rs`).
+pub fn without_rate_limits(config: &mut Config) {
+    moderation(config, tribune_core::moderation::Settings { rate_limit: false, ..Default::default() });
+}
+
 pub fn article(title: &str, authors: &[&str], tags: &[&str], published_at: DateTime<Utc>) -> ArticleInput {
     ArticleInput {
         title: title.into(),

@@ -1,0 +1,123 @@
+//! The abusive-language signal: slurs and severe abuse, found by the `rustrict` crate
+//! (robust to l33t, spacing and repeated letters), and the site's own list of words and
+//! phrases, each with its action. Mild swearing in a heated argument is not held.
+
+use rustrict::{Censor, Type};
+
+use super::{Candidate, Outcome, Reason, Signal, normalized};
+
+/// The site's word list and what severe abuse does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguageRules {
+    /// Phrases (normalised) and the outcome each brings.
+    pub words: Vec<(String, Outcome)>,
+    /// What severe abuse found by `rustrict` does: hold (the default) or refuse.
+    pub abusive_action: Outcome,
+}
+
+impl Default for LanguageRules {
+    fn default() -> Self {
+        LanguageRules { words: Vec::new(), abusive_action: Outcome::Hold }
+    }
+}
+
+/// `phrase=hold, other phrase=refuse` to a word list; the first bad entry is the error.
+pub fn parse_words(list: &str) -> Result<Vec<(String, Outcome)>, String> {
+    list.split(',')
+        .filter(|e| !e.trim().is_empty())
+        .map(|entry| {
+            let (phrase, action) = entry.rsplit_once('=').ok_or_else(|| entry.trim().to_owned())?;
+            let action = Outcome::parse_action(action).ok_or_else(|| entry.trim().to_owned())?;
+            let phrase = normalized(phrase);
+            if phrase.is_empty() { Err(entry.trim().to_owned()) } else { Ok((phrase, action)) }
+        })
+        .collect()
+}
+
+/// Whether `phrase` occurs in `text` as whole words.
+fn contains_words(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+impl Signal for LanguageRules {
+    fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
+        if self.words.is_empty() {
+            return None;
+        }
+        let text = normalized(&format!("{}\n{}", c.author_name, c.body));
+        let mut found: Vec<&(String, Outcome)> =
+            self.words.iter().filter(|(phrase, _)| contains_words(&text, phrase)).collect();
+        found.sort_by_key(|(_, outcome)| std::cmp::Reverse(*outcome));
+        let (phrase, outcome) = found.first()?;
+        Some(Reason {
+            signal: "site words",
+            outcome: *outcome,
+            detail: format!("contains \"{phrase}\", which this site does not accept"),
+            score: if *outcome == Outcome::Refuse { 1.0 } else { 0.6 },
+        })
+    }
+}
+
+/// Slurs and severe abuse, as `rustrict` grades them.
+#[derive(Debug, Clone, Copy)]
+pub struct Abusive {
+    pub action: Outcome,
+}
+
+/// What counts: slurs and hateful words at any grade past mild, severe sexual or mean
+/// abuse; not profanity alone, which heated but legitimate argument is full of.
+fn is_abusive(text: &str) -> bool {
+    let t = Censor::from_str(text).analyze();
+    t.is(Type::OFFENSIVE & Type::MODERATE_OR_HIGHER)
+        || t.is(Type::SEXUAL & Type::SEVERE)
+        || t.is(Type::MEAN & Type::SEVERE)
+}
+
+impl Signal for Abusive {
+    fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
+        (is_abusive(c.body) || is_abusive(c.author_name)).then(|| Reason {
+            signal: "abusive language",
+            outcome: self.action,
+            detail: "slurs or severe abuse".into(),
+            score: 0.8,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn abusive(body: &str) -> bool {
+        Abusive { action: Outcome::Hold }.judge(&Candidate { body, author_name: "Ann" }).is_some()
+    }
+
+    #[test]
+    fn slurs_are_held_even_disguised_but_heated_argument_is_not() {
+        assert!(abusive("go back where you came from you n1gg3r"));
+        assert!(abusive("you f a g g o t"));
+        assert!(!abusive("That is a damn stupid policy and the minister is an idiot."));
+        assert!(!abusive("No, US didn't allow ISIS to escape, they just retreated their mercenary army."));
+        assert!(!abusive(
+            "The father slapped him on the neck and said: \"You idiot! that little bone paid for your education\""
+        ));
+    }
+
+    #[test]
+    fn the_site_list_matches_whole_words_with_their_action() {
+        let rules = LanguageRules {
+            words: parse_words("crypto jews=hold, buy now=refuse").unwrap(),
+            ..Default::default()
+        };
+        let judge = |body| rules.judge(&Candidate { body, author_name: "Ann" }).map(|r| r.outcome);
+        assert_eq!(judge("the evil Crypto  Jews of the house"), Some(Outcome::Hold));
+        assert_eq!(judge("BUY NOW and crypto jews"), Some(Outcome::Refuse));
+        assert_eq!(judge("nobody should buy nowhere"), None);
+        assert!(parse_words("word=ban").is_err());
+        assert!(parse_words("=hold").is_err());
+    }
+}
