@@ -195,8 +195,12 @@ async fn a_session_cookie_counts_only_as_the_site_signed_it(db: TestDatabase) {
     let (token, _) = signed.rsplit_once('.').expect("token.signature");
     // The bare token (as a stolen database row would give, were it not hashed) or a made-up
     // value is nobody: sent to sign in, and served the page every stranger gets.
-    // A page's ETag is the cached page's version, then the hash of the reader's CSRF token.
-    let version = |etag: &str| etag.rsplit_once('-').map(|(v, _)| v.to_owned()).unwrap_or_default();
+    // A page's ETag is the cached page's version, then "-" and 8 characters of the hash of
+    // the reader's CSRF token (which may themselves hold a "-").
+    let version = |etag: &str| {
+        let etag = etag.trim_matches('"');
+        etag[..etag.len().saturating_sub(9)].to_owned()
+    };
     let stranger = version(app.browser().get("/articles/careful-words").await.header("etag"));
     assert!(!stranger.is_empty());
     for forged in [token.to_owned(), "made-up".to_owned(), format!("{token}.AAAA")] {
