@@ -180,7 +180,7 @@ sleep 1
 page_bytes="$(curl -s -o /dev/null -w '%{size_download}' "$BASE/articles/$slug")"
 thread_bytes="$(curl -sL -o /dev/null -w '%{size_download}' "$BASE/comments/$(json 'd["parent"]' <<<"$replies")")"
 row "replies accepted (of $REPLY_FLOOD) and time" "1,500 in 4.2 s" \
-  "$(status_of 303 <<<"$replies") in $(json 'd["seconds"]' <<<"$replies") s (429: $(status_of 429 <<<"$replies"))" "(moderation's rate limits: issue 8)"
+  "$(status_of 303 <<<"$replies") in $(json 'd["seconds"]' <<<"$replies") s (429: $(status_of 429 <<<"$replies"))" "a few, then 429 (issue 8)"
 row "article page / the thread's page after the flood" "25 MB" \
   "$((page_bytes / 1024)) KB / $((thread_bytes / 1024)) KB" "≤ the page cap (1 MB)"
 
