@@ -660,21 +660,8 @@ async fn a_flood_of_replies_is_paged_and_every_reply_reachable(db: TestDatabase)
 async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {
     let app = TestApp::new(db).await;
     published(&app, "Two Nodes").await;
-    // A second node: its own server, connection pool and page cache, on the same database.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = tribune::config::Config {
-        bind: addr,
-        base_url: format!("http://{addr}"),
-        ..(*app.state.config).clone()
-    };
-    let store = tribune_store::Store::connect(&app.db.url).await.unwrap();
-    let state = tribune::server::build_state(config, store).await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(tribune::server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    let there = Browser::new(&format!("http://{addr}"));
+    let (second, stop) = app.second_node().await;
+    let there = Browser::new(&second);
     assert!(there.get("/articles/two-nodes").await.body.contains("0 comments"), "cached on the second node");
 
     posted_id(&post(&app.browser(), "two-nodes", "Posted on the first node.", "Ann", None).await);

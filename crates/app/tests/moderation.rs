@@ -190,21 +190,8 @@ async fn pre_moderation_holds_everything(db: TestDatabase) {
 
 async fn the_rate_limit_is_shared_by_every_node(db: TestDatabase) {
     let (app, _) = site(db, |_| {}).await;
-    // A second node: its own server and pool on the same database.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = tribune::config::Config {
-        bind: addr,
-        base_url: format!("http://{addr}"),
-        ..(*app.state.config).clone()
-    };
-    let store = tribune_store::Store::connect(&app.db.url).await.unwrap();
-    let state = tribune::server::build_state(config, store).await.unwrap();
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(tribune::server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    let nodes = [app.url.clone(), format!("http://{addr}")];
+    let (second, _stop) = app.second_node().await;
+    let nodes = [app.url.clone(), second];
     // One client alternating between the nodes: each node alone sees only half its posts.
     let mut codes = Vec::new();
     for i in 0..30 {

@@ -257,3 +257,21 @@ impl TestApp {
         Browser { base: self.url.clone(), client, cookies: Mutex::new(HashMap::new()) }
     }
 }
+
+impl TestApp {
+    /// A second node: its own server, connection pool and page cache, on the same database,
+    /// with the same settings. Its URL, and what stops it (dropping it stops it too).
+    pub async fn second_node(&self) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config =
+            Config { bind: addr, base_url: format!("http://{addr}"), ..(*self.state.config).clone() };
+        let store = tribune_store::Store::connect(&self.db.url).await.unwrap();
+        let state = server::build_state(config, store).await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server::serve(state, listener, async move {
+            let _ = stopped.await;
+        }));
+        (format!("http://{addr}"), stop)
+    }
+}
