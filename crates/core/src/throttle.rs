@@ -112,7 +112,7 @@ fn elapsed(since: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 
 /// How often an attempt re-reads a key that a concurrent attempt changed under it. Past
 /// that, the key is plainly being hammered: refusing is the right answer.
-const MAX_RACES: u32 = 8;
+pub const MAX_RACES: u32 = 8;
 
 /// Counts an attempt under `policy` for `subject`, or refuses it. The count is a
 /// compare-and-swap on the stored row, so concurrent attempts are counted one by one.
