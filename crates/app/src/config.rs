@@ -68,6 +68,12 @@ pub struct Config {
     pub moderation_duplicate_hours: u32,
     /// Limits how fast one commenter and one address may post (429 past it).
     pub moderation_rate_limit: bool,
+    /// What a banned poster's comment meets: `refuse` (422, with the reason) or `shadow`
+    /// (held, shown only to its author as awaiting moderation).
+    pub moderation_ban_mode: String,
+    /// `moderation_ban_mode`, parsed at load.
+    #[serde(skip)]
+    pub ban_mode: tribune_core::moderators::BanMode,
     /// The moderation settings above, parsed at load.
     #[serde(skip)]
     pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
@@ -133,6 +139,8 @@ impl Default for Config {
             moderation_max_links: 3,
             moderation_duplicate_hours: 24,
             moderation_rate_limit: true,
+            moderation_ban_mode: "refuse".into(),
+            ban_mode: Default::default(),
             moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
@@ -175,6 +183,7 @@ const KEYS: &[&str] = &[
     "moderation_max_links",
     "moderation_duplicate_hours",
     "moderation_rate_limit",
+    "moderation_ban_mode",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -278,6 +287,8 @@ impl Config {
         })?;
         self.moderation =
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
+        self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
+            .ok_or_else(|| invalid("moderation_ban_mode", "must be refuse or shadow"))?;
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
@@ -302,6 +313,7 @@ impl Config {
                 .then(|| chrono::Duration::days(i64::from(self.comments_close_after_days))),
             hold_for_review: self.comments_hold_for_review,
             moderation: self.moderation.clone(),
+            ban_mode: self.ban_mode,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod cli;
+mod cli_moderation;
 pub mod config;
 pub mod connections;
 pub mod demo;

@@ -10,6 +10,7 @@ mod funding;
 mod group_commit;
 mod invalidations;
 mod migrate;
+mod moderators;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod schema;
