@@ -35,7 +35,12 @@ async fn post(store: &Store, article_id: i64, guest: &str, status: CommentStatus
         ..Default::default()
     };
     let mut decision = Decision::default();
-    decision.add(Reason { signal: "links", outcome: Outcome::Publish, detail: "no links".into(), score: 0.0 });
+    decision.add(Reason {
+        signal: "links",
+        outcome: Outcome::Publish,
+        detail: "no links".into(),
+        score: 0.0,
+    });
     let record = CommentRecord {
         article_id,
         parent: None,
@@ -59,7 +64,8 @@ async fn a_reader_flags_once_and_the_third_reader_holds_it(db: TestDatabase) {
     let s = &db.store;
     let a = article(s).await;
     let c = post(s, a, "jens", CommentStatus::Published).await;
-    let add = |who: &'static str, reason| async move { s.add_flag(&flag(c.id, who, reason), Some(3), t0()).await };
+    let add =
+        |who: &'static str, reason| async move { s.add_flag(&flag(c.id, who, reason), Some(3), t0()).await };
     assert_eq!(add("ga", FlagReason::OffTopic).await.unwrap(), FlagWrite::Counted { flags: 1, held: false });
     assert_eq!(add("ga", FlagReason::Spam).await.unwrap(), FlagWrite::AlreadyFlagged, "once per reader");
     assert_eq!(s.flag_by(c.id, "ga").await.unwrap(), Some(FlagReason::OffTopic), "the first flag stands");
