@@ -53,6 +53,9 @@ pub struct Config {
     pub comments_close_after_days: u32,
     /// Every new comment waits for a moderator before readers see it.
     pub comments_hold_for_review: bool,
+    /// No new comments anywhere on the site (the form gives way to a notice); existing
+    /// discussions stay visible. An article can also be closed on its own.
+    pub comments_closed: bool,
     /// Domains whose links never count against a comment, comma-separated.
     pub moderation_allow_domains: String,
     /// Domains whose links refuse a comment, comma-separated.
@@ -74,6 +77,12 @@ pub struct Config {
     /// `moderation_ban_mode`, parsed at load.
     #[serde(skip)]
     pub ban_mode: tribune_core::moderators::BanMode,
+    /// Flags from this many distinct readers hold a published comment for a moderator;
+    /// 0: flags are only listed for moderators.
+    pub moderation_flags_to_hold: u32,
+    /// Holds the comments of a commenter (account or guest browser) with fewer than this
+    /// many approved comments; 0 (the default) turns it off.
+    pub moderation_trust_after: u32,
     /// The moderation settings above, parsed at load.
     #[serde(skip)]
     pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
@@ -132,6 +141,7 @@ impl Default for Config {
             comment_edit_minutes: 15,
             comments_close_after_days: 0,
             comments_hold_for_review: false,
+            comments_closed: false,
             moderation_allow_domains: String::new(),
             moderation_deny_domains: String::new(),
             moderation_words: String::new(),
@@ -141,6 +151,8 @@ impl Default for Config {
             moderation_rate_limit: true,
             moderation_ban_mode: "refuse".into(),
             ban_mode: Default::default(),
+            moderation_flags_to_hold: 3,
+            moderation_trust_after: 0,
             moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
@@ -176,6 +188,7 @@ const KEYS: &[&str] = &[
     "comment_edit_minutes",
     "comments_close_after_days",
     "comments_hold_for_review",
+    "comments_closed",
     "moderation_allow_domains",
     "moderation_deny_domains",
     "moderation_words",
@@ -184,6 +197,8 @@ const KEYS: &[&str] = &[
     "moderation_duplicate_hours",
     "moderation_rate_limit",
     "moderation_ban_mode",
+    "moderation_flags_to_hold",
+    "moderation_trust_after",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -312,6 +327,7 @@ impl Config {
             close_after: (self.comments_close_after_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.comments_close_after_days))),
             hold_for_review: self.comments_hold_for_review,
+            closed: self.comments_closed,
             moderation: self.moderation.clone(),
             ban_mode: self.ban_mode,
         }
@@ -329,6 +345,14 @@ impl Config {
         if !(1..=100).contains(&self.moderation_max_links) {
             return Err(invalid("moderation_max_links", "must be between 1 and 100"));
         }
+        for (key, value) in [
+            ("moderation_flags_to_hold", self.moderation_flags_to_hold),
+            ("moderation_trust_after", self.moderation_trust_after),
+        ] {
+            if value > 100 {
+                return Err(invalid(key, "must be between 0 (off) and 100"));
+            }
+        }
         Ok(Settings {
             links: links::LinkRules {
                 allow: links::parse_domains(&self.moderation_allow_domains),
@@ -340,6 +364,8 @@ impl Config {
                 u64::from(self.moderation_duplicate_hours) * 3600,
             ),
             rate_limit: self.moderation_rate_limit,
+            flags_to_hold: self.moderation_flags_to_hold,
+            trust_after: self.moderation_trust_after,
         })
     }
 

@@ -58,6 +58,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/comments/{id}/edit", Guard::Token),
     ("/comments/{id}/delete", Guard::Token),
     ("/comments/{id}/vote", Guard::Token),
+    ("/comments/{id}/flag", Guard::Token),
     ("/comments/{id}/moderate", Guard::Token),
     ("/admin/moderation/{id}/decide", Guard::Token),
     ("/admin/moderation/bulk", Guard::Token),
@@ -68,6 +69,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/login", Guard::Token),
     ("/admin/logout", Guard::Token),
     ("/api/v1/articles/{slug}/comments", Guard::Json),
+    ("/api/v1/comments/{id}/flag", Guard::Json),
     ("/webhooks/stripe", Guard::Signature),
 ];
 
@@ -228,6 +230,9 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         "/comments/{id}/edit" => (format!("/comments/{}/edit", w.own_comment), vec![("body", s("Forged"))]),
         "/comments/{id}/delete" => (format!("/comments/{}/delete", w.own_comment_2), vec![]),
         "/comments/{id}/vote" => (format!("/comments/{}/vote", w.guest_comment), vec![("value", s("down"))]),
+        "/comments/{id}/flag" => {
+            (format!("/comments/{}/flag", w.guest_comment), vec![("reason", s("off-topic"))])
+        }
         "/comments/{id}/moderate" => {
             (format!("/comments/{}/moderate", w.guest_comment), vec![("action", s("hide"))])
         }
@@ -314,7 +319,11 @@ async fn the_json_api_and_the_webhook_take_no_form(db: TestDatabase) {
     // What a form on another site can send: urlencoded, multipart or text/plain, with cookies.
     let client = reqwest::Client::new();
     let cookie = format!("tribune_session={}", session_cookie(&b).await);
-    for content_type in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]
+    let flag = "/api/v1/comments/1/flag";
+    for (content_type, path) in
+        ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]
+            .into_iter()
+            .flat_map(|t| [(t, path.as_str()), (t, flag)])
     {
         let res = client
             .post(format!("{}{path}", app.url))
@@ -325,7 +334,7 @@ async fn the_json_api_and_the_webhook_take_no_form(db: TestDatabase) {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type} to {path}");
         assert!(res.headers().get("access-control-allow-origin").is_none(), "no CORS for other sites");
         let body: serde_json::Value = res.json().await.unwrap();
         assert!(body["error"].is_string());

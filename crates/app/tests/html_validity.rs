@@ -122,6 +122,7 @@ async fn every_page_type_is_valid_html() {
         &format!("/comments/{}/reply", first + 1),
         &format!("/comments/{first}/replies"),
         &format!("/comments/{}/replies", first + 4),
+        &format!("/comments/{}/flag", first + 1),
         "/support",
         "/embed/goal",
     ] {

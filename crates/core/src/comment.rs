@@ -228,6 +228,13 @@ impl Viewer {
         self.moderates() || (self.wrote(c) && (c.user_id.is_some() || within_edit_window(c, window, now)))
     }
 
+    /// Flags are for readers the site can recognise again (an account, or a guest browser
+    /// where guests are welcome: one without a token gets one), on other people's
+    /// published comments.
+    pub fn may_flag(&self, c: &Comment, allow_guests: bool) -> bool {
+        c.status == CommentStatus::Published && !self.wrote(c) && (self.user.is_some() || allow_guests)
+    }
+
     /// Votes are for signed-in readers, on other people's comments.
     pub fn may_vote(&self, c: &Comment) -> bool {
         self.user.is_some() && !self.wrote(c) && c.status == CommentStatus::Published

@@ -8,11 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
-use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline};
+use crate::moderation::flags::{self, FlagReason};
+use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::moderators::bans::{self, BanMode};
 use crate::moderators::{Actor, ModerationError, ModerationStore, Verdict};
 use crate::store::{
-    ArticleStore, CommentRecord, CommentStore, RateCount, StoreError, ThreadPage, ThrottleStore, Tops,
+    ArticleStore, CommentRecord, CommentStore, FlagStore, FlagWrite, NewFlag, RateCount, StoreError,
+    ThreadPage, ThrottleStore, Tops,
 };
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
@@ -28,6 +30,8 @@ pub struct DiscussionRules {
     pub close_after: Option<Duration>,
     /// Every new comment waits for a moderator before readers see it (pre-moderation).
     pub hold_for_review: bool,
+    /// The site takes no new comments anywhere; its discussions stay readable.
+    pub closed: bool,
     /// What judges every new comment.
     pub moderation: Arc<Pipeline>,
     /// What becomes of a banned poster's comment.
@@ -74,6 +78,9 @@ pub fn open_for_comments(
     rules: &DiscussionRules,
     now: DateTime<Utc>,
 ) -> Result<(), DiscussionError> {
+    if rules.closed {
+        return Err(DiscussionError::Closed("comments are closed on this site"));
+    }
     if article.comments_closed {
         return Err(DiscussionError::Closed("comments are closed on this article"));
     }
@@ -226,6 +233,12 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
             }
         }
     }
+    if decision.outcome != Outcome::Refuse {
+        let needed = settings.trust_after;
+        if let Some(reason) = untrusted(store, author, origin, guest_token_hash.as_deref(), needed).await? {
+            decision.add(reason);
+        }
+    }
     if let Some(refusal) = decision.refusal() {
         // A refusal counts too: a flood of refused posts is slowed like any other.
         for r in &rate {
@@ -250,6 +263,24 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
         Err(StoreError::Throttled(t)) => Err(DiscussionError::Throttled(t)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The "new commenter" hold, when the site asks for `needed` approved comments first and
+/// `author` (staff excepted) has fewer. A guest token made for this post has none: no query.
+async fn untrusted<S: CommentStore>(
+    store: &S,
+    author: &Viewer,
+    origin: &Origin,
+    guest_token_hash: Option<&str>,
+    needed: u32,
+) -> Result<Option<Reason>, StoreError> {
+    if needed == 0 || !trust::applies_to(author) {
+        return Ok(None);
+    }
+    let user_id = author.user.as_ref().map(|u| u.id);
+    let approved =
+        if origin.new_guest { 0 } else { store.approved_comments(user_id, guest_token_hash, needed).await? };
+    Ok((approved < needed).then(|| trust::new_commenter(approved, needed)))
 }
 
 /// The rate limits a new comment counts against: its author's (account, or a guest token
@@ -424,4 +455,68 @@ pub async fn vote<S: CommentStore>(
     }
     let score = store.vote(id, user.id, vote.value(), now).await?;
     Ok(Comment { score, ..comment })
+}
+
+/// What became of a reader's flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flagged {
+    /// Counted; `held` when it was the flag that held the comment for a moderator.
+    Counted { held: bool },
+    /// This reader had flagged it before: a flag counts once, the first one stands.
+    AlreadyFlagged,
+    /// The comment already waits for a moderator: nothing to add.
+    AlreadyHeld,
+}
+
+/// A reader flags someone else's published comment, once. Flags from the site's
+/// `flags_to_hold` distinct readers hold it; a moderator's flag holds it at once (their
+/// judgement is what the readers' flags stand in for). Rate-limited per address.
+pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
+    store: &S,
+    id: i64,
+    reason: FlagReason,
+    by: &Viewer,
+    origin: &Origin,
+    rules: &DiscussionRules,
+    now: DateTime<Utc>,
+) -> Result<(Comment, Flagged), DiscussionError> {
+    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
+    let flagger = may_flag(&comment, by, rules)?;
+    if comment.status == CommentStatus::Pending {
+        return Ok((comment, Flagged::AlreadyHeld));
+    }
+    let settings = &rules.moderation.settings;
+    if let (true, Some(ip_hash)) = (settings.rate_limit, &origin.ip_hash) {
+        throttle::admit(store, &flags::FLAG_PER_ADDRESS, ip_hash, now).await?;
+    }
+    let hold_at = if by.moderates() { Some(1) } else { Some(settings.flags_to_hold).filter(|n| *n > 0) };
+    let flag = NewFlag {
+        comment_id: id,
+        flagger,
+        user_id: by.user.as_ref().map(|u| u.id),
+        reason,
+        ip_hash: origin.ip_hash.clone(),
+    };
+    let flagged = match store.add_flag(&flag, hold_at, now).await? {
+        FlagWrite::AlreadyFlagged => Flagged::AlreadyFlagged,
+        FlagWrite::NotPublished => Flagged::AlreadyHeld,
+        FlagWrite::Counted { held, .. } => Flagged::Counted { held },
+    };
+    Ok((comment, flagged))
+}
+
+/// Who may flag `comment`, and as whom (see [`Viewer::may_flag`]): a held comment may be
+/// flagged (it is answered as already held), a hidden or deleted one is not found.
+pub fn may_flag(comment: &Comment, by: &Viewer, rules: &DiscussionRules) -> Result<String, DiscussionError> {
+    if !matches!(comment.status, CommentStatus::Published | CommentStatus::Pending) {
+        return Err(DiscussionError::NotFound);
+    }
+    if by.wrote(comment) {
+        return Err(DiscussionError::Forbidden("you cannot flag your own comment"));
+    }
+    let sign_in = DiscussionError::Forbidden("sign in to flag a comment");
+    if by.user.is_none() && !rules.allow_guests {
+        return Err(sign_in);
+    }
+    flags::flagger(by).ok_or(sign_in)
 }

@@ -352,6 +352,19 @@ pub trait CommentStore {
         comment_ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, i64>, StoreError>;
     async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError>;
+    /// How many published comments the user `user_id` (or, without one, the guest browser
+    /// `guest_token_hash`) has, counted up to `up_to` at most: one indexed probe.
+    async fn approved_comments(
+        &self,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+        up_to: u32,
+    ) -> Result<u32, StoreError>;
+    /// The decisions moderation stored with these comments, by comment id (one query).
+    async fn comment_decisions(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, StoredDecision>, StoreError>;
     /// Stores a whole discussion at once, in one transaction: what an import (or the demo)
     /// brings. Returns the new ids, in the order given.
     async fn import_comments(
@@ -393,4 +406,58 @@ impl ThreadPage {
     pub fn comments(&self) -> impl Iterator<Item = &crate::comment::Comment> {
         self.shown.iter().map(|s| &s.comment)
     }
+}
+
+/// A reader's flag on a comment, to store.
+#[derive(Debug, Clone)]
+pub struct NewFlag {
+    pub comment_id: i64,
+    /// Who flags (see `moderation::flags::flagger`): unique per comment.
+    pub flagger: String,
+    pub user_id: Option<i64>,
+    pub reason: crate::moderation::flags::FlagReason,
+    pub ip_hash: Option<String>,
+}
+
+/// What storing a flag did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagWrite {
+    /// This reader had flagged the comment already: nothing changed.
+    AlreadyFlagged,
+    /// The comment is no longer published (held, hidden or deleted meanwhile): not stored.
+    NotPublished,
+    /// Stored; the comment now has `flags` flags, and was held by this one if `held`.
+    Counted { flags: u32, held: bool },
+}
+
+/// Reader flags, and the hold that enough of them put on a comment.
+pub trait FlagStore {
+    /// Stores `flag` unless its reader already flagged the comment. When the comment, still
+    /// published, then has `hold_at` flags or more, it is held in the same transaction: its
+    /// status becomes pending and its decision gains the `flags` reason
+    /// (`moderation::flags::hold_reason`). Flags on one comment are counted one at a time,
+    /// so concurrent flags cannot all miss the threshold.
+    async fn add_flag(
+        &self,
+        flag: &NewFlag,
+        hold_at: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<FlagWrite, StoreError>;
+    /// The reason `flagger` gave when flagging the comment, if they did.
+    async fn flag_by(
+        &self,
+        comment_id: i64,
+        flagger: &str,
+    ) -> Result<Option<crate::moderation::flags::FlagReason>, StoreError>;
+    /// The flags on these comments, counted by reason (one query), for the queue.
+    async fn flag_summaries(
+        &self,
+        comment_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, crate::moderation::flags::FlagSummary>, StoreError>;
+    /// Published comments that readers flagged (too few to hold them yet), the earliest
+    /// flagged first, at most `limit`: what the queue shows beside the held ones.
+    async fn flagged_comments(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::moderation::flags::FlagSummary>, StoreError>;
 }

@@ -207,16 +207,7 @@ impl CommentStore for Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(from_sqlx)?;
-        row.map(|r| -> Result<StoredDecision, sqlx::Error> {
-            Ok(StoredDecision {
-                outcome: r.try_get("outcome")?,
-                score: r.try_get("score")?,
-                reasons_json: r.try_get("reasons")?,
-                decided_at: time(r.try_get("decided_at")?),
-            })
-        })
-        .transpose()
-        .map_err(from_sqlx)
+        row.as_ref().map(decision_from_row).transpose().map_err(from_sqlx)
     }
 
     async fn guest_has_comment_since(
@@ -366,6 +357,43 @@ impl CommentStore for Store {
         Ok(placed.into_iter().map(|(id, _)| id).collect())
     }
 
+    async fn approved_comments(
+        &self,
+        user_id: Option<i64>,
+        guest_token_hash: Option<&str>,
+        up_to: u32,
+    ) -> Result<u32, StoreError> {
+        // One side of the index pair only (an account's, else the browser's), and no
+        // further than the threshold: a regular with thousands of comments costs the same.
+        let query = match (user_id, guest_token_hash) {
+            (Some(id), _) => sqlx::query_scalar(APPROVED_BY_USER).bind(id),
+            (None, Some(hash)) => sqlx::query_scalar(APPROVED_BY_GUEST).bind(hash.to_owned()),
+            (None, None) => return Ok(0),
+        };
+        let found: i64 = query.bind(i64::from(up_to)).fetch_one(&self.pool).await.map_err(from_sqlx)?;
+        Ok(u32::try_from(found).unwrap_or(0))
+    }
+
+    async fn comment_decisions(&self, ids: &[i64]) -> Result<HashMap<i64, StoredDecision>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT comment_id, outcome, score, reasons, decided_at FROM comment_decisions \
+             WHERE comment_id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("comment_id")?, decision_from_row(r)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(from_sqlx)
+    }
+
     async fn set_comments_closed(&self, article_id: i64, closed: bool) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE articles SET comments_closed = $1 WHERE id = $2")
             .bind(i64::from(closed))
@@ -474,6 +502,21 @@ pub(crate) async fn insert_row(
         .await
         .map_err(from_sqlx)?;
     Ok((id, Place { path, root_id, depth }))
+}
+
+/// Published comments of one account or one guest browser, up to a limit (`$2`).
+const APPROVED_BY_USER: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM comments \
+     WHERE user_id = $1 AND status = 'published' LIMIT $2) t";
+const APPROVED_BY_GUEST: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM comments \
+     WHERE guest_token_hash = $1 AND status = 'published' LIMIT $2) t";
+
+fn decision_from_row(r: &AnyRow) -> Result<StoredDecision, sqlx::Error> {
+    Ok(StoredDecision {
+        outcome: r.try_get("outcome")?,
+        score: r.try_get("score")?,
+        reasons_json: r.try_get("reasons")?,
+        decided_at: time(r.try_get("decided_at")?),
+    })
 }
 
 fn outlined_from_row(r: &AnyRow) -> Result<Outlined, StoreError> {

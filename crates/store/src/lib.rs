@@ -6,6 +6,7 @@ mod articles;
 mod comments;
 mod dialect;
 mod error;
+mod flags;
 mod funding;
 mod group_commit;
 mod invalidations;

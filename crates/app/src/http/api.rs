@@ -8,14 +8,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tribune_core::comment::{Comment, CommentInput, CommentStatus};
 use tribune_core::discussion::thread_page;
-use tribune_core::discussion::{self, Origin};
-use tribune_core::store::{CommentStore, Tops};
+use tribune_core::discussion::{self, Flagged, Origin};
+use tribune_core::moderation::flags::FlagReason;
+use tribune_core::store::{CommentStore, FlagStore, Tops};
 use tribune_core::thread::{Appearance, PageLimits, Placed, visible};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -30,14 +31,15 @@ use super::{AppError, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/articles/{slug}/comments", get(list_comments).post(create_comment))
+        .route("/api/v1/comments/{id}/flag", post(flag_comment))
         .route("/api/openapi.json", get(openapi))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tribune", description = "The discussion under a news site's articles."),
-    paths(list_comments, create_comment),
-    components(schemas(ApiComment, CommentList, LeftOff, NewComment, ErrorBody))
+    paths(list_comments, create_comment, flag_comment),
+    components(schemas(ApiComment, CommentList, LeftOff, NewComment, NewFlag, FlagResult, ErrorBody))
 )]
 struct ApiDoc;
 
@@ -69,6 +71,11 @@ struct ApiComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     reasons: Option<serde_json::Value>,
+    /// To moderators, when readers flagged it: how many flags, by reason
+    /// (`{"off-topic": 2, "spam": 1}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    flags: Option<std::collections::BTreeMap<&'static str, u32>>,
 }
 
 impl ApiComment {
@@ -86,6 +93,7 @@ impl ApiComment {
             edited_at: c.edited_at.map(iso),
             score: c.score,
             reasons: None,
+            flags: None,
         }
     }
 
@@ -136,7 +144,7 @@ struct ErrorBody {
     path = "/api/v1/articles/{slug}/comments",
     params(("slug" = String, Path, description = "The article's slug"), ListParams),
     responses(
-        (status = 200, description = "Comments in display order", body = CommentList),
+        (status = 200, description = "Comments in display order (to moderators, with the reasons moderation gave and readers' flags)", body = CommentList),
         (status = 400, description = "Unknown sort or a cursor this site did not make", body = ErrorBody),
         (status = 404, description = "No such public article", body = ErrorBody)
     )
@@ -172,11 +180,26 @@ async fn list_comments(
         .collect();
     let comments: Vec<_> = page.comments().cloned().collect();
     let shown = visible(&comments, &reader.viewer, state.config.comment_max_indent, 0);
-    Ok(Json(CommentList {
-        comments: shown.iter().map(ApiComment::of).collect(),
-        next_cursor: page.next.map(|c| c.encode(sort)),
-        left_off,
-    }))
+    let mut listed: Vec<ApiComment> = shown.iter().map(ApiComment::of).collect();
+    if reader.viewer.moderates() {
+        for_moderators(&state, &mut listed).await?;
+    }
+    Ok(Json(CommentList { comments: listed, next_cursor: page.next.map(|c| c.encode(sort)), left_off }))
+}
+
+/// What moderators see beside each comment: why moderation decided as it did, and the
+/// readers' flags. Two queries for the whole page.
+async fn for_moderators(state: &AppState, listed: &mut [ApiComment]) -> Result<(), ApiError> {
+    let ids: Vec<i64> = listed.iter().map(|c| c.id).collect();
+    let mut decisions = state.store.comment_decisions(&ids).await?;
+    let mut flags = state.store.flag_summaries(&ids).await?;
+    for c in listed {
+        c.reasons = decisions.remove(&c.id).and_then(|d| serde_json::from_str(&d.reasons_json).ok());
+        c.flags = flags
+            .remove(&c.id)
+            .map(|f| f.counts.by_reason.into_iter().map(|(r, n)| (r.as_str(), n)).collect());
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -217,15 +240,7 @@ async fn create_comment(
     reader: Reader,
     body: Result<Json<NewComment>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(new) = body.map_err(|e| {
-        let status = e.status();
-        let message = format!("The request body is not a comment: {}", e.body_text());
-        ApiError(match status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-            _ => AppError::BadRequest(message),
-        })
-    })?;
+    let Json(new) = body.map_err(|e| json_refused(&e, "a comment"))?;
     let article = public_article(&state, &slug).await?;
     let input = CommentInput {
         body: new.body,
@@ -257,4 +272,83 @@ async fn create_comment(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewFlag {
+    /// spam, abuse, off-topic or other.
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FlagResult {
+    /// `counted`: a new flag; `already-flagged`: this reader flagged the comment before, and
+    /// that first flag stands (nothing changed); `already-held`: the comment already waits
+    /// for a moderator (nothing changed).
+    outcome: &'static str,
+    /// The comment's status now: `pending` once enough readers flagged it.
+    status: &'static str,
+}
+
+/// Flags someone else's comment for the moderators, once per reader (an account, or a
+/// guest's browser, which gets a cookie on its first flag). Enough readers' flags hold it.
+/// A repeated flag is not an error: it answers 200 and changes nothing, as resending a
+/// form should.
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/flag",
+    params(("id" = i64, Path, description = "The comment's id")),
+    request_body = NewFlag,
+    responses(
+        (status = 201, description = "Counted (and the comment held, if this flag was the one that tipped it)", body = FlagResult),
+        (status = 200, description = "Nothing changed: already flagged by this reader, or already held", body = FlagResult),
+        (status = 400, description = "Not JSON, or not this shape", body = ErrorBody),
+        (status = 403, description = "One's own comment, or guests may not flag on this site", body = ErrorBody),
+        (status = 404, description = "No such comment, or not one readers can see", body = ErrorBody),
+        (status = 415, description = "Not sent as application/json", body = ErrorBody),
+        (status = 422, description = "An unknown reason", body = ErrorBody),
+        (status = 429, description = "Too many flags from this address: see Retry-After", body = ErrorBody)
+    )
+)]
+async fn flag_comment(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    Path(id): Path<i64>,
+    reader: Reader,
+    body: Result<Json<NewFlag>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(new) = body.map_err(|e| json_refused(&e, "a flag"))?;
+    let reason = FlagReason::parse(&new.reason).ok_or_else(|| {
+        AppError::Unprocessable("reason must be one of spam, abuse, off-topic or other.".into())
+    })?;
+    let (viewer, guest_cookie) = commenter(&state, &reader);
+    let rules = state.config.discussion_rules();
+    let (comment, flagged) =
+        discussion::flag_comment(&state.store, id, reason, &viewer, &client.origin(), &rules, Utc::now())
+            .await?;
+    let (code, outcome, status) = match flagged {
+        Flagged::Counted { held: true } => {
+            super::flags::held_comment(&state, &comment).await?;
+            (StatusCode::CREATED, "counted", CommentStatus::Pending)
+        }
+        Flagged::Counted { held: false } => (StatusCode::CREATED, "counted", comment.status),
+        Flagged::AlreadyFlagged => (StatusCode::OK, "already-flagged", comment.status),
+        Flagged::AlreadyHeld => (StatusCode::OK, "already-held", CommentStatus::Pending),
+    };
+    let mut response = (code, Json(FlagResult { outcome, status: status.as_str() })).into_response();
+    if let (StatusCode::CREATED, Some(cookie)) = (code, guest_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// A body that is not the JSON asked for, with the status its problem calls for.
+fn json_refused(e: &JsonRejection, what: &str) -> ApiError {
+    let message = format!("The request body is not {what}: {}", e.body_text());
+    ApiError(match e.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::BadRequest(message),
+    })
 }

@@ -293,7 +293,7 @@ async fn replies(
     Ok((vary, csrf, html).into_response())
 }
 
-async fn comment_and_article(state: &AppState, id: i64) -> Result<(Comment, Article), AppError> {
+pub(super) async fn comment_and_article(state: &AppState, id: i64) -> Result<(Comment, Article), AppError> {
     let comment = state.store.comment(id).await?.ok_or(AppError::NotFound)?;
     let article = state.store.article_by_id(comment.article_id).await?;
     let article = article.filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)?;

@@ -12,6 +12,7 @@ mod cookies;
 mod csrf;
 pub mod error;
 mod feeds;
+mod flags;
 mod funding;
 mod health;
 mod input;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(comments::router())
+        .merge(flags::router())
         .merge(api::router())
         .merge(feeds::router())
         .merge(funding::router())

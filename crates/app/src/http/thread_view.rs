@@ -40,6 +40,8 @@ pub struct CommentView {
     pub can_edit: bool,
     pub can_delete: bool,
     pub can_moderate: bool,
+    /// A "Flag" link: someone else's published comment (see `Viewer::may_flag`).
+    pub can_flag: bool,
     pub is_pending: bool,
     /// Its replies go deeper than this page: where they continue.
     pub continue_href: Option<String>,
@@ -236,6 +238,7 @@ pub fn views_of(
                 can_edit: full && viewer.may_edit(c, rules.edit_window, now),
                 can_delete: full && viewer.may_delete(c, rules.edit_window, now),
                 can_moderate: viewer.moderates() && c.status != CommentStatus::Deleted,
+                can_flag: full && viewer.may_flag(c, rules.allow_guests),
                 is_pending: c.status == CommentStatus::Pending,
                 continue_href: None,
                 more_after: Vec::new(),

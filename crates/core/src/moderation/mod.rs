@@ -4,8 +4,10 @@
 //! every signal that fired are stored with the comment, so a moderator sees why.
 //! `discussion::post_comment` adds the signals that need the store (rate, duplicates).
 
+pub mod flags;
 pub mod language;
 pub mod links;
+pub mod trust;
 
 use std::time::Duration;
 
@@ -106,6 +108,10 @@ pub struct Settings {
     pub duplicate_window: Duration,
     /// Whether the comment rate limits apply (a benchmark from one address turns them off).
     pub rate_limit: bool,
+    /// Flags from this many distinct readers hold a published comment; 0: flags never do.
+    pub flags_to_hold: u32,
+    /// A commenter's comments are held until this many of theirs were approved; 0: off.
+    pub trust_after: u32,
 }
 
 impl Default for Settings {
@@ -115,6 +121,8 @@ impl Default for Settings {
             language: language::LanguageRules::default(),
             duplicate_window: Duration::from_secs(24 * 3600),
             rate_limit: true,
+            flags_to_hold: 3,
+            trust_after: 0,
         }
     }
 }
