@@ -68,6 +68,9 @@ pub struct Config {
     pub moderation_duplicate_hours: u32,
     /// Limits how fast one commenter and one address may post (429 past it).
     pub moderation_rate_limit: bool,
+    /// The learned filter holds a comment it finds spam or abuse with this probability
+    /// (0.5 to 1; above 1 turns it off).
+    pub moderation_learned_threshold: f64,
     /// The moderation settings above, parsed at load.
     #[serde(skip)]
     pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
@@ -133,6 +136,7 @@ impl Default for Config {
             moderation_max_links: 3,
             moderation_duplicate_hours: 24,
             moderation_rate_limit: true,
+            moderation_learned_threshold: tribune_core::moderation::learned::THRESHOLD,
             moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
@@ -175,6 +179,7 @@ const KEYS: &[&str] = &[
     "moderation_max_links",
     "moderation_duplicate_hours",
     "moderation_rate_limit",
+    "moderation_learned_threshold",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -317,6 +322,9 @@ impl Config {
         if !(1..=100).contains(&self.moderation_max_links) {
             return Err(invalid("moderation_max_links", "must be between 1 and 100"));
         }
+        if !(0.5..=1.01).contains(&self.moderation_learned_threshold) {
+            return Err(invalid("moderation_learned_threshold", "must be between 0.5 and 1.01"));
+        }
         Ok(Settings {
             links: links::LinkRules {
                 allow: links::parse_domains(&self.moderation_allow_domains),
@@ -328,6 +336,7 @@ impl Config {
                 u64::from(self.moderation_duplicate_hours) * 3600,
             ),
             rate_limit: self.moderation_rate_limit,
+            learned_threshold: self.moderation_learned_threshold,
         })
     }
 

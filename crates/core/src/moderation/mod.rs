@@ -4,7 +4,9 @@
 //! every signal that fired are stored with the comment, so a moderator sees why.
 //! `discussion::post_comment` adds the signals that need the store (rate, duplicates).
 
+pub mod evaluation;
 pub mod language;
+pub mod learned;
 pub mod links;
 
 use std::time::Duration;
@@ -106,6 +108,9 @@ pub struct Settings {
     pub duplicate_window: Duration,
     /// Whether the comment rate limits apply (a benchmark from one address turns them off).
     pub rate_limit: bool,
+    /// The learned filter holds a comment it finds spam or abuse with this probability;
+    /// above 1 turns it off.
+    pub learned_threshold: f64,
 }
 
 impl Default for Settings {
@@ -115,6 +120,7 @@ impl Default for Settings {
             language: language::LanguageRules::default(),
             duplicate_window: Duration::from_secs(24 * 3600),
             rate_limit: true,
+            learned_threshold: learned::THRESHOLD,
         }
     }
 }
@@ -125,6 +131,8 @@ impl Default for Settings {
 pub struct Pipeline {
     signals: Vec<Box<dyn Signal>>,
     pub settings: Settings,
+    /// The learned filter's model, shared with whatever teaches it new examples.
+    pub model: learned::SharedModel,
 }
 
 /// Two pipelines are the same when built from the same settings.
@@ -142,12 +150,14 @@ impl Default for Pipeline {
 
 impl Pipeline {
     pub fn new(settings: Settings) -> Self {
+        let model = learned::SharedModel::default();
         let signals: Vec<Box<dyn Signal>> = vec![
             Box::new(settings.links.clone()),
             Box::new(language::Abusive { action: settings.language.abusive_action }),
             Box::new(settings.language.clone()),
+            Box::new(learned::Learned { model: model.clone(), threshold: settings.learned_threshold }),
         ];
-        Pipeline { signals, settings }
+        Pipeline { signals, settings, model }
     }
 
     /// Every content signal's verdict on `comment`.
