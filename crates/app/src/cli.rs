@@ -74,6 +74,9 @@ pub enum Command {
     /// Record gifts received outside Stripe
     #[command(subcommand)]
     Donation(DonationCommand),
+    /// Teach and measure the comment filter
+    #[command(subcommand)]
+    Moderation(crate::moderation_cli::ModerationCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,7 +151,7 @@ pub enum ArticleCommand {
 #[error("{0}")]
 pub struct CliError(String);
 
-fn fail(message: impl std::fmt::Display) -> CliError {
+pub(crate) fn fail(message: impl std::fmt::Display) -> CliError {
     CliError(message.to_string())
 }
 
@@ -239,6 +242,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             println!("Recorded as ledger entry {id}.");
             Ok(())
         }
+        Command::Moderation(command) => crate::moderation_cli::run(command, &config).await,
     }
 }
 

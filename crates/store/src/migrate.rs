@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_throttles.sql", "throttles"),
     migration!(5, "0005_comment_pages.sql", "comment pages"),
     migration!(6, "0006_moderation.sql", "moderation"),
+    migration!(7, "0007_filter_examples.sql", "filter examples"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
