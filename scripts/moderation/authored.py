@@ -5,7 +5,8 @@ random generator), so the sets can be rebuilt byte for byte. Released as CC0-1.0
 
 Kinds: profanity-free hate (abuse), comment spam as it appears under news articles
 (spam), benign comments citing one ordinary link, heated but legitimate political
-disagreement, and ordinary reader comments (benign).
+disagreement, ordinary reader comments, and benign debate about the very groups the hate
+targets (so that naming a group is not what the model learns hate is).
 """
 
 import random
@@ -298,6 +299,38 @@ def ordinary(rng, n):
     return sorted(out)
 
 
+GROUP_DEBATE = [
+    "The article is unfair to {g}; most of them work hard and pay their taxes like everyone else.",
+    "I disagree that {g} are to blame for the housing shortage, the numbers say landlords are.",
+    "My neighbours are {g} and they organised the food bank when the factory closed.",
+    "The new law on {g} is badly drafted and the courts will throw it out.",
+    "Blaming {g} for the crime figures is lazy; poverty explains far more.",
+    "We should hear from {g} themselves before deciding policy about them.",
+    "Polls show {g} are split on this question, just like the rest of us.",
+    "The minister's remarks about {g} were offensive and he should apologise.",
+    "Many {g} fled exactly this kind of war, which is why the asylum rules matter.",
+    "Whatever you think of the policy, {g} deserve the same rights as any citizen.",
+    "The report on discrimination against {g} should be required reading for the council.",
+    "I grew up among {g} and none of the stereotypes in these comments match my experience.",
+    "Should {g} get a vote in local elections? I think yes, after five years of residence.",
+    "The violence against {g} last month was shameful and the police were far too slow.",
+    "Integration works when {g} get language classes and jobs, not when we shout at them.",
+    "You cannot talk about {g} as one block; they disagree with each other as much as we do.",
+    "The history of {g} in this city goes back two hundred years, as the museum shows.",
+    "Yes, some {g} commit crimes, as some of every group do; the rate is not higher.",
+    "Calling {g} invaders is exactly the rhetoric that led to the attacks; stop it.",
+    "Hate against {g} has no place here, and I am glad the moderators remove it.",
+]
+
+
+def group_debate(rng, n):
+    out = set()
+    while len(out) < n:
+        text = rng.choice(GROUP_DEBATE).format(g=rng.choice(GROUPS))
+        out.add(text[0].upper() + text[1:])
+    return sorted(out)
+
+
 def authored(seed=8):
     """Every authored item as (label, kind, body)."""
     rng = random.Random(seed)
@@ -307,4 +340,5 @@ def authored(seed=8):
     items += [("benign", "link", b) for b in link_benign(rng, 260)]
     items += [("benign", "political", b) for b in political(rng, 260)]
     items += [("benign", "ordinary", b) for b in ordinary(rng, 200)]
+    items += [("benign", "political", b) for b in group_debate(rng, 300)]
     return items

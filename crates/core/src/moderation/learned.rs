@@ -124,7 +124,9 @@ const EPOCHS: usize = 5;
 const RATE: f32 = 2.0;
 /// The step size of one example learned later: as large as the shipped model's first
 /// pass, so a few hundred decisions visibly move a model trained on thousands.
-pub const ONLINE_RATE: f32 = 1.0;
+const ONLINE_RATE: f32 = 2.0;
+/// An example the model already gives this probability teaches it nothing more.
+const KNOWN: f64 = 0.9;
 
 impl Model {
     /// The probability of each class for a comment with these features.
@@ -140,20 +142,34 @@ impl Model {
         softmax(logits.map(f64::from))
     }
 
-    /// Teaches the model one example: one step of gradient descent. Deterministic, so
-    /// every node that applies the same examples in the same order has the same model.
-    pub fn learn(&mut self, class: Class, features: &[u32], rate: f32) {
+    /// One step of gradient descent on one example (the bias moves too, when fitting).
+    fn step(&mut self, class: Class, features: &[u32], rate: f32, bias: bool) {
         let p = self.probabilities(features);
         let v = 1.0 / (features.len().max(1) as f32).sqrt();
         let grad: [f32; 3] = std::array::from_fn(|c| p[c] as f32 - if c == class as usize { 1.0 } else { 0.0 });
-        for c in 0..3 {
-            self.bias[c] -= rate * grad[c] * 0.1;
+        if bias {
+            for c in 0..3 {
+                self.bias[c] -= rate * grad[c] * 0.1;
+            }
         }
         for f in features {
             let w = &mut self.weights[*f as usize % BUCKETS as usize];
             for c in 0..3 {
                 w[c] -= rate * grad[c] * v;
             }
+        }
+    }
+
+    /// Teaches the model one example learned after shipping (a moderator's decision).
+    /// Only what it does not already know moves it, and never the classes' base rates: a
+    /// day of approving ordinary comments must not make it forget what abuse looks like.
+    /// Deterministic, so every node that applies the same examples in the same order has
+    /// the same model.
+    pub fn learn(&mut self, class: Class, features: &[u32]) {
+        let known: f64 = std::env::var("TMP_KNOWN").ok().and_then(|v| v.parse().ok()).unwrap_or(KNOWN);
+        let rate: f32 = std::env::var("TMP_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(ONLINE_RATE);
+        if self.probabilities(features)[class as usize] < known {
+            self.step(class, features, rate, false);
         }
     }
 
@@ -169,7 +185,7 @@ impl Model {
             }
             let r = rate / (1.0 + epoch as f32);
             for &i in &order {
-                model.learn(examples[i].0, &examples[i].1, r);
+                model.step(examples[i].0, &examples[i].1, r, true);
             }
         }
         model
@@ -243,7 +259,7 @@ impl SharedModel {
         let Ok(mut guard) = self.0.write() else { return };
         for (id, class, features) in examples {
             if *id > guard.1 {
-                guard.0.learn(*class, features, ONLINE_RATE);
+                guard.0.learn(*class, features);
                 guard.1 = *id;
             }
         }
@@ -344,7 +360,7 @@ mod tests {
                 };
                 score(&model, &mut before);
                 for it in items.iter().enumerate().filter(|(i, _)| part(*i) == (fold + 1) % 5).map(|(_, it)| it).take(200) {
-                    model.learn(it.0, &it.1, v[2]);
+                    model.learn(it.0, &it.1);
                 }
                 score(&model, &mut after);
             }
