@@ -116,6 +116,21 @@ pub enum ModerationCommand {
         #[arg(long)]
         remove_comments: bool,
     },
+    /// Teach the site's learned filter every item of FILE (a JSON list, or JSON lines, of
+    /// {"label": "spam"|"abuse"|"benign", "body": "..."}), in one transaction
+    Train {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Run every item of FILE through the content signals a new comment meets, with the
+    /// site's settings and model, and print what they decided
+    Eval {
+        #[arg(value_name = "FILE.json")]
+        file: PathBuf,
+        /// Also write each item's decision and reasons, one JSON line per item, in order
+        #[arg(long, value_name = "OUT.jsonl")]
+        decisions: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -254,6 +269,12 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
                 .map_err(fail)?;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
+        }
+        Command::Moderation(ModerationCommand::Train { file }) => {
+            crate::moderation_cli::train(&config, &file).await
+        }
+        Command::Moderation(ModerationCommand::Eval { file, decisions }) => {
+            crate::moderation_cli::eval(&config, &file, decisions.as_deref()).await
         }
         Command::Moderation(command) => {
             let store = server::open_store(&config).await.map_err(fail)?;

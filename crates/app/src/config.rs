@@ -83,6 +83,9 @@ pub struct Config {
     /// Holds the comments of a commenter (account or guest browser) with fewer than this
     /// many approved comments; 0 (the default) turns it off.
     pub moderation_trust_after: u32,
+    /// The learned filter holds a comment it finds spam or abuse with this probability
+    /// (0.5 to 1; above 1 turns it off).
+    pub moderation_learned_threshold: f64,
     /// The moderation settings above, parsed at load.
     #[serde(skip)]
     pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
@@ -153,6 +156,7 @@ impl Default for Config {
             ban_mode: Default::default(),
             moderation_flags_to_hold: 3,
             moderation_trust_after: 0,
+            moderation_learned_threshold: tribune_core::moderation::learned::THRESHOLD,
             moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
@@ -199,6 +203,7 @@ const KEYS: &[&str] = &[
     "moderation_ban_mode",
     "moderation_flags_to_hold",
     "moderation_trust_after",
+    "moderation_learned_threshold",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -353,6 +358,9 @@ impl Config {
                 return Err(invalid(key, "must be between 0 (off) and 100"));
             }
         }
+        if !(0.5..=1.01).contains(&self.moderation_learned_threshold) {
+            return Err(invalid("moderation_learned_threshold", "must be between 0.5 and 1.01"));
+        }
         Ok(Settings {
             links: links::LinkRules {
                 allow: links::parse_domains(&self.moderation_allow_domains),
@@ -366,6 +374,7 @@ impl Config {
             rate_limit: self.moderation_rate_limit,
             flags_to_hold: self.moderation_flags_to_hold,
             trust_after: self.moderation_trust_after,
+            learned_threshold: self.moderation_learned_threshold,
         })
     }
 
