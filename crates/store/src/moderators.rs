@@ -18,6 +18,7 @@ use tribune_core::store::StoreError;
 use crate::Store;
 use crate::comments::{comment_from_row, recount};
 use crate::error::from_sqlx;
+use crate::filter_examples::append_example;
 use crate::rows::{placeholders, secs, time};
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
@@ -35,8 +36,9 @@ impl ModerationStore for Store {
         let Some(after) = apply_decision(&mut tx, change, now).await? else {
             return Ok(None);
         };
-        // INTEGRATOR: the learned filter's training example goes here, in this transaction:
-        // `if let Some(label) = change.verdict.training_label() { … (&mut tx, change.comment_id, label, now) }`
+        if let Some(example) = &change.example {
+            append_example(&mut tx, self.backend, example, now).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(after))
     }

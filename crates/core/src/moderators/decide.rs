@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Actor, ModerationError, ModerationStore, StatusChange};
 use crate::comment::{Comment, CommentStatus};
-use crate::store::CommentStore;
+use crate::moderation::learned::{Class, features};
+use crate::store::{CommentStore, FilterExample};
 
 /// What a moderator may decide about a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +54,12 @@ impl Verdict {
         }
     }
 
-    /// The label the learned filter trains on: only a decision on the text teaches it.
-    pub fn training_label(self) -> Option<&'static str> {
+    /// The class the learned filter learns from it: only a decision on the text teaches.
+    pub fn training_label(self) -> Option<Class> {
         match self {
-            Verdict::Approve => Some("benign"),
-            Verdict::RejectSpam => Some("spam"),
-            Verdict::RejectAbuse => Some("abuse"),
+            Verdict::Approve => Some(Class::Benign),
+            Verdict::RejectSpam => Some(Class::Spam),
+            Verdict::RejectAbuse => Some(Class::Abuse),
             Verdict::Hide | Verdict::Delete => None,
         }
     }
@@ -97,6 +98,12 @@ pub async fn decide<S: CommentStore + ModerationStore>(
         actor_id: actor.id(),
         actor_name: actor.name().to_owned(),
         reason: String::new(),
+        // Taught in the decision's own transaction: every node's filter learns it.
+        example: verdict.training_label().map(|class| FilterExample {
+            class,
+            features: features(&before.body_markdown),
+            source: format!("decision:{}", actor.name()),
+        }),
     };
     match store.decide_comment(&change, now).await? {
         Some(after) => Ok(Decided { before, after }),

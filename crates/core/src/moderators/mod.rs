@@ -86,6 +86,8 @@ pub struct StatusChange {
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub reason: String,
+    /// What the learned filter learns from the decision, stored with it.
+    pub example: Option<crate::store::FilterExample>,
 }
 
 /// What the store did to the comments of a banned author when asked to remove them.

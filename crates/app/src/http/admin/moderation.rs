@@ -189,6 +189,7 @@ async fn decide_one(
     match decide(&state.store, id, verdict, seen_of(&form.seen)?, &actor, Utc::now()).await {
         Ok(decided) => {
             drop_pages(&state, &[decided.before.article_id]).await?;
+            state.refresh_filter().await;
             tracing::info!(comment = id, verdict = verdict.as_str(), moderator = me.id, "decided");
             Ok(back(&form.after, "done=1"))
         }
@@ -238,6 +239,7 @@ async fn bulk(
     }
     let articles: Vec<i64> = decided.iter().map(|d| d.before.article_id).collect();
     drop_pages(&state, &articles).await?;
+    state.refresh_filter().await;
     tracing::info!(
         count = decided.len(),
         stale,
