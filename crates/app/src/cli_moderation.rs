@@ -25,11 +25,17 @@ pub async fn run(store: &Store, command: ModerationCommand) -> Result<(), CliErr
             let duration = parse_duration(&duration).map_err(|e| fail(format!("--for: {e}")))?;
             let now = Utc::now();
             let banned = match (user, email, comment) {
-                (_, _, Some(id)) => ban_author_of(store, id, duration, &reason, remove_comments, &Actor::Cli, now)
-                    .await
-                    .map_err(|e| fail(format!("comment {id}: {e}")))?,
+                (_, _, Some(id)) => {
+                    ban_author_of(store, id, duration, &reason, remove_comments, &Actor::Cli, now)
+                        .await
+                        .map_err(|e| fail(format!("comment {id}: {e}")))?
+                }
                 (Some(id), _, _) => {
-                    store.user_by_id(id).await.map_err(fail)?.ok_or_else(|| fail(format!("--user: no user {id}")))?;
+                    store
+                        .user_by_id(id)
+                        .await
+                        .map_err(fail)?
+                        .ok_or_else(|| fail(format!("--user: no user {id}")))?;
                     let target = BanTarget::user(id);
                     let remove = if remove_comments { vec![target.clone()] } else { vec![] };
                     let request = BanRequest { targets: vec![target], duration, reason, remove };
@@ -37,7 +43,9 @@ pub async fn run(store: &Store, command: ModerationCommand) -> Result<(), CliErr
                 }
                 (None, Some(email), None) => {
                     if remove_comments {
-                        return Err(fail("--remove-comments: an e-mail ban cannot find comments; ban by --user or --comment"));
+                        return Err(fail(
+                            "--remove-comments: an e-mail ban cannot find comments; ban by --user or --comment",
+                        ));
                     }
                     if !email.contains('@') {
                         return Err(fail(format!("--email: \"{email}\" is not an e-mail address")));
@@ -50,7 +58,9 @@ pub async fn run(store: &Store, command: ModerationCommand) -> Result<(), CliErr
                 (None, None, None) => return Err(fail("say whom to ban: --user, --email or --comment")),
             };
             drop_pages(store, &banned.removed.article_ids).await?;
-            let until = duration.map_or("for good".to_owned(), |d| format!("until {}", (now + d).format("%Y-%m-%d %H:%M UTC")));
+            let until = duration.map_or("for good".to_owned(), |d| {
+                format!("until {}", (now + d).format("%Y-%m-%d %H:%M UTC"))
+            });
             println!(
                 "Banned ({} ban{}, {until}); {} comment{} removed.",
                 banned.ban_ids.len(),

@@ -231,10 +231,9 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         "/comments/{id}/moderate" => {
             (format!("/comments/{}/moderate", w.guest_comment), vec![("action", s("hide"))])
         }
-        "/admin/moderation/{id}/decide" => (
-            format!("/admin/moderation/{}/decide", w.guest_comment),
-            vec![("verdict", s("approve"))],
-        ),
+        "/admin/moderation/{id}/decide" => {
+            (format!("/admin/moderation/{}/decide", w.guest_comment), vec![("verdict", s("approve"))])
+        }
         "/admin/moderation/bulk" => {
             let pick = format!("c{}", w.guest_comment);
             (s(route), vec![("verdict", s("reject-spam")), (pick.leak(), s("on"))])

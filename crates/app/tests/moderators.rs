@@ -95,11 +95,16 @@ async fn the_queue_lists_held_comments_with_reasons_and_the_nav_counts_them(db: 
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
     let q = mo.get("/admin/moderation").await;
     assert_eq!(q.status, StatusCode::OK, "{}", q.body);
-    let (a, b) = (q.body.find(&format!("id=\"q{first}\"")).unwrap(), q.body.find("A reply to the first").unwrap());
+    let (a, b) =
+        (q.body.find(&format!("id=\"q{first}\"")).unwrap(), q.body.find("A reply to the first").unwrap());
     assert!(a < b, "oldest first");
     assert!(q.body.contains("Open Door") && q.body.contains("href=\"/articles/open-door\""), "its article");
     assert!(q.body.contains("pre-moderation"), "the reason it was held");
-    assert!(q.body.contains("In reply to Gus &#60;Guest&#62;") || q.body.contains("In reply to Gus &lt;Guest&gt;"), "the parent, escaped");
+    assert!(
+        q.body.contains("In reply to Gus &#60;Guest&#62;")
+            || q.body.contains("In reply to Gus &lt;Guest&gt;"),
+        "the parent, escaped"
+    );
     assert!(q.body.contains("same address as: Gus"), "address siblings: {}", q.body);
     assert!(!q.body.contains("<Guest>"), "names are escaped");
     assert!(q.body.contains("2 waiting"));
@@ -119,14 +124,17 @@ async fn approving_publishes_and_rejecting_hides_with_counts_kept(db: TestDataba
     let good = post(&guest, "A fair point, well made.", "Gus").await;
     let spam = post(&guest, "Buy cheap watches at example dot com now.", "Spammy").await;
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
-    assert_eq!(app.browser().get("/articles/open-door").await.body.contains("A fair point"), false);
+    assert!(!app.browser().get("/articles/open-door").await.body.contains("A fair point"), "held");
 
     let res = decide_http(&mo, good, "approve", "pending").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(status(&app, good).await, Some(CommentStatus::Published));
     assert_eq!(count(&app, "open-door").await, 1);
     app.settle().await;
-    assert!(app.browser().get("/articles/open-door").await.body.contains("A fair point"), "the page was dropped");
+    assert!(
+        app.browser().get("/articles/open-door").await.body.contains("A fair point"),
+        "the page was dropped"
+    );
 
     let res = decide_http(&mo, spam, "reject-spam", "pending").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
@@ -146,10 +154,8 @@ async fn two_moderators_at_once_leave_one_outcome_and_the_second_gets_409(db: Te
     let (app, _) = site(db, true).await;
     let guest = app.browser();
     let id = post(&guest, "Contested words.", "Gus").await;
-    let (one, two) = (
-        app.signed_in("Mo One", Role::Moderator).await,
-        app.signed_in("Mo Two", Role::Moderator).await,
-    );
+    let (one, two) =
+        (app.signed_in("Mo One", Role::Moderator).await, app.signed_in("Mo Two", Role::Moderator).await);
     let first = decide_http(&one, id, "approve", "pending").await;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
     let second = decide_http(&two, id, "reject-abuse", "pending").await;
@@ -173,7 +179,10 @@ async fn two_moderators_at_once_leave_one_outcome_and_the_second_gets_409(db: Te
         assert!(matches!(loser, Err(ModerationError::AlreadyDecided { .. })), "{loser:?}");
     }
     let log = one.get("/admin/moderation/log?action=moderator").await;
-    assert_eq!(log.body.matches("<td>approve</td>").count() + log.body.matches("<td>reject-spam</td>").count(), 6);
+    assert_eq!(
+        log.body.matches("<td>approve</td>").count() + log.body.matches("<td>reject-spam</td>").count(),
+        6
+    );
 }
 
 async fn bulk_actions_decide_each_chosen_comment(db: TestDatabase) {
@@ -197,7 +206,8 @@ async fn bulk_actions_decide_each_chosen_comment(db: TestDatabase) {
     assert_eq!(status(&app, ids[2]).await, Some(CommentStatus::Pending));
     let q = mo.get(res.header("location")).await;
     assert!(q.body.contains("1 comment decided. 1 was already decided by someone else"), "{}", q.body);
-    let none = mo.post_form("/admin/moderation/bulk", &[("csrf", csrf.as_str()), ("verdict", "approve")]).await;
+    let none =
+        mo.post_form("/admin/moderation/bulk", &[("csrf", csrf.as_str()), ("verdict", "approve")]).await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST);
 }
 
@@ -212,7 +222,11 @@ async fn bans_of_each_kind_refuse_until_they_expire(db: TestDatabase) {
     let (email, _) = app.add_user("Rita Reader", Role::Reader).await;
     let (rita, _) = tribune_core::store::UserStore::user_credentials(store, &email).await.unwrap().unwrap();
     let t0 = Utc::now();
-    let input = |body: &str| CommentInput { body: body.into(), author_name: Some("Poster".into()), ..Default::default() };
+    let input = |body: &str| CommentInput {
+        body: body.into(),
+        author_name: Some("Poster".into()),
+        ..Default::default()
+    };
     let origin = |ip: &str, email: Option<&str>| Origin {
         ip_hash: Some(ip.into()),
         email_hash: email.map(str::to_owned),
@@ -221,31 +235,83 @@ async fn bans_of_each_kind_refuse_until_they_expire(db: TestDatabase) {
     let as_rita = Viewer { user: Some(rita.clone()), guest_token_hash: None };
     let cases: [(BanTarget, Viewer, Origin); 4] = [
         (BanTarget::user(rita.id), as_rita.clone(), origin("ip-r", None)),
-        (BanTarget::new(BanKind::Email, "mail-hash"), guest_viewer("g-mail"), origin("ip-m", Some("mail-hash"))),
+        (
+            BanTarget::new(BanKind::Email, "mail-hash"),
+            guest_viewer("g-mail"),
+            origin("ip-m", Some("mail-hash")),
+        ),
         (BanTarget::new(BanKind::Address, "ip-bad"), guest_viewer("g-addr"), origin("ip-bad", None)),
         (BanTarget::new(BanKind::Guest, "g-bad"), guest_viewer("g-bad"), origin("ip-g", None)),
     ];
     for (n, (target, who, from)) in cases.into_iter().enumerate() {
         let kind = target.kind;
-        let request =
-            BanRequest { targets: vec![target], duration: Some(Duration::hours(1)), reason: "flooding".into(), remove: vec![] };
+        let request = BanRequest {
+            targets: vec![target],
+            duration: Some(Duration::hours(1)),
+            reason: "flooding".into(),
+            remove: vec![],
+        };
         ban(store, &request, &Actor::Cli, t0).await.unwrap();
-        let refused = post_comment(store, &a, &input(&format!("Try {n} while banned.")), &who, &from, &rules, t0 + Duration::minutes(5)).await;
+        let refused = post_comment(
+            store,
+            &a,
+            &input(&format!("Try {n} while banned.")),
+            &who,
+            &from,
+            &rules,
+            t0 + Duration::minutes(5),
+        )
+        .await;
         match refused {
             Err(DiscussionError::Refused(why)) => {
-                assert!(why.contains("banned") && why.contains("until") && why.contains("flooding"), "{kind:?}: {why}")
+                assert!(
+                    why.contains("banned") && why.contains("until") && why.contains("flooding"),
+                    "{kind:?}: {why}"
+                )
             }
             other => panic!("{kind:?}: a banned poster is refused, got {other:?}"),
         }
-        let later = post_comment(store, &a, &input(&format!("Try {n} after the ban.")), &who, &from, &rules, t0 + Duration::hours(2)).await;
+        let later = post_comment(
+            store,
+            &a,
+            &input(&format!("Try {n} after the ban.")),
+            &who,
+            &from,
+            &rules,
+            t0 + Duration::hours(2),
+        )
+        .await;
         assert!(later.is_ok(), "{kind:?}: the ban expired: {later:?}");
     }
     // Nobody else is touched, and a ban for good stays.
-    let bystander = post_comment(store, &a, &input("A bystander speaks."), &guest_viewer("g-ok"), &origin("ip-ok", None), &rules, t0 + Duration::minutes(5)).await;
+    let bystander = post_comment(
+        store,
+        &a,
+        &input("A bystander speaks."),
+        &guest_viewer("g-ok"),
+        &origin("ip-ok", None),
+        &rules,
+        t0 + Duration::minutes(5),
+    )
+    .await;
     assert!(bystander.is_ok(), "{bystander:?}");
-    let forever = BanRequest { targets: vec![BanTarget::new(BanKind::Address, "ip-ok")], duration: None, reason: String::new(), remove: vec![] };
+    let forever = BanRequest {
+        targets: vec![BanTarget::new(BanKind::Address, "ip-ok")],
+        duration: None,
+        reason: String::new(),
+        remove: vec![],
+    };
     ban(store, &forever, &Actor::Cli, t0).await.unwrap();
-    let years = post_comment(store, &a, &input("Years later."), &guest_viewer("g-ok"), &origin("ip-ok", None), &rules, t0 + Duration::days(3650)).await;
+    let years = post_comment(
+        store,
+        &a,
+        &input("Years later."),
+        &guest_viewer("g-ok"),
+        &origin("ip-ok", None),
+        &rules,
+        t0 + Duration::days(3650),
+    )
+    .await;
     assert!(matches!(years, Err(DiscussionError::Refused(ref why)) if why.contains("for good")), "{years:?}");
 }
 
@@ -347,10 +413,17 @@ async fn the_log_filters_and_exports_safe_csv(db: TestDatabase) {
     let csrf = mo.get("/admin/moderation").await.csrf();
     let reason = "=HYPERLINK(\"http://evil.example\",\"x\"), \"quoted\"";
     let fields = [("csrf", csrf.as_str()), ("duration", "1d"), ("reason", reason)];
-    assert_eq!(mo.post_form(&format!("/admin/moderation/{b}/ban"), &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        mo.post_form(&format!("/admin/moderation/{b}/ban"), &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let all = mo.get("/admin/moderation/log").await;
-    assert!(all.body.contains("<td>approve</td>") && all.body.contains("<td>ban</td>") && all.body.contains("<td>auto-hold</td>"));
+    assert!(
+        all.body.contains("<td>approve</td>")
+            && all.body.contains("<td>ban</td>")
+            && all.body.contains("<td>auto-hold</td>")
+    );
     let only = mo.get("/admin/moderation/log?action=approve").await;
     assert!(only.body.contains("<td>approve</td>") && !only.body.contains("<td>ban</td>"));
     let by_rule = mo.get("/admin/moderation/log?who=pre-moderation").await;
@@ -363,7 +436,10 @@ async fn the_log_filters_and_exports_safe_csv(db: TestDatabase) {
     let bad = mo.get("/admin/moderation/log?from=yesterday").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("from: must be a date"), "{}", bad.body);
-    assert!(all.body.contains("=HYPERLINK(&#34;") || all.body.contains("=HYPERLINK(&quot;"), "escaped on the page");
+    assert!(
+        all.body.contains("=HYPERLINK(&#34;") || all.body.contains("=HYPERLINK(&quot;"),
+        "escaped on the page"
+    );
 
     let csv = mo.get("/admin/moderation/log.csv?action=ban").await;
     assert_eq!(csv.status, StatusCode::OK);
@@ -375,7 +451,10 @@ async fn the_log_filters_and_exports_safe_csv(db: TestDatabase) {
     for row in &rows {
         assert!(row.contains(",ban,Mo Moderator,"), "{row}");
         assert!(row.contains("\"guest hash, until") || row.contains("\"address hash, until"), "{row}");
-        assert!(row.contains("=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\"), \"\"quoted\"\"\""), "CSV-escaped: {row}");
+        assert!(
+            row.contains("=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\"), \"\"quoted\"\"\""),
+            "CSV-escaped: {row}"
+        );
     }
     let formula = mo.get("/admin/moderation/log.csv?action=approve").await;
     assert!(!formula.body.contains(",=") && !formula.body.contains("\"="), "{}", formula.body);
@@ -429,7 +508,10 @@ async fn the_command_line_lists_decides_and_bans(db: TestDatabase) {
     let b = post(&guest, "Spam for the command line.", "Gus").await;
     let (code, out) = tribune(&["moderation", "queue"], &app.db);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("{a}\t")) && out.contains("[pre-moderation]") && out.contains("open-door"), "{out}");
+    assert!(
+        out.contains(&format!("{a}\t")) && out.contains("[pre-moderation]") && out.contains("open-door"),
+        "{out}"
+    );
     let (code, out) = tribune(&["moderation", "approve", &a.to_string()], &app.db);
     assert_eq!((code, out.trim()), (0, format!("Comment {a}: pending → published.").as_str()));
     let (code, out) = tribune(&["moderation", "approve", &a.to_string()], &app.db);
@@ -444,7 +526,10 @@ async fn the_command_line_lists_decides_and_bans(db: TestDatabase) {
     assert_ne!(code, 0);
     assert!(out.contains("no such comment"), "{out}");
 
-    let (code, out) = tribune(&["moderation", "ban", "--comment", &a.to_string(), "--for", "2w", "--remove-comments"], &app.db);
+    let (code, out) = tribune(
+        &["moderation", "ban", "--comment", &a.to_string(), "--for", "2w", "--remove-comments"],
+        &app.db,
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Banned (2 bans, until") && out.contains("1 comment removed"), "{out}");
     assert_eq!(status(&app, a).await, Some(CommentStatus::Rejected));
@@ -462,5 +547,9 @@ async fn the_command_line_lists_decides_and_bans(db: TestDatabase) {
 
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
     let log = mo.get("/admin/moderation/log?who=cli").await;
-    assert!(log.body.contains("<td>approve</td>") && log.body.contains("<td>reject-spam</td>") && log.body.contains("<td>ban</td>"));
+    assert!(
+        log.body.contains("<td>approve</td>")
+            && log.body.contains("<td>reject-spam</td>")
+            && log.body.contains("<td>ban</td>")
+    );
 }

@@ -376,7 +376,8 @@ pub async fn moderate<S: CommentStore + ModerationStore>(
         Moderation::Hide => Verdict::Hide,
         Moderation::Delete => Verdict::Delete,
     };
-    let decided = crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), now).await?;
+    let decided =
+        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), now).await?;
     Ok(decided.before)
 }
 

@@ -387,7 +387,10 @@ async fn article_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, comment_id: i64) 
 }
 
 /// Counts an article's published comments again, after a change of status or a deletion.
-pub(crate) async fn recount(tx: &mut sqlx::Transaction<'_, sqlx::Any>, article_id: i64) -> Result<(), StoreError> {
+pub(crate) async fn recount(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    article_id: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE articles SET comment_count = \
          (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'published') WHERE id = $1",

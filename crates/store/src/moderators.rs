@@ -140,14 +140,21 @@ impl ModerationStore for Store {
             n + 2
         );
         let rows = bound(&sql, &args)
-            .bind(i64::from(limit)).bind(offset).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+            .bind(i64::from(limit))
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
         rows.iter().map(log_entry).collect()
     }
 }
 
 impl Store {
     /// The distinct names that posted from each of these addresses.
-    async fn names_by_address(&self, addresses: &[Option<String>]) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    async fn names_by_address(
+        &self,
+        addresses: &[Option<String>],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         let mut wanted: Vec<&str> = addresses.iter().flatten().map(String::as_str).collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -252,7 +259,11 @@ pub(crate) async fn apply_decision(
 /// Removes the comment if nothing replies to it, else blanks it into a placeholder; each
 /// only if its status is still `seen`. Returns whether it changed, and how ("removed" or
 /// "deleted").
-async fn delete_if(tx: &mut Tx<'_>, id: i64, seen: CommentStatus) -> Result<(bool, &'static str), StoreError> {
+async fn delete_if(
+    tx: &mut Tx<'_>,
+    id: i64,
+    seen: CommentStatus,
+) -> Result<(bool, &'static str), StoreError> {
     let removed = sqlx::query(
         "DELETE FROM comments WHERE id = $1 AND status = $2 \
          AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = $1)",
@@ -288,7 +299,12 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    async fn write(&self, tx: &mut Tx<'_>, (actor_id, actor_name): (Option<i64>, &str), now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn write(
+        &self,
+        tx: &mut Tx<'_>,
+        (actor_id, actor_name): (Option<i64>, &str),
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO moderation_actions (action, comment_id, ban_id, actor_id, actor_name, status_before, \
              status_after, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -309,7 +325,12 @@ impl Audit<'_> {
     }
 }
 
-async fn insert_ban(tx: &mut Tx<'_>, ban: &NewBan, actor_id: Option<i64>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+async fn insert_ban(
+    tx: &mut Tx<'_>,
+    ban: &NewBan,
+    actor_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO bans (kind, subject, reason, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -331,7 +352,8 @@ fn ban_description(ban: &NewBan) -> String {
         BanKind::User => format!("account {}", ban.target.value),
         kind => format!("{} hash", kind.as_str()),
     };
-    let until = ban.expires_at.map_or("for good".to_owned(), |t| format!("until {}", t.format("%Y-%m-%d %H:%M UTC")));
+    let until =
+        ban.expires_at.map_or("for good".to_owned(), |t| format!("until {}", t.format("%Y-%m-%d %H:%M UTC")));
     if ban.reason.is_empty() { format!("{who}, {until}") } else { format!("{who}, {until}: {}", ban.reason) }
 }
 
@@ -350,10 +372,7 @@ async fn remove_comments(
     }
     let chosen = format!("({condition}) AND status IN ('published', 'pending')");
     let select = format!("SELECT id, article_id FROM comments WHERE {chosen}");
-    let rows = bound(&select, &args)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(from_sqlx)?;
+    let rows = bound(&select, &args).fetch_all(&mut **tx).await.map_err(from_sqlx)?;
     let mut removed = Removed::default();
     for r in &rows {
         removed.comment_ids.push(r.try_get("id").map_err(from_sqlx)?);
@@ -383,10 +402,7 @@ async fn remove_comments(
         .await
         .map_err(from_sqlx)?;
     let update = format!("UPDATE comments SET status = 'rejected' WHERE {chosen}");
-    bound(&update, &args)
-        .execute(&mut **tx)
-        .await
-        .map_err(from_sqlx)?;
+    bound(&update, &args).execute(&mut **tx).await.map_err(from_sqlx)?;
     for article_id in &removed.article_ids {
         recount(tx, *article_id).await?;
     }
@@ -399,7 +415,10 @@ enum Arg {
     Text(String),
 }
 
-fn bound<'q>(sql: &'q str, args: &'q [Arg]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bound<'q>(
+    sql: &'q str,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     let mut q = sqlx::query(sql);
     for a in args {
         q = match a {
@@ -415,7 +434,9 @@ fn bound<'q>(sql: &'q str, args: &'q [Arg]) -> sqlx::query::Query<'q, sqlx::Any,
 fn authored_by(targets: &[BanTarget], start: usize) -> (String, Vec<Arg>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
-    for (column, kind) in [("user_id", BanKind::User), ("guest_token_hash", BanKind::Guest), ("ip_hash", BanKind::Address)] {
+    for (column, kind) in
+        [("user_id", BanKind::User), ("guest_token_hash", BanKind::Guest), ("ip_hash", BanKind::Address)]
+    {
         let of_kind: Vec<&BanTarget> = targets.iter().filter(|t| t.kind == kind).collect();
         if of_kind.is_empty() {
             continue;
@@ -435,7 +456,8 @@ fn ban_from_row(r: &AnyRow) -> Result<Ban, StoreError> {
     let kind: String = r.try_get("kind").map_err(from_sqlx)?;
     Ok(Ban {
         id: r.try_get("id").map_err(from_sqlx)?,
-        kind: BanKind::parse(&kind).ok_or_else(|| StoreError::Database(format!("unknown ban kind {kind}")))?,
+        kind: BanKind::parse(&kind)
+            .ok_or_else(|| StoreError::Database(format!("unknown ban kind {kind}")))?,
         reason: r.try_get("reason").map_err(from_sqlx)?,
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
         expires_at: r.try_get::<Option<i64>, _>("expires_at").map_err(from_sqlx)?.map(time),

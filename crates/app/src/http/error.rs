@@ -108,7 +108,9 @@ impl From<ModerationError> for AppError {
         match e {
             ModerationError::NotFound => AppError::NotFound,
             ModerationError::Store(e) => e.into(),
-            e @ ModerationError::Forbidden => AppError::Forbidden(format!("{}.", capitalized(&e.to_string()))),
+            e @ ModerationError::Forbidden => {
+                AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
+            }
             e @ ModerationError::AlreadyDecided { .. } => {
                 AppError::Conflict(format!("{}. Nothing was changed.", capitalized(&e.to_string())))
             }

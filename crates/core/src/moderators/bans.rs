@@ -28,7 +28,9 @@ impl BanKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [BanKind::User, BanKind::Email, BanKind::Address, BanKind::Guest].into_iter().find(|k| k.as_str() == s)
+        [BanKind::User, BanKind::Email, BanKind::Address, BanKind::Guest]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -197,7 +199,11 @@ pub async fn ban<S: ModerationStore>(
     let bans: Vec<NewBan> = request
         .targets
         .iter()
-        .map(|t| NewBan { target: t.clone(), reason: reason.to_owned(), expires_at: request.duration.map(|d| now + d) })
+        .map(|t| NewBan {
+            target: t.clone(),
+            reason: reason.to_owned(),
+            expires_at: request.duration.map(|d| now + d),
+        })
         .collect();
     let (ban_ids, removed) =
         store.insert_bans(&bans, (actor.id(), actor.name()), &request.remove, now).await?;

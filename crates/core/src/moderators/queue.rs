@@ -84,7 +84,8 @@ mod tests {
 
     #[test]
     fn stored_reasons_are_read_back() {
-        let r = reasons_of(r#"[{"signal":"links","outcome":"hold","detail":"a signature link","score":0.6}]"#);
+        let r =
+            reasons_of(r#"[{"signal":"links","outcome":"hold","detail":"a signature link","score":0.6}]"#);
         assert_eq!(r[0].signal, "links");
         assert!(reasons_of("not json").is_empty());
     }

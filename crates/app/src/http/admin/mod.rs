@@ -51,7 +51,9 @@ async fn fill_waiting(State(state): State<AppState>, request: Request, next: Nex
         return Response::from_parts(parts, bytes.into());
     };
     let count = match state.store.waiting_count().await {
-        Ok(n) if n > 0 => format!(" <span class=\"count\">{n}<span class=\"visually-hidden\"> waiting</span></span>"),
+        Ok(n) if n > 0 => {
+            format!(" <span class=\"count\">{n}<span class=\"visually-hidden\"> waiting</span></span>")
+        }
         Ok(_) => String::new(),
         Err(e) => return AppError::from(e).into_response(),
     };

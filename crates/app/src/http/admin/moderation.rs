@@ -46,8 +46,11 @@ const LOG_PER_PAGE: u32 = 100;
 const CSV_ROWS: u32 = 100_000;
 
 /// The shortcut keys of the queue's actions, as the script reads them.
-const KEYS: [(&str, &str, &str); 3] =
-    [("approve", "a", "Approve"), ("reject-spam", "s", "Reject as spam"), ("reject-abuse", "x", "Reject as abuse")];
+const KEYS: [(&str, &str, &str); 3] = [
+    ("approve", "a", "Approve"),
+    ("reject-spam", "s", "Reject as spam"),
+    ("reject-abuse", "x", "Reject as abuse"),
+];
 
 fn moderator(me: &User) -> Result<Actor, AppError> {
     if me.can_moderate() {
@@ -228,12 +231,20 @@ async fn bulk(
     let outcomes = decide_each(&state.store, &ids, verdict, &actor, Utc::now()).await?;
     let decided: Vec<&Decided> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let stale = outcomes.iter().filter(|o| matches!(o, Err(ModerationError::AlreadyDecided { .. }))).count();
-    if let Some(Err(e)) = outcomes.iter().find(|o| matches!(o, Err(e) if !matches!(e, ModerationError::AlreadyDecided { .. }))) {
+    if let Some(Err(e)) =
+        outcomes.iter().find(|o| matches!(o, Err(e) if !matches!(e, ModerationError::AlreadyDecided { .. })))
+    {
         tracing::warn!(error = %e, "a bulk decision failed");
     }
     let articles: Vec<i64> = decided.iter().map(|d| d.before.article_id).collect();
     drop_pages(&state, &articles).await?;
-    tracing::info!(count = decided.len(), stale, verdict = verdict.as_str(), moderator = me.id, "decided in bulk");
+    tracing::info!(
+        count = decided.len(),
+        stale,
+        verdict = verdict.as_str(),
+        moderator = me.id,
+        "decided in bulk"
+    );
     Ok(back("", &format!("done={}&stale={stale}", decided.len())))
 }
 
@@ -295,12 +306,18 @@ impl LogQuery {
 
     /// The filter as a query string, for the CSV link and the pager.
     fn query_string(&self) -> String {
-        [("action", &self.action), ("who", &self.who), ("comment", &self.comment), ("from", &self.from), ("to", &self.to)]
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| format!("{k}={}", encode_component(v.trim())))
-            .collect::<Vec<_>>()
-            .join("&")
+        [
+            ("action", &self.action),
+            ("who", &self.who),
+            ("comment", &self.comment),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_component(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
