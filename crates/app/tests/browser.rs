@@ -177,6 +177,9 @@ async fn every_kind_of_page_passes_axe_core() {
     let mut thread = vec![seed("A second thought.".into())];
     thread.extend(replies);
     let ids = app.state.store.import_comments(story.id, &thread).await.unwrap();
+    // A held comment, so that the moderation queue has an entry to check.
+    let held = ImportedComment { status: CommentStatus::Pending, ..seed("Held for a moderator.".into()) };
+    app.state.store.import_comments(story.id, &[held]).await.unwrap();
     let slug = story.slug.as_str();
     let public = [
         "/".to_owned(),
@@ -200,6 +203,8 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/admin/articles/{}", story.id),
         "/admin/users".into(),
         "/admin/funding".into(),
+        "/admin/moderation".into(),
+        "/admin/moderation/log".into(),
     ];
     for (cookie, paths) in [(String::new(), &public[..]), (admin.cookie_header(), &signed_in[..])] {
         let output = tokio::process::Command::new("node")

@@ -97,6 +97,17 @@ async fn every_page_type_is_valid_html() {
         parent = Some(c.id);
     }
     let first = first.unwrap();
+    // A reply held for a moderator, with its reasons, for the moderation queue.
+    let held_rules = tribune_core::discussion::DiscussionRules { hold_for_review: true, ..rules.clone() };
+    let input = CommentInput {
+        body: "Held: a *reply* with a [link](https://example.org).".into(),
+        parent_id: parent,
+        author_name: Some("Held <Reader>".into()),
+        author_email: None,
+    };
+    post_comment(&app.state.store, &rich, &input, &guest, &Default::default(), &held_rules, now)
+        .await
+        .unwrap();
     app.state.store.delete_comment(first).await.unwrap();
     app.state.invalidate(tribune::cache::keys_of(&rich)).await;
 
@@ -134,6 +145,9 @@ async fn every_page_type_is_valid_html() {
         &format!("/admin/articles/{}", rich.id),
         "/admin/users",
         "/admin/funding",
+        "/admin/moderation",
+        "/admin/moderation/log",
+        "/admin/moderation/log?action=ban&from=2020-01-01",
         "/articles/rich",
     ] {
         pages.push((path.to_owned(), editor.get(path).await.body));

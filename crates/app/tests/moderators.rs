@@ -32,6 +32,7 @@ on_both_backends!(
     the_log_filters_and_exports_safe_csv,
     the_queues_forms_refuse_missing_and_foreign_tokens,
     the_command_line_lists_decides_and_bans,
+    the_queue_pages_by_keyset_under_a_flood,
 );
 
 async fn site(db: TestDatabase, hold: bool) -> (TestApp, tribune_core::article::Article) {
@@ -124,7 +125,7 @@ async fn approving_publishes_and_rejecting_hides_with_counts_kept(db: TestDataba
     let good = post(&guest, "A fair point, well made.", "Gus").await;
     let spam = post(&guest, "Buy cheap watches at example dot com now.", "Spammy").await;
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
-    assert_eq!(app.browser().get("/articles/open-door").await.body.contains("A fair point"), false);
+    assert!(!app.browser().get("/articles/open-door").await.body.contains("A fair point"), "held");
 
     let res = decide_http(&mo, good, "approve", "pending").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -552,4 +553,37 @@ async fn the_command_line_lists_decides_and_bans(db: TestDatabase) {
             && log.body.contains("<td>reject-spam</td>")
             && log.body.contains("<td>ban</td>")
     );
+}
+
+async fn the_queue_pages_by_keyset_under_a_flood(db: TestDatabase) {
+    let (app, a) = site(db, true).await;
+    let rules = app.state.config.discussion_rules();
+    let guest = guest_viewer("flood");
+    let origin = Origin { ip_hash: Some("flood-ip".into()), ..Default::default() };
+    let mut ids = Vec::new();
+    for i in 0..53 {
+        let input = CommentInput {
+            body: format!("Flood comment number {i}, held."),
+            author_name: Some("Flo".into()),
+            ..Default::default()
+        };
+        let c =
+            post_comment(&app.state.store, &a, &input, &guest, &origin, &rules, Utc::now()).await.unwrap();
+        ids.push(c.id);
+    }
+    let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
+    assert_eq!(
+        mo.get("/admin").await.header("location"),
+        "/admin/moderation",
+        "a moderator's admin is the queue"
+    );
+    let first = mo.get("/admin/moderation").await;
+    assert!(first.body.contains("53 waiting"));
+    assert_eq!(first.body.matches("class=\"queue-item\"").count(), 50);
+    let next = format!("/admin/moderation?after={}", ids[49]);
+    assert!(first.body.contains(&next), "a keyset link to the rest");
+    let rest = mo.get(&next).await;
+    assert_eq!(rest.body.matches("class=\"queue-item\"").count(), 3);
+    assert!(rest.body.contains("Flood comment number 52") && !rest.body.contains("Flood comment number 49,"));
+    assert!(!rest.body.contains("More waiting comments"));
 }

@@ -55,6 +55,10 @@ async fn list(
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
     if !me.can_write_articles() {
+        // A moderator's admin is the queue.
+        if me.can_moderate() {
+            return Ok(Redirect::to("/admin/moderation").into_response());
+        }
         return Err(AppError::Forbidden("Your role does not include articles.".into()));
     }
     // Authors see their own articles; editors and admins see all.
