@@ -501,3 +501,38 @@ pub fn may_flag(comment: &Comment, by: &Viewer, rules: &DiscussionRules) -> Resu
     }
     flags::flagger(by).ok_or(sign_in)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comment::test_comment;
+
+    fn rules(allow_guests: bool) -> DiscussionRules {
+        DiscussionRules {
+            allow_guests,
+            edit_window: Duration::minutes(15),
+            close_after: None,
+            hold_for_review: false,
+            closed: false,
+            moderation: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn readers_flag_others_visible_comments_as_one_account_or_browser() {
+        let mut c = test_comment(1, None);
+        c.guest_token_hash = Some("author".into());
+        let guest = |t: &str| Viewer { user: None, guest_token_hash: Some(t.into()) };
+        assert_eq!(may_flag(&c, &guest("other"), &rules(true)).unwrap(), "gother");
+        let own = may_flag(&c, &guest("author"), &rules(true)).unwrap_err();
+        assert!(matches!(own, DiscussionError::Forbidden(m) if m.contains("own comment")));
+        let no_guests = may_flag(&c, &guest("other"), &rules(false)).unwrap_err();
+        assert!(matches!(no_guests, DiscussionError::Forbidden(m) if m.contains("sign in")));
+        c.status = CommentStatus::Pending;
+        assert!(may_flag(&c, &guest("other"), &rules(true)).is_ok(), "answered as already held");
+        for gone in [CommentStatus::Rejected, CommentStatus::Deleted] {
+            c.status = gone;
+            assert!(matches!(may_flag(&c, &guest("other"), &rules(true)), Err(DiscussionError::NotFound)));
+        }
+    }
+}
