@@ -11,8 +11,8 @@ use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, val
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::store::{
-    ArticleStore, CommentRecord, CommentStore, FlagStore, FlagWrite, NewFlag, RateCount, StoreError,
-    ThreadPage, ThrottleStore, Tops,
+    ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
+    StoreError, ThreadPage, ThrottleStore, Tops,
 };
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
@@ -450,7 +450,8 @@ pub enum Flagged {
 }
 
 /// A reader flags someone else's published comment, once. Flags from the site's
-/// `flags_to_hold` distinct readers hold it; a moderator's flag holds it at once (their
+/// `flags_to_hold` distinct readers hold it (once: a comment a moderator approved after
+/// that is not held again by more flags); a moderator's flag holds it at once (their
 /// judgement is what the readers' flags stand in for). Rate-limited per address.
 pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
     store: &S,
@@ -470,7 +471,11 @@ pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
     if let (true, Some(ip_hash)) = (settings.rate_limit, &origin.ip_hash) {
         throttle::admit(store, &flags::FLAG_PER_ADDRESS, ip_hash, now).await?;
     }
-    let hold_at = if by.moderates() { Some(1) } else { Some(settings.flags_to_hold).filter(|n| *n > 0) };
+    let hold = match settings.flags_to_hold {
+        _ if by.moderates() => FlagHold::Now,
+        0 => FlagHold::Never,
+        n => FlagHold::AtCount(n),
+    };
     let flag = NewFlag {
         comment_id: id,
         flagger,
@@ -478,7 +483,7 @@ pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
         reason,
         ip_hash: origin.ip_hash.clone(),
     };
-    let flagged = match store.add_flag(&flag, hold_at, now).await? {
+    let flagged = match store.add_flag(&flag, hold, now).await? {
         FlagWrite::AlreadyFlagged => Flagged::AlreadyFlagged,
         FlagWrite::NotPublished => Flagged::AlreadyHeld,
         FlagWrite::Counted { held, .. } => Flagged::Counted { held },
