@@ -74,6 +74,63 @@ pub enum Command {
     /// Record gifts received outside Stripe
     #[command(subcommand)]
     Donation(DonationCommand),
+    /// Moderate comments (every action is logged as by "cli")
+    #[command(subcommand)]
+    Moderation(ModerationCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModerationCommand {
+    /// List the comments waiting for a moderator, oldest first
+    Queue {
+        /// At most this many
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Publish a held comment
+    Approve { id: i64 },
+    /// Reject a comment, labelled spam or abuse
+    Reject {
+        id: i64,
+        #[arg(long = "as", value_name = "LABEL", value_parser = ["spam", "abuse"])]
+        label: String,
+    },
+    /// Ban an account, an e-mail address, or a comment's author and address
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["user", "email", "comment"])))]
+    Ban {
+        /// The account's id
+        #[arg(long)]
+        user: Option<i64>,
+        /// The e-mail address (only its keyed hash is kept)
+        #[arg(long)]
+        email: Option<String>,
+        /// A comment: bans its author (account or guest browser) and its address
+        #[arg(long)]
+        comment: Option<i64>,
+        /// 30m, 12h, 7d, 2w or forever
+        #[arg(long = "for", value_name = "DURATION", default_value = "forever")]
+        duration: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Also reject the author's published and held comments
+        #[arg(long)]
+        remove_comments: bool,
+    },
+    /// Teach the site's learned filter every item of FILE (a JSON list, or JSON lines, of
+    /// {"label": "spam"|"abuse"|"benign", "body": "..."}), in one transaction
+    Train {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Run every item of FILE through the content signals a new comment meets, with the
+    /// site's settings and model, and print what they decided
+    Eval {
+        #[arg(value_name = "FILE.json")]
+        file: PathBuf,
+        /// Also write each item's decision and reasons, one JSON line per item, in order
+        #[arg(long, value_name = "OUT.jsonl")]
+        decisions: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,7 +205,7 @@ pub enum ArticleCommand {
 #[error("{0}")]
 pub struct CliError(String);
 
-fn fail(message: impl std::fmt::Display) -> CliError {
+pub(crate) fn fail(message: impl std::fmt::Display) -> CliError {
     CliError(message.to_string())
 }
 
@@ -212,6 +269,18 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
                 .map_err(fail)?;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
+        }
+        Command::Moderation(ModerationCommand::Train { file }) => {
+            crate::moderation_cli::train(&config, &file).await
+        }
+        Command::Moderation(ModerationCommand::Eval { file, decisions }) => {
+            crate::moderation_cli::eval(&config, &file, decisions.as_deref()).await
+        }
+        Command::Moderation(command) => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let done = crate::cli_moderation::run(&store, command).await;
+            store.close().await;
+            done
         }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
         Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {

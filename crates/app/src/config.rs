@@ -71,12 +71,21 @@ pub struct Config {
     pub moderation_duplicate_hours: u32,
     /// Limits how fast one commenter and one address may post (429 past it).
     pub moderation_rate_limit: bool,
+    /// What a banned poster's comment meets: `refuse` (422, with the reason) or `shadow`
+    /// (held, shown only to its author as awaiting moderation).
+    pub moderation_ban_mode: String,
+    /// `moderation_ban_mode`, parsed at load.
+    #[serde(skip)]
+    pub ban_mode: tribune_core::moderators::BanMode,
     /// Flags from this many distinct readers hold a published comment for a moderator;
     /// 0: flags are only listed for moderators.
     pub moderation_flags_to_hold: u32,
     /// Holds the comments of a commenter (account or guest browser) with fewer than this
     /// many approved comments; 0 (the default) turns it off.
     pub moderation_trust_after: u32,
+    /// The learned filter holds a comment it finds spam or abuse with this probability
+    /// (0.5 to 1; above 1 turns it off).
+    pub moderation_learned_threshold: f64,
     /// The moderation settings above, parsed at load.
     #[serde(skip)]
     pub moderation: std::sync::Arc<tribune_core::moderation::Pipeline>,
@@ -143,8 +152,11 @@ impl Default for Config {
             moderation_max_links: 3,
             moderation_duplicate_hours: 24,
             moderation_rate_limit: true,
+            moderation_ban_mode: "refuse".into(),
+            ban_mode: Default::default(),
             moderation_flags_to_hold: 3,
             moderation_trust_after: 0,
+            moderation_learned_threshold: tribune_core::moderation::learned::THRESHOLD,
             moderation: Default::default(),
             comment_max_indent: 6,
             comment_threads_per_page: 20,
@@ -188,8 +200,10 @@ const KEYS: &[&str] = &[
     "moderation_max_links",
     "moderation_duplicate_hours",
     "moderation_rate_limit",
+    "moderation_ban_mode",
     "moderation_flags_to_hold",
     "moderation_trust_after",
+    "moderation_learned_threshold",
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
@@ -293,6 +307,8 @@ impl Config {
         })?;
         self.moderation =
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
+        self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
+            .ok_or_else(|| invalid("moderation_ban_mode", "must be refuse or shadow"))?;
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
@@ -318,6 +334,7 @@ impl Config {
             hold_for_review: self.comments_hold_for_review,
             closed: self.comments_closed,
             moderation: self.moderation.clone(),
+            ban_mode: self.ban_mode,
         }
     }
 
@@ -341,6 +358,9 @@ impl Config {
                 return Err(invalid(key, "must be between 0 (off) and 100"));
             }
         }
+        if !(0.5..=1.01).contains(&self.moderation_learned_threshold) {
+            return Err(invalid("moderation_learned_threshold", "must be between 0.5 and 1.01"));
+        }
         Ok(Settings {
             links: links::LinkRules {
                 allow: links::parse_domains(&self.moderation_allow_domains),
@@ -354,6 +374,7 @@ impl Config {
             rate_limit: self.moderation_rate_limit,
             flags_to_hold: self.moderation_flags_to_hold,
             trust_after: self.moderation_trust_after,
+            learned_threshold: self.moderation_learned_threshold,
         })
     }
 

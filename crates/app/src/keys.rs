@@ -40,6 +40,11 @@ impl SiteKeys {
         self.keyed_hash("ip", &ip.to_string())
     }
 
+    /// What the site keeps of an e-mail address to ban it by: case and spaces do not count.
+    pub fn email_hash(&self, email: &str) -> String {
+        self.keyed_hash("email", &email.trim().to_lowercase())
+    }
+
     /// `value.mac`: a value the site hands out and must recognise as its own when it comes
     /// back (a guest's cookie), without storing it.
     pub fn sign(&self, purpose: &str, value: &str) -> String {

@@ -4,11 +4,13 @@
 
 pub mod cache;
 pub mod cli;
+mod cli_moderation;
 pub mod config;
 pub mod connections;
 pub mod demo;
 pub mod funding_bar;
 pub mod http;
 pub mod keys;
+pub mod moderation_cli;
 pub mod server;
 pub mod work_pool;

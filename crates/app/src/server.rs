@@ -18,10 +18,15 @@ use crate::keys::SiteKeys;
 use crate::work_pool::WorkPool;
 use tribune_core::funding::donations::FundingError;
 use tribune_core::funding::month::Month;
+use tribune_core::moderation::learned;
 
 /// How often a node reads the shared invalidation log (and so how stale another node's
 /// write, or one from the command line, can be here).
 const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often a node applies what the learned filter was taught elsewhere (by a moderator
+/// on another node, or `tribune moderation train`).
+const FILTER_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it.
 pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
@@ -40,6 +45,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 
 pub async fn build_state(config: Config, store: Store) -> Result<AppState, StoreError> {
     let keys = SiteKeys::load(&store).await?;
+    learned::refresh(&store, &config.moderation.model).await?;
     let funding = FundingBar::new(Utc::now(), &config);
     funding.refresh(&store, &config, Utc::now()).await.map_err(|e| match e {
         FundingError::Store(e) => e,
@@ -146,11 +152,13 @@ pub async fn serve(
     let sync = tokio::spawn(keep_cache_in_step(state.clone()));
     let bar = tokio::spawn(refresh_bar_after_donations(state.clone()));
     let share = tokio::spawn(share_invalidations(state.clone()));
+    let filter = tokio::spawn(keep_filter_in_step(state.clone()));
     let limits = connections::Limits::from_config(&state.config);
     connections::serve(listener, router(state.clone()), limits, shutdown).await;
     sync.abort();
     bar.abort();
     share.abort();
+    filter.abort();
     // A comment whose poster was cut off may still be queued: it is written all the same.
     state.store.flush_comments().await;
     // What the last requests changed still reaches the other nodes.
@@ -215,6 +223,24 @@ async fn keep_cache_in_step(state: AppState) {
         if refresh_schedule {
             next_publication = state.store.next_publication_after(now).await.unwrap_or(next_publication);
         }
+    }
+}
+
+impl AppState {
+    /// Applies the learned filter's examples stored since this node last looked: call it
+    /// after a moderator's decision taught the filter, so this node scores with it at once.
+    pub async fn refresh_filter(&self) {
+        if let Err(e) = learned::refresh(&self.store, &self.config.moderation.model).await {
+            tracing::warn!(error = %e, "could not read the learned filter's new examples");
+        }
+    }
+}
+
+async fn keep_filter_in_step(state: AppState) {
+    let mut ticker = tokio::time::interval(FILTER_INTERVAL);
+    loop {
+        ticker.tick().await;
+        state.refresh_filter().await;
     }
 }
 

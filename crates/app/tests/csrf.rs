@@ -60,6 +60,10 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/comments/{id}/vote", Guard::Token),
     ("/comments/{id}/flag", Guard::Token),
     ("/comments/{id}/moderate", Guard::Token),
+    ("/admin/moderation/{id}/decide", Guard::Token),
+    ("/admin/moderation/bulk", Guard::Token),
+    // Bans the guest's address, which every browser of the walk shares: after the comments.
+    ("/admin/moderation/{id}/ban", Guard::Token),
     ("/register", Guard::Token),
     ("/login", Guard::Token),
     ("/admin/login", Guard::Token),
@@ -232,6 +236,17 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         "/comments/{id}/moderate" => {
             (format!("/comments/{}/moderate", w.guest_comment), vec![("action", s("hide"))])
         }
+        "/admin/moderation/{id}/decide" => {
+            (format!("/admin/moderation/{}/decide", w.guest_comment), vec![("verdict", s("approve"))])
+        }
+        "/admin/moderation/bulk" => {
+            let pick = format!("c{}", w.guest_comment);
+            (s(route), vec![("verdict", s("reject-spam")), (pick.leak(), s("on"))])
+        }
+        "/admin/moderation/{id}/ban" => (
+            format!("/admin/moderation/{}/ban", w.guest_comment),
+            vec![("duration", s("7d")), ("reason", s("walk"))],
+        ),
         "/register" => (
             s(route),
             vec![

@@ -10,6 +10,8 @@ use crate::article::{Article, FieldError};
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
+use crate::moderators::bans::{self, BanMode};
+use crate::moderators::{Actor, ModerationError, ModerationStore, Verdict};
 use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
     StoreError, ThreadPage, ThrottleStore, Tops,
@@ -32,6 +34,8 @@ pub struct DiscussionRules {
     pub closed: bool,
     /// What judges every new comment.
     pub moderation: Arc<Pipeline>,
+    /// What becomes of a banned poster's comment.
+    pub ban_mode: BanMode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +97,8 @@ pub fn open_for_comments(
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip_hash: Option<String>,
+    /// A keyed hash of the e-mail the poster gives (or their account's), for bans.
+    pub email_hash: Option<String>,
     /// The guest's token was made for this very post: it has no past to count against.
     pub new_guest: bool,
 }
@@ -176,7 +182,7 @@ pub async fn set_closed<S: CommentStore + ArticleStore>(
 /// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.
 /// `author` is the signed-in user or, for a guest, the browser's token hash. The
 /// moderation pipeline decides its status: published, held (pending), or refused.
-pub async fn post_comment<S: CommentStore + ThrottleStore>(
+pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
     store: &S,
     article: &Article,
     input: &CommentInput,
@@ -203,6 +209,18 @@ pub async fn post_comment<S: CommentStore + ThrottleStore>(
     let body_hash = moderation::body_hash(&valid.body_markdown);
     let candidate = Candidate { body: &valid.body_markdown, author_name: &valid.author_name };
     let mut decision = rules.moderation.judge(&candidate);
+    let subjects = bans::subjects_of_poster(
+        user_id,
+        guest_token_hash.as_deref(),
+        origin.email_hash.as_deref(),
+        origin.ip_hash.as_deref(),
+    );
+    if let Some(ban) = store.active_ban(&subjects, now).await? {
+        match rules.ban_mode {
+            BanMode::Refuse => return Err(DiscussionError::Refused(ban.refusal())),
+            BanMode::Shadow => decision.add(bans::shadow_hold()),
+        }
+    }
     if rules.hold_for_review {
         decision.add(moderation::pre_moderation());
     }
@@ -372,24 +390,26 @@ impl Moderation {
     }
 }
 
-pub async fn moderate<S: CommentStore>(
+/// A moderator's action from the article's page, through the same audited, compare-and-set
+/// path as the queue's.
+pub async fn moderate<S: CommentStore + ModerationStore>(
     store: &S,
     id: i64,
     action: Moderation,
     by: &Viewer,
-) -> Result<Comment, DiscussionError> {
-    if !by.moderates() {
-        return Err(DiscussionError::Forbidden("only moderators may do this"));
-    }
-    let comment = store.comment(id).await?.ok_or(DiscussionError::NotFound)?;
-    match action {
-        Moderation::Approve => store.set_comment_status(id, CommentStatus::Published).await?,
-        Moderation::Hide => store.set_comment_status(id, CommentStatus::Rejected).await?,
-        Moderation::Delete => {
-            store.delete_comment(id).await?;
-        }
-    }
-    Ok(comment)
+    now: DateTime<Utc>,
+) -> Result<Comment, ModerationError> {
+    let Some(user) = by.user.as_ref().filter(|_| by.moderates()) else {
+        return Err(ModerationError::Forbidden);
+    };
+    let verdict = match action {
+        Moderation::Approve => Verdict::Approve,
+        Moderation::Hide => Verdict::Hide,
+        Moderation::Delete => Verdict::Delete,
+    };
+    let decided =
+        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), now).await?;
+    Ok(decided.before)
 }
 
 /// A reader's vote on a comment: up, down, or taking their vote back.

@@ -14,6 +14,7 @@ pub mod front_matter;
 pub mod funding;
 pub mod markdown;
 pub mod moderation;
+pub mod moderators;
 pub mod password;
 pub mod publishing;
 pub mod search;

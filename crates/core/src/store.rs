@@ -473,3 +473,28 @@ pub trait FlagStore {
         limit: u32,
     ) -> Result<Vec<crate::moderation::flags::FlagSummary>, StoreError>;
 }
+
+/// One example for the learned filter: a class, a comment's hashed features, and who
+/// taught it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterExample {
+    pub class: crate::moderation::learned::Class,
+    pub features: Vec<u32>,
+    pub source: String,
+}
+
+/// The learned filter's examples since the shipped model, in the order every node applies
+/// them.
+pub trait FilterStore {
+    /// Appends the examples in one transaction: all or none.
+    async fn append_filter_examples(
+        &self,
+        examples: &[FilterExample],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Examples after `id`, oldest first, with their ids.
+    async fn filter_examples_after(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(i64, crate::moderation::learned::Class, Vec<u32>)>, StoreError>;
+}

@@ -4,6 +4,7 @@
 //! Past a free allowance, each further attempt must wait twice as long as the one before
 //! (exponential backoff): a guesser is slowed to a crawl, while nobody is locked out.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -133,6 +134,43 @@ pub async fn admit<S: ThrottleStore>(
     Err(Throttled { retry_after: policy.first_wait }.into())
 }
 
+/// Attempts counted in memory against counts read once: how a burst of comments is
+/// counted in one transaction with one read and one write per key, not two per comment.
+/// Each admitted attempt counts for the ones after it, exactly as if stored in between.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Each key's attempts as read (`None`: no row yet).
+    read: HashMap<String, Option<Attempts>>,
+    /// Each key's attempts after the ones admitted so far.
+    counted: HashMap<String, Attempts>,
+}
+
+impl Tally {
+    /// Starts from the rows read for `keys` (a key without a row has no attempts yet).
+    pub fn new(keys: impl IntoIterator<Item = String>, mut rows: HashMap<String, Attempts>) -> Self {
+        let read = keys.into_iter().map(|k| (k.clone(), rows.remove(&k))).collect();
+        Tally { read, counted: HashMap::new() }
+    }
+
+    /// Counts one attempt under every `(policy, key)` pair, or none of them if any refuses.
+    pub fn admit(&mut self, limits: &[(Policy, String)], now: DateTime<Utc>) -> Result<(), Throttled> {
+        let mut next = Vec::with_capacity(limits.len());
+        for (policy, key) in limits {
+            let prior = self.counted.get(key).copied().or_else(|| self.read.get(key).copied().flatten());
+            next.push((key, policy.admit(prior, now)?));
+        }
+        for (key, attempts) in next {
+            self.counted.insert(key.clone(), attempts);
+        }
+        Ok(())
+    }
+
+    /// What to store: each changed key with the attempts it was read with and its new ones.
+    pub fn changes(&self) -> impl Iterator<Item = (&str, Option<Attempts>, Attempts)> {
+        self.counted.iter().map(|(k, next)| (k.as_str(), self.read.get(k).copied().flatten(), *next))
+    }
+}
+
 /// Forgets the attempts of `subject` (a successful sign-in clears its own account's count).
 pub async fn forgive<S: ThrottleStore>(store: &S, policy: &Policy, subject: &str) -> Result<(), StoreError> {
     store.forget_attempts(&policy.key(subject)).await
@@ -170,5 +208,24 @@ mod tests {
         assert!(p.admit(many, at(15 * 60)).is_ok());
         let next = p.admit(many, at(24 * 3600)).unwrap();
         assert_eq!(next.count, 1);
+    }
+
+    #[test]
+    fn a_tally_counts_a_burst_as_if_each_attempt_were_stored() {
+        let p = SIGN_IN_PER_ACCOUNT;
+        let (a, b) = (p.key("a"), p.key("b"));
+        let rows = HashMap::from([(a.clone(), Attempts { count: 4, last_at: at(0) })]);
+        let mut tally = Tally::new([a.clone(), b.clone()], rows);
+        assert!(tally.admit(&[(p, a.clone()), (p, b.clone())], at(1)).is_ok(), "the fifth is free");
+        // The sixth of `a` must wait: refused, and `b` is not counted for it either.
+        assert!(tally.admit(&[(p, b.clone()), (p, a.clone())], at(1)).is_err());
+        let mut changes: Vec<_> =
+            tally.changes().map(|(k, prior, next)| (k.to_owned(), prior, next.count)).collect();
+        changes.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(
+            changes,
+            vec![(a, Some(Attempts { count: 4, last_at: at(0) }), 5), (b, None, 1)],
+            "one change per key, from what was read"
+        );
     }
 }

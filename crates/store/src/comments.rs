@@ -415,7 +415,10 @@ async fn article_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, comment_id: i64) 
 }
 
 /// Counts an article's published comments again, after a change of status or a deletion.
-async fn recount(tx: &mut sqlx::Transaction<'_, sqlx::Any>, article_id: i64) -> Result<(), StoreError> {
+pub(crate) async fn recount(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    article_id: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE articles SET comment_count = \
          (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'published') WHERE id = $1",
@@ -524,7 +527,7 @@ fn outlined_from_row(r: &AnyRow) -> Result<Outlined, StoreError> {
     Ok(Outlined { comment: comment_from_row(r)?, text_bytes: usize::try_from(text_bytes).unwrap_or(0) })
 }
 
-fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {
+pub(crate) fn comment_from_row(r: &AnyRow) -> Result<Comment, StoreError> {
     let status: String = r.try_get("status").map_err(from_sqlx)?;
     let depth: i64 = r.try_get("depth").map_err(from_sqlx)?;
     Ok(Comment {

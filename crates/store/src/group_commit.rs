@@ -14,8 +14,8 @@ use tribune_core::store::{CommentRecord, StoreError};
 
 use crate::comments::{NewRow, Place, count_new, insert_row};
 use crate::error::from_sqlx;
-use crate::rows::{secs, time};
-use crate::throttles::count_in;
+use crate::rows::{placeholders, secs, time};
+use crate::throttles::count_burst;
 
 /// The most comments in one transaction: enough to absorb a burst, small enough that the
 /// first poster in it does not wait long.
@@ -117,9 +117,20 @@ async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>
             return all_failed(from_sqlx(e));
         }
     }
+    let burst: Vec<_> = batch.iter().map(|job| (job.record.rate.as_slice(), job.now)).collect();
+    let admitted = match count_burst(&mut tx, &burst).await {
+        Ok(admitted) => admitted,
+        Err(e) => return all_failed(e),
+    };
     let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        results.push(write_one(&mut tx, job).await);
+    for (job, admitted) in batch.iter().zip(admitted) {
+        results.push(match admitted {
+            Ok(()) => write_one(&mut tx, job).await,
+            Err(throttled) => Err(throttled.into()),
+        });
+    }
+    if let Err(e) = insert_decisions(&mut tx, batch, &results).await {
+        return all_failed(e);
     }
     let mut published: BTreeMap<i64, i64> = BTreeMap::new();
     for comment in results.iter().flatten().filter(|c| c.status == CommentStatus::Published) {
@@ -155,13 +166,7 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
         body_hash: r.body_hash.as_deref(),
         created_at: job.now,
     };
-    let written = match count_rates(tx, r, job.now).await {
-        Ok(()) => match insert_row(tx, &row, parent.as_ref()).await {
-            Ok((id, place)) => insert_decision(tx, r, id, job.now).await.map(|()| (id, place)),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
+    let written = insert_row(tx, &row, parent.as_ref()).await;
     match written {
         Ok((id, place)) => {
             sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
@@ -174,37 +179,39 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
     }
 }
 
-/// The comment's rate limits, counted in its savepoint: refused, nothing of it is stored.
-async fn count_rates(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    r: &CommentRecord,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for rate in &r.rate {
-        count_in(tx, &rate.policy, &rate.subject, now).await?;
-    }
-    Ok(())
-}
+/// Decision rows per statement: well under either backend's limit on binds.
+const DECISIONS_PER_STATEMENT: usize = 200;
 
-/// Moderation's decision beside the comment, in its savepoint: both or neither.
-async fn insert_decision(
+/// Moderation's decisions beside the comments stored, a statement per chunk, committed
+/// with them.
+async fn insert_decisions(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    r: &CommentRecord,
-    id: i64,
-    now: DateTime<Utc>,
+    batch: &[Job],
+    results: &[Result<Comment, StoreError>],
 ) -> Result<(), StoreError> {
-    let Some(decision) = &r.decision else { return Ok(()) };
-    sqlx::query(
-        "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(decision.outcome.as_str())
-    .bind(f64::from(decision.score))
-    .bind(decision.reasons_json())
-    .bind(secs(now))
-    .execute(&mut **tx)
-    .await
-    .map_err(from_sqlx)?;
+    let stored: Vec<_> = batch
+        .iter()
+        .zip(results)
+        .filter_map(|(job, result)| Some((result.as_ref().ok()?.id, job.record.decision.as_ref()?, job.now)))
+        .collect();
+    for chunk in stored.chunks(DECISIONS_PER_STATEMENT) {
+        let rows: Vec<String> =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(5 * i + 1, 5))).collect();
+        let sql = format!(
+            "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, decision, now) in chunk {
+            query = query
+                .bind(*id)
+                .bind(decision.outcome.as_str())
+                .bind(f64::from(decision.score))
+                .bind(decision.reasons_json())
+                .bind(secs(*now));
+        }
+        query.execute(&mut **tx).await.map_err(from_sqlx)?;
+    }
     Ok(())
 }
 

@@ -6,11 +6,13 @@ mod articles;
 mod comments;
 mod dialect;
 mod error;
+mod filter_examples;
 mod flags;
 mod funding;
 mod group_commit;
 mod invalidations;
 mod migrate;
+mod moderators;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod schema;

@@ -33,7 +33,9 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_throttles.sql", "throttles"),
     migration!(5, "0005_comment_pages.sql", "comment pages"),
     migration!(6, "0006_moderation.sql", "moderation"),
+    migration!(7, "0007_filter_examples.sql", "filter examples"),
     migration!(8, "0008_reader_flags.sql", "reader flags"),
+    migration!(9, "0009_moderators.sql", "moderators: queue, bans, audit log"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

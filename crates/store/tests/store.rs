@@ -7,7 +7,8 @@ use tribune_core::markdown::render_article;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{
-    ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, UserRecord, UserStore,
+    ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, ThrottleStore,
+    UserRecord, UserStore,
 };
 use tribune_core::user::Role;
 use tribune_store::testing::TestDatabase;
@@ -278,6 +279,17 @@ async fn users_sessions_and_throttle(db: TestDatabase) {
     assert!(tribune_core::throttle::admit(&db.store, &policy, "other", t0()).await.is_ok(), "keys are apart");
     tribune_core::throttle::forgive(&db.store, &policy, "acct").await.unwrap();
     assert!(tribune_core::throttle::admit(&db.store, &policy, "acct", t0()).await.is_ok(), "forgiven");
+
+    // A new key sweeps only its own action's quiet keys: a comment counter (forgotten after
+    // minutes) made an hour later must not wipe a guesser's sign-in count (kept a day).
+    for _ in 0..policy.free {
+        tribune_core::throttle::admit(&db.store, &policy, "guesser", t0()).await.unwrap();
+    }
+    let later = t0() + Duration::hours(1);
+    let comments = tribune_core::moderation::COMMENT_PER_ADDRESS;
+    tribune_core::throttle::admit(&db.store, &comments, "somebody", later).await.unwrap();
+    let kept = db.store.attempts(&policy.key("guesser")).await.unwrap();
+    assert_eq!(kept.map(|a| a.count), Some(policy.free), "the sign-in count survives");
 }
 
 async fn settings_keep_the_first_value(db: TestDatabase) {

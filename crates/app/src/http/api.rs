@@ -250,7 +250,12 @@ async fn create_comment(
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.config.discussion_rules();
-    let origin = Origin { new_guest: guest_cookie.is_some(), ..client.origin() };
+    let email = input.author_email.clone().unwrap_or_default();
+    let origin = Origin {
+        new_guest: guest_cookie.is_some(),
+        email_hash: super::comments::email_hash(&state, &author, &email),
+        ..client.origin()
+    };
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;

@@ -10,11 +10,13 @@ use super::AppState;
 
 const SITE_CSS: &str = include_str!("../../assets/site.css");
 const COMMENTS_JS: &str = include_str!("../../assets/comments.js");
+const MODERATION_JS: &str = include_str!("../../assets/moderation.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/site.css", get(|| asset("text/css; charset=utf-8", SITE_CSS)))
         .route("/static/comments.js", get(|| asset("text/javascript; charset=utf-8", COMMENTS_JS)))
+        .route("/static/moderation.js", get(|| asset("text/javascript; charset=utf-8", MODERATION_JS)))
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

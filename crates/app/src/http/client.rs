@@ -34,7 +34,7 @@ impl FromRequestParts<AppState> for ClientAddress {
 impl ClientAddress {
     /// Where a new comment came from, as the comment keeps it (for rate limits and bans).
     pub fn origin(&self) -> Origin {
-        Origin { ip_hash: Some(self.hash.clone()), new_guest: false }
+        Origin { ip_hash: Some(self.hash.clone()), email_hash: None, new_guest: false }
     }
 }
 

@@ -89,7 +89,11 @@ async fn post_comment(
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
     let rules = state.config.discussion_rules();
-    let origin = Origin { new_guest: new_guest_cookie.is_some(), ..client.origin() };
+    let origin = Origin {
+        new_guest: new_guest_cookie.is_some(),
+        email_hash: email_hash(&state, &author, &form.author_email),
+        ..client.origin()
+    };
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
             state.invalidate_soon(crate::cache::keys_of(&article));
@@ -125,6 +129,12 @@ async fn post_comment(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The keyed hash of the poster's e-mail, for bans: their account's, or the one a guest gives.
+pub fn email_hash(state: &AppState, author: &Viewer, given: &str) -> Option<String> {
+    let email = author.user.as_ref().map_or(given, |u| u.email.as_str());
+    (!email.trim().is_empty()).then(|| state.keys.email_hash(email))
 }
 
 /// The new comment's HTML as its author sees it, for the script to put in place.
@@ -455,7 +465,7 @@ async fn moderate(
 ) -> Result<Response, AppError> {
     let action = Moderation::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest("A moderator may approve, hide or delete a comment.".into()))?;
-    let comment = discussion::moderate(&state.store, id, action, &reader.viewer).await?;
+    let comment = discussion::moderate(&state.store, id, action, &reader.viewer, Utc::now()).await?;
     tracing::info!(comment = id, ?action, moderator = reader.viewer.user.as_ref().map(|u| u.id), "moderated");
     if action == Moderation::Delete {
         back_to_discussion(&state, &comment).await

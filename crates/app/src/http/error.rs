@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use tribune_core::discussion::DiscussionError;
+use tribune_core::moderators::ModerationError;
 use tribune_core::publishing::PublishError;
 use tribune_core::store::StoreError;
 use tribune_core::throttle::Throttled;
@@ -20,6 +21,9 @@ pub enum AppError {
     /// Well-formed, but its content was refused (an empty comment, an unknown parent).
     #[error("{0}")]
     Unprocessable(String),
+    /// Someone else acted first (another moderator decided the comment).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("What you sent is too large.")]
@@ -48,6 +52,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
@@ -94,6 +99,22 @@ impl From<DiscussionError> for AppError {
             | DiscussionError::Forbidden(_)) => {
                 AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
             }
+        }
+    }
+}
+
+impl From<ModerationError> for AppError {
+    fn from(e: ModerationError) -> Self {
+        match e {
+            ModerationError::NotFound => AppError::NotFound,
+            ModerationError::Store(e) => e.into(),
+            e @ ModerationError::Forbidden => {
+                AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
+            }
+            e @ ModerationError::AlreadyDecided { .. } => {
+                AppError::Conflict(format!("{}. Nothing was changed.", capitalized(&e.to_string())))
+            }
+            e @ ModerationError::Invalid { .. } => AppError::BadRequest(format!("{e}.")),
         }
     }
 }

@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(feeds::router())
         .merge(funding::router())
-        .merge(admin::router())
+        .merge(admin::router(state.clone()))
         .merge(auth::router())
         .merge(accounts::router())
         .merge(assets::router())

@@ -4,8 +4,10 @@
 //! every signal that fired are stored with the comment, so a moderator sees why.
 //! `discussion::post_comment` adds the signals that need the store (rate, duplicates).
 
+pub mod evaluation;
 pub mod flags;
 pub mod language;
+pub mod learned;
 pub mod links;
 pub mod trust;
 
@@ -112,6 +114,9 @@ pub struct Settings {
     pub flags_to_hold: u32,
     /// A commenter's comments are held until this many of theirs were approved; 0: off.
     pub trust_after: u32,
+    /// The learned filter holds a comment it finds spam or abuse with this probability;
+    /// above 1 turns it off.
+    pub learned_threshold: f64,
 }
 
 impl Default for Settings {
@@ -123,6 +128,7 @@ impl Default for Settings {
             rate_limit: true,
             flags_to_hold: 3,
             trust_after: 0,
+            learned_threshold: learned::THRESHOLD,
         }
     }
 }
@@ -133,6 +139,8 @@ impl Default for Settings {
 pub struct Pipeline {
     signals: Vec<Box<dyn Signal>>,
     pub settings: Settings,
+    /// The learned filter's model, shared with whatever teaches it new examples.
+    pub model: learned::SharedModel,
 }
 
 /// Two pipelines are the same when built from the same settings.
@@ -150,12 +158,14 @@ impl Default for Pipeline {
 
 impl Pipeline {
     pub fn new(settings: Settings) -> Self {
+        let model = learned::SharedModel::default();
         let signals: Vec<Box<dyn Signal>> = vec![
             Box::new(settings.links.clone()),
             Box::new(language::Abusive { action: settings.language.abusive_action }),
             Box::new(settings.language.clone()),
+            Box::new(learned::Learned { model: model.clone(), threshold: settings.learned_threshold }),
         ];
-        Pipeline { signals, settings }
+        Pipeline { signals, settings, model }
     }
 
     /// Every content signal's verdict on `comment`.

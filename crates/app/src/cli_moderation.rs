@@ -1,0 +1,124 @@
+//! `tribune moderation …`: the queue, decisions and bans from a terminal, through the same
+//! use cases as the admin pages, audited as by "cli"; running servers are told which pages
+//! changed through the shared invalidation log.
+
+use chrono::Utc;
+use tribune_core::moderators::bans::{BanRequest, ban, ban_author_of, parse_duration};
+use tribune_core::moderators::queue::{excerpt, queue_page};
+use tribune_core::moderators::{Actor, BanKind, BanTarget, Verdict, decide};
+use tribune_core::store::{ArticleStore, InvalidationStore, UserStore};
+use tribune_store::Store;
+
+use crate::cache::keys_of;
+use crate::cli::{CliError, ModerationCommand, fail};
+use crate::keys::SiteKeys;
+
+pub async fn run(store: &Store, command: ModerationCommand) -> Result<(), CliError> {
+    match command {
+        ModerationCommand::Queue { limit } => print_queue(store, limit).await,
+        // The filter's commands are run by `moderation_cli` with the whole configuration.
+        ModerationCommand::Train { .. } | ModerationCommand::Eval { .. } => Err(fail("not a queue command")),
+        ModerationCommand::Approve { id } => decide_one(store, id, Verdict::Approve).await,
+        ModerationCommand::Reject { id, label } => {
+            let verdict = Verdict::parse(&label).ok_or_else(|| fail("--as: spam or abuse"))?;
+            decide_one(store, id, verdict).await
+        }
+        ModerationCommand::Ban { user, email, comment, duration, reason, remove_comments } => {
+            let duration = parse_duration(&duration).map_err(|e| fail(format!("--for: {e}")))?;
+            let now = Utc::now();
+            let banned = match (user, email, comment) {
+                (_, _, Some(id)) => {
+                    ban_author_of(store, id, duration, &reason, remove_comments, &Actor::Cli, now)
+                        .await
+                        .map_err(|e| fail(format!("comment {id}: {e}")))?
+                }
+                (Some(id), _, _) => {
+                    store
+                        .user_by_id(id)
+                        .await
+                        .map_err(fail)?
+                        .ok_or_else(|| fail(format!("--user: no user {id}")))?;
+                    let target = BanTarget::user(id);
+                    let remove = if remove_comments { vec![target.clone()] } else { vec![] };
+                    let request = BanRequest { targets: vec![target], duration, reason, remove };
+                    ban(store, &request, &Actor::Cli, now).await.map_err(fail)?
+                }
+                (None, Some(email), None) => {
+                    if remove_comments {
+                        return Err(fail(
+                            "--remove-comments: an e-mail ban cannot find comments; ban by --user or --comment",
+                        ));
+                    }
+                    if !email.contains('@') {
+                        return Err(fail(format!("--email: \"{email}\" is not an e-mail address")));
+                    }
+                    let keys = SiteKeys::load(store).await.map_err(fail)?;
+                    let target = BanTarget::new(BanKind::Email, &keys.email_hash(&email));
+                    let request = BanRequest { targets: vec![target], duration, reason, remove: vec![] };
+                    ban(store, &request, &Actor::Cli, now).await.map_err(fail)?
+                }
+                (None, None, None) => return Err(fail("say whom to ban: --user, --email or --comment")),
+            };
+            drop_pages(store, &banned.removed.article_ids).await?;
+            let until = duration.map_or("for good".to_owned(), |d| {
+                format!("until {}", (now + d).format("%Y-%m-%d %H:%M UTC"))
+            });
+            println!(
+                "Banned ({} ban{}, {until}); {} comment{} removed.",
+                banned.ban_ids.len(),
+                if banned.ban_ids.len() == 1 { "" } else { "s" },
+                banned.removed.comment_ids.len(),
+                if banned.removed.comment_ids.len() == 1 { "" } else { "s" },
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn print_queue(store: &Store, limit: u32) -> Result<(), CliError> {
+    let page = queue_page(store, None, limit).await.map_err(fail)?;
+    if page.items.is_empty() {
+        println!("Nothing is waiting.");
+        return Ok(());
+    }
+    for item in &page.items {
+        let c = &item.comment;
+        let reasons: Vec<&str> = item.reasons.iter().map(|r| r.signal.as_str()).collect();
+        println!(
+            "{}\t{}\t{}\t{}\t[{}]\t{}",
+            c.id,
+            c.created_at.format("%Y-%m-%d %H:%M"),
+            item.article_slug,
+            c.author_name,
+            reasons.join(","),
+            excerpt(&c.body_markdown, 80)
+        );
+    }
+    if page.next.is_some() {
+        println!("… and more (raise --limit).");
+    }
+    Ok(())
+}
+
+async fn decide_one(store: &Store, id: i64, verdict: Verdict) -> Result<(), CliError> {
+    let decided = decide(store, id, verdict, None, &Actor::Cli, Utc::now())
+        .await
+        .map_err(|e| fail(format!("comment {id}: {e}")))?;
+    drop_pages(store, &[decided.before.article_id]).await?;
+    println!("Comment {id}: {} → {}.", decided.before.status.as_str(), decided.after.as_str());
+    Ok(())
+}
+
+/// Tells every running node which articles' pages are stale.
+async fn drop_pages(store: &Store, article_ids: &[i64]) -> Result<(), CliError> {
+    let mut keys = Vec::new();
+    for id in article_ids {
+        if let Some(article) = store.article_by_id(*id).await.map_err(fail)? {
+            keys.extend(keys_of(&article));
+        }
+    }
+    if !keys.is_empty() {
+        store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
+    }
+    Ok(())
+}
