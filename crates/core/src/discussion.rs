@@ -540,6 +540,7 @@ mod tests {
             hold_for_review: false,
             closed: false,
             moderation: Arc::default(),
+            ban_mode: Default::default(),
         }
     }
 
