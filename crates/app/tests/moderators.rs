@@ -124,7 +124,7 @@ async fn approving_publishes_and_rejecting_hides_with_counts_kept(db: TestDataba
     let good = post(&guest, "A fair point, well made.", "Gus").await;
     let spam = post(&guest, "Buy cheap watches at example dot com now.", "Spammy").await;
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
-    assert_eq!(app.browser().get("/articles/open-door").await.body.contains("A fair point"), false);
+    assert!(!app.browser().get("/articles/open-door").await.body.contains("A fair point"));
 
     let res = decide_http(&mo, good, "approve", "pending").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);

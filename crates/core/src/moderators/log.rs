@@ -86,10 +86,10 @@ impl LogFilter {
         use super::invalid;
         let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let action = some(action);
-        if let Some(a) = &action {
-            if !(ACTIONS.contains(&a.as_str()) || a == "moderator" || a == "automatic") {
-                return Err(invalid("action", format!("\"{a}\" is not an action of the log")));
-            }
+        if let Some(a) = &action
+            && !(ACTIONS.contains(&a.as_str()) || a == "moderator" || a == "automatic")
+        {
+            return Err(invalid("action", format!("\"{a}\" is not an action of the log")));
         }
         let comment_id = match some(comment) {
             None => None,
@@ -102,10 +102,10 @@ impl LogFilter {
                 .map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
         };
         let (from, to) = (date("from", from)?, date("to", to)?);
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(invalid("to", "comes before from"));
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(invalid("to", "comes before from"));
         }
         Ok(LogFilter { action, who: some(who), comment_id, from, to })
     }
