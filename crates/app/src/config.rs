@@ -489,4 +489,21 @@ mod tests {
         ));
         assert!(Config::default().validated().is_ok());
     }
+
+    #[test]
+    fn moderation_thresholds_reach_the_pipeline_and_are_bounded() {
+        let c = Config { moderation_flags_to_hold: 5, moderation_trust_after: 2, ..Config::default() };
+        let settings = &c.validated().unwrap().moderation.settings;
+        assert_eq!((settings.flags_to_hold, settings.trust_after), (5, 2));
+        let refused = |c: Config, key: &str| c.validated().unwrap_err().to_string().contains(key);
+        assert!(refused(
+            Config { moderation_flags_to_hold: 101, ..Config::default() },
+            "moderation_flags_to_hold"
+        ));
+        assert!(refused(
+            Config { moderation_trust_after: 1000, ..Config::default() },
+            "moderation_trust_after"
+        ));
+        assert!(Config { comments_closed: true, ..Config::default() }.discussion_rules().closed);
+    }
 }

@@ -13,8 +13,8 @@ use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, tr
 use crate::moderators::bans::{self, BanMode};
 use crate::moderators::{Actor, ModerationError, ModerationStore, Verdict};
 use crate::store::{
-    ArticleStore, CommentRecord, CommentStore, FlagStore, FlagWrite, NewFlag, RateCount, StoreError,
-    ThreadPage, ThrottleStore, Tops,
+    ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
+    StoreError, ThreadPage, ThrottleStore, Tops,
 };
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
@@ -470,7 +470,8 @@ pub enum Flagged {
 }
 
 /// A reader flags someone else's published comment, once. Flags from the site's
-/// `flags_to_hold` distinct readers hold it; a moderator's flag holds it at once (their
+/// `flags_to_hold` distinct readers hold it (once: a comment a moderator approved after
+/// that is not held again by more flags); a moderator's flag holds it at once (their
 /// judgement is what the readers' flags stand in for). Rate-limited per address.
 pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
     store: &S,
@@ -490,7 +491,11 @@ pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
     if let (true, Some(ip_hash)) = (settings.rate_limit, &origin.ip_hash) {
         throttle::admit(store, &flags::FLAG_PER_ADDRESS, ip_hash, now).await?;
     }
-    let hold_at = if by.moderates() { Some(1) } else { Some(settings.flags_to_hold).filter(|n| *n > 0) };
+    let hold = match settings.flags_to_hold {
+        _ if by.moderates() => FlagHold::Now,
+        0 => FlagHold::Never,
+        n => FlagHold::AtCount(n),
+    };
     let flag = NewFlag {
         comment_id: id,
         flagger,
@@ -498,7 +503,7 @@ pub async fn flag_comment<S: CommentStore + FlagStore + ThrottleStore>(
         reason,
         ip_hash: origin.ip_hash.clone(),
     };
-    let flagged = match store.add_flag(&flag, hold_at, now).await? {
+    let flagged = match store.add_flag(&flag, hold, now).await? {
         FlagWrite::AlreadyFlagged => Flagged::AlreadyFlagged,
         FlagWrite::NotPublished => Flagged::AlreadyHeld,
         FlagWrite::Counted { held, .. } => Flagged::Counted { held },
@@ -520,4 +525,40 @@ pub fn may_flag(comment: &Comment, by: &Viewer, rules: &DiscussionRules) -> Resu
         return Err(sign_in);
     }
     flags::flagger(by).ok_or(sign_in)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comment::test_comment;
+
+    fn rules(allow_guests: bool) -> DiscussionRules {
+        DiscussionRules {
+            allow_guests,
+            edit_window: Duration::minutes(15),
+            close_after: None,
+            hold_for_review: false,
+            closed: false,
+            moderation: Arc::default(),
+            ban_mode: Default::default(),
+        }
+    }
+
+    #[test]
+    fn readers_flag_others_visible_comments_as_one_account_or_browser() {
+        let mut c = test_comment(1, None);
+        c.guest_token_hash = Some("author".into());
+        let guest = |t: &str| Viewer { user: None, guest_token_hash: Some(t.into()) };
+        assert_eq!(may_flag(&c, &guest("other"), &rules(true)).unwrap(), "gother");
+        let own = may_flag(&c, &guest("author"), &rules(true)).unwrap_err();
+        assert!(matches!(own, DiscussionError::Forbidden(m) if m.contains("own comment")));
+        let no_guests = may_flag(&c, &guest("other"), &rules(false)).unwrap_err();
+        assert!(matches!(no_guests, DiscussionError::Forbidden(m) if m.contains("sign in")));
+        c.status = CommentStatus::Pending;
+        assert!(may_flag(&c, &guest("other"), &rules(true)).is_ok(), "answered as already held");
+        for gone in [CommentStatus::Rejected, CommentStatus::Deleted] {
+            c.status = gone;
+            assert!(matches!(may_flag(&c, &guest("other"), &rules(true)), Err(DiscussionError::NotFound)));
+        }
+    }
 }

@@ -419,6 +419,18 @@ pub struct NewFlag {
     pub ip_hash: Option<String>,
 }
 
+/// Whether a new flag holds the comment it flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagHold {
+    /// Flags are only counted.
+    Never,
+    /// The flag that brings the comment's count to this many holds it. Only that one: once
+    /// a moderator has approved it again, later flags are listed but do not hold it anew.
+    AtCount(u32),
+    /// This flag holds it (a moderator's).
+    Now,
+}
+
 /// What storing a flag did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagWrite {
@@ -432,15 +444,15 @@ pub enum FlagWrite {
 
 /// Reader flags, and the hold that enough of them put on a comment.
 pub trait FlagStore {
-    /// Stores `flag` unless its reader already flagged the comment. When the comment, still
-    /// published, then has `hold_at` flags or more, it is held in the same transaction: its
+    /// Stores `flag` unless its reader already flagged the comment. When `hold` says this
+    /// flag holds the still published comment, it is held in the same transaction: its
     /// status becomes pending and its decision gains the `flags` reason
     /// (`moderation::flags::hold_reason`). Flags on one comment are counted one at a time,
-    /// so concurrent flags cannot all miss the threshold.
+    /// so concurrent flags cannot all miss the threshold, nor two of them reach it.
     async fn add_flag(
         &self,
         flag: &NewFlag,
-        hold_at: Option<u32>,
+        hold: FlagHold,
         now: DateTime<Utc>,
     ) -> Result<FlagWrite, StoreError>;
     /// The reason `flagger` gave when flagging the comment, if they did.

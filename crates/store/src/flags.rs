@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use tribune_core::moderation::flags::{FlagCounts, FlagReason, FlagSummary, hold_reason, with_reason};
-use tribune_core::store::{FlagStore, FlagWrite, NewFlag, StoreError};
+use tribune_core::store::{FlagHold, FlagStore, FlagWrite, NewFlag, StoreError};
 
 use crate::Store;
 use crate::error::from_sqlx;
@@ -18,7 +18,7 @@ impl FlagStore for Store {
     async fn add_flag(
         &self,
         flag: &NewFlag,
-        hold_at: Option<u32>,
+        hold: FlagHold,
         now: DateTime<Utc>,
     ) -> Result<FlagWrite, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
@@ -41,9 +41,13 @@ impl FlagStore for Store {
         }
         let counts = counts_of(&mut tx, flag.comment_id).await?;
         let flags = counts.total();
-        let held = hold_at.is_some_and(|n| flags >= n);
+        let held = match hold {
+            FlagHold::Never => false,
+            FlagHold::AtCount(n) => flags == n,
+            FlagHold::Now => true,
+        };
         if held {
-            hold(&mut tx, flag.comment_id, article_id, &counts, now).await?;
+            hold_comment(&mut tx, flag.comment_id, article_id, &counts, now).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(FlagWrite::Counted { flags, held })
@@ -133,7 +137,7 @@ async fn counts_of(tx: &mut Tx<'_>, comment_id: i64) -> Result<FlagCounts, Store
 
 /// Holds the comment for a moderator: pending, out of the article's count, and its
 /// decision (written when it was posted; imported comments have none) saying why.
-async fn hold(
+async fn hold_comment(
     tx: &mut Tx<'_>,
     comment_id: i64,
     article_id: i64,

@@ -7,7 +7,9 @@ use tribune_core::article::ArticleInput;
 use tribune_core::comment::{Comment, CommentInput, CommentStatus, validate};
 use tribune_core::moderation::flags::FlagReason;
 use tribune_core::moderation::{Decision, Outcome, Reason};
-use tribune_core::store::{ArticleStore, CommentRecord, CommentStore, FlagStore, FlagWrite, NewFlag};
+use tribune_core::store::{
+    ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag,
+};
 use tribune_store::Store;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -64,8 +66,9 @@ async fn a_reader_flags_once_and_the_third_reader_holds_it(db: TestDatabase) {
     let s = &db.store;
     let a = article(s).await;
     let c = post(s, a, "jens", CommentStatus::Published).await;
-    let add =
-        |who: &'static str, reason| async move { s.add_flag(&flag(c.id, who, reason), Some(3), t0()).await };
+    let add = |who: &'static str, reason| async move {
+        s.add_flag(&flag(c.id, who, reason), FlagHold::AtCount(3), t0()).await
+    };
     assert_eq!(add("ga", FlagReason::OffTopic).await.unwrap(), FlagWrite::Counted { flags: 1, held: false });
     assert_eq!(add("ga", FlagReason::Spam).await.unwrap(), FlagWrite::AlreadyFlagged, "once per reader");
     assert_eq!(s.flag_by(c.id, "ga").await.unwrap(), Some(FlagReason::OffTopic), "the first flag stands");
@@ -84,6 +87,14 @@ async fn a_reader_flags_once_and_the_third_reader_holds_it(db: TestDatabase) {
     assert!(reasons.contains("flagged by 3 readers: spam (1), off-topic (2)"), "{reasons}");
     assert_eq!(add("u3", FlagReason::Abuse).await.unwrap(), FlagWrite::NotPublished);
     assert_eq!(s.flag_summaries(&[c.id]).await.unwrap()[&c.id].counts.total(), 3);
+
+    // A moderator approves it: more readers' flags are counted, and do not hold it again...
+    s.set_comment_status(c.id, CommentStatus::Published).await.unwrap();
+    assert_eq!(add("u3", FlagReason::Abuse).await.unwrap(), FlagWrite::Counted { flags: 4, held: false });
+    assert_eq!(s.comment(c.id).await.unwrap().unwrap().status, CommentStatus::Published);
+    // ...but a moderator's own flag does.
+    let now = s.add_flag(&flag(c.id, "u9", FlagReason::Abuse), FlagHold::Now, t0()).await.unwrap();
+    assert_eq!(now, FlagWrite::Counted { flags: 5, held: true });
 }
 
 async fn concurrent_flags_hold_a_comment_once(db: TestDatabase) {
@@ -93,7 +104,7 @@ async fn concurrent_flags_hold_a_comment_once(db: TestDatabase) {
     let tasks: Vec<_> = (0..6)
         .map(|i| {
             let (s, f) = (s.clone(), flag(c.id, &format!("g{i}"), FlagReason::OffTopic));
-            tokio::spawn(async move { s.add_flag(&f, Some(2), t0()).await.unwrap() })
+            tokio::spawn(async move { s.add_flag(&f, FlagHold::AtCount(2), t0()).await.unwrap() })
         })
         .collect();
     let mut results = Vec::new();
@@ -115,10 +126,10 @@ async fn the_queue_reads_flag_counts_of_published_comments(db: TestDatabase) {
     let first = post(s, a, "f", CommentStatus::Published).await;
     let second = post(s, a, "s", CommentStatus::Published).await;
     let later = t0() + chrono::Duration::minutes(5);
-    s.add_flag(&flag(second.id, "g1", FlagReason::Spam), Some(3), later).await.unwrap();
-    s.add_flag(&flag(first.id, "g1", FlagReason::Abuse), Some(3), t0()).await.unwrap();
-    s.add_flag(&flag(first.id, "g2", FlagReason::Abuse), Some(3), later).await.unwrap();
-    s.add_flag(&flag(first.id, "g3", FlagReason::Other), None, later).await.unwrap();
+    s.add_flag(&flag(second.id, "g1", FlagReason::Spam), FlagHold::AtCount(3), later).await.unwrap();
+    s.add_flag(&flag(first.id, "g1", FlagReason::Abuse), FlagHold::AtCount(3), t0()).await.unwrap();
+    s.add_flag(&flag(first.id, "g2", FlagReason::Abuse), FlagHold::AtCount(3), later).await.unwrap();
+    s.add_flag(&flag(first.id, "g3", FlagReason::Other), FlagHold::Never, later).await.unwrap();
 
     let listed = s.flagged_comments(10).await.unwrap();
     let ids: Vec<i64> = listed.iter().map(|f| f.comment_id).collect();

@@ -158,8 +158,8 @@ impl Model {
         let grad: [f32; 3] =
             std::array::from_fn(|c| p[c] as f32 - if c == class as usize { 1.0 } else { 0.0 });
         if bias {
-            for c in 0..3 {
-                self.bias[c] -= rate * grad[c] * 0.1;
+            for (b, g) in self.bias.iter_mut().zip(grad) {
+                *b -= rate * g * 0.1;
             }
         }
         let g2: f32 = grad.iter().map(|g| (g * v) * (g * v)).sum();
