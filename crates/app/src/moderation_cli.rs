@@ -41,7 +41,8 @@ pub async fn run(command: ModerationCommand, config: &Config) -> Result<(), CliE
 
 /// Every item checked before anything is read from or written to the database.
 fn read_items(path: &Path) -> Result<Vec<(Class, Item)>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{}: cannot read: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| fail(format!("{}: cannot read: {e}", path.display())))?;
     parse_items(&text).map_err(|e| fail(format!("{}: {e}", path.display())))
 }
 
@@ -53,7 +54,10 @@ async fn train(config: &Config, path: &Path) -> Result<(), CliError> {
     let texts: Vec<(Class, &str)> = items.iter().map(|(class, item)| (*class, item.body.as_str())).collect();
     let source = format!("cli:{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("file"));
     learned::teach(&store, model, &texts, &source, Utc::now()).await.map_err(fail)?;
-    println!("The learned filter was taught {} examples; every node applies them within seconds.", items.len());
+    println!(
+        "The learned filter was taught {} examples; every node applies them within seconds.",
+        items.len()
+    );
     store.close().await;
     Ok(())
 }

@@ -66,7 +66,10 @@ async fn a_comment_like_those_moderators_rejected_is_held_on_every_node(db: Test
     let writer = tribune_store::Store::connect(&app.db.url).await.unwrap();
     writer.append_filter_examples(&examples, Utc::now()).await.unwrap();
     let model = app.state.config.moderation.model.clone();
-    assert!(eventually(10, || async { model.applied_through() > 0 }).await, "the node applies stored examples");
+    assert!(
+        eventually(10, || async { model.applied_through() > 0 }).await,
+        "the node applies stored examples"
+    );
 
     let after = post(&app.browser(), NEW_ONE).await;
     assert_eq!(status_of(&app, &after).await, CommentStatus::Pending, "a similar comment is held");
@@ -75,8 +78,13 @@ async fn a_comment_like_those_moderators_rejected_is_held_on_every_node(db: Test
     assert!(decision.reasons_json.contains("learned filter"), "{}", decision.reasons_json);
     assert!(decision.reasons_json.contains("spam"), "{}", decision.reasons_json);
 
-    let unrelated = post(&app.browser(), "The council vote on the harbour wall is next Tuesday, worth attending.").await;
-    assert_eq!(status_of(&app, &unrelated).await, CommentStatus::Published, "other comments still go through");
+    let unrelated =
+        post(&app.browser(), "The council vote on the harbour wall is next Tuesday, worth attending.").await;
+    assert_eq!(
+        status_of(&app, &unrelated).await,
+        CommentStatus::Published,
+        "other comments still go through"
+    );
 }
 
 async fn train_and_eval_from_the_command_line(db: TestDatabase) {
@@ -116,5 +124,9 @@ async fn train_and_eval_from_the_command_line(db: TestDatabase) {
         .unwrap_err()
         .to_string();
     assert!(err.contains("item 1: label"), "{err}");
-    assert_eq!(db.store.filter_examples_after(0).await.unwrap().len(), CAMPAIGN.len() + 1, "a bad file changes nothing");
+    assert_eq!(
+        db.store.filter_examples_after(0).await.unwrap().len(),
+        CAMPAIGN.len() + 1,
+        "a bad file changes nothing"
+    );
 }

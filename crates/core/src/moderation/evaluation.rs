@@ -38,7 +38,9 @@ pub fn parse_items(text: &str) -> Result<Vec<(Class, Item)>, ItemsError> {
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .enumerate()
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| ItemsError::Syntax(format!("line {}: {e}", i + 1))))
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| ItemsError::Syntax(format!("line {}: {e}", i + 1)))
+            })
             .collect::<Result<_, _>>()?
     };
     values.into_iter().enumerate().map(|(index, v)| checked(index, v)).collect()
@@ -47,9 +49,16 @@ pub fn parse_items(text: &str) -> Result<Vec<(Class, Item)>, ItemsError> {
 fn checked(index: usize, value: serde_json::Value) -> Result<(Class, Item), ItemsError> {
     let field = |field, message: &str| ItemsError::Field { index, field, message: message.to_owned() };
     let object = value.as_object().ok_or_else(|| field("item", "must be an object"))?;
-    let label = object.get("label").and_then(|l| l.as_str()).ok_or_else(|| field("label", "missing or not a string"))?;
-    let class = Class::parse(label).ok_or_else(|| field("label", &format!("\"{label}\" is not spam, abuse or benign")))?;
-    let body = object.get("body").and_then(|b| b.as_str()).ok_or_else(|| field("body", "missing or not a string"))?;
+    let label = object
+        .get("label")
+        .and_then(|l| l.as_str())
+        .ok_or_else(|| field("label", "missing or not a string"))?;
+    let class = Class::parse(label)
+        .ok_or_else(|| field("label", &format!("\"{label}\" is not spam, abuse or benign")))?;
+    let body = object
+        .get("body")
+        .and_then(|b| b.as_str())
+        .ok_or_else(|| field("body", "missing or not a string"))?;
     if body.trim().is_empty() {
         return Err(field("body", "is empty"));
     }
@@ -146,7 +155,11 @@ impl std::fmt::Display for Report {
         writeln!(f, "recall on abuse (held or refused):       {:.3}", self.abuse.caught())?;
         writeln!(f, "recall on abuse without profanity:       {:.3}", self.abuse_without_profanity.caught())?;
         writeln!(f, "benign held or refused:                  {:.1}%", self.benign.caught() * 100.0)?;
-        writeln!(f, "benign with a link or political, held:   {:.1}%", self.benign_link_or_political.caught() * 100.0)?;
+        writeln!(
+            f,
+            "benign with a link or political, held:   {:.1}%",
+            self.benign_link_or_political.caught() * 100.0
+        )?;
         write!(f, "median scoring time:                     {:.3} ms", self.median.as_secs_f64() * 1000.0)
     }
 }

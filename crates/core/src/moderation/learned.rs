@@ -144,8 +144,8 @@ impl Model {
         let mut logits = self.bias;
         for f in features {
             let w = &self.weights[*f as usize % BUCKETS as usize];
-            for c in 0..3 {
-                logits[c] += w[c] * v;
+            for (logit, weight) in logits.iter_mut().zip(w) {
+                *logit += weight * v;
             }
         }
         softmax(logits.map(f64::from))
@@ -155,10 +155,11 @@ impl Model {
     fn step(&mut self, class: Class, features: &[u32], rate: f32, bias: bool) {
         let p = self.probabilities(features);
         let v = 1.0 / (features.len().max(1) as f32).sqrt();
-        let grad: [f32; 3] = std::array::from_fn(|c| p[c] as f32 - if c == class as usize { 1.0 } else { 0.0 });
+        let grad: [f32; 3] =
+            std::array::from_fn(|c| p[c] as f32 - if c == class as usize { 1.0 } else { 0.0 });
         if bias {
-            for c in 0..3 {
-                self.bias[c] -= rate * grad[c] * 0.1;
+            for (b, g) in self.bias.iter_mut().zip(grad) {
+                *b -= rate * g * 0.1;
             }
         }
         let g2: f32 = grad.iter().map(|g| (g * v) * (g * v)).sum();
@@ -167,8 +168,8 @@ impl Model {
             self.seen[i] += g2;
             let step = rate * v / (1.0 + self.seen[i]).sqrt();
             let w = &mut self.weights[i];
-            for c in 0..3 {
-                w[c] -= step * grad[c];
+            for (weight, g) in w.iter_mut().zip(grad) {
+                *weight -= step * g;
             }
         }
     }
@@ -241,7 +242,8 @@ pub fn shipped() -> &'static Model {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|line| {
-                let item: Labelled = serde_json::from_str(line).expect("the shipped train split is valid JSONL");
+                let item: Labelled =
+                    serde_json::from_str(line).expect("the shipped train split is valid JSONL");
                 let class = Class::parse(&item.label).expect("the shipped train split has known labels");
                 (class, features(&item.body))
             })
@@ -251,26 +253,25 @@ pub fn shipped() -> &'static Model {
 }
 
 /// The model a site scores with, shared by the pipeline and whatever teaches it, and the
-/// id of the last stored example applied (examples are applied in id order, once).
-#[derive(Debug, Clone)]
-pub struct SharedModel(Arc<RwLock<(Model, i64)>>);
-
-impl Default for SharedModel {
-    fn default() -> Self {
-        SharedModel(Arc::new(RwLock::new((shipped().clone(), 0))))
-    }
-}
+/// id of the last stored example applied (examples are applied in id order, once). Made
+/// from the shipped model on first use, so commands that judge no comment never train it.
+#[derive(Debug, Clone, Default)]
+pub struct SharedModel(Arc<OnceLock<RwLock<(Model, i64)>>>);
 
 impl SharedModel {
+    fn lock(&self) -> &RwLock<(Model, i64)> {
+        self.0.get_or_init(|| RwLock::new((shipped().clone(), 0)))
+    }
+
     /// The id of the last stored example this model has learned.
     pub fn applied_through(&self) -> i64 {
-        self.0.read().map_or(0, |g| g.1)
+        self.lock().read().map_or(0, |g| g.1)
     }
 
     /// Applies stored examples `(id, class, features)` in id order, skipping any already
     /// applied, so two refreshes racing each other learn each example once.
     pub fn apply(&self, examples: &[(i64, Class, Vec<u32>)]) {
-        let Ok(mut guard) = self.0.write() else { return };
+        let Ok(mut guard) = self.lock().write() else { return };
         for (id, class, features) in examples {
             if *id > guard.1 {
                 guard.0.learn(*class, features);
@@ -280,7 +281,7 @@ impl SharedModel {
     }
 
     pub fn worst(&self, body: &str) -> (Class, f64) {
-        self.0.read().map_or((Class::Benign, 0.0), |g| g.0.worst(body))
+        self.lock().read().map_or((Class::Benign, 0.0), |g| g.0.worst(body))
     }
 }
 
@@ -302,7 +303,11 @@ pub async fn teach<S: FilterStore>(
 ) -> Result<usize, StoreError> {
     let examples: Vec<FilterExample> = texts
         .iter()
-        .map(|(class, body)| FilterExample { class: *class, features: features(body), source: source.to_owned() })
+        .map(|(class, body)| FilterExample {
+            class: *class,
+            features: features(body),
+            source: source.to_owned(),
+        })
         .collect();
     store.append_filter_examples(&examples, now).await?;
     refresh(store, model).await
@@ -349,7 +354,11 @@ mod tests {
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let kind = v["kind"].as_str().or(v["source"].as_str()).unwrap().to_owned();
-                (Class::parse(v["label"].as_str().unwrap()).unwrap(), features(v["body"].as_str().unwrap()), kind)
+                (
+                    Class::parse(v["label"].as_str().unwrap()).unwrap(),
+                    features(v["body"].as_str().unwrap()),
+                    kind,
+                )
             })
             .collect();
         let configs = std::env::var("CV").unwrap_or_else(|_| format!("{EPOCHS},{RATE}"));
@@ -365,7 +374,8 @@ mod tests {
                     .map(|(_, it)| (it.0, it.1.clone()))
                     .collect();
                 let mut model = Model::fit(&train, v[0] as usize, v[1]);
-                let test: Vec<_> = items.iter().enumerate().filter(|(i, _)| part(*i) == fold).map(|(_, it)| it).collect();
+                let test: Vec<_> =
+                    items.iter().enumerate().filter(|(i, _)| part(*i) == fold).map(|(_, it)| it).collect();
                 let score = |m: &Model, out: &mut Vec<(Class, f64, String)>| {
                     for it in &test {
                         let p = m.probabilities(&it.1);
@@ -373,7 +383,13 @@ mod tests {
                     }
                 };
                 score(&model, &mut before);
-                for it in items.iter().enumerate().filter(|(i, _)| part(*i) == (fold + 1) % 5).map(|(_, it)| it).take(200) {
+                for it in items
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| part(*i) == (fold + 1) % 5)
+                    .map(|(_, it)| it)
+                    .take(200)
+                {
                     model.learn(it.0, &it.1);
                 }
                 score(&model, &mut after);
@@ -426,7 +442,8 @@ mod tests {
         let (class, p) = model.worst("Make $90 an hour from home, check my profile for details!");
         assert_eq!(class, Class::Spam, "{p}");
         assert!(p >= THRESHOLD, "{p}");
-        let (_, p) = model.worst("The minister lied about the budget and should resign. See https://apnews.com/x");
+        let (_, p) =
+            model.worst("The minister lied about the budget and should resign. See https://apnews.com/x");
         assert!(p < THRESHOLD, "{p}");
     }
 
