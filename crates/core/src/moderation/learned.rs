@@ -325,8 +325,15 @@ pub struct Learned {
 /// under 1% of ordinary comments there (data/moderation/README.md).
 pub const THRESHOLD: f64 = 0.85;
 
+/// Fewer words than this are too little evidence ("I agree with you." read as spam at 96%):
+/// short comments are left to the other signals (a link with hardly any text is held).
+const MIN_WORDS: usize = 6;
+
 impl Signal for Learned {
     fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
+        if model_text(c.body).split_whitespace().count() < MIN_WORDS {
+            return None;
+        }
         let (class, p) = self.model.worst(c.body);
         (p >= self.threshold).then(|| Reason {
             signal: "learned filter",
@@ -414,6 +421,14 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_comments_are_too_little_evidence() {
+        let signal = Learned { model: SharedModel::default(), threshold: THRESHOLD };
+        for body in ["I agree with you.", "A comment to render.", "Check this out."] {
+            assert_eq!(signal.judge(&Candidate { body, author_name: "Ann" }), None, "{body}");
         }
     }
 
