@@ -144,8 +144,8 @@ impl Model {
         let mut logits = self.bias;
         for f in features {
             let w = &self.weights[*f as usize % BUCKETS as usize];
-            for c in 0..3 {
-                logits[c] += w[c] * v;
+            for (logit, weight) in logits.iter_mut().zip(w) {
+                *logit += weight * v;
             }
         }
         softmax(logits.map(f64::from))
@@ -168,8 +168,8 @@ impl Model {
             self.seen[i] += g2;
             let step = rate * v / (1.0 + self.seen[i]).sqrt();
             let w = &mut self.weights[i];
-            for c in 0..3 {
-                w[c] -= step * grad[c];
+            for (weight, g) in w.iter_mut().zip(grad) {
+                *weight -= step * g;
             }
         }
     }
@@ -253,26 +253,25 @@ pub fn shipped() -> &'static Model {
 }
 
 /// The model a site scores with, shared by the pipeline and whatever teaches it, and the
-/// id of the last stored example applied (examples are applied in id order, once).
-#[derive(Debug, Clone)]
-pub struct SharedModel(Arc<RwLock<(Model, i64)>>);
-
-impl Default for SharedModel {
-    fn default() -> Self {
-        SharedModel(Arc::new(RwLock::new((shipped().clone(), 0))))
-    }
-}
+/// id of the last stored example applied (examples are applied in id order, once). Made
+/// from the shipped model on first use, so commands that judge no comment never train it.
+#[derive(Debug, Clone, Default)]
+pub struct SharedModel(Arc<OnceLock<RwLock<(Model, i64)>>>);
 
 impl SharedModel {
+    fn lock(&self) -> &RwLock<(Model, i64)> {
+        self.0.get_or_init(|| RwLock::new((shipped().clone(), 0)))
+    }
+
     /// The id of the last stored example this model has learned.
     pub fn applied_through(&self) -> i64 {
-        self.0.read().map_or(0, |g| g.1)
+        self.lock().read().map_or(0, |g| g.1)
     }
 
     /// Applies stored examples `(id, class, features)` in id order, skipping any already
     /// applied, so two refreshes racing each other learn each example once.
     pub fn apply(&self, examples: &[(i64, Class, Vec<u32>)]) {
-        let Ok(mut guard) = self.0.write() else { return };
+        let Ok(mut guard) = self.lock().write() else { return };
         for (id, class, features) in examples {
             if *id > guard.1 {
                 guard.0.learn(*class, features);
@@ -282,7 +281,7 @@ impl SharedModel {
     }
 
     pub fn worst(&self, body: &str) -> (Class, f64) {
-        self.0.read().map_or((Class::Benign, 0.0), |g| g.0.worst(body))
+        self.lock().read().map_or((Class::Benign, 0.0), |g| g.0.worst(body))
     }
 }
 
@@ -326,8 +325,15 @@ pub struct Learned {
 /// under 1% of ordinary comments there (data/moderation/README.md).
 pub const THRESHOLD: f64 = 0.85;
 
+/// Fewer words than this are too little evidence ("I agree with you." read as spam at 96%):
+/// short comments are left to the other signals (a link with hardly any text is held).
+const MIN_WORDS: usize = 6;
+
 impl Signal for Learned {
     fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
+        if model_text(c.body).split_whitespace().count() < MIN_WORDS {
+            return None;
+        }
         let (class, p) = self.model.worst(c.body);
         (p >= self.threshold).then(|| Reason {
             signal: "learned filter",
@@ -415,6 +421,14 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_comments_are_too_little_evidence() {
+        let signal = Learned { model: SharedModel::default(), threshold: THRESHOLD };
+        for body in ["I agree with you.", "A comment to render.", "Check this out."] {
+            assert_eq!(signal.judge(&Candidate { body, author_name: "Ann" }), None, "{body}");
         }
     }
 
