@@ -26,6 +26,7 @@ on_both_backends!(
     flagging_keeps_the_strangers_page_shared,
     new_commenters_are_held_until_a_moderator_approves_one,
     a_closed_site_takes_no_comments_and_keeps_its_discussion,
+    a_flagged_comment_waits_in_the_queue_until_a_moderator_acts,
 );
 
 const MICROSCOPE: &str = include_str!("fixtures/seed_microscope.txt");
@@ -362,4 +363,34 @@ async fn a_closed_site_takes_no_comments_and_keeps_its_discussion(db: TestDataba
     );
     // What is there can still be flagged.
     assert_eq!(flag(&b, id, "spam").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_flagged_comment_waits_in_the_queue_until_a_moderator_acts(db: TestDatabase) {
+    let app = site(db, common::without_rate_limits).await;
+    let id = post(&app.browser(), MICROSCOPE, "Curious Reader").await;
+    let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
+    assert!(mo.get("/admin/moderation").await.body.contains("Nothing is waiting"));
+
+    let reader = app.signed_in("Rita Reader", Role::Reader).await;
+    assert_eq!(flag(&reader, id, "off-topic").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, id).await, CommentStatus::Published, "one flag holds nothing");
+    let queue = mo.get("/admin/moderation").await;
+    assert!(queue.body.contains("(1 waiting)"), "the nav and heading count it");
+    assert!(queue.body.contains("Published, flagged by 1 reader:"), "{}", queue.body);
+    assert!(queue.body.contains("off-topic (1)"));
+
+    // Kept published by a moderator: its flags are settled and it leaves the queue.
+    let csrf = queue.csrf();
+    let fields = [("csrf", csrf.as_str()), ("verdict", "approve"), ("seen", "published")];
+    let kept = mo.post_form(&format!("/admin/moderation/{id}/decide"), &fields).await;
+    assert_eq!(kept.status, StatusCode::SEE_OTHER, "{}", kept.body);
+    assert_eq!(status_of(&app, id).await, CommentStatus::Published);
+    let settled = mo.get("/admin/moderation").await;
+    assert!(settled.body.contains("Nothing is waiting"), "{}", settled.body);
+
+    // A new flag after the decision brings it back.
+    let other = app.signed_in("Otto Reader", Role::Reader).await;
+    flag(&other, id, "spam").await;
+    let again = mo.get("/admin/moderation").await;
+    assert!(again.body.contains("Published, flagged by 2 readers:"), "{}", again.body);
 }

@@ -466,12 +466,6 @@ pub trait FlagStore {
         &self,
         comment_ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, crate::moderation::flags::FlagSummary>, StoreError>;
-    /// Published comments that readers flagged (too few to hold them yet), the earliest
-    /// flagged first, at most `limit`: what the queue shows beside the held ones.
-    async fn flagged_comments(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<crate::moderation::flags::FlagSummary>, StoreError>;
 }
 
 /// One example for the learned filter: a class, a comment's hashed features, and who

@@ -79,26 +79,6 @@ impl FlagStore for Store {
         }
         summaries(&query.fetch_all(&self.pool).await.map_err(from_sqlx)?)
     }
-
-    async fn flagged_comments(&self, limit: u32) -> Result<Vec<FlagSummary>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT f.comment_id, f.reason, COUNT(*) AS n, MIN(f.created_at) AS first_at, \
-             MAX(f.created_at) AS last_at \
-             FROM comment_flags f JOIN comments c ON c.id = f.comment_id \
-             WHERE c.status = 'published' AND f.comment_id IN ( \
-               SELECT g.comment_id FROM comment_flags g JOIN comments d ON d.id = g.comment_id \
-               WHERE d.status = 'published' GROUP BY g.comment_id ORDER BY MIN(g.created_at), g.comment_id \
-               LIMIT $1) \
-             GROUP BY f.comment_id, f.reason",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        let mut list: Vec<FlagSummary> = summaries(&rows)?.into_values().collect();
-        list.sort_by_key(|s| (s.first_at, s.comment_id));
-        Ok(list)
-    }
 }
 
 /// Stores the flag; false when this reader had flagged the comment already.

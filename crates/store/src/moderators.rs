@@ -13,7 +13,7 @@ use tribune_core::moderators::queue::{QueueItem, excerpt, reasons_of};
 use tribune_core::moderators::{
     Ban, BanKind, BanTarget, LogEntry, LogFilter, ModerationStore, NewBan, Removed, StatusChange, Verdict,
 };
-use tribune_core::store::StoreError;
+use tribune_core::store::{FlagStore, StoreError};
 
 use crate::Store;
 use crate::comments::{comment_from_row, recount};
@@ -36,6 +36,13 @@ impl ModerationStore for Store {
         let Some(after) = apply_decision(&mut tx, change, now).await? else {
             return Ok(None);
         };
+        // The flags that brought it here are answered: it leaves the queue until flagged anew.
+        sqlx::query("UPDATE comment_flags SET settled_at = $1 WHERE comment_id = $2 AND settled_at IS NULL")
+            .bind(secs(now))
+            .bind(change.comment_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
         if let Some(example) = &change.example {
             append_example(&mut tx, self.backend, example, now).await?;
         }
@@ -56,6 +63,11 @@ impl ModerationStore for Store {
             items.push(queue_item(r)?);
             addresses.push(r.try_get::<Option<String>, _>("c_ip_hash").map_err(from_sqlx)?);
         }
+        let ids: Vec<i64> = items.iter().map(|i| i.comment.id).collect();
+        let mut flags = self.flag_summaries(&ids).await?;
+        for item in &mut items {
+            item.flags = flags.remove(&item.comment.id).map(|f| f.counts);
+        }
         let names = self.names_by_address(&addresses).await?;
         for (item, address) in items.iter_mut().zip(&addresses) {
             if let Some(all) = address.as_ref().and_then(|a| names.get(a)) {
@@ -67,10 +79,7 @@ impl ModerationStore for Store {
     }
 
     async fn waiting_count(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE status = 'pending'")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(from_sqlx)
+        sqlx::query_scalar(WAITING_SQL).fetch_one(&self.pool).await.map_err(from_sqlx)
     }
 
     async fn insert_bans(
@@ -182,6 +191,13 @@ impl Store {
 
 /// The held comments with their article, parent, stored decision and the author's record;
 /// keyset by id (ids grow with time, so this is oldest first) on the pending-only index.
+/// Held comments, and published ones with a flag no moderator has acted on since (a
+/// decision on a comment settles the flags before it).
+const WAITING_SQL: &str = "SELECT (SELECT COUNT(*) FROM comments WHERE status = 'pending') + \
+     (SELECT COUNT(DISTINCT f.comment_id) FROM comment_flags f JOIN comments g ON g.id = f.comment_id \
+      WHERE g.status = 'published' AND f.settled_at IS NULL)";
+
+/// The queue: what [`WAITING_SQL`] counts, oldest first, with what a moderator needs.
 const QUEUE_SQL: &str = "SELECT c.id, c.article_id, c.parent_id, c.root_id, c.path, c.depth, c.status, \
      c.body_markdown, c.body_html, c.author_name, c.user_id, c.guest_token_hash, c.score, c.created_at, \
      c.edited_at, c.ip_hash AS c_ip_hash, a.slug AS article_slug, a.title AS article_title, \
@@ -200,7 +216,10 @@ const QUEUE_SQL: &str = "SELECT c.id, c.article_id, c.parent_id, c.root_id, c.pa
      FROM comments c JOIN articles a ON a.id = c.article_id \
      LEFT JOIN comments p ON p.id = c.parent_id \
      LEFT JOIN comment_decisions d ON d.comment_id = c.id \
-     WHERE c.status = 'pending' AND c.id > $1 ORDER BY c.id LIMIT $2";
+     WHERE c.id IN (SELECT id FROM comments WHERE status = 'pending' AND id > $1 \
+       UNION SELECT f.comment_id FROM comment_flags f JOIN comments g ON g.id = f.comment_id \
+       WHERE g.status = 'published' AND f.comment_id > $1 AND f.settled_at IS NULL) \
+     ORDER BY c.id LIMIT $2";
 
 fn queue_item(r: &AnyRow) -> Result<QueueItem, StoreError> {
     let get_text = |c: &str| r.try_get::<Option<String>, _>(c).map_err(from_sqlx);
@@ -219,6 +238,7 @@ fn queue_item(r: &AnyRow) -> Result<QueueItem, StoreError> {
         approved: r.try_get("approved").map_err(from_sqlx)?,
         rejected: r.try_get("rejected").map_err(from_sqlx)?,
         siblings: vec![],
+        flags: None,
     })
 }
 

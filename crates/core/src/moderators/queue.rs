@@ -24,6 +24,8 @@ pub struct QueueItem {
     pub rejected: i64,
     /// Other names that posted from the same address hash.
     pub siblings: Vec<String>,
+    /// Readers' flags on it, by reason (a published comment is here because of them).
+    pub flags: Option<crate::moderation::flags::FlagCounts>,
 }
 
 /// One signal that fired, as stored with the comment.

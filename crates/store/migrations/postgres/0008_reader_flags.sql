@@ -9,6 +9,8 @@ CREATE TABLE comment_flags (
     -- The flagger's address, as its keyed hash: for bans and for spotting a flag brigade.
     ip_hash TEXT,
     created_at BIGINT NOT NULL,
+    -- When a moderator decided on the comment after this flag (NULL: still waiting).
+    settled_at BIGINT,
     PRIMARY KEY (comment_id, flagger)
 );
 

@@ -1,9 +1,8 @@
 -- Moderators at work: the queue (pending comments, oldest first, by one small index that
--- only held comments enter), a commenter's history and address siblings (by account and
--- by address hash), bans, and the log of what moderators did. Automatic decisions stay
+-- only held comments enter), a commenter's history and address siblings (by account (0008's index)
+-- and by address hash), bans, and the log of what moderators did. Automatic decisions stay
 -- in comment_decisions: the log reads both, so posting writes nothing more.
 CREATE INDEX comments_pending ON comments (id) WHERE status = 'pending';
-CREATE INDEX comments_by_user ON comments (user_id) WHERE user_id IS NOT NULL;
 CREATE INDEX comments_by_address ON comments (ip_hash) WHERE ip_hash IS NOT NULL;
 
 -- A ban: `subject` is the kind and the value together ('user:12', 'email:HASH',

@@ -221,9 +221,10 @@ async fn bulk(
     let verdict = verdict_of(&form.verdict)?;
     let mut ids: Vec<(i64, Option<CommentStatus>)> = form
         .fields
-        .keys()
-        .filter_map(|k| k.strip_prefix('c')?.parse().ok())
-        .map(|id| (id, Some(CommentStatus::Pending)))
+        .iter()
+        .filter_map(|(k, seen)| Some((k.strip_prefix('c')?.parse().ok()?, seen)))
+        // The status the page showed (held, or published and flagged): as for one decision.
+        .map(|(id, seen)| (id, Some(CommentStatus::parse(seen).unwrap_or(CommentStatus::Pending))))
         .collect();
     if ids.is_empty() {
         return Err(AppError::BadRequest("Choose at least one comment for a bulk action.".into()));
