@@ -13,11 +13,13 @@ use tribune::cli::{Command, execute};
 use tribune_core::comment::CommentStatus;
 use tribune_core::moderation::learned::{Class, features};
 use tribune_core::store::{CommentStore, FilterExample, FilterStore};
+use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 
 on_both_backends!(
     a_comment_like_those_moderators_rejected_is_held_on_every_node,
+    rejecting_in_the_queue_teaches_the_filter,
     train_and_eval_from_the_command_line,
 );
 
@@ -129,4 +131,28 @@ async fn train_and_eval_from_the_command_line(db: TestDatabase) {
         CAMPAIGN.len() + 1,
         "a bad file changes nothing"
     );
+}
+
+/// The whole loop as moderators meet it: comments rejected as spam from the queue's form
+/// teach the filter in the decision's transaction, and the next like them is held.
+async fn rejecting_in_the_queue_teaches_the_filter(db: TestDatabase) {
+    let app = TestApp::with_config(db, common::without_rate_limits).await;
+    app.publish(article("Open Door", &["Ada Writer"], &[], Utc::now() - Duration::hours(1))).await;
+    let mut ids = Vec::new();
+    for body in CAMPAIGN {
+        let page = post(&app.browser(), body).await;
+        assert_eq!(status_of(&app, &page).await, CommentStatus::Published);
+        ids.push(page.header("location").strip_prefix("/comments/").unwrap().parse::<i64>().unwrap());
+    }
+    let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
+    for id in ids {
+        let csrf = mo.get("/admin/moderation").await.csrf();
+        let fields = [("csrf", csrf.as_str()), ("verdict", "reject-spam"), ("seen", "published")];
+        let res = mo.post_form(&format!("/admin/moderation/{id}/decide"), &fields).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
+    let after = post(&app.browser(), NEW_ONE).await;
+    assert_eq!(status_of(&app, &after).await, CommentStatus::Pending, "a similar comment is held");
+    let log = mo.get("/admin/moderation/log").await;
+    assert!(log.body.contains("reject-spam"), "each decision is in the log");
 }
