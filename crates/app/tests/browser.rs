@@ -192,6 +192,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/register".into(),
         "/admin/login".into(),
         format!("/comments/{top}/reply"),
+        format!("/comments/{top}/flag"),
         format!("/comments/{}/replies", ids[0]),
         "/no-such-page".into(),
     ];
