@@ -97,8 +97,13 @@ impl Store {
 }
 
 fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(connections).acquire_timeout(Duration::from_secs(10)).after_connect(
-        move |conn, _| {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(10))
+        // A SQLite connection is a file in this process: it cannot go stale, and pinging it
+        // before every query was a round trip to its worker thread for nothing.
+        .test_before_acquire(backend == Backend::Postgres)
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
                     // WAL lets readers work while one writer commits; FULL makes every
@@ -114,8 +119,7 @@ fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
                 }
                 Ok(())
             })
-        },
-    )
+        })
 }
 
 /// Accepts `sqlite:PATH`, `sqlite://PATH` and `postgres(ql)://…`; makes SQLite create the
