@@ -98,15 +98,39 @@ pub fn features(body: &str) -> Vec<u32> {
 /// (comment, SMS, e-mail), pooled into one feature each so that a campaign in words the
 /// train split never saw still shares the evidence of the ones it did.
 const ACT: &[&str] = &[
-    "subscribe", "subscribers", "click", "visit", "claim", "txt", "download", "register", "signup", "dial",
+    "subscribe",
+    "subscribers",
+    "click",
+    "visit",
+    "claim",
+    "txt",
+    "download",
+    "register",
+    "signup",
+    "dial",
     "promo",
 ];
 /// Not "free", "win" or "deal": ordinary political talk is full of them.
 const REWARD: &[&str] = &[
-    "winner", "prize", "cash", "bonus", "earn", "discount", "guaranteed", "urgent", "congratulations",
-    "award", "reward", "voucher", "income", "profit", "unlimited", "exclusive",
+    "winner",
+    "prize",
+    "cash",
+    "bonus",
+    "earn",
+    "discount",
+    "guaranteed",
+    "urgent",
+    "congratulations",
+    "award",
+    "reward",
+    "voucher",
+    "income",
+    "profit",
+    "unlimited",
+    "exclusive",
 ];
-const SELF: &[&str] = &["channel", "profile", "page", "video", "videos", "site", "website", "blog", "music", "song", "app"];
+const SELF: &[&str] =
+    &["channel", "profile", "page", "video", "videos", "site", "website", "blog", "music", "song", "app"];
 
 /// Spam's tell-tale signs as pseudo-words the model learns weights for like any other:
 /// a phone number, a sum of money, an e-mail address, a spelled-out link ("site dot
@@ -123,7 +147,10 @@ pub fn spam_cues(body: &str) -> Vec<&'static str> {
     };
     add(longest_number(&lower) >= 7, "cue:phone");
     add(has_money(&lower), "cue:money");
-    add(lower.split_whitespace().any(|w| w.contains('@') && w.contains('.') && !w.starts_with('@')), "cue:email");
+    add(
+        lower.split_whitespace().any(|w| w.contains('@') && w.contains('.') && !w.starts_with('@')),
+        "cue:email",
+    );
     add(
         words.windows(2).any(|p| p[0] == "dot" && matches!(p[1], "com" | "net" | "org" | "co" | "info")),
         "cue:spelled-link",
@@ -158,7 +185,10 @@ fn has_money(text: &str) -> bool {
             || (p[0].is_ascii_digit() && matches!(p[1], '$' | '£' | '€'))
     }) || text.split_whitespace().collect::<Vec<_>>().windows(2).any(|p| {
         p[0].chars().all(|c| c.is_ascii_digit() || c == ',')
-            && matches!(p[1].trim_end_matches(['.', ',', '!']), "dollars" | "usd" | "pounds" | "euros" | "bucks")
+            && matches!(
+                p[1].trim_end_matches(['.', ',', '!']),
+                "dollars" | "usd" | "pounds" | "euros" | "bucks"
+            )
     })
 }
 
@@ -457,7 +487,8 @@ mod tests {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let kind = v["kind"].as_str().or(v["source"].as_str()).unwrap().to_owned();
                 let body = v["body"].as_str().unwrap();
-                let judged = model_text(body).split_whitespace().count() >= MIN_WORDS || !spam_cues(body).is_empty();
+                let judged =
+                    model_text(body).split_whitespace().count() >= MIN_WORDS || !spam_cues(body).is_empty();
                 (Class::parse(v["label"].as_str().unwrap()).unwrap(), features(body), kind, judged)
             })
             .collect();
@@ -499,7 +530,8 @@ mod tests {
                     let share = |class: Class, kind: Option<&str>, i: usize| {
                         let group: Vec<_> =
                             scored.iter().filter(|s| s.0 == class && kind.is_none_or(|k| s.2 == k)).collect();
-                        group.iter().filter(|s| s.1[i] >= threshold).count() as f64 / group.len().max(1) as f64
+                        group.iter().filter(|s| s.1[i] >= threshold).count() as f64
+                            / group.len().max(1) as f64
                     };
                     println!(
                         "{config} {threshold:.2} {name:>7}: spam {:.3} abuse {:.3} (no profanity {:.3}) benign as spam {:.3} as abuse {:.3} (youtube {:.3}/{:.3} davidson {:.3}/{:.3} political {:.3}/{:.3} link {:.3}/{:.3})",
