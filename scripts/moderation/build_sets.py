@@ -38,6 +38,8 @@ ELECTION = ("unstated", "election-tweets-2016")
 AUTHORED = ("CC0-1.0", "tribune-authored")
 
 DECISIONS = 200
+# Items drawn for `train` only, beyond the ones every split draws from (see `split`).
+EXTRA = {"hate": 400, "neither": 400, "ham": 400}
 # Sources kept out of `train`: see `split`.
 SITE_TRAFFIC = (SMS[1], ELECTION[1])
 
@@ -86,6 +88,13 @@ def davidson(path, rng):
     # 150 hate tweets are the site's own traffic (see `split`).
     for it in items[500:650]:
         it["_site"] = True
+    # More of the scarce kinds for `train` only, drawn after the picks above so that those
+    # (and so `eval` and `decisions`) stay what they were.
+    more = random.Random(9)
+    picked = {it["body"] for it in items}
+    for cls, label, n in [("0", "abuse", EXTRA["hate"]), ("2", "benign", EXTRA["neither"])]:
+        rest = [t for t in by_class[cls] if t not in picked]
+        items += [item(label, t, DAVIDSON) | {"_train": True} for t in more.sample(rest, min(n, len(rest)))]
     return items
 
 
@@ -96,9 +105,17 @@ def sms(path, rng):
             label, _, text = line.rstrip("\n").partition("\t")
             if label in rows and len(text) >= 20:
                 rows[label].append(text)
-    return [item("spam", t, SMS) for t in rng.sample(sorted(set(rows["spam"])), 250)] + [
-        item("benign", t, SMS) for t in rng.sample(sorted(set(rows["ham"])), 250)
-    ]
+    spam, ham = sorted(set(rows["spam"])), sorted(set(rows["ham"]))
+    site = rng.sample(spam, 250), rng.sample(ham, 250)
+    items = [item("spam", t, SMS) for t in site[0]] + [item("benign", t, SMS) for t in site[1]]
+    # The rest of the spam, and as much ham, teach `train` what texting-style spam looks
+    # like; the 500 above stay the site's own traffic (`decisions` and `eval`).
+    more = random.Random(9)
+    spam_rest = [t for t in spam if t not in set(site[0])]
+    ham_rest = more.sample([t for t in ham if t not in set(site[1])], EXTRA["ham"])
+    items += [item("spam", t, SMS) | {"_train": True} for t in spam_rest]
+    items += [item("benign", t, SMS) | {"_train": True} for t in ham_rest]
+    return items
 
 
 LINK = re.compile(r"https?://\S+")
@@ -130,10 +147,12 @@ def split(items):
     texting-style spam and its ham, election tweets, and hate tweets held back from
     `train`; 200 of those (a third of each label) go to `decisions`, the rest to `eval`.
     Every other item goes to `eval` (38%) or `train` by its hash."""
-    train, decisions, evaluation = [], [], []
+    train, decisions, evaluation, extra = [], [], [], []
     wanted = {"spam": 67, "abuse": 67, "benign": 66}
     for it in sorted(items, key=bucket):
-        if it.pop("_site", False) or it["source"] in SITE_TRAFFIC:
+        if it.pop("_train", False):
+            extra.append(it)
+        elif it.pop("_site", False) or it["source"] in SITE_TRAFFIC:
             if wanted[it["label"]] > 0:
                 wanted[it["label"]] -= 1
                 decisions.append(it)
@@ -143,7 +162,37 @@ def split(items):
             evaluation.append(it)
         else:
             train.append(it)
+    # Spam campaigns repeat themselves with small changes: an extra item close to one that
+    # is measured would make `eval` an echo of `train`.
+    held_out = shingle_index(decisions + evaluation)
+    train += [it for it in extra if not near_duplicate(it["body"], held_out)]
     return train, decisions, evaluation
+
+
+def shingles(text):
+    """Word triples of the text, lower-cased, digits folded: what near-duplicates share."""
+    words = re.sub(r"[0-9]", "0", text.lower())
+    words = re.findall(r"[a-z0£$]+", words)
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def shingle_index(items):
+    index = {}
+    for n, it in enumerate(items):
+        for s in shingles(it["body"]):
+            index.setdefault(s, set()).add(n)
+    return index, [shingles(it["body"]) for it in items]
+
+
+def near_duplicate(body, held_out, share=0.5):
+    """Whether `body` shares at least `share` of its word triples with one held-out item."""
+    index, sets = held_out
+    mine = shingles(body)
+    counts = {}
+    for s in mine:
+        for n in index.get(s, ()):
+            counts[n] = counts.get(n, 0) + 1
+    return any(c / min(len(mine), len(sets[n])) >= share for n, c in counts.items())
 
 
 def write(path, items):

@@ -4,7 +4,7 @@
 
 use rustrict::{Censor, Type};
 
-use super::{Candidate, Outcome, Reason, Signal, normalized};
+use super::{Candidate, Outcome, Reason, Signal, links, normalized};
 
 /// The site's word list and what severe abuse does.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,18 +68,21 @@ pub struct Abusive {
     pub action: Outcome,
 }
 
-/// What counts: slurs and hateful words at any grade past mild, severe sexual or mean
-/// abuse; not profanity alone, which heated but legitimate argument is full of.
+/// What counts: slurs and hateful words at any grade past mild, severe mean abuse, and
+/// severe sexual language when it also swears; not profanity alone, which heated but
+/// legitimate argument is full of. Sexual words alone misfire too often ("princess",
+/// "Boooobs", a song "about rape": 5 of 1,448 ordinary comments of the eval split, for 2
+/// of 513 abusive ones).
 fn is_abusive(text: &str) -> bool {
     let t = Censor::from_str(text).analyze();
     t.is(Type::OFFENSIVE & Type::MODERATE_OR_HIGHER)
-        || t.is(Type::SEXUAL & Type::SEVERE)
         || t.is(Type::MEAN & Type::SEVERE)
+        || (t.is(Type::SEXUAL & Type::SEVERE) && t.is(Type::PROFANE))
 }
 
 impl Signal for Abusive {
     fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
-        (is_abusive(c.body) || is_abusive(c.author_name)).then(|| Reason {
+        (is_abusive(&links::without_links(c.body)) || is_abusive(c.author_name)).then(|| Reason {
             signal: "abusive language",
             outcome: self.action,
             detail: "slurs or severe abuse".into(),
@@ -101,6 +104,7 @@ mod tests {
         assert!(abusive("go back where you came from you n1gg3r"));
         assert!(abusive("you f a g g o t"));
         assert!(!abusive("That is a damn stupid policy and the minister is an idiot."));
+        assert!(!abusive("America has always been about working together. https://t.co/hO6931hVwb"));
         assert!(!abusive("No, US didn't allow ISIS to escape, they just retreated their mercenary army."));
         assert!(!abusive(
             "The father slapped him on the neck and said: \"You idiot! that little bone paid for your education\""

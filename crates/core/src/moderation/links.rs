@@ -67,6 +67,22 @@ pub fn find_links(text: &str) -> Vec<Link> {
     links
 }
 
+/// `text` with its links cut out (each from the start of the word it is in), for the
+/// signals that judge words: an address is not language, and `t.co/4S4pnx4Q6r` must not
+/// read as l33t.
+pub fn without_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut kept_to = 0;
+    for link in find_links(text) {
+        let start = text[..link.end].rfind(|c: char| c.is_whitespace() || c == '(').map_or(0, |i| i + 1);
+        out.push_str(&text[kept_to..start.max(kept_to)]);
+        out.push(' ');
+        kept_to = link.end;
+    }
+    out.push_str(&text[kept_to..]);
+    out
+}
+
 fn next_link_start(lower: &str, from: usize) -> Option<usize> {
     ["http://", "https://", "www."]
         .iter()
