@@ -270,18 +270,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
         }
-        Command::Moderation(ModerationCommand::Train { file }) => {
-            crate::moderation_cli::train(&config, &file).await
-        }
-        Command::Moderation(ModerationCommand::Eval { file, decisions }) => {
-            crate::moderation_cli::eval(&config, &file, decisions.as_deref()).await
-        }
-        Command::Moderation(command) => {
-            let store = server::open_store(&config).await.map_err(fail)?;
-            let done = crate::cli_moderation::run(&store, command).await;
-            store.close().await;
-            done
-        }
+        Command::Moderation(command) => crate::cli_moderation::run(&config, command).await,
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
         Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {
             let month = Month::parse(&month).map_err(|e| fail(format!("--month: {e}")))?;

@@ -11,6 +11,5 @@ pub mod demo;
 pub mod funding_bar;
 pub mod http;
 pub mod keys;
-pub mod moderation_cli;
 pub mod server;
 pub mod work_pool;
