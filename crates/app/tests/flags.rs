@@ -108,7 +108,7 @@ async fn the_seed_pages_microscope_question_is_held_after_three_off_topic_flags(
 
     // Moderators see why, on the page and in the API.
     let decision = app.state.store.comment_decision(id).await.unwrap().unwrap();
-    assert_eq!(decision.outcome, "hold");
+    assert_eq!(decision.outcome, "publish", "the pipeline's decision at posting is kept");
     assert!(
         decision.reasons_json.contains("flagged by 3 readers: off-topic (3)"),
         "{}",
@@ -123,6 +123,13 @@ async fn the_seed_pages_microscope_question_is_held_after_three_off_topic_flags(
     assert!(c["reasons"].as_array().unwrap().iter().any(|r| r["signal"] == "flags"), "{c}");
     let author = api_list(&app, &rita).await;
     assert!(author["comments"].as_array().unwrap().is_empty(), "readers no longer see it");
+    // The audit log says who held it and why, beside the pipeline's decision at posting.
+    let log = moderator.get(&format!("/admin/moderation/log?comment={id}")).await.body;
+    assert!(log.contains("<td>flag-hold</td>") && log.contains("reader flags"), "{log}");
+    assert!(
+        log.contains("flagged by 3 readers: off-topic (3)") && log.contains("<td>auto-publish</td>"),
+        "{log}"
+    );
 }
 
 async fn api_list(app: &TestApp, b: &Browser) -> Value {

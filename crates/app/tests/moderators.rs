@@ -586,4 +586,31 @@ async fn the_queue_pages_by_keyset_under_a_flood(db: TestDatabase) {
     assert_eq!(rest.body.matches("class=\"queue-item\"").count(), 3);
     assert!(rest.body.contains("Flood comment number 52") && !rest.body.contains("Flood comment number 49,"));
     assert!(!rest.body.contains("More waiting comments"));
+
+    // The log pages by position too: 113 decisions, most in the same second, each shown
+    // once across the pages, newest first; a made-up position is a 400.
+    for i in 53..113 {
+        let input = CommentInput { body: format!("Flood comment number {i}, held."), ..Default::default() };
+        let input = CommentInput { author_name: Some("Flo".into()), ..input };
+        ids.push(
+            post_comment(&app.state.store, &a, &input, &guest, &origin, &rules, Utc::now()).await.unwrap().id,
+        );
+    }
+    let (mut seen, mut url) = (Vec::new(), Some("/admin/moderation/log".to_owned()));
+    while let Some(at) = url {
+        let page = mo.get(&at).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        seen.extend(
+            page.body.split("<a href=\"/comments/").skip(1).map(|s| s.split('"').next().unwrap().to_owned()),
+        );
+        url = page
+            .body
+            .split("rel=\"next\" href=\"")
+            .nth(1)
+            .map(|s| s.split('"').next().unwrap().replace("&amp;", "&"));
+    }
+    let newest_first: Vec<String> = ids.iter().rev().map(i64::to_string).collect();
+    assert_eq!(seen, newest_first, "every entry once, newest first, over two pages");
+    let forged = mo.get("/admin/moderation/log?before=1.x.2").await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
 }

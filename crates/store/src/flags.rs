@@ -115,8 +115,10 @@ async fn counts_of(tx: &mut Tx<'_>, comment_id: i64) -> Result<FlagCounts, Store
     Ok(counts)
 }
 
-/// Holds the comment for a moderator: pending, out of the article's count, and its
-/// decision (written when it was posted; imported comments have none) saying why.
+/// Holds the comment for a moderator: pending, out of the article's count, its decision's
+/// reasons (written when it was posted; imported comments have none) saying why for the
+/// queue, and a line in the audit log. The decision keeps its outcome and time: the log
+/// still shows what the pipeline decided when the comment was posted.
 async fn hold_comment(
     tx: &mut Tx<'_>,
     comment_id: i64,
@@ -145,12 +147,21 @@ async fn hold_comment(
     sqlx::query(
         "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) \
          VALUES ($1, 'hold', $2, $3, $4) \
-         ON CONFLICT (comment_id) DO UPDATE SET outcome = excluded.outcome, score = excluded.score, \
-         reasons = excluded.reasons, decided_at = excluded.decided_at",
+         ON CONFLICT (comment_id) DO UPDATE SET score = excluded.score, reasons = excluded.reasons",
     )
     .bind(comment_id)
     .bind(score + f64::from(reason.score))
     .bind(with_reason(&reasons, &reason))
+    .bind(secs(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    sqlx::query(
+        "INSERT INTO moderation_actions (action, comment_id, actor_name, status_before, status_after, \
+         reason, created_at) VALUES ('flag-hold', $1, 'reader flags', 'published', 'pending', $2, $3)",
+    )
+    .bind(comment_id)
+    .bind(&reason.detail)
     .bind(secs(now))
     .execute(&mut **tx)
     .await

@@ -11,7 +11,8 @@ use tribune_core::comment::CommentStatus;
 use tribune_core::moderators::log::Source;
 use tribune_core::moderators::queue::{QueueItem, excerpt, reasons_of};
 use tribune_core::moderators::{
-    Ban, BanKind, BanTarget, LogEntry, LogFilter, ModerationStore, NewBan, Removed, StatusChange, Verdict,
+    Ban, BanKind, BanTarget, LogCursor, LogEntry, LogFilter, ModerationStore, NewBan, Removed, StatusChange,
+    Verdict,
 };
 use tribune_core::store::{FlagStore, StoreError};
 
@@ -139,23 +140,29 @@ impl ModerationStore for Store {
     async fn moderation_log(
         &self,
         filter: &LogFilter,
-        offset: i64,
+        after: Option<LogCursor>,
         limit: u32,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        let (conditions, args) = log_conditions(filter);
-        let n = args.len();
+        let (mut conditions, mut args) = log_conditions(filter);
+        if let Some(c) = after {
+            // Newest first by (at, source, seq): 'moderator' sorts after 'automatic'.
+            let source = if c.moderator { "moderator" } else { "automatic" };
+            let n = args.len();
+            conditions.push_str(&format!(
+                " AND (at < ${a} OR (at = ${a} AND (source < ${s} OR (source = ${s} AND seq < ${q}))))",
+                a = n + 1,
+                s = n + 2,
+                q = n + 3
+            ));
+            args.extend([Arg::Int(c.at), Arg::Text(source.into()), Arg::Int(c.seq)]);
+        }
         let sql = format!(
-            "SELECT source, action, actor, comment_id, status_before, status_after, reason, at FROM ({LOG_UNION}) log \
-             WHERE {conditions} ORDER BY at DESC, seq DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
+            "SELECT source, action, actor, comment_id, status_before, status_after, reason, at, seq \
+             FROM ({LOG_UNION}) log WHERE {conditions} ORDER BY at DESC, source DESC, seq DESC LIMIT ${}",
+            args.len() + 1
         );
-        let rows = bound(&sql, &args)
-            .bind(i64::from(limit))
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let rows =
+            bound(&sql, &args).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(from_sqlx)?;
         rows.iter().map(log_entry).collect()
     }
 }
@@ -540,6 +547,7 @@ fn log_entry(r: &AnyRow) -> Result<LogEntry, StoreError> {
     let comment_id: Option<i64> = r.try_get("comment_id").map_err(from_sqlx)?;
     let reason: String = r.try_get("reason").map_err(from_sqlx)?;
     let at = time(r.try_get("at").map_err(from_sqlx)?);
+    let seq: i64 = r.try_get("seq").map_err(from_sqlx)?;
     if source == "automatic" {
         let outcome = action.trim_start_matches("auto-");
         return Ok(LogEntry::automatic(at, comment_id.unwrap_or_default(), outcome, &reason));
@@ -553,5 +561,6 @@ fn log_entry(r: &AnyRow) -> Result<LogEntry, StoreError> {
         status_before: r.try_get("status_before").map_err(from_sqlx)?,
         status_after: r.try_get("status_after").map_err(from_sqlx)?,
         reason,
+        seq,
     })
 }

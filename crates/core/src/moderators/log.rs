@@ -18,7 +18,8 @@ pub enum Source {
 pub struct LogEntry {
     pub at: DateTime<Utc>,
     pub source: Source,
-    /// `approve`, `reject-spam`, `ban`, … or, for the pipeline, `auto-hold`, `auto-publish`.
+    /// `approve`, `reject-spam`, `ban`, `flag-hold` (readers' flags held it), … or, for the
+    /// pipeline, `auto-hold`, `auto-publish`.
     pub action: String,
     /// The moderator's name, `cli`, or the rules that fired.
     pub actor: String,
@@ -26,6 +27,9 @@ pub struct LogEntry {
     pub status_before: Option<String>,
     pub status_after: Option<String>,
     pub reason: String,
+    /// The entry's place among those of its source and second: the action's id, or the
+    /// comment's for a decision (one per comment).
+    pub seq: i64,
 }
 
 impl LogEntry {
@@ -43,12 +47,45 @@ impl LogEntry {
             status_before: None,
             status_after: Some(if outcome == "publish" { "published" } else { "pending" }.into()),
             reason: details.join("; "),
+            seq: comment_id,
         }
     }
 }
 
+/// Where a page of the log ends; the next page starts after it. A position, not a count,
+/// so a page deep in a long log costs what the first one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogCursor {
+    pub at: i64,
+    pub moderator: bool,
+    pub seq: i64,
+}
+
+impl LogCursor {
+    pub fn after(e: &LogEntry) -> Self {
+        LogCursor { at: e.at.timestamp(), moderator: e.source == Source::Moderator, seq: e.seq }
+    }
+
+    /// `1733150000.m.12`, as the pager's links carry it.
+    pub fn to_param(self) -> String {
+        format!("{}.{}.{}", self.at, if self.moderator { "m" } else { "a" }, self.seq)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.trim().split('.');
+        let at = parts.next()?.parse().ok()?;
+        let moderator = match parts.next()? {
+            "m" => true,
+            "a" => false,
+            _ => return None,
+        };
+        let seq = parts.next()?.parse().ok()?;
+        parts.next().is_none().then_some(LogCursor { at, moderator, seq })
+    }
+}
+
 /// The actions one can filter the log by.
-pub const ACTIONS: [&str; 9] = [
+pub const ACTIONS: [&str; 10] = [
     "approve",
     "reject-spam",
     "reject-abuse",
@@ -56,6 +93,7 @@ pub const ACTIONS: [&str; 9] = [
     "delete",
     "ban",
     "remove",
+    "flag-hold",
     "auto-hold",
     "auto-publish",
 ];

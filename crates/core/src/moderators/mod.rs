@@ -16,7 +16,7 @@ use crate::user::User;
 
 pub use bans::{Ban, BanKind, BanMode, BanTarget, NewBan};
 pub use decide::{Decided, Verdict, decide};
-pub use log::{LogEntry, LogFilter};
+pub use log::{LogCursor, LogEntry, LogFilter};
 pub use queue::{QueueItem, QueuePage};
 
 /// Who acted: a signed-in moderator, or an operator at the command line.
@@ -126,11 +126,12 @@ pub trait ModerationStore {
     /// The first ban on any of `subjects` (see [`BanTarget::subject`]) still in force at
     /// `now`: one indexed query.
     async fn active_ban(&self, subjects: &[String], now: DateTime<Utc>) -> Result<Option<Ban>, StoreError>;
-    /// A page of the log, newest first: moderators' actions and the pipeline's decisions.
+    /// A page of the log, newest first, after `after` if given: moderators' actions and the
+    /// pipeline's decisions.
     async fn moderation_log(
         &self,
         filter: &LogFilter,
-        offset: i64,
+        after: Option<LogCursor>,
         limit: u32,
     ) -> Result<Vec<LogEntry>, StoreError>;
 }

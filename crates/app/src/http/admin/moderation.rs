@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tribune_core::comment::CommentStatus;
 use tribune_core::moderators::bans::{ban_author_of, parse_duration};
 use tribune_core::moderators::decide::{Decided, MAX_BULK, decide_each};
-use tribune_core::moderators::log::{ACTIONS, Source, spreadsheet_safe};
+use tribune_core::moderators::log::{ACTIONS, LogCursor, Source, spreadsheet_safe};
 use tribune_core::moderators::queue::{QueuePage, queue_page};
 use tribune_core::moderators::{
     Actor, LogEntry, LogFilter, ModerationError, ModerationStore, Removed, Verdict, decide,
@@ -299,7 +299,8 @@ struct LogQuery {
     comment: String,
     from: String,
     to: String,
-    page: Option<u32>,
+    /// Where the previous page ended ([`LogCursor`]); none for the newest entries.
+    before: String,
 }
 
 impl LogQuery {
@@ -332,10 +333,11 @@ struct LogView<'a> {
     csrf: &'a str,
     q: &'a LogQuery,
     entries: Vec<LogEntry>,
-    actions: [&'static str; 9],
+    actions: [&'static str; 10],
     filters: String,
-    page: u32,
-    has_next: bool,
+    /// Whether this page is not the newest, and where the next older page starts.
+    deeper: bool,
+    older: Option<String>,
     error: Option<String>,
 }
 
@@ -352,16 +354,21 @@ async fn log(
     Query(q): Query<LogQuery>,
 ) -> Result<Response, AppError> {
     moderator(&me)?;
-    let page = q.page.unwrap_or(1).max(1);
+    let before = match q.before.trim() {
+        "" => None,
+        given => Some(LogCursor::parse(given).ok_or_else(|| {
+            AppError::BadRequest(
+                "before: not a place in the log; start again from the newest entries.".into(),
+            )
+        })?),
+    };
     let (mut entries, error) = match q.filter() {
-        Ok(filter) => {
-            let offset = i64::from(page - 1) * i64::from(LOG_PER_PAGE);
-            (state.store.moderation_log(&filter, offset, LOG_PER_PAGE + 1).await?, None)
-        }
+        Ok(filter) => (state.store.moderation_log(&filter, before, LOG_PER_PAGE + 1).await?, None),
         Err(e) => (vec![], Some(e.to_string())),
     };
-    let has_next = entries.len() > LOG_PER_PAGE as usize;
+    let more = entries.len() > LOG_PER_PAGE as usize;
     entries.truncate(LOG_PER_PAGE as usize);
+    let older = entries.last().filter(|_| more).map(|e| LogCursor::after(e).to_param());
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let html = render(&LogView {
         site: &state.config,
@@ -371,8 +378,8 @@ async fn log(
         entries,
         actions: ACTIONS,
         filters: q.query_string(),
-        page,
-        has_next,
+        deeper: before.is_some(),
+        older,
         error,
     })?;
     Ok((status, csrf, html).into_response())
@@ -385,7 +392,7 @@ async fn log_csv(
     Query(q): Query<LogQuery>,
 ) -> Result<Response, AppError> {
     moderator(&me)?;
-    let entries = state.store.moderation_log(&q.filter()?, 0, CSV_ROWS).await?;
+    let entries = state.store.moderation_log(&q.filter()?, None, CSV_ROWS).await?;
     let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
     out.write_record(["at", "action", "by", "comment", "status_before", "status_after", "reason"])
