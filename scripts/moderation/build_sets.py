@@ -36,6 +36,7 @@ DAVIDSON = ("MIT", "davidson-hate-offensive")
 SMS = ("CC BY 4.0", "sms-spam-collection")
 ELECTION = ("unstated", "election-tweets-2016")
 AUTHORED = ("CC0-1.0", "tribune-authored")
+WRITTEN = ("CC0-1.0", "tribune-written")
 
 DECISIONS = 200
 # Items drawn for `train` only, beyond the ones every split draws from (see `split`).
@@ -218,6 +219,10 @@ def main():
         os.path.join(args.packages, "orangecontrib", "text", "datasets", "election-tweets-2016.tab"), rng
     )
     items += [item(label, body, AUTHORED, kind) for label, kind, body in authored()]
+    with open(os.path.join(here, "written.jsonl"), encoding="utf-8") as f:
+        # Debate about groups is counted with the political kind, as the authored one is.
+        kinds = {"group-debate": "political"}
+        items += [item(o["label"], o["body"], WRITTEN, kinds.get(o["kind"], o["kind"])) for o in map(json.loads, f)]
 
     seen, unique = set(), []
     for it in items:

@@ -40,12 +40,7 @@ async fn site(db: TestDatabase, adjust: impl FnOnce(&mut tribune::config::Config
 
 /// Posts through the article's form, as a browser does; the new comment's id.
 async fn post(b: &Browser, body: &str, name: &str) -> i64 {
-    let page = b.get("/articles/open-door").await;
-    let fields = [("csrf", page.csrf()), ("body", body.into()), ("author_name", name.into())];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let res = b.post_form("/articles/open-door/comments", &fields).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    res.header("location").strip_prefix("/comments/").unwrap().parse().unwrap()
+    b.post_comment("open-door", body, name).await.comment_id()
 }
 
 /// Flags through the flag page's form, as a browser without JavaScript does.
@@ -72,10 +67,6 @@ async fn api_flag(app: &TestApp, b: &Browser, id: i64, body: Value) -> (StatusCo
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn status_of(app: &TestApp, id: i64) -> CommentStatus {
-    app.state.store.comment(id).await.unwrap().unwrap().status
-}
-
 async fn flags_on(app: &TestApp, id: i64) -> u32 {
     app.state.store.flag_summaries(&[id]).await.unwrap().get(&id).map_or(0, |s| s.counts.total())
 }
@@ -83,7 +74,7 @@ async fn flags_on(app: &TestApp, id: i64) -> u32 {
 async fn the_seed_pages_microscope_question_is_held_after_three_off_topic_flags(db: TestDatabase) {
     let app = site(db, |_| {}).await;
     let id = post(&app.browser(), MICROSCOPE, "Jens Holm").await;
-    assert_eq!(status_of(&app, id).await, CommentStatus::Published);
+    assert_eq!(app.status_of(id).await, CommentStatus::Published);
     let rita = app.signed_in("Rita Reader", Role::Reader).await;
     let (guest_one, guest_two) = (app.browser(), app.browser());
 
@@ -92,14 +83,14 @@ async fn the_seed_pages_microscope_question_is_held_after_three_off_topic_flags(
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         let said = reader.get(&format!("/comments/{id}/flag")).await.body;
         assert!(said.contains("You flagged this comment as off-topic"), "{said}");
-        assert_eq!(status_of(&app, id).await, CommentStatus::Published, "{} flags do not hold it", n + 1);
+        assert_eq!(app.status_of(id).await, CommentStatus::Published, "{} flags do not hold it", n + 1);
     }
     app.settle().await;
     assert!(app.browser().get("/articles/open-door").await.body.contains("very good microscopes"));
 
     let third = flag(&guest_two, id, "off-topic").await;
     assert_eq!(third.status, StatusCode::SEE_OTHER);
-    assert_eq!(status_of(&app, id).await, CommentStatus::Pending, "the third reader's flag holds it");
+    assert_eq!(app.status_of(id).await, CommentStatus::Pending, "the third reader's flag holds it");
     let said = guest_two.get(&format!("/comments/{id}/flag")).await.body;
     assert!(said.contains("It now waits for a moderator"), "{said}");
     app.settle().await;
@@ -166,7 +157,7 @@ async fn a_reader_flags_a_comment_once(db: TestDatabase) {
         guest.post_form(&format!("/comments/{id}/flag"), &[("csrf", &token), ("reason", "spam")]).await;
     assert!(again.body.contains("already flagged this comment"), "{}", again.body);
     assert_eq!(flags_on(&app, id).await, 2);
-    assert_eq!(status_of(&app, id).await, CommentStatus::Published);
+    assert_eq!(app.status_of(id).await, CommentStatus::Published);
 }
 
 async fn a_guest_flags_once_per_browser_through_the_api(db: TestDatabase) {
@@ -300,14 +291,14 @@ async fn new_commenters_are_held_until_a_moderator_approves_one(db: TestDatabase
     let app = site(db, |c| common::moderation(c, Settings { trust_after: 1, ..Settings::default() })).await;
     let newcomer = app.browser();
     let first = post(&newcomer, DISAGREEMENT, "Daniel Castro").await;
-    assert_eq!(status_of(&app, first).await, CommentStatus::Pending);
+    assert_eq!(app.status_of(first).await, CommentStatus::Pending);
     let reasons = app.state.store.comment_decision(first).await.unwrap().unwrap().reasons_json;
     assert!(reasons.contains("new commenter"), "{reasons}");
     let second = post(&newcomer, "And another thing about the convoy deal.", "Daniel Castro").await;
-    assert_eq!(status_of(&app, second).await, CommentStatus::Pending, "still no approved comment");
+    assert_eq!(app.status_of(second).await, CommentStatus::Pending, "still no approved comment");
     let rita = app.signed_in("Rita Reader", Role::Reader).await;
     let hers = post(&rita, "A registered reader's first comment.", "").await;
-    assert_eq!(status_of(&app, hers).await, CommentStatus::Pending, "accounts earn trust too");
+    assert_eq!(app.status_of(hers).await, CommentStatus::Pending, "accounts earn trust too");
 
     let moderator = app.signed_in("Mo Moderator", Role::Moderator).await;
     let token = moderator.csrf().await;
@@ -316,17 +307,13 @@ async fn new_commenters_are_held_until_a_moderator_approves_one(db: TestDatabase
         .await;
     assert_eq!(approve.status, StatusCode::SEE_OTHER);
     let trusted = post(&newcomer, "Now that I am known here: a third point.", "Daniel Castro").await;
-    assert_eq!(
-        status_of(&app, trusted).await,
-        CommentStatus::Published,
-        "trust grows with approved comments"
-    );
+    assert_eq!(app.status_of(trusted).await, CommentStatus::Published, "trust grows with approved comments");
     // Staff are never held as new commenters (whatever other signals say of the text).
     let staff = post(&moderator, "Staff need no approval.", "").await;
     let why = app.state.store.comment_decision(staff).await.unwrap().map(|d| d.reasons_json);
     assert!(!why.unwrap_or_default().contains("new commenter"));
     let stranger = post(&app.browser(), "Another newcomer, same address.", "Someone").await;
-    assert_eq!(status_of(&app, stranger).await, CommentStatus::Pending, "trust is per commenter");
+    assert_eq!(app.status_of(stranger).await, CommentStatus::Pending, "trust is per commenter");
 }
 
 async fn a_closed_site_takes_no_comments_and_keeps_its_discussion(db: TestDatabase) {
@@ -380,7 +367,7 @@ async fn a_flagged_comment_waits_in_the_queue_until_a_moderator_acts(db: TestDat
 
     let reader = app.signed_in("Rita Reader", Role::Reader).await;
     assert_eq!(flag(&reader, id, "off-topic").await.status, StatusCode::SEE_OTHER);
-    assert_eq!(status_of(&app, id).await, CommentStatus::Published, "one flag holds nothing");
+    assert_eq!(app.status_of(id).await, CommentStatus::Published, "one flag holds nothing");
     let queue = mo.get("/admin/moderation").await;
     assert!(queue.body.contains("(1 waiting)"), "the nav and heading count it");
     assert!(queue.body.contains("Published, flagged by 1 reader:"), "{}", queue.body);
@@ -391,7 +378,7 @@ async fn a_flagged_comment_waits_in_the_queue_until_a_moderator_acts(db: TestDat
     let fields = [("csrf", csrf.as_str()), ("verdict", "approve"), ("seen", "published")];
     let kept = mo.post_form(&format!("/admin/moderation/{id}/decide"), &fields).await;
     assert_eq!(kept.status, StatusCode::SEE_OTHER, "{}", kept.body);
-    assert_eq!(status_of(&app, id).await, CommentStatus::Published);
+    assert_eq!(app.status_of(id).await, CommentStatus::Published);
     let settled = mo.get("/admin/moderation").await;
     assert!(settled.body.contains("Nothing is waiting"), "{}", settled.body);
 

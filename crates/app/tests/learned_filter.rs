@@ -41,23 +41,18 @@ const CAMPAIGN: [&str; 12] = [
 const NEW_ONE: &str = "Go to the Harbour Street bakery this Sunday, their sourdough is the best around.";
 
 async fn post(b: &Browser, body: &str) -> Page {
-    let page = b.get("/articles/open-door").await;
-    let fields = [("csrf", page.csrf()), ("body", body.into()), ("author_name", "Reader".into())];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    b.post_form("/articles/open-door/comments", &fields).await
-}
-
-async fn status_of(app: &TestApp, p: &Page) -> CommentStatus {
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let id: i64 = p.header("location").strip_prefix("/comments/").unwrap().parse().unwrap();
-    app.state.store.comment(id).await.unwrap().unwrap().status
+    b.post_comment("open-door", body, "Reader").await
 }
 
 async fn a_comment_like_those_moderators_rejected_is_held_on_every_node(db: TestDatabase) {
     let app = TestApp::with_config(db, common::without_rate_limits).await;
     app.publish(article("Open Door", &["Ada Writer"], &[], Utc::now() - Duration::hours(1))).await;
     let before = post(&app.browser(), CAMPAIGN[0]).await;
-    assert_eq!(status_of(&app, &before).await, CommentStatus::Published, "the shipped model knows no bakery");
+    assert_eq!(
+        app.status_of(before.comment_id()).await,
+        CommentStatus::Published,
+        "the shipped model knows no bakery"
+    );
 
     // Stored by another writer, as a moderator's decision on another node would be: this
     // node learns it from the database, within its refresh interval.
@@ -74,7 +69,7 @@ async fn a_comment_like_those_moderators_rejected_is_held_on_every_node(db: Test
     );
 
     let after = post(&app.browser(), NEW_ONE).await;
-    assert_eq!(status_of(&app, &after).await, CommentStatus::Pending, "a similar comment is held");
+    assert_eq!(app.status_of(after.comment_id()).await, CommentStatus::Pending, "a similar comment is held");
     let id: i64 = after.header("location").strip_prefix("/comments/").unwrap().parse().unwrap();
     let decision = app.state.store.comment_decision(id).await.unwrap().unwrap();
     assert!(decision.reasons_json.contains("learned filter"), "{}", decision.reasons_json);
@@ -83,7 +78,7 @@ async fn a_comment_like_those_moderators_rejected_is_held_on_every_node(db: Test
     let unrelated =
         post(&app.browser(), "The council vote on the harbour wall is next Tuesday, worth attending.").await;
     assert_eq!(
-        status_of(&app, &unrelated).await,
+        app.status_of(unrelated.comment_id()).await,
         CommentStatus::Published,
         "other comments still go through"
     );
@@ -141,7 +136,7 @@ async fn rejecting_in_the_queue_teaches_the_filter(db: TestDatabase) {
     let mut ids = Vec::new();
     for body in CAMPAIGN {
         let page = post(&app.browser(), body).await;
-        assert_eq!(status_of(&app, &page).await, CommentStatus::Published);
+        assert_eq!(app.status_of(page.comment_id()).await, CommentStatus::Published);
         ids.push(page.header("location").strip_prefix("/comments/").unwrap().parse::<i64>().unwrap());
     }
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
@@ -152,7 +147,7 @@ async fn rejecting_in_the_queue_teaches_the_filter(db: TestDatabase) {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     }
     let after = post(&app.browser(), NEW_ONE).await;
-    assert_eq!(status_of(&app, &after).await, CommentStatus::Pending, "a similar comment is held");
+    assert_eq!(app.status_of(after.comment_id()).await, CommentStatus::Pending, "a similar comment is held");
     let log = mo.get("/admin/moderation/log").await;
     assert!(log.body.contains("reject-spam"), "each decision is in the log");
 }

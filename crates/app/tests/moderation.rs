@@ -37,22 +37,7 @@ async fn site(db: TestDatabase, adjust: impl FnOnce(&mut tribune::config::Config
 
 /// Posts through the article's form, as a browser does.
 async fn post(b: &Browser, body: &str, name: &str) -> Page {
-    let page = b.get("/articles/open-door").await;
-    let fields = [
-        ("csrf", page.csrf()),
-        ("body", body.into()),
-        ("author_name", name.into()),
-        ("parent_id", String::new()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    b.post_form("/articles/open-door/comments", &fields).await
-}
-
-/// The status a posted comment was stored with.
-async fn status_of(app: &TestApp, p: &Page) -> CommentStatus {
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let id: i64 = p.header("location").strip_prefix("/comments/").unwrap().parse().unwrap();
-    app.state.store.comment(id).await.unwrap().unwrap().status
+    b.post_comment("open-door", body, name).await
 }
 
 async fn api_post(app: &TestApp, body: Value, forwarded_for: Option<&str>) -> reqwest::Response {
@@ -72,7 +57,7 @@ async fn the_seed_pages_rant_is_held_and_its_argument_and_tale_published(db: Tes
     let (app, _) = site(db, |_| {}).await;
     let rant = post(&app.browser(), RANT, "heydrich").await;
     assert_eq!(
-        status_of(&app, &rant).await,
+        app.status_of(rant.comment_id()).await,
         CommentStatus::Pending,
         "the rant with its signature link is held"
     );
@@ -82,10 +67,10 @@ async fn the_seed_pages_rant_is_held_and_its_argument_and_tale_published(db: Tes
     assert!(decision.reasons_json.contains("smoloko.com"), "{}", decision.reasons_json);
 
     let argument = post(&app.browser(), DISAGREEMENT, "Daniel Castro").await;
-    assert_eq!(status_of(&app, &argument).await, CommentStatus::Published);
+    assert_eq!(app.status_of(argument.comment_id()).await, CommentStatus::Published);
     let tale = post(&app.browser(), TALE, "Garga").await;
     assert_eq!(
-        status_of(&app, &tale).await,
+        app.status_of(tale.comment_id()).await,
         CommentStatus::Published,
         "a folk tale with \"You idiot!\" stays up"
     );
@@ -139,12 +124,12 @@ async fn the_same_text_again_is_held_or_refused(db: TestDatabase) {
     let (app, article) = site(db, |_| {}).await;
     let text = "Share this everywhere: the minister resigned over the convoy deal today.";
     let first = app.browser();
-    assert_eq!(status_of(&app, &post(&first, text, "Ann").await).await, CommentStatus::Published);
+    assert_eq!(app.status_of(post(&first, text, "Ann").await.comment_id()).await, CommentStatus::Published);
     let again = post(&first, &text.to_uppercase().replace(' ', "  "), "Ann").await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "its own author posting it again is refused");
     assert!(again.body.contains("already posted"), "{}", again.body);
     let copy = post(&app.browser(), text, "Bo").await;
-    assert_eq!(status_of(&app, &copy).await, CommentStatus::Pending, "someone else's copy is held");
+    assert_eq!(app.status_of(copy.comment_id()).await, CommentStatus::Pending, "someone else's copy is held");
     assert_eq!(stored(&app, article).await.len(), 2);
 }
 
@@ -185,7 +170,7 @@ async fn forwarded_addresses_from_an_untrusted_peer_do_not_evade_the_rate_limit(
 async fn pre_moderation_holds_everything(db: TestDatabase) {
     let (app, _) = site(db, |c| c.comments_hold_for_review = true).await;
     let argument = post(&app.browser(), DISAGREEMENT, "Daniel Castro").await;
-    assert_eq!(status_of(&app, &argument).await, CommentStatus::Pending);
+    assert_eq!(app.status_of(argument.comment_id()).await, CommentStatus::Pending);
 }
 
 async fn the_rate_limit_is_shared_by_every_node(db: TestDatabase) {
@@ -217,5 +202,5 @@ async fn one_commenter_is_slowed_before_their_neighbours(db: TestDatabase) {
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
     // Another reader behind the same address (an office, a mobile network) still posts.
     let neighbour = post(&app.browser(), "A different reader with a different point.", "Calm").await;
-    assert_eq!(status_of(&app, &neighbour).await, CommentStatus::Published);
+    assert_eq!(app.status_of(neighbour.comment_id()).await, CommentStatus::Published);
 }

@@ -55,6 +55,12 @@ impl TestApp {
         self.state.flush_invalidations().await;
     }
 
+    /// The status comment `id` is stored with.
+    pub async fn status_of(&self, id: i64) -> tribune_core::comment::CommentStatus {
+        use tribune_core::store::CommentStore;
+        self.state.store.comment(id).await.unwrap().expect("the comment exists").status
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.url)
     }
@@ -126,6 +132,12 @@ impl Page {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
+    /// The id of the comment a successful post redirected to (`/comments/{id}`).
+    pub fn comment_id(&self) -> i64 {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.body);
+        self.header("location").strip_prefix("/comments/").expect("a comment's address").parse().unwrap()
+    }
+
     /// The value of the first hidden `csrf` field on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
@@ -158,6 +170,13 @@ impl Browser {
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
+    }
+
+    /// Posts a comment through the form under the article at `slug`, as a browser does.
+    pub async fn post_comment(&self, slug: &str, body: &str, name: &str) -> Page {
+        let csrf = self.get(&format!("/articles/{slug}")).await.csrf();
+        let fields = [("csrf", csrf.as_str()), ("body", body), ("author_name", name)];
+        self.post_form(&format!("/articles/{slug}/comments"), &fields).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
