@@ -4,7 +4,7 @@
 
 use rustrict::{Censor, Type};
 
-use super::{Candidate, Outcome, Reason, Signal, links, normalized};
+use super::{Candidate, Outcome, Reason, Signal, contains_words, links, normalized};
 
 /// The site's word list and what severe abuse does.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,15 +32,6 @@ pub fn parse_words(list: &str) -> Result<Vec<(String, Outcome)>, String> {
             if phrase.is_empty() { Err(entry.trim().to_owned()) } else { Ok((phrase, action)) }
         })
         .collect()
-}
-
-/// Whether `phrase` occurs in `text` as whole words.
-fn contains_words(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 impl Signal for LanguageRules {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use super::{Candidate, Outcome, Reason, Signal, links, normalized};
+use super::{Candidate, Outcome, Reason, Signal, cues, links, normalized};
 use crate::store::{FilterExample, FilterStore, StoreError};
 
 /// What the filter tells apart.
@@ -64,6 +64,9 @@ fn model_text(body: &str) -> String {
     out
 }
 
+/// How many features each sign of spam or abuse counts as.
+const CUE_COPIES: u8 = 6;
+
 /// A comment's features, each counted once: words, word pairs, and character 3- to
 /// 5-grams inside words (which survive spelling games and inflection).
 pub fn features(body: &str) -> Vec<u32> {
@@ -80,178 +83,14 @@ pub fn features(body: &str) -> Vec<u32> {
             out.extend(padded.windows(n).map(|g| hash(3, &g.iter().collect::<String>())));
         }
     }
-    out.extend(spam_cues(body).iter().map(|cue| hash(4, cue)));
+    // A sign weighs as much as a few words: among a long comment's hundreds of n-grams,
+    // one feature would barely move the score, however sure the sign.
+    for cue in cues::of(body) {
+        out.extend((0..CUE_COPIES).map(|copy| hash(4 + copy, cue)));
+    }
     out.sort_unstable();
     out.dedup();
     out
-}
-
-/// Words that ask the reader to act, or dangle a reward: what spam of every kind says
-/// (comment, SMS, e-mail), pooled into one feature each so that a campaign in words the
-/// train split never saw still shares the evidence of the ones it did.
-const ACT: &[&str] = &[
-    "subscribe",
-    "subscribers",
-    "click",
-    "visit",
-    "claim",
-    "txt",
-    "download",
-    "register",
-    "signup",
-    "dial",
-    "promo",
-];
-/// Not "free", "win" or "deal": ordinary political talk is full of them.
-const REWARD: &[&str] = &[
-    "winner",
-    "prize",
-    "cash",
-    "bonus",
-    "earn",
-    "discount",
-    "guaranteed",
-    "urgent",
-    "congratulations",
-    "award",
-    "reward",
-    "voucher",
-    "income",
-    "profit",
-    "unlimited",
-    "exclusive",
-];
-const SELF: &[&str] =
-    &["channel", "profile", "page", "video", "videos", "site", "website", "blog", "music", "song", "app"];
-
-/// Spam's tell-tale signs as pseudo-words the model learns weights for like any other:
-/// a phone number, a sum of money, an e-mail address, a spelled-out link ("site dot
-/// com"), "my channel", shouting, and the pooled words above. Not a link itself: the
-/// links signal judges those, and ordinary comments cite sources.
-pub fn spam_cues(body: &str) -> Vec<&'static str> {
-    let lower = body.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let mut cues = Vec::new();
-    let mut add = |yes: bool, cue| {
-        if yes {
-            cues.push(cue);
-        }
-    };
-    add(longest_number(&lower) >= 7, "cue:phone");
-    add(has_money(&lower), "cue:money");
-    add(
-        lower.split_whitespace().any(|w| w.contains('@') && w.contains('.') && !w.starts_with('@')),
-        "cue:email",
-    );
-    add(
-        words.windows(2).any(|p| p[0] == "dot" && matches!(p[1], "com" | "net" | "org" | "co" | "info")),
-        "cue:spelled-link",
-    );
-    add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
-    add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
-    add(words.iter().any(|w| ACT.contains(w)), "cue:act");
-    add(words.iter().any(|w| REWARD.contains(w)), "cue:reward");
-    add(shouting(body), "cue:shouting");
-    cues.extend(link_cues(body));
-    cues
-}
-
-/// Sites where a link to one page is a link to a person: self-promotion, not a source.
-const PROFILE_HOSTS: &[&str] = &[
-    "facebook.com",
-    "twitter.com",
-    "x.com",
-    "instagram.com",
-    "twitch.tv",
-    "tiktok.com",
-    "tsu.co",
-    "soundcloud.com",
-    "youtube.com",
-    "plus.google.com",
-    "vk.com",
-    "linkedin.com",
-    "pinterest.com",
-];
-/// Link shorteners hide where a link goes (not t.co: pasted tweets carry it on every link).
-const SHORTENERS: &[&str] = &[
-    "bit.ly",
-    "goo.gl",
-    "tinyurl.com",
-    "ow.ly",
-    "adf.ly",
-    "is.gd",
-    "buff.ly",
-    "cutt.ly",
-    "tiny.cc",
-    "shorte.st",
-    "shhort.com",
-    "rebrand.ly",
-];
-
-/// What a comment's links say about it, as cues (never "has a link": ordinary comments cite
-/// sources): a link to a person's profile or channel, a referral code, a shortened link, a
-/// link to a home page, and a link with hardly any words around it.
-fn link_cues(body: &str) -> Vec<&'static str> {
-    let found = links::find_links(body);
-    if found.is_empty() {
-        return Vec::new();
-    }
-    let on = |host: &str, list: &[&str]| list.iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
-    let mut cues = Vec::new();
-    let mut add = |yes: bool, cue| {
-        if yes && !cues.contains(&cue) {
-            cues.push(cue);
-        }
-    };
-    for link in &found {
-        let segments = link.path.split(['/', '?']).filter(|s| !s.is_empty()).count();
-        add(on(&link.host, PROFILE_HOSTS) && segments <= 2, "cue:link-profile");
-        add(on(&link.host, SHORTENERS), "cue:link-short");
-        add(
-            link.path.contains("ref=") || link.path.contains("aff") || link.path.contains("?r="),
-            "cue:link-referral",
-        );
-        add(link.path.is_empty(), "cue:link-home");
-    }
-    let words =
-        links::without_links(body).split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
-    add(words < 8, "cue:link-few-words");
-    cues
-}
-
-/// The longest run of digits, spaces and dashes taken as one number (a phone number).
-fn longest_number(text: &str) -> usize {
-    let (mut best, mut run) = (0, 0);
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run += 1;
-            best = best.max(run);
-        } else if !matches!(c, ' ' | '-' | '.') || run == 0 {
-            run = 0;
-        }
-    }
-    best
-}
-
-/// A currency sign next to a number, or a number of dollars, pounds or euros.
-fn has_money(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    chars.windows(2).any(|p| {
-        (matches!(p[0], '$' | '£' | '€') && p[1].is_ascii_digit())
-            || (p[0].is_ascii_digit() && matches!(p[1], '$' | '£' | '€'))
-    }) || text.split_whitespace().collect::<Vec<_>>().windows(2).any(|p| {
-        p[0].chars().all(|c| c.is_ascii_digit() || c == ',')
-            && matches!(
-                p[1].trim_end_matches(['.', ',', '!']),
-                "dollars" | "usd" | "pounds" | "euros" | "bucks"
-            )
-    })
-}
-
-/// Mostly capital letters over at least a dozen letters.
-fn shouting(body: &str) -> bool {
-    let letters: Vec<char> = body.chars().filter(|c| c.is_alphabetic()).collect();
-    letters.len() >= 12 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7
 }
 
 /// Features as stored: ids separated by spaces.
@@ -505,7 +344,7 @@ const MIN_WORDS: usize = 6;
 
 impl Signal for Learned {
     fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
-        if model_text(c.body).split_whitespace().count() < MIN_WORDS && spam_cues(c.body).is_empty() {
+        if model_text(c.body).split_whitespace().count() < MIN_WORDS && cues::of(c.body).is_empty() {
             return None;
         }
         let p = self.model.probabilities(c.body);
@@ -544,7 +383,7 @@ mod tests {
                 let kind = v["kind"].as_str().or(v["source"].as_str()).unwrap().to_owned();
                 let body = v["body"].as_str().unwrap();
                 let judged =
-                    model_text(body).split_whitespace().count() >= MIN_WORDS || !spam_cues(body).is_empty();
+                    model_text(body).split_whitespace().count() >= MIN_WORDS || !cues::of(body).is_empty();
                 (Class::parse(v["label"].as_str().unwrap()).unwrap(), features(body), kind, judged)
             })
             .collect();
@@ -616,16 +455,6 @@ mod tests {
         for body in ["I agree with you.", "A comment to render.", "Check this out."] {
             assert_eq!(signal.judge(&Candidate { body, author_name: "Ann" }), None, "{body}");
         }
-    }
-
-    #[test]
-    fn spam_signs_are_read_and_ordinary_words_are_not() {
-        assert_eq!(spam_cues("Please check out my channel!"), ["cue:my-channel", "cue:check-out"]);
-        assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:phone"));
-        assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:money"));
-        assert!(spam_cues("write to me at ann@example.org").contains(&"cue:email"));
-        assert!(spam_cues("go to bestpills dot com").contains(&"cue:spelled-link"));
-        assert!(spam_cues("The vote was 52 to 48 in 2016, I agree with you.").is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! every signal that fired are stored with the comment, so a moderator sees why.
 //! `discussion::post_comment` adds the signals that need the store (rate, duplicates).
 
+pub mod cues;
 pub mod evaluation;
 pub mod flags;
 pub mod language;
@@ -273,4 +274,13 @@ mod tests {
         assert_eq!(d.outcome, Outcome::Refuse);
         assert!(d.refusal().is_some());
     }
+}
+
+/// Whether `phrase` occurs in `text` as whole words.
+pub(crate) fn contains_words(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
