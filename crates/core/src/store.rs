@@ -261,16 +261,6 @@ pub struct RateCount {
 }
 
 pub trait CommentStore {
-    /// Whether a comment with this text hash was posted since `since`: `Some(true)` when
-    /// by this same author (account or guest token), `Some(false)` by others only. One
-    /// indexed lookup.
-    async fn duplicate_of(
-        &self,
-        body_hash: &str,
-        since: DateTime<Utc>,
-        user_id: Option<i64>,
-        guest_token_hash: Option<&str>,
-    ) -> Result<Option<bool>, StoreError>;
     /// The decision moderation stored with a comment, if any.
     async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError>;
     async fn insert_comment(

@@ -177,28 +177,6 @@ impl CommentStore for Store {
             .collect()
     }
 
-    async fn duplicate_of(
-        &self,
-        body_hash: &str,
-        since: DateTime<Utc>,
-        user_id: Option<i64>,
-        guest_token_hash: Option<&str>,
-    ) -> Result<Option<bool>, StoreError> {
-        // -1: none; 0: by others only; 1: by this author. Only this text's rows are read.
-        let found: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(CASE WHEN user_id = $3 OR guest_token_hash = $4 THEN 1 ELSE 0 END), -1) \
-             AS BIGINT) FROM comments WHERE body_hash = $1 AND created_at >= $2",
-        )
-        .bind(body_hash)
-        .bind(secs(since))
-        .bind(user_id)
-        .bind(guest_token_hash.map(str::to_owned))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        Ok((found >= 0).then_some(found == 1))
-    }
-
     async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError> {
         let row = sqlx::query(
             "SELECT outcome, score, reasons, decided_at FROM comment_decisions WHERE comment_id = $1",
