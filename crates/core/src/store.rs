@@ -75,6 +75,10 @@ pub trait ArticleStore {
     ) -> Result<Article, StoreError>;
     async fn article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError>;
     async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
+    /// The article as posting a comment needs it, in one query: without its text (both
+    /// bodies are left empty, so it must not be rendered), with its authors and tags (the
+    /// pages a new comment makes stale).
+    async fn article_to_comment_on(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
     /// Public articles at `now`, newest first.
     async fn public_articles(
         &self,
