@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod cli;
 mod cli_moderation;
+pub mod commented;
 pub mod config;
 pub mod connections;
 pub mod demo;

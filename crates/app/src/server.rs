@@ -10,6 +10,7 @@ use tribune_core::store::{ArticleStore, InvalidationStore, StoreError};
 use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache};
+use crate::commented::Commented;
 use crate::config::Config;
 use crate::connections;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
@@ -59,12 +60,16 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         funding: Arc::new(funding),
         unshared: Arc::new(Unshared::default()),
         work: Arc::new(WorkPool::sized_to_machine()),
+        commented: Arc::new(Commented::default()),
     })
 }
 
 impl AppState {
     /// Drops stale pages here at once, and tells the other nodes through the store.
     pub async fn invalidate(&self, keys: Vec<String>) {
+        // Only changes to articles (or the funding) come this way: comments use
+        // `invalidate_soon`, which leaves the articles being commented on kept.
+        self.commented.forget_all();
         self.apply_invalidation(&keys).await;
         self.share(&keys).await;
     }
@@ -201,6 +206,8 @@ async fn keep_cache_in_step(state: AppState) {
                 for (id, keys) in entries {
                     let ours = state.unshared.written.lock().expect("written ids").remove(&id);
                     if !ours {
+                        // It may be an article's change, its comments closed there.
+                        state.commented.forget_all();
                         state.apply_invalidation(&keys).await;
                     }
                     seen = id;

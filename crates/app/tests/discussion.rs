@@ -22,6 +22,7 @@ on_both_backends!(
     user_text_in_comments_comes_out_inert,
     moderators_hide_and_approve_and_held_comments_show_only_to_their_author,
     closed_discussions_take_no_comments,
+    closing_on_one_node_stops_posting_on_the_others_within_seconds,
     readers_register_vote_once_and_sort_by_best,
     big_discussions_come_in_pages_and_permalinks_find_their_page,
     counts_show_on_lists_and_in_metadata,
@@ -655,6 +656,35 @@ async fn a_flood_of_replies_is_paged_and_every_reply_reachable(db: TestDatabase)
     let late = b.get(&format!("/comments/{}", ids[1_400])).await;
     let target = b.get(late.header("location").split('#').next().unwrap()).await.body;
     assert!(comment_ids(&target).contains(&ids[1_400]));
+}
+
+/// Posts to an article whose page may no longer have the form: the token from another page.
+async fn post_without_form(b: &Browser, slug: &str, body: &str) -> StatusCode {
+    let token = b.csrf().await;
+    let fields = [("csrf", token.as_str()), ("body", body), ("author_name", "Ann")];
+    b.post_form(&format!("/articles/{slug}/comments"), &fields).await.status
+}
+
+async fn closing_on_one_node_stops_posting_on_the_others_within_seconds(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let a = published(&app, "Closing Everywhere").await;
+    let (second, stop) = app.second_node().await;
+    let there = Browser::new(&second);
+    // A post there first: the second node now keeps the article for the next posts.
+    posted_id(&post(&there, "closing-everywhere", "Before closing, over there.", "Ann", None).await);
+    let editor = app.signed_in("Eve Editor", Role::Editor).await;
+    let form = editor.get(&format!("/admin/articles/{}", a.id)).await;
+    let close = format!("/admin/articles/{}/comments", a.id);
+    let closed = editor.post_form(&close, &[("csrf", &form.csrf()), ("closed", "1")]).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER);
+    let here = post_without_form(&app.browser(), "closing-everywhere", "Here, after.").await;
+    assert_eq!(here, StatusCode::FORBIDDEN, "the node that closed it refuses at once");
+    let refused = common::eventually(5, || async {
+        post_without_form(&there, "closing-everywhere", "There, after.").await == StatusCode::FORBIDDEN
+    })
+    .await;
+    assert!(refused, "the other node stops taking comments within seconds");
+    let _ = stop.send(());
 }
 
 async fn a_comment_on_one_node_shows_on_every_node(db: TestDatabase) {

@@ -11,7 +11,7 @@ use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, val
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::moderators::bans::{self, BanMode};
-use crate::moderators::{Actor, ModerationError, ModerationStore, Verdict};
+use crate::moderators::{Actor, DuplicateLookup, ModerationError, ModerationStore, Verdict};
 use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
     StoreError, ThreadPage, ThrottleStore, Tops,
@@ -215,7 +215,22 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
         origin.email_hash.as_deref(),
         origin.ip_hash.as_deref(),
     );
-    if let Some(ban) = store.active_ban(&subjects, now).await? {
+    // Bans and pre-moderation only ever add holds, so whether the text is checked for
+    // duplicates is known before them, and both lookups are one query.
+    let window = Duration::from_std(settings.duplicate_window).unwrap_or(Duration::zero());
+    let duplicate = match (&body_hash, decision.outcome) {
+        (Some(hash), Outcome::Publish | Outcome::Hold) if window > Duration::zero() => {
+            Some(DuplicateLookup {
+                body_hash: hash,
+                since: now - window,
+                user_id,
+                guest_token_hash: guest_token_hash.as_deref(),
+            })
+        }
+        _ => None,
+    };
+    let found = store.against_post(&subjects, now, duplicate.as_ref()).await?;
+    if let Some(ban) = found.ban {
         match rules.ban_mode {
             BanMode::Refuse => return Err(DiscussionError::Refused(ban.refusal())),
             BanMode::Shadow => decision.add(bans::shadow_hold()),
@@ -224,14 +239,8 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
     if rules.hold_for_review {
         decision.add(moderation::pre_moderation());
     }
-    if let (Some(hash), Outcome::Publish | Outcome::Hold) = (&body_hash, decision.outcome) {
-        let window = Duration::from_std(settings.duplicate_window).unwrap_or(Duration::zero());
-        if window > Duration::zero() {
-            let since = now - window;
-            if let Some(same) = store.duplicate_of(hash, since, user_id, guest_token_hash.as_deref()).await? {
-                decision.add(moderation::duplicate(same));
-            }
-        }
+    if let Some(same) = found.duplicate {
+        decision.add(moderation::duplicate(same));
     }
     if decision.outcome != Outcome::Refuse {
         let needed = settings.trust_after;

@@ -75,6 +75,10 @@ pub trait ArticleStore {
     ) -> Result<Article, StoreError>;
     async fn article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError>;
     async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
+    /// The article as posting a comment needs it, in one query: without its text (both
+    /// bodies are left empty, so it must not be rendered), with its authors and tags (the
+    /// pages a new comment makes stale).
+    async fn article_to_comment_on(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
     /// Public articles at `now`, newest first.
     async fn public_articles(
         &self,
@@ -261,16 +265,6 @@ pub struct RateCount {
 }
 
 pub trait CommentStore {
-    /// Whether a comment with this text hash was posted since `since`: `Some(true)` when
-    /// by this same author (account or guest token), `Some(false)` by others only. One
-    /// indexed lookup.
-    async fn duplicate_of(
-        &self,
-        body_hash: &str,
-        since: DateTime<Utc>,
-        user_id: Option<i64>,
-        guest_token_hash: Option<&str>,
-    ) -> Result<Option<bool>, StoreError>;
     /// The decision moderation stored with a comment, if any.
     async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError>;
     async fn insert_comment(

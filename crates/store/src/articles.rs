@@ -19,6 +19,24 @@ const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body
     a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
     a.comment_count";
 
+/// An article without its bodies, one row per author and tag (one row with NULL links
+/// when it has none), authors first, each in its order. Each side of the union finds the
+/// article by its slug itself, so neither reads other articles' links.
+const TO_COMMENT_ON: &str = "SELECT a.id, a.slug, a.title, a.summary, '' AS body_markdown, '' AS body_html, \
+     a.status, a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, \
+     a.updated_at, a.comments_closed, a.comment_count, l.kind AS link_kind, l.slug AS link_slug, \
+     l.name AS link_name \
+     FROM articles a LEFT JOIN ( \
+       SELECT 'author' AS kind, la.position AS position, t.slug AS slug, t.name AS name \
+       FROM articles x JOIN article_authors la ON la.article_id = x.id JOIN authors t ON t.id = la.author_id \
+       WHERE x.slug = $1 \
+       UNION ALL \
+       SELECT 'tag', lt.position, t.slug, t.name \
+       FROM articles x JOIN article_tags lt ON lt.article_id = x.id JOIN tags t ON t.id = lt.tag_id \
+       WHERE x.slug = $1 \
+     ) l ON 1 = 1 \
+     WHERE a.slug = $1 ORDER BY l.kind, l.position";
+
 /// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
 const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";
 
@@ -49,6 +67,24 @@ impl ArticleStore for Store {
         let row =
             sqlx::query(&sql).bind(slug.as_str()).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         Ok(self.with_links(row.into_iter().collect()).await?.pop())
+    }
+
+    async fn article_to_comment_on(&self, slug: &Slug) -> Result<Option<Article>, StoreError> {
+        let rows =
+            sqlx::query(TO_COMMENT_ON).bind(slug.as_str()).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let mut article = article_from_row(first)?;
+        for row in &rows {
+            let kind: Option<String> = row.try_get("link_kind").map_err(from_sqlx)?;
+            let links = match kind.as_deref() {
+                Some("author") => &mut article.authors,
+                Some(_) => &mut article.tags,
+                None => continue,
+            };
+            let name = row.try_get("link_name").map_err(from_sqlx)?;
+            links.push(NamedLink { slug: slug_column(row, "link_slug")?, name });
+        }
+        Ok(Some(article))
     }
 
     async fn public_articles(

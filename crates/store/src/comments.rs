@@ -11,9 +11,9 @@ use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, chil
 use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, StoredDecision, Tops};
 use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
-use crate::Store;
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
+use crate::{Backend, Store};
 
 const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, body_markdown, body_html, \
      author_name, user_id, guest_token_hash, score, created_at, edited_at";
@@ -175,28 +175,6 @@ impl CommentStore for Store {
                 Ok((r.try_get("id").map_err(from_sqlx)?, text))
             })
             .collect()
-    }
-
-    async fn duplicate_of(
-        &self,
-        body_hash: &str,
-        since: DateTime<Utc>,
-        user_id: Option<i64>,
-        guest_token_hash: Option<&str>,
-    ) -> Result<Option<bool>, StoreError> {
-        // -1: none; 0: by others only; 1: by this author. Only this text's rows are read.
-        let found: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(CASE WHEN user_id = $3 OR guest_token_hash = $4 THEN 1 ELSE 0 END), -1) \
-             AS BIGINT) FROM comments WHERE body_hash = $1 AND created_at >= $2",
-        )
-        .bind(body_hash)
-        .bind(secs(since))
-        .bind(user_id)
-        .bind(guest_token_hash.map(str::to_owned))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        Ok((found >= 0).then_some(found == 1))
     }
 
     async fn comment_decision(&self, id: i64) -> Result<Option<StoredDecision>, StoreError> {
@@ -505,6 +483,89 @@ pub(crate) async fn insert_row(
         .await
         .map_err(from_sqlx)?;
     Ok((id, Place { path, root_id, depth }))
+}
+
+/// A new comment whose id was taken before it is written ([`new_comment_ids`]), so its
+/// path (which holds the id) goes into the INSERT itself: no UPDATE after it.
+pub(crate) struct PlacedRow<'a> {
+    pub(crate) id: i64,
+    pub(crate) row: NewRow<'a>,
+    pub(crate) place: Place,
+}
+
+/// Placed rows per INSERT: 16 binds each, well under either backend's limit on binds.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Writes placed comments, one statement per chunk, in the caller's transaction.
+pub(crate) async fn insert_placed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[PlacedRow<'_>],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(16 * i + 1, 16))).collect();
+        let sql = format!(
+            "INSERT INTO comments (id, article_id, parent_id, root_id, path, depth, status, body_markdown, \
+             body_html, author_name, author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at) \
+             VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for PlacedRow { id, row, place } in chunk {
+            query = query
+                .bind(*id)
+                .bind(row.article_id)
+                .bind(row.parent_id)
+                .bind(place.root_id)
+                .bind(&place.path)
+                .bind(place.depth)
+                .bind(row.status.as_str())
+                .bind(&row.comment.body_markdown)
+                .bind(&row.comment.body_html)
+                .bind(&row.comment.author_name)
+                .bind(row.comment.author_email.clone())
+                .bind(row.user_id)
+                .bind(row.guest_token_hash.map(str::to_owned))
+                .bind(row.ip_hash.map(str::to_owned))
+                .bind(row.body_hash.map(str::to_owned))
+                .bind(secs(row.created_at));
+        }
+        query.execute(&mut **tx).await.map_err(from_sqlx)?;
+    }
+    Ok(())
+}
+
+/// `n` ids for new comments, ascending. The caller must already be the database's writer
+/// on SQLite (it has written in this transaction): the ids after the largest then stay
+/// free until it commits, as SQLite's own rowids would. PostgreSQL takes them from the
+/// identity column's sequence, which every node shares.
+pub(crate) async fn new_comment_ids(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    n: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let count = i64::try_from(n).map_err(|e| StoreError::Database(e.to_string()))?;
+    if count == 0 {
+        return Ok(vec![]);
+    }
+    let mut ids: Vec<i64> = match backend {
+        Backend::Sqlite => {
+            let largest: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM comments")
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(from_sqlx)?;
+            (largest + 1..=largest + count).collect()
+        }
+        Backend::Postgres => sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('comments', 'id')) FROM generate_series(1, CAST($1 AS BIGINT))",
+        )
+        .bind(count)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(from_sqlx)?,
+    };
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Published comments of one account or one guest browser, up to a limit (`$2`).

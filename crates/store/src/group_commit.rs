@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
-use tribune_core::comment::{Comment, CommentStatus};
+use tribune_core::comment::{Comment, CommentStatus, child_path};
 use tribune_core::store::{CommentRecord, StoreError};
+use tribune_core::throttle::Throttled;
 
-use crate::comments::{NewRow, Place, count_new, insert_row};
+use crate::Backend;
+use crate::comments::{NewRow, Place, PlacedRow, count_new, insert_placed, new_comment_ids};
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::throttles::count_burst;
@@ -46,9 +48,9 @@ pub(crate) struct CommentWriter {
 
 impl CommentWriter {
     /// Starts the writer on the current Tokio runtime, with a pool of its own.
-    pub(crate) fn start(pool: AnyPool) -> Self {
+    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool.clone(), queue));
+        tokio::spawn(write_batches(pool.clone(), backend, queue));
         CommentWriter { jobs, pool }
     }
 
@@ -77,7 +79,7 @@ impl CommentWriter {
     }
 }
 
-async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
+async fn write_batches(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Work>) {
     while let Some(first) = queue.recv().await {
         let (mut batch, mut flushes) = (Vec::new(), Vec::new());
         let mut next = Some(first);
@@ -89,7 +91,7 @@ async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
             next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
         }
         if !batch.is_empty() {
-            let results = write(&pool, &batch).await;
+            let results = write(&pool, backend, &batch).await;
             for (job, result) in batch.into_iter().zip(results) {
                 // A poster that gave up waiting still has its comment stored.
                 let _ = job.done.send(result);
@@ -102,33 +104,28 @@ async fn write_batches(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
 }
 
 /// One transaction for the whole batch; one result per job, in order.
-async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>> {
+async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Vec<Result<Comment, StoreError>> {
     let all_failed = |e: StoreError| batch.iter().map(|_| Err(e.clone())).collect();
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
         Err(e) => return all_failed(from_sqlx(e)),
     };
-    // Rate limits are read, then written. On SQLite a transaction that read first and
-    // writes later fails if another connection wrote in between: a write first (that
-    // changes nothing) makes this the writer from the start.
-    if batch.iter().any(|job| !job.record.rate.is_empty()) {
-        let claim = sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''");
-        if let Err(e) = claim.execute(&mut *tx).await {
-            return all_failed(from_sqlx(e));
-        }
+    // Rate limits and the largest comment id are read, then written. On SQLite a
+    // transaction that read first and writes later fails if another connection wrote in
+    // between: a write first (that changes nothing) makes this the writer from the start.
+    let claim = sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''");
+    if let Err(e) = claim.execute(&mut *tx).await {
+        return all_failed(from_sqlx(e));
     }
     let burst: Vec<_> = batch.iter().map(|job| (job.record.rate.as_slice(), job.now)).collect();
     let admitted = match count_burst(&mut tx, &burst).await {
         Ok(admitted) => admitted,
         Err(e) => return all_failed(e),
     };
-    let mut results = Vec::with_capacity(batch.len());
-    for (job, admitted) in batch.iter().zip(admitted) {
-        results.push(match admitted {
-            Ok(()) => write_one(&mut tx, job).await,
-            Err(throttled) => Err(throttled.into()),
-        });
-    }
+    let results = match write_admitted(&mut tx, backend, batch, admitted).await {
+        Ok(results) => results,
+        Err(e) => return all_failed(e),
+    };
     if let Err(e) = insert_decisions(&mut tx, batch, &results).await {
         return all_failed(e);
     }
@@ -147,17 +144,51 @@ async fn write(pool: &AnyPool, batch: &[Job]) -> Vec<Result<Comment, StoreError>
     }
 }
 
-async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Result<Comment, StoreError> {
+/// Writes the comments the rate limits admitted, each with its id and path from the
+/// start: all in one statement when they all fit, else each in its own savepoint so that
+/// one refused (its parent deleted meanwhile) fails alone. One result per job, in order.
+async fn write_admitted(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    batch: &[Job],
+    admitted: Vec<Result<(), Throttled>>,
+) -> Result<Vec<Result<Comment, StoreError>>, StoreError> {
+    let n = admitted.iter().filter(|a| a.is_ok()).count();
+    let mut ids = new_comment_ids(tx, backend, n).await?.into_iter();
+    let mut placed = Vec::with_capacity(n);
+    for (job, admitted) in batch.iter().zip(&admitted) {
+        if admitted.is_ok() {
+            let id = ids.next().ok_or_else(|| StoreError::Database("too few new comment ids".into()))?;
+            placed.push(placed_row(job, id));
+        }
+    }
+    let mut written = write_placed(tx, &placed).await?.into_iter().zip(placed);
+    let mut results = Vec::with_capacity(batch.len());
+    for (job, admitted) in batch.iter().zip(admitted) {
+        results.push(match admitted {
+            Ok(()) => match written.next() {
+                Some((Ok(()), row)) => Ok(stored(&job.record, row.id, row.place, job.now)),
+                Some((Err(e), _)) => Err(e),
+                None => Err(StoreError::Database("a comment left unwritten".into())),
+            },
+            Err(throttled) => Err(throttled.into()),
+        });
+    }
+    Ok(results)
+}
+
+/// A job's row, placed under its parent (at the top without one) with the id given.
+fn placed_row(job: &Job, id: i64) -> PlacedRow<'_> {
     let r = &job.record;
-    sqlx::query("SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
-    let parent = r.parent.as_ref().map(|p| Place {
-        path: p.path.clone(),
-        root_id: p.root_id,
-        depth: i64::from(p.depth),
-    });
+    let parent = r.parent.as_ref();
+    let place = Place {
+        path: child_path(parent.map(|p| p.path.as_str()), id),
+        root_id: parent.map_or(id, |p| p.root_id),
+        depth: parent.map_or(0, |p| i64::from(p.depth) + 1),
+    };
     let row = NewRow {
         article_id: r.article_id,
-        parent_id: r.parent.as_ref().map(|p| p.id),
+        parent_id: parent.map(|p| p.id),
         status: r.status,
         comment: &r.comment,
         user_id: r.user_id,
@@ -166,15 +197,47 @@ async fn write_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Job) -> Resu
         body_hash: r.body_hash.as_deref(),
         created_at: job.now,
     };
-    let written = insert_row(tx, &row, parent.as_ref()).await;
-    match written {
-        Ok((id, place)) => {
+    PlacedRow { id, row, place }
+}
+
+/// One result per row: all written by one statement, or, when that fails, each tried in
+/// its own savepoint.
+async fn write_placed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[PlacedRow<'_>],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    sqlx::query("SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
+    if insert_placed(tx, rows).await.is_ok() {
+        sqlx::query("RELEASE SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
+        return Ok(rows.iter().map(|_| Ok(())).collect());
+    }
+    sqlx::query("ROLLBACK TO SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
+    sqlx::query("RELEASE SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        results.push(write_one(tx, row).await?);
+    }
+    Ok(results)
+}
+
+/// One comment in its own savepoint: its failure is its own result, not the batch's.
+async fn write_one(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    row: &PlacedRow<'_>,
+) -> Result<Result<(), StoreError>, StoreError> {
+    sqlx::query("SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
+    match insert_placed(tx, std::slice::from_ref(row)).await {
+        Ok(()) => {
             sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
-            Ok(stored(r, id, place, job.now))
+            Ok(Ok(()))
         }
         Err(e) => {
             sqlx::query("ROLLBACK TO SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
-            Err(e)
+            sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
+            Ok(Err(e))
         }
     }
 }

@@ -67,7 +67,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
-        let comments = group_commit::CommentWriter::start(writer);
+        let comments = group_commit::CommentWriter::start(writer, backend);
         Ok(Store { pool, backend, comments })
     }
 

@@ -11,8 +11,8 @@ use tribune_core::comment::CommentStatus;
 use tribune_core::moderators::log::Source;
 use tribune_core::moderators::queue::{QueueItem, excerpt, reasons_of};
 use tribune_core::moderators::{
-    Ban, BanKind, BanTarget, LogCursor, LogEntry, LogFilter, ModerationStore, NewBan, Removed, StatusChange,
-    Verdict,
+    AgainstPost, Ban, BanKind, BanTarget, DuplicateLookup, LogCursor, LogEntry, LogFilter, ModerationStore,
+    NewBan, Removed, StatusChange, Verdict,
 };
 use tribune_core::store::{FlagStore, StoreError};
 
@@ -111,21 +111,45 @@ impl ModerationStore for Store {
         Ok((ids, removed))
     }
 
-    async fn active_ban(&self, subjects: &[String], now: DateTime<Utc>) -> Result<Option<Ban>, StoreError> {
-        if subjects.is_empty() {
-            return Ok(None);
+    async fn against_post(
+        &self,
+        subjects: &[String],
+        now: DateTime<Utc>,
+        duplicate: Option<&DuplicateLookup<'_>>,
+    ) -> Result<AgainstPost, StoreError> {
+        if subjects.is_empty() && duplicate.is_none() {
+            return Ok(AgainstPost::default());
         }
+        // The duplicate side is an aggregate, always one row; without a lookup its hash
+        // is NULL and matches nothing. -1: none; 0: by others only; 1: by this author.
+        let bans = if subjects.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("subject IN ({})", placeholders(6, subjects.len()))
+        };
         let sql = format!(
-            "SELECT id, kind, reason, created_at, expires_at FROM bans WHERE subject IN ({}) \
-             AND (expires_at IS NULL OR expires_at > $1) LIMIT 1",
-            placeholders(2, subjects.len())
+            "SELECT b.id, b.kind, b.reason, b.created_at, b.expires_at, d.duplicate FROM \
+             (SELECT CAST(COALESCE(MAX(CASE WHEN user_id = $2 OR guest_token_hash = $3 THEN 1 ELSE 0 END), -1) \
+              AS BIGINT) AS duplicate FROM comments WHERE body_hash = $4 AND created_at >= $5) d \
+             LEFT JOIN (SELECT id, kind, reason, created_at, expires_at FROM bans WHERE {bans} \
+              AND (expires_at IS NULL OR expires_at > $1) LIMIT 1) b ON 1 = 1"
         );
-        let mut query = sqlx::query(&sql).bind(secs(now));
+        let mut query = sqlx::query(&sql)
+            .bind(secs(now))
+            .bind(duplicate.and_then(|d| d.user_id))
+            .bind(duplicate.and_then(|d| d.guest_token_hash).map(str::to_owned))
+            .bind(duplicate.map(|d| d.body_hash.to_owned()))
+            .bind(duplicate.map_or(0, |d| secs(d.since)));
         for s in subjects {
             query = query.bind(s.as_str());
         }
-        let row = query.fetch_optional(&self.pool).await.map_err(from_sqlx)?;
-        row.as_ref().map(ban_from_row).transpose()
+        let row = query.fetch_one(&self.pool).await.map_err(from_sqlx)?;
+        let found: i64 = row.try_get("duplicate").map_err(from_sqlx)?;
+        let banned: Option<i64> = row.try_get("id").map_err(from_sqlx)?;
+        Ok(AgainstPost {
+            ban: banned.map(|_| ban_from_row(&row)).transpose()?,
+            duplicate: (found >= 0).then_some(found == 1),
+        })
     }
 
     async fn comment_address(&self, id: i64) -> Result<Option<String>, StoreError> {

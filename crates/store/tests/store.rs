@@ -50,6 +50,7 @@ on_both_backends!(
     schemas_match,
     the_schema_comparison_catches_a_missing_partial_unique_index,
     saves_and_loads_an_article_with_byline_and_tags,
+    the_article_to_comment_on_is_the_article_without_its_text,
     slugs_are_unique,
     lists_only_public_articles_newest_first,
     filters_by_tag_and_author_and_pages,
@@ -133,6 +134,25 @@ async fn saves_and_loads_an_article_with_byline_and_tags(db: TestDatabase) {
     assert!(again.syndication.is_none());
     assert_eq!(again.updated_at, t0() + Duration::hours(1));
     assert_eq!(db.store.tag_by_slug(&slug("science")).await.unwrap().unwrap().name, "Science");
+}
+
+async fn the_article_to_comment_on_is_the_article_without_its_text(db: TestDatabase) {
+    let s = &db.store;
+    let both = article("Both", "Some *text*.", &["Ada Lovelace", "Bob"], &["Zoo", "Alpha", "Mid"], t0());
+    let bare = article("Bare", "No byline, no tags.", &[], &[], t0());
+    let other = article("Other", "Shares a tag.", &["Bob"], &["Alpha"], t0());
+    for a in [&both, &bare, &other] {
+        save(s, a).await;
+    }
+    for name in ["both", "bare", "other"] {
+        let full = s.article_by_slug(&slug(name)).await.unwrap().unwrap();
+        let light = s.article_to_comment_on(&slug(name)).await.unwrap().unwrap();
+        assert_eq!((light.body_markdown.as_str(), light.body_html.as_str()), ("", ""));
+        let without_text =
+            tribune_core::article::Article { body_markdown: String::new(), body_html: String::new(), ..full };
+        assert_eq!(light, without_text, "{name}: authors and tags in their order, the rest as stored");
+    }
+    assert_eq!(s.article_to_comment_on(&slug("missing")).await.unwrap(), None);
 }
 
 async fn slugs_are_unique(db: TestDatabase) {

@@ -24,7 +24,7 @@ use super::auth::Reader;
 use super::client::ClientAddress;
 use super::comments::commenter;
 use super::error::ApiError;
-use super::pages::{ThreadQuery, public_article};
+use super::pages::{ThreadQuery, article_to_comment_on, public_article};
 use super::views::iso;
 use super::{AppError, AppState};
 
@@ -241,7 +241,7 @@ async fn create_comment(
     body: Result<Json<NewComment>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(new) = body.map_err(|e| json_refused(&e, "a comment"))?;
-    let article = public_article(&state, &slug).await?;
+    let article = article_to_comment_on(&state, &slug).await?;
     let input = CommentInput {
         body: new.body,
         parent_id: new.parent_id,

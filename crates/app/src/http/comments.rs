@@ -21,7 +21,7 @@ use super::auth::{GUEST_COOKIE, Reader, guest_hash};
 use super::client::ClientAddress;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::error::capitalized;
-use super::pages::{CommentForm, ThreadQuery, public_article, render_article};
+use super::pages::{CommentForm, ThreadQuery, article_to_comment_on, public_article, render_article};
 use super::thread_view::{self, CommentView, Scope, ThreadView, view_of_one};
 use super::{AppError, AppState, cookies, render_public, with_bar};
 use crate::config::Config;
@@ -72,7 +72,7 @@ async fn post_comment(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<PostForm>,
 ) -> Result<Response, AppError> {
-    let article = public_article(&state, &slug).await?;
+    let article = article_to_comment_on(&state, &slug).await?;
     let parent_id = match form.parent_id.trim() {
         "" => None,
         p => Some(
@@ -123,6 +123,8 @@ async fn post_comment(
                 parent_id,
                 errors,
             };
+            // The page again with the form kept: the article read whole this time.
+            let article = public_article(&state, &slug).await?;
             let order = (CommentSort::default(), None);
             let html = render_article(&state, &article, &reader.viewer, order, &csrf.token, kept).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, Html(with_bar(&state, html))).into_response())

@@ -51,6 +51,8 @@ pub struct AppState {
     pub unshared: Arc<crate::server::Unshared>,
     /// Where password hashing runs: bounded, so a flood of logins cannot exhaust memory.
     pub work: Arc<crate::work_pool::WorkPool>,
+    /// The articles being commented on, kept a moment (see `commented`).
+    pub commented: Arc<crate::commented::Commented>,
 }
 
 pub fn router(state: AppState) -> Router {

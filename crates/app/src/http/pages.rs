@@ -252,6 +252,22 @@ pub async fn public_article(state: &AppState, slug: &str) -> Result<Article, App
     article.filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)
 }
 
+/// The public article at `slug` as posting a comment needs it: without its text, which
+/// is the bulk of it, so not for rendering (see `ArticleStore::article_to_comment_on`).
+/// Kept a moment between posts (see `commented`).
+pub async fn article_to_comment_on(state: &AppState, slug: &str) -> Result<Article, AppError> {
+    let article = match state.commented.get(slug) {
+        (Some(article), _) => article,
+        (None, generation) => {
+            let article =
+                state.store.article_to_comment_on(&parse_slug(slug)?).await?.ok_or(AppError::NotFound)?;
+            state.commented.keep(&article, generation);
+            article
+        }
+    };
+    Some(article).filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)
+}
+
 /// The article page with a page of its discussion, as `reader` sees it. `csrf` is the
 /// token for its forms (the cache's placeholder when the page is cached for everyone).
 pub async fn render_article(

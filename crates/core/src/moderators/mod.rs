@@ -98,6 +98,24 @@ pub struct Removed {
     pub article_ids: Vec<i64>,
 }
 
+/// The duplicate check of a new comment: its text's hash, posted since when, and by whom.
+#[derive(Debug, Clone, Copy)]
+pub struct DuplicateLookup<'a> {
+    pub body_hash: &'a str,
+    pub since: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub guest_token_hash: Option<&'a str>,
+}
+
+/// What [`ModerationStore::against_post`] found.
+#[derive(Debug, Clone, Default)]
+pub struct AgainstPost {
+    pub ban: Option<Ban>,
+    /// The same text posted within the window: `Some(true)` by this same author (account
+    /// or guest token), `Some(false)` by others only.
+    pub duplicate: Option<bool>,
+}
+
 /// The storage moderators need. Implemented once in `tribune-store`.
 pub trait ModerationStore {
     /// In one transaction: the comment's status moves from `change.seen` to the verdict's
@@ -123,9 +141,16 @@ pub trait ModerationStore {
     ) -> Result<(Vec<i64>, Removed), StoreError>;
     /// The address hash comment `id` was posted from, if it was kept.
     async fn comment_address(&self, id: i64) -> Result<Option<String>, StoreError>;
-    /// The first ban on any of `subjects` (see [`BanTarget::subject`]) still in force at
-    /// `now`: one indexed query.
-    async fn active_ban(&self, subjects: &[String], now: DateTime<Utc>) -> Result<Option<Ban>, StoreError>;
+    /// What the store holds against a new comment, in one query (posting is the hot path,
+    /// and each query is a round trip): the first ban on any of `subjects` (see
+    /// [`BanTarget::subject`]) still in force at `now`, and, when `duplicate` is given,
+    /// whether the same text was posted since.
+    async fn against_post(
+        &self,
+        subjects: &[String],
+        now: DateTime<Utc>,
+        duplicate: Option<&DuplicateLookup<'_>>,
+    ) -> Result<AgainstPost, StoreError>;
     /// A page of the log, newest first, after `after` if given: moderators' actions and the
     /// pipeline's decisions.
     async fn moderation_log(
