@@ -103,6 +103,7 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
             body_hash: None,
             decision: None,
             rate: vec![],
+            copies_since: None,
         };
         app.state.store.insert_comment(&record, Utc::now()).await.unwrap();
     }

@@ -18,6 +18,7 @@ on_both_backends!(
     an_ordinary_comment_with_one_link_is_published,
     a_refused_comment_is_not_stored_and_keeps_its_text,
     the_same_text_again_is_held_or_refused,
+    a_flood_of_one_text_at_once_publishes_one_copy,
     a_flood_of_guest_links_from_one_address_is_refused_with_retry_after,
     forwarded_addresses_from_an_untrusted_peer_do_not_evade_the_rate_limit,
     pre_moderation_holds_everything,
@@ -150,6 +151,58 @@ async fn flood(
         }
     }
     (created, refused)
+}
+
+/// Copies posted at the same moment are written together, before any is stored: the
+/// writer checks them against each other and against what earlier bursts stored.
+async fn a_flood_of_one_text_at_once_publishes_one_copy(db: TestDatabase) {
+    let (app, article) = site(db, common::without_rate_limits).await;
+    let text = "Big news for savers: the new rates page explains everything you need to know.";
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let url = format!("{}/api/v1/articles/open-door/comments", app.url);
+        let body = json!({"body": text, "author_name": format!("Guest {i}")});
+        posts.spawn(
+            async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap().status() },
+        );
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = posts.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let comments = stored(&app, article).await;
+    let published = comments.iter().filter(|c| c.status == CommentStatus::Published).count();
+    assert_eq!((comments.len(), published), (40, 1), "one copy published, the other 39 held");
+
+    // One guest's own copies sent at once: the first is stored, the others refused.
+    let gia = app.browser();
+    gia.post_comment("open-door", "A first comment of my own, so that this site knows me.", "Gia")
+        .await
+        .comment_id();
+    let mut posts = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let url = format!("{}/api/v1/articles/open-door/comments", app.url);
+        let cookie = gia.cookie_header();
+        let body =
+            json!({"body": "My second comment, sent by a script eight times over.", "author_name": "Gia"});
+        posts.spawn(async move {
+            let res =
+                reqwest::Client::new().post(url).header("cookie", cookie).json(&body).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(answer) = posts.join_next().await {
+        answers.push(answer.unwrap());
+    }
+    let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(
+        answers.iter().all(|(s, body)| *s == StatusCode::CREATED || body.contains("already posted")),
+        "{answers:?}"
+    );
+    assert_eq!(stored(&app, article).await.len(), 42);
 }
 
 async fn a_flood_of_guest_links_from_one_address_is_refused_with_retry_after(db: TestDatabase) {

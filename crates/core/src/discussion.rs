@@ -266,10 +266,12 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
         body_hash,
         decision: Some(decision),
         rate,
+        copies_since: (window > Duration::zero()).then(|| now - window),
     };
     match store.insert_comment(&record, now).await {
         Ok(comment) => Ok(comment),
         Err(StoreError::Throttled(t)) => Err(DiscussionError::Throttled(t)),
+        Err(StoreError::Refused(why)) => Err(DiscussionError::Refused(why)),
         Err(e) => Err(e.into()),
     }
 }

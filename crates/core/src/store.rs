@@ -23,6 +23,10 @@ pub enum StoreError {
     /// A rate limit counted with the write refused it.
     #[error(transparent)]
     Throttled(#[from] crate::throttle::Throttled),
+    /// Moderation refused the comment for a reason only the write could see (the poster's
+    /// own copy of a comment written in the same burst).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// One page of a list, numbered from 1.
@@ -255,6 +259,10 @@ pub struct CommentRecord {
     /// Rate limits to count in the comment's own transaction (one disk flush for a whole
     /// burst, not one per post): past one, the comment is refused and nothing is stored.
     pub rate: Vec<RateCount>,
+    /// Copies of this text stored since this time, or written in the same burst, make it a
+    /// duplicate (`moderation::copies_in_burst`): a new comment, on a site that checks
+    /// duplicates. The lookup before the write cannot see a copy that is being written.
+    pub copies_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One rate limit to count with a write: its policy and whom it counts.

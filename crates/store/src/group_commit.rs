@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 use tribune_core::comment::{Comment, CommentStatus, child_path};
+use tribune_core::moderation::{BurstText, DUPLICATE, Decision, Outcome, copies_in_burst};
 use tribune_core::store::{CommentRecord, StoreError};
 use tribune_core::throttle::Throttled;
 
@@ -91,7 +92,7 @@ async fn write_batches(pool: AnyPool, backend: Backend, mut queue: mpsc::Receive
             next = if batch.len() < MAX_BATCH { queue.try_recv().ok() } else { None };
         }
         if !batch.is_empty() {
-            let results = write(&pool, backend, &batch).await;
+            let results = write(&pool, backend, &mut batch).await;
             for (job, result) in batch.into_iter().zip(results) {
                 // A poster that gave up waiting still has its comment stored.
                 let _ = job.done.send(result);
@@ -104,8 +105,9 @@ async fn write_batches(pool: AnyPool, backend: Backend, mut queue: mpsc::Receive
 }
 
 /// One transaction for the whole batch; one result per job, in order.
-async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Vec<Result<Comment, StoreError>> {
-    let all_failed = |e: StoreError| batch.iter().map(|_| Err(e.clone())).collect();
+async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Result<Comment, StoreError>> {
+    let n = batch.len();
+    let all_failed = |e: StoreError| (0..n).map(|_| Err(e.clone())).collect();
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
         Err(e) => return all_failed(from_sqlx(e)),
@@ -119,6 +121,10 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Vec<Result<Co
     }
     let burst: Vec<_> = batch.iter().map(|job| (job.record.rate.as_slice(), job.now)).collect();
     let admitted = match count_burst(&mut tx, &burst).await {
+        Ok(admitted) => admitted,
+        Err(e) => return all_failed(e),
+    };
+    let admitted = match judge_copies(&mut tx, batch, admitted).await {
         Ok(admitted) => admitted,
         Err(e) => return all_failed(e),
     };
@@ -144,6 +150,88 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Vec<Result<Co
     }
 }
 
+/// Copies of one text within the burst, or stored since the lookup before the write (by
+/// an earlier burst), among the comments the rate limits admitted
+/// (`moderation::copies_in_burst`): another poster's copy is held, the poster's own refused.
+/// A comment the lookup already found a copy of is not judged twice.
+async fn judge_copies(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    batch: &mut [Job],
+    admitted: Vec<Result<(), Throttled>>,
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let checked: Vec<Option<(&str, DateTime<Utc>)>> = batch
+        .iter()
+        .zip(&admitted)
+        .map(|(job, admitted)| {
+            let r = &job.record;
+            let found = r.decision.as_ref().is_some_and(|d| d.reasons.iter().any(|r| r.signal == DUPLICATE));
+            Some((r.body_hash.as_deref()?, r.copies_since?)).filter(|_| admitted.is_ok() && !found)
+        })
+        .collect();
+    let rows = stored_copies(tx, &checked).await?;
+    let stored: Vec<BurstText<'_>> = rows
+        .iter()
+        .map(|(hash, user_id, guest)| BurstText {
+            body_hash: hash,
+            user_id: *user_id,
+            guest_token_hash: guest.as_deref(),
+        })
+        .collect();
+    let texts: Vec<Option<BurstText<'_>>> = batch
+        .iter()
+        .zip(&checked)
+        .map(|(job, checked)| {
+            let (hash, _) = (*checked)?;
+            Some(BurstText {
+                body_hash: hash,
+                user_id: job.record.user_id,
+                guest_token_hash: job.record.guest_token_hash.as_deref(),
+            })
+        })
+        .collect();
+    let copies = copies_in_burst(&stored, &texts);
+    Ok(batch
+        .iter_mut()
+        .zip(admitted)
+        .zip(copies)
+        .map(|((job, admitted), copy)| {
+            admitted?;
+            match copy {
+                Some(reason) if reason.outcome == Outcome::Refuse => Err(StoreError::Refused(reason.detail)),
+                Some(reason) => {
+                    job.record.status = CommentStatus::Pending;
+                    job.record.decision.get_or_insert_with(Decision::default).add(reason);
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        })
+        .collect())
+}
+
+/// The stored comments carrying any of these texts since the earliest time given: one
+/// indexed query for the burst (`comments_by_body_hash`).
+async fn stored_copies(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    checked: &[Option<(&str, DateTime<Utc>)>],
+) -> Result<Vec<(String, Option<i64>, Option<String>)>, StoreError> {
+    let mut hashes: Vec<&str> = checked.iter().flatten().map(|(hash, _)| *hash).collect();
+    let Some(since) = checked.iter().flatten().map(|(_, since)| *since).min() else {
+        return Ok(vec![]);
+    };
+    hashes.sort_unstable();
+    hashes.dedup();
+    let sql = format!(
+        "SELECT body_hash, user_id, guest_token_hash FROM comments WHERE created_at >= $1 AND body_hash IN ({})",
+        placeholders(2, hashes.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(secs(since));
+    for hash in hashes {
+        query = query.bind(hash);
+    }
+    query.fetch_all(&mut **tx).await.map_err(from_sqlx)
+}
+
 /// Writes the comments the rate limits admitted, each with its id and path from the
 /// start: all in one statement when they all fit, else each in its own savepoint so that
 /// one refused (its parent deleted meanwhile) fails alone. One result per job, in order.
@@ -151,7 +239,7 @@ async fn write_admitted(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     batch: &[Job],
-    admitted: Vec<Result<(), Throttled>>,
+    admitted: Vec<Result<(), StoreError>>,
 ) -> Result<Vec<Result<Comment, StoreError>>, StoreError> {
     let n = admitted.iter().filter(|a| a.is_ok()).count();
     let mut ids = new_comment_ids(tx, backend, n).await?.into_iter();
@@ -171,7 +259,7 @@ async fn write_admitted(
                 Some((Err(e), _)) => Err(e),
                 None => Err(StoreError::Database("a comment left unwritten".into())),
             },
-            Err(throttled) => Err(throttled.into()),
+            Err(refused) => Err(refused),
         });
     }
     Ok(results)

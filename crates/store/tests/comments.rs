@@ -37,6 +37,7 @@ async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &s
         body_hash: None,
         decision: None,
         rate: vec![],
+        copies_since: None,
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }
@@ -220,6 +221,7 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
                 body_hash: None,
                 decision: None,
                 rate: vec![],
+                copies_since: None,
             };
             store.insert_comment(&record, t0()).await
         }));

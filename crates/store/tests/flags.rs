@@ -54,6 +54,7 @@ async fn post(store: &Store, article_id: i64, guest: &str, status: CommentStatus
         body_hash: None,
         decision: Some(decision),
         rate: vec![],
+        copies_since: None,
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }

@@ -210,19 +210,55 @@ pub fn body_hash(body: &str) -> Option<String> {
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// One comment of a burst that the store writes in one transaction, as the copy check
+/// sees it: its text's hash and who posted it (an account or a guest token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurstText<'a> {
+    pub body_hash: &'a str,
+    pub user_id: Option<i64>,
+    pub guest_token_hash: Option<&'a str>,
+}
+
+/// Copies of one text among the comments of a burst: the duplicate lookup before the
+/// write cannot see them, none being stored yet, so a flood of one text posted at once
+/// would all pass it. For each comment in posting order (`None`: not checked), the
+/// duplicate reason if `stored` (copies already in the database) or an earlier comment of
+/// the burst carries the same text.
+pub fn copies_in_burst<'a>(stored: &[BurstText<'a>], burst: &[Option<BurstText<'a>>]) -> Vec<Option<Reason>> {
+    let mut seen: Vec<BurstText<'a>> = stored.to_vec();
+    burst
+        .iter()
+        .map(|text| {
+            let text = (*text)?;
+            let earlier: Vec<&BurstText<'_>> =
+                seen.iter().filter(|s| s.body_hash == text.body_hash).collect();
+            let same_author = earlier.iter().any(|s| {
+                (text.user_id.is_some() && s.user_id == text.user_id)
+                    || (text.guest_token_hash.is_some() && s.guest_token_hash == text.guest_token_hash)
+            });
+            let reason = (!earlier.is_empty()).then(|| duplicate(same_author));
+            seen.push(text);
+            reason
+        })
+        .collect()
+}
+
+/// The duplicate signal's name, as its reasons carry it.
+pub const DUPLICATE: &str = "duplicate";
+
 /// The verdict on a text already posted within the window: refused when its own author
 /// posts it again, held when someone else does (a copy-paste campaign).
 pub fn duplicate(same_author: bool) -> Reason {
     if same_author {
         Reason {
-            signal: "duplicate",
+            signal: DUPLICATE,
             outcome: Outcome::Refuse,
             detail: "you have already posted this comment".into(),
             score: 1.0,
         }
     } else {
         Reason {
-            signal: "duplicate",
+            signal: DUPLICATE,
             outcome: Outcome::Hold,
             detail: "the same text was posted recently by someone else".into(),
             score: 0.6,
@@ -253,6 +289,39 @@ pub const COMMENT_PER_ADDRESS: Policy = Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_in_one_burst_are_duplicates_the_posters_own_refused() {
+        let text = |hash, user: Option<i64>, guest: Option<&'static str>| {
+            Some(BurstText { body_hash: hash, user_id: user, guest_token_hash: guest })
+        };
+        let stored = [BurstText { body_hash: "h3", user_id: Some(7), guest_token_hash: None }];
+        let burst = [
+            text("h3", Some(8), None),
+            text("h1", None, Some("g1")),
+            text("h1", None, Some("g2")),
+            None,
+            text("h2", Some(7), None),
+            text("h1", None, Some("g1")),
+            text("h2", Some(7), None),
+        ];
+        let outcomes: Vec<Option<Outcome>> =
+            copies_in_burst(&stored, &burst).iter().map(|r| r.as_ref().map(|r| r.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Some(Outcome::Hold),
+                None,
+                Some(Outcome::Hold),
+                None,
+                None,
+                Some(Outcome::Refuse),
+                Some(Outcome::Refuse)
+            ],
+            "a copy of a stored text is held; in the burst the first copy passes, another poster's is held, \
+             the poster's own is refused"
+        );
+    }
 
     #[test]
     fn duplicates_are_the_same_text_however_spaced_or_cased() {
