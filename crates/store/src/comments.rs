@@ -304,21 +304,25 @@ impl CommentStore for Store {
         article_id: i64,
         comments: &[ImportedComment],
     ) -> Result<Vec<i64>, StoreError> {
+        // Checked before the transaction starts: one that fails later holds its locks until
+        // its connection is used again.
+        if let Some((i, p)) =
+            comments.iter().enumerate().find_map(|(i, c)| Some((i, c.parent.filter(|p| *p >= i)?)))
+        {
+            return Err(StoreError::Database(format!(
+                "comment {i} answers {p}, which does not come before it"
+            )));
+        }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let mut placed: Vec<(i64, Place)> = Vec::with_capacity(comments.len());
-        for (i, c) in comments.iter().enumerate() {
-            let parent = match c.parent {
-                Some(p) if p < i => Some(&placed[p]),
-                Some(p) => {
-                    return Err(StoreError::Database(format!(
-                        "comment {i} answers {p}, which does not come before it"
-                    )));
-                }
-                None => None,
-            };
+        become_writer(&mut tx).await?;
+        let ids = new_comment_ids(&mut tx, self.backend, comments.len()).await?;
+        let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(comments.len());
+        for (c, id) in comments.iter().zip(ids) {
+            let parent = c.parent.map(|p| &rows[p]);
+            let place = Place::below(parent.map(|p| &p.place), id);
             let row = NewRow {
                 article_id,
-                parent_id: parent.map(|(id, _)| *id),
+                parent_id: parent.map(|p| p.id),
                 status: c.status,
                 comment: &c.comment,
                 user_id: None,
@@ -327,12 +331,12 @@ impl CommentStore for Store {
                 body_hash: None,
                 created_at: c.created_at,
             };
-            let place = parent.map(|(_, place)| place.clone());
-            placed.push(insert_row(&mut tx, &row, place.as_ref()).await?);
+            rows.push(PlacedRow { id, row, place });
         }
+        insert_placed(&mut tx, &rows).await?;
         recount(&mut tx, article_id).await?;
         tx.commit().await.map_err(from_sqlx)?;
-        Ok(placed.into_iter().map(|(id, _)| id).collect())
+        Ok(rows.iter().map(|r| r.id).collect())
     }
 
     async fn approved_comments(
@@ -431,6 +435,28 @@ pub(crate) struct Place {
     pub(crate) depth: i64,
 }
 
+impl Place {
+    /// The place of comment `id` under `parent` (at the top of a new tree without one).
+    pub(crate) fn below(parent: Option<&Place>, id: i64) -> Place {
+        Place {
+            path: child_path(parent.map(|p| p.path.as_str()), id),
+            root_id: parent.map_or(id, |p| p.root_id),
+            depth: parent.map_or(0, |p| p.depth + 1),
+        }
+    }
+}
+
+/// On SQLite, a transaction that reads and writes later fails if another connection wrote
+/// in between: a first write that changes nothing makes it the database's writer from the
+/// start (and lets [`new_comment_ids`] take the ids after the largest).
+pub(crate) async fn become_writer(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''")
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
+}
+
 pub(crate) struct NewRow<'a> {
     pub(crate) article_id: i64,
     pub(crate) parent_id: Option<i64>,
@@ -441,48 +467,6 @@ pub(crate) struct NewRow<'a> {
     pub(crate) ip_hash: Option<&'a str>,
     pub(crate) body_hash: Option<&'a str>,
     pub(crate) created_at: DateTime<Utc>,
-}
-
-/// Writes one comment under `parent` (at the top when `None`). The path needs the new id,
-/// so the row is written first and its path right after, in the caller's transaction: no
-/// reader ever sees the empty path.
-pub(crate) async fn insert_row(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    row: &NewRow<'_>,
-    parent: Option<&Place>,
-) -> Result<(i64, Place), StoreError> {
-    let depth = parent.map_or(0, |p| p.depth + 1);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO comments (article_id, parent_id, path, depth, status, body_markdown, body_html, author_name, \
-         author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at) \
-         VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-    )
-    .bind(row.article_id)
-    .bind(row.parent_id)
-    .bind(depth)
-    .bind(row.status.as_str())
-    .bind(&row.comment.body_markdown)
-    .bind(&row.comment.body_html)
-    .bind(&row.comment.author_name)
-    .bind(row.comment.author_email.clone())
-    .bind(row.user_id)
-    .bind(row.guest_token_hash.map(str::to_owned))
-    .bind(row.ip_hash.map(str::to_owned))
-    .bind(row.body_hash.map(str::to_owned))
-    .bind(secs(row.created_at))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(from_sqlx)?;
-    let path = child_path(parent.map(|p| p.path.as_str()), id);
-    let root_id = parent.map_or(id, |p| p.root_id);
-    sqlx::query("UPDATE comments SET path = $1, root_id = $2 WHERE id = $3")
-        .bind(&path)
-        .bind(root_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(from_sqlx)?;
-    Ok((id, Place { path, root_id, depth }))
 }
 
 /// A new comment whose id was taken before it is written ([`new_comment_ids`]), so its

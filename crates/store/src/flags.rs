@@ -33,10 +33,14 @@ impl FlagStore for Store {
                 .await
                 .map_err(from_sqlx)?
                 .ok_or(StoreError::NotFound)?;
+        // Early answers end the transaction too: a dropped one would keep the comment's row
+        // locked until its connection is next used.
         if status != "published" {
+            tx.rollback().await.map_err(from_sqlx)?;
             return Ok(FlagWrite::NotPublished);
         }
         if !insert(&mut tx, flag, now).await? {
+            tx.rollback().await.map_err(from_sqlx)?;
             return Ok(FlagWrite::AlreadyFlagged);
         }
         let counts = counts_of(&mut tx, flag.comment_id).await?;

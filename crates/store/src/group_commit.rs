@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
-use tribune_core::comment::{Comment, CommentStatus, child_path};
+use tribune_core::comment::{Comment, CommentStatus};
 use tribune_core::moderation::{BurstText, DUPLICATE, Decision, Outcome, copies_in_burst};
 use tribune_core::store::{CommentRecord, StoreError};
 use tribune_core::throttle::Throttled;
 
 use crate::Backend;
-use crate::comments::{NewRow, Place, PlacedRow, count_new, insert_placed, new_comment_ids};
+use crate::comments::{NewRow, Place, PlacedRow, become_writer, count_new, insert_placed, new_comment_ids};
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::throttles::count_burst;
@@ -112,12 +112,9 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Resul
         Ok(tx) => tx,
         Err(e) => return all_failed(from_sqlx(e)),
     };
-    // Rate limits and the largest comment id are read, then written. On SQLite a
-    // transaction that read first and writes later fails if another connection wrote in
-    // between: a write first (that changes nothing) makes this the writer from the start.
-    let claim = sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''");
-    if let Err(e) = claim.execute(&mut *tx).await {
-        return all_failed(from_sqlx(e));
+    // Rate limits and the largest comment id are read, then written.
+    if let Err(e) = become_writer(&mut tx).await {
+        return all_failed(e);
     }
     let burst: Vec<_> = batch.iter().map(|job| (job.record.rate.as_slice(), job.now)).collect();
     let admitted = match count_burst(&mut tx, &burst).await {
@@ -269,11 +266,8 @@ async fn write_admitted(
 fn placed_row(job: &Job, id: i64) -> PlacedRow<'_> {
     let r = &job.record;
     let parent = r.parent.as_ref();
-    let place = Place {
-        path: child_path(parent.map(|p| p.path.as_str()), id),
-        root_id: parent.map_or(id, |p| p.root_id),
-        depth: parent.map_or(0, |p| i64::from(p.depth) + 1),
-    };
+    let above = parent.map(|p| Place { path: p.path.clone(), root_id: p.root_id, depth: i64::from(p.depth) });
+    let place = Place::below(above.as_ref(), id);
     let row = NewRow {
         article_id: r.article_id,
         parent_id: parent.map(|p| p.id),

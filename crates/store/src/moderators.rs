@@ -35,6 +35,9 @@ impl ModerationStore for Store {
     ) -> Result<Option<CommentStatus>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let Some(after) = apply_decision(&mut tx, change, now).await? else {
+            // Ended here, not dropped: a dropped transaction keeps its locks until its
+            // connection is next used.
+            tx.rollback().await.map_err(from_sqlx)?;
             return Ok(None);
         };
         // The flags that brought it here are answered: it leaves the queue until flagged anew.
