@@ -286,6 +286,15 @@ pub const COMMENT_PER_ADDRESS: Policy = Policy {
     forget_after: Duration::from_secs(5 * 60),
 };
 
+/// Whether `phrase` occurs in `text` as whole words.
+pub(crate) fn contains_words(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,13 +352,4 @@ mod tests {
         assert_eq!(d.outcome, Outcome::Refuse);
         assert!(d.refusal().is_some());
     }
-}
-
-/// Whether `phrase` occurs in `text` as whole words.
-pub(crate) fn contains_words(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
