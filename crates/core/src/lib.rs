@@ -12,6 +12,7 @@ pub mod comment;
 pub mod discussion;
 pub mod front_matter;
 pub mod funding;
+pub mod import;
 pub mod markdown;
 pub mod moderation;
 pub mod moderators;

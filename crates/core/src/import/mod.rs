@@ -1,0 +1,14 @@
+//! Moving in: other platforms' exports read as a stream of plain items (a thread, a post),
+//! never as a whole document in memory, with every quirk of a real export tolerated and
+//! reported rather than fatal.
+
+pub mod disqus;
+
+/// Why an export cannot be read: where in the file, and what was found there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} (byte {byte}): {message}")]
+pub struct ReadError {
+    pub line: u64,
+    pub byte: u64,
+    pub message: String,
+}
