@@ -3,6 +3,7 @@
 //! reported rather than fatal.
 
 pub mod disqus;
+pub mod html;
 
 /// Why an export cannot be read: where in the file, and what was found there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
