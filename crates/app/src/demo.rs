@@ -281,6 +281,7 @@ fn generate_discussion(
             comment,
             status: CommentStatus::Published,
             created_at,
+            source: None,
         });
     }
     // Now and then a commenter deleted a comment that others had answered: its place stays.

@@ -80,6 +80,7 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
                 comment: validate(&input, None).unwrap(),
                 status: CommentStatus::Published,
                 created_at: Utc::now(),
+                source: None,
             }
         })
         .collect();
@@ -170,6 +171,7 @@ async fn every_kind_of_page_passes_axe_core() {
         .unwrap(),
         status: CommentStatus::Published,
         created_at: Utc::now(),
+        source: None,
     };
     let top = app.state.store.import_comments(story.id, &[seed("A first thought.".into())]).await.unwrap()[0];
     // More replies than a page shows, so the article links to a page of replies.

@@ -540,6 +540,7 @@ async fn import(app: &TestApp, a: &Article, comments: &[(Option<usize>, String)]
                 comment: validate(&input, None).unwrap(),
                 status: CommentStatus::Published,
                 created_at: Utc::now(),
+                source: None,
             }
         })
         .collect();

@@ -233,6 +233,7 @@ async fn seeded(app: &TestApp, n: usize) -> Vec<i64> {
                 comment: validate(&input, None).unwrap(),
                 status: CommentStatus::Published,
                 created_at: Utc::now(),
+                source: None,
             }
         })
         .collect();

@@ -384,6 +384,16 @@ pub struct ImportedComment {
     pub comment: crate::comment::ValidComment,
     pub status: crate::comment::CommentStatus,
     pub created_at: DateTime<Utc>,
+    /// Where it came from and its id there: a comment already imported from the same place
+    /// is not written again (its replies still find it). None: always new (the demo).
+    pub source: Option<ImportSource>,
+}
+
+/// A platform (`disqus`, `wordpress`) and an id on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportSource {
+    pub platform: String,
+    pub id: String,
 }
 
 /// Whose comments a page of discussion starts from.

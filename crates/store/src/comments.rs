@@ -2,13 +2,15 @@
 //! outline of their replies without text, then the text of what is shown), votes with the
 //! score kept beside them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, child_path};
-use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, StoreError, StoredDecision, Tops};
+use tribune_core::store::{
+    CommentRecord, CommentStore, ImportSource, ImportedComment, StoreError, StoredDecision, Tops,
+};
 use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
 use crate::error::from_sqlx;
@@ -315,14 +317,24 @@ impl CommentStore for Store {
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         become_writer(&mut tx).await?;
-        let ids = new_comment_ids(&mut tx, self.backend, comments.len()).await?;
-        let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(comments.len());
-        for (c, id) in comments.iter().zip(ids) {
-            let parent = c.parent.map(|p| &rows[p]);
-            let place = Place::below(parent.map(|p| &p.place), id);
+        let known = already_imported(&mut tx, comments).await?;
+        let fresh =
+            comments.iter().filter(|c| !c.source.as_ref().is_some_and(|s| known.contains_key(s))).count();
+        let mut ids = new_comment_ids(&mut tx, self.backend, fresh).await?.into_iter();
+        // Every comment's id and place, the known ones' as stored: replies find either.
+        let mut places: Vec<(i64, Place)> = Vec::with_capacity(comments.len());
+        let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(fresh);
+        for c in comments {
+            let parent = c.parent.map(|p| &places[p]);
+            if let Some(stored) = c.source.as_ref().and_then(|s| known.get(s)) {
+                places.push(stored.clone());
+                continue;
+            }
+            let id = ids.next().ok_or_else(|| StoreError::Database("too few new comment ids".into()))?;
+            let place = Place::below(parent.map(|(_, p)| p), id);
             let row = NewRow {
                 article_id,
-                parent_id: parent.map(|p| p.id),
+                parent_id: parent.map(|(id, _)| *id),
                 status: c.status,
                 comment: &c.comment,
                 user_id: None,
@@ -331,12 +343,13 @@ impl CommentStore for Store {
                 body_hash: None,
                 created_at: c.created_at,
             };
-            rows.push(PlacedRow { id, row, place });
+            places.push((id, place.clone()));
+            rows.push(PlacedRow { id, row, place, source: c.source.as_ref() });
         }
         insert_placed(&mut tx, &rows).await?;
         recount(&mut tx, article_id).await?;
         tx.commit().await.map_err(from_sqlx)?;
-        Ok(rows.iter().map(|r| r.id).collect())
+        Ok(places.into_iter().map(|(id, _)| id).collect())
     }
 
     async fn approved_comments(
@@ -475,9 +488,43 @@ pub(crate) struct PlacedRow<'a> {
     pub(crate) id: i64,
     pub(crate) row: NewRow<'a>,
     pub(crate) place: Place,
+    /// Where an imported comment came from; none for a posted one.
+    pub(crate) source: Option<&'a ImportSource>,
 }
 
-/// Placed rows per INSERT: 16 binds each, well under either backend's limit on binds.
+/// The comments of `comments` already imported from the same place, by source: their ids
+/// and places, in as many queries as there are platforms among them.
+async fn already_imported(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    comments: &[ImportedComment],
+) -> Result<HashMap<ImportSource, (i64, Place)>, StoreError> {
+    let mut by_platform: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in comments.iter().filter_map(|c| c.source.as_ref()) {
+        by_platform.entry(s.platform.as_str()).or_default().push(s.id.as_str());
+    }
+    let mut known = HashMap::new();
+    for (platform, ids) in by_platform {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, path, root_id, depth, source_id FROM comments WHERE source = $1 AND source_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (i64, String, i64, i64, String)>(&sql).bind(platform);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (id, path, root_id, depth, source_id) in
+                query.fetch_all(&mut **tx).await.map_err(from_sqlx)?
+            {
+                let source = ImportSource { platform: platform.to_owned(), id: source_id };
+                known.insert(source, (id, Place { path, root_id, depth }));
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// Placed rows per INSERT: 18 binds each, well under either backend's limit on binds.
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// Writes placed comments, one statement per chunk, in the caller's transaction.
@@ -487,15 +534,15 @@ pub(crate) async fn insert_placed(
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(16 * i + 1, 16))).collect();
+            (0..chunk.len()).map(|i| format!("({})", placeholders(18 * i + 1, 18))).collect();
         let sql = format!(
             "INSERT INTO comments (id, article_id, parent_id, root_id, path, depth, status, body_markdown, \
-             body_html, author_name, author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at) \
-             VALUES {}",
+             body_html, author_name, author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at, \
+             source, source_id) VALUES {}",
             values.join(", ")
         );
         let mut query = sqlx::query(&sql);
-        for PlacedRow { id, row, place } in chunk {
+        for PlacedRow { id, row, place, source } in chunk {
             query = query
                 .bind(*id)
                 .bind(row.article_id)
@@ -512,7 +559,9 @@ pub(crate) async fn insert_placed(
                 .bind(row.guest_token_hash.map(str::to_owned))
                 .bind(row.ip_hash.map(str::to_owned))
                 .bind(row.body_hash.map(str::to_owned))
-                .bind(secs(row.created_at));
+                .bind(secs(row.created_at))
+                .bind(source.map(|s| s.platform.clone()))
+                .bind(source.map(|s| s.id.clone()));
         }
         query.execute(&mut **tx).await.map_err(from_sqlx)?;
     }

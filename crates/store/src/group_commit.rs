@@ -279,7 +279,7 @@ fn placed_row(job: &Job, id: i64) -> PlacedRow<'_> {
         body_hash: r.body_hash.as_deref(),
         created_at: job.now,
     };
-    PlacedRow { id, row, place }
+    PlacedRow { id, row, place, source: None }
 }
 
 /// One result per row: all written by one statement, or, when that fails, each tried in

@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_filter_examples.sql", "filter examples"),
     migration!(8, "0008_reader_flags.sql", "reader flags"),
     migration!(9, "0009_moderators.sql", "moderators: queue, bans, audit log"),
+    migration!(10, "0010_import_sources.sql", "import sources"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

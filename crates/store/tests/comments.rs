@@ -61,7 +61,8 @@ on_both_backends!(
     counts_only_published_comments,
     pages_of_threads_follow_the_sort_and_carry_their_replies,
     concurrent_posts_share_commits_and_one_bad_post_fails_alone,
-    imports_keep_the_tree_and_refuse_forward_parents
+    imports_keep_the_tree_and_refuse_forward_parents,
+    importing_an_export_again_adds_only_what_is_new
 );
 
 async fn threads_come_back_in_display_order(db: TestDatabase) {
@@ -247,6 +248,47 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
     }
 }
 
+async fn importing_an_export_again_adds_only_what_is_new(db: TestDatabase) {
+    use tribune_core::store::{ImportSource, ImportedComment};
+    let s = &db.store;
+    let a = article(s, "Moved in").await;
+    let item = |parent: Option<usize>, id: &str| ImportedComment {
+        parent,
+        comment: validate(
+            &CommentInput {
+                body: format!("Comment {id}"),
+                author_name: Some(id.into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap(),
+        status: CommentStatus::Published,
+        created_at: t0(),
+        source: Some(ImportSource { platform: "disqus".into(), id: id.into() }),
+    };
+    let first = s.import_comments(a, &[item(None, "1"), item(Some(0), "2")]).await.unwrap();
+    let again = s.import_comments(a, &[item(None, "1"), item(Some(0), "2")]).await.unwrap();
+    assert_eq!(first, again, "the same export finds the same comments");
+    assert_eq!(s.thread(a).await.unwrap().len(), 2, "nothing duplicated");
+    // A newer export: a reply to a comment imported before lands under it.
+    let newer =
+        s.import_comments(a, &[item(None, "1"), item(Some(0), "2"), item(Some(1), "3")]).await.unwrap();
+    assert_eq!(&newer[..2], &first[..]);
+    let thread = s.thread(a).await.unwrap();
+    assert_eq!(names(&thread), ["1", "2", "3"]);
+    let reply = thread.iter().find(|c| c.author_name == "3").unwrap();
+    assert_eq!((reply.parent_id, reply.root_id, reply.depth), (Some(first[1]), first[0], 2));
+    assert_eq!(s.article_by_id(a).await.unwrap().unwrap().comment_count, 3);
+    // The same id from another platform is another comment.
+    let other = ImportedComment {
+        source: Some(ImportSource { platform: "wordpress".into(), id: "1".into() }),
+        ..item(None, "1")
+    };
+    s.import_comments(a, &[other]).await.unwrap();
+    assert_eq!(s.thread(a).await.unwrap().len(), 4);
+}
+
 async fn imports_keep_the_tree_and_refuse_forward_parents(db: TestDatabase) {
     use tribune_core::store::ImportedComment;
     let s = &db.store;
@@ -260,6 +302,7 @@ async fn imports_keep_the_tree_and_refuse_forward_parents(db: TestDatabase) {
         .unwrap(),
         status,
         created_at: t0(),
+        source: None,
     };
     let ids = s
         .import_comments(
