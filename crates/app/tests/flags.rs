@@ -121,6 +121,10 @@ async fn the_seed_pages_microscope_question_is_held_after_three_off_topic_flags(
         log.contains("flagged by 3 readers: off-topic (3)") && log.contains("<td>auto-publish</td>"),
         "{log}"
     );
+    assert!(
+        !log.contains("<td>flags</td>"),
+        "the flags are not the pipeline's reason for publishing it: {log}"
+    );
 }
 
 async fn api_list(app: &TestApp, b: &Browser) -> Value {

@@ -50,7 +50,7 @@ pub fn to_markdown(html: &str) -> String {
 /// Text as the sanitizer wrote it: `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&nbsp;`, numbers.
 fn unescaped(text: &str) -> String {
     let text = text.replace("&nbsp;", "\u{a0}");
-    quick_xml::escape::unescape(&text).map_or(text.clone(), |t| t.into_owned())
+    quick_xml::escape::unescape(&text).map_or_else(|_| text.clone(), |t| t.into_owned())
 }
 
 /// Markdown written as the tags and text come.

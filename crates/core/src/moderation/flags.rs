@@ -102,13 +102,16 @@ pub struct FlagSummary {
     pub last_at: DateTime<Utc>,
 }
 
+/// The name of the readers' flags among a decision's reasons.
+pub const SIGNAL: &str = "flags";
+
 /// The reason a comment held by flags carries in its decision, so moderators see why.
 pub fn hold_reason(counts: &FlagCounts) -> Reason {
     let total = counts.total();
     let readers = if total == 1 { "1 reader".to_owned() } else { format!("{total} readers") };
     let why: Vec<String> = counts.by_reason.iter().map(|(r, n)| format!("{} ({n})", r.as_str())).collect();
     Reason {
-        signal: "flags",
+        signal: SIGNAL,
         outcome: Outcome::Hold,
         detail: format!("flagged by {readers}: {}", why.join(", ")),
         score: 0.0,

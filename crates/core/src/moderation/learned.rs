@@ -70,8 +70,16 @@ const CUE_COPIES: u8 = 6;
 /// A comment's features, each counted once: words, word pairs, and character 3- to
 /// 5-grams inside words (which survive spelling games and inflection).
 pub fn features(body: &str) -> Vec<u32> {
+    reading(body).0
+}
+
+/// A comment's features, and whether there is enough of it to judge: [`MIN_WORDS`] words
+/// of its own, or a sign of spam or abuse. Its text and signs are read once.
+fn reading(body: &str) -> (Vec<u32>, bool) {
     let text = model_text(body);
     let words: Vec<&str> = text.split_whitespace().collect();
+    let cues = cues::of(body);
+    let enough = words.len() >= MIN_WORDS || !cues.is_empty();
     let mut out = Vec::with_capacity(words.len() * 8);
     for (i, w) in words.iter().enumerate() {
         out.push(hash(1, w));
@@ -85,12 +93,12 @@ pub fn features(body: &str) -> Vec<u32> {
     }
     // A sign weighs as much as a few words: among a long comment's hundreds of n-grams,
     // one feature would barely move the score, however sure the sign.
-    for cue in cues::of(body) {
+    for cue in cues {
         out.extend((0..CUE_COPIES).map(|copy| hash(4 + copy, cue)));
     }
     out.sort_unstable();
     out.dedup();
-    out
+    (out, enough)
 }
 
 /// Features as stored: ids separated by spaces.
@@ -280,9 +288,9 @@ impl SharedModel {
         }
     }
 
-    /// The probability of each class for `body`.
-    pub fn probabilities(&self, body: &str) -> [f64; 3] {
-        self.lock().read().map_or([1.0, 0.0, 0.0], |g| g.0.probabilities(&features(body)))
+    /// The probability of each class for a comment with these features.
+    pub fn probabilities(&self, features: &[u32]) -> [f64; 3] {
+        self.lock().read().map_or([1.0, 0.0, 0.0], |g| g.0.probabilities(features))
     }
 
     pub fn worst(&self, body: &str) -> (Class, f64) {
@@ -344,10 +352,11 @@ const MIN_WORDS: usize = 6;
 
 impl Signal for Learned {
     fn judge(&self, c: &Candidate<'_>) -> Option<Reason> {
-        if model_text(c.body).split_whitespace().count() < MIN_WORDS && cues::of(c.body).is_empty() {
+        let (features, enough) = reading(c.body);
+        if !enough {
             return None;
         }
-        let p = self.model.probabilities(c.body);
+        let p = self.model.probabilities(&features);
         let (spam, abuse) = (p[Class::Spam as usize], p[Class::Abuse as usize]);
         let (class, p) = if spam >= self.threshold - SPAM_MARGIN && spam >= abuse {
             (Class::Spam, spam)
@@ -382,9 +391,8 @@ mod tests {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let kind = v["kind"].as_str().or(v["source"].as_str()).unwrap().to_owned();
                 let body = v["body"].as_str().unwrap();
-                let judged =
-                    model_text(body).split_whitespace().count() >= MIN_WORDS || !cues::of(body).is_empty();
-                (Class::parse(v["label"].as_str().unwrap()).unwrap(), features(body), kind, judged)
+                let (features, judged) = reading(body);
+                (Class::parse(v["label"].as_str().unwrap()).unwrap(), features, kind, judged)
             })
             .collect();
         let configs = std::env::var("CV").unwrap_or_else(|_| format!("{EPOCHS},{RATE}"));

@@ -33,9 +33,12 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// An automatic decision: its rules and details are read from the stored reasons.
+    /// An automatic decision: its rules and details are read from the stored reasons. The
+    /// readers' flags that held it later are added to those reasons (for the queue), but
+    /// they have their own entry (`flag-hold`), not the pipeline's.
     pub fn automatic(at: DateTime<Utc>, comment_id: i64, outcome: &str, reasons_json: &str) -> LogEntry {
-        let reasons = reasons_of(reasons_json);
+        let mut reasons = reasons_of(reasons_json);
+        reasons.retain(|r| r.signal != crate::moderation::flags::SIGNAL);
         let rules: Vec<&str> = reasons.iter().map(|r| r.signal.as_str()).collect();
         let details: Vec<String> = reasons.iter().map(|r| format!("{}: {}", r.signal, r.detail)).collect();
         LogEntry {
