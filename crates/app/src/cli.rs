@@ -77,6 +77,9 @@ pub enum Command {
     /// Moderate comments (every action is logged as by "cli")
     #[command(subcommand)]
     Moderation(ModerationCommand),
+    /// Bring in another platform's export (run it again to add only what is new)
+    #[command(subcommand)]
+    Import(crate::cli_import::ImportCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -271,6 +274,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             Ok(())
         }
         Command::Moderation(command) => crate::cli_moderation::run(&config, command).await,
+        Command::Import(command) => crate::cli_import::run(&config, command).await,
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
         Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {
             let month = Month::parse(&month).map_err(|e| fail(format!("--month: {e}")))?;

@@ -54,6 +54,14 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The `n`th alternative to a slug that is taken (`vote-2`, `vote-3`...), still within
+    /// the length limit.
+    pub fn numbered(&self, n: u32) -> Slug {
+        let suffix = format!("-{n}");
+        let kept = self.0[..self.0.len().min(MAX_SLUG_LEN - suffix.len())].trim_end_matches('-');
+        Slug(format!("{kept}{suffix}"))
+    }
 }
 
 impl fmt::Display for Slug {
@@ -71,6 +79,14 @@ impl AsRef<str> for Slug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_numbered_slug_stays_a_slug_within_the_limit() {
+        assert_eq!(Slug::parse("vote").unwrap().numbered(2).as_str(), "vote-2");
+        let long = Slug::parse(&"a".repeat(MAX_SLUG_LEN)).unwrap().numbered(12);
+        assert_eq!(long.as_str().len(), MAX_SLUG_LEN);
+        assert!(long.as_str().ends_with("a-12") && Slug::parse(long.as_str()).is_ok());
+    }
 
     #[test]
     fn accepts_well_formed_slugs() {

@@ -116,6 +116,34 @@ pub trait ArticleStore {
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn count_articles(&self) -> Result<i64, StoreError>;
+    /// Stores an article brought from elsewhere, unless one from the same source is there
+    /// already (then left as it is). A slug another article holds gets a number (`-2`...).
+    async fn import_article(
+        &self,
+        article: &ImportedArticle,
+        now: DateTime<Utc>,
+    ) -> Result<Imported, StoreError>;
+    /// Every article's id, slug and old address: what an imported discussion is matched to.
+    async fn article_addresses(&self) -> Result<Vec<ArticleAddress>, StoreError>;
+}
+
+/// An article from another platform, or a stand-in for a discussion whose article is not
+/// here (a draft holding its title and old address).
+#[derive(Debug, Clone)]
+pub struct ImportedArticle {
+    pub article: ValidArticle,
+    pub body_html: String,
+    pub source: ImportSource,
+    /// Its address on the old site, normalized (`crate::import::urls::normalized`).
+    pub old_link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleAddress {
+    pub id: i64,
+    pub slug: Slug,
+    /// The normalized address it had on the site it was imported from.
+    pub old_link: Option<String>,
 }
 
 /// A user to store: the password already hashed, the byline already derived.
@@ -367,13 +395,48 @@ pub trait CommentStore {
         &self,
         ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, StoredDecision>, StoreError>;
-    /// Stores a whole discussion at once, in one transaction: what an import (or the demo)
-    /// brings. Returns the new ids, in the order given.
+    /// Stores whole discussions at once, in one transaction: what an import (or the demo)
+    /// brings. A comment already imported from the same source is left as it is (its
+    /// replies still find it). Returns every comment's id and whether it is new, in the
+    /// order given; with [`ImportMode::DryRun`] nothing is kept.
+    async fn import_discussions(
+        &self,
+        discussions: &[ImportedDiscussion],
+        mode: ImportMode,
+    ) -> Result<Vec<Vec<Imported>>, StoreError>;
+
+    /// One discussion, written: its comments' ids in the order given.
     async fn import_comments(
         &self,
         article_id: i64,
         comments: &[ImportedComment],
-    ) -> Result<Vec<i64>, StoreError>;
+    ) -> Result<Vec<i64>, StoreError> {
+        let discussion = ImportedDiscussion { article_id, comments: comments.to_vec() };
+        let mut done = self.import_discussions(&[discussion], ImportMode::Write).await?;
+        Ok(done.pop().unwrap_or_default().into_iter().map(|i| i.id).collect())
+    }
+}
+
+/// An article's comments, parents before their replies.
+#[derive(Debug, Clone)]
+pub struct ImportedDiscussion {
+    pub article_id: i64,
+    pub comments: Vec<ImportedComment>,
+}
+
+/// Whether an import keeps what it wrote: a dry run counts exactly what a real one would
+/// add, and then rolls it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    Write,
+    DryRun,
+}
+
+/// An imported comment's id, and whether this import added it (false: already there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    pub id: i64,
+    pub new: bool,
 }
 
 /// A comment brought in from elsewhere, with its time and status as they were there.

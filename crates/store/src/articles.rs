@@ -9,7 +9,10 @@ use sqlx::{Any, Row, Transaction};
 use tribune_core::article::{Article, ArticleStatus, Image, NamedLink, Syndication, ValidArticle};
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
-use tribune_core::store::{ArticleFilter, ArticleStore, IndexEntry, Page, PageRequest, StoreError};
+use tribune_core::store::{
+    ArticleAddress, ArticleFilter, ArticleStore, Imported, ImportedArticle, IndexEntry, Page, PageRequest,
+    StoreError,
+};
 
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
@@ -213,6 +216,73 @@ impl ArticleStore for Store {
     async fn count_articles(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await.map_err(from_sqlx)
     }
+
+    async fn import_article(
+        &self,
+        imported: &ImportedArticle,
+        now: DateTime<Utc>,
+    ) -> Result<Imported, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let source = &imported.source;
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM articles WHERE import_source = $1 AND import_id = $2")
+                .bind(&source.platform)
+                .bind(&source.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+        if let Some(id) = known {
+            tx.rollback().await.map_err(from_sqlx)?;
+            return Ok(Imported { id, new: false });
+        }
+        let mut article = imported.article.clone();
+        article.slug = free_slug(&mut tx, &article.slug).await?;
+        let id = write_article(&mut tx, None, &article, &imported.body_html, now).await?;
+        sqlx::query("UPDATE articles SET import_source = $1, import_id = $2, import_link = $3 WHERE id = $4")
+            .bind(&source.platform)
+            .bind(&source.id)
+            .bind(&imported.old_link)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        replace_links(&mut tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
+        replace_links(&mut tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(Imported { id, new: true })
+    }
+
+    async fn article_addresses(&self) -> Result<Vec<ArticleAddress>, StoreError> {
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, slug, import_link FROM articles ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        rows.into_iter()
+            .map(|(id, slug, old_link)| {
+                let slug =
+                    Slug::parse(&slug).map_err(|e| StoreError::Database(format!("article {id}: {e}")))?;
+                Ok(ArticleAddress { id, slug, old_link })
+            })
+            .collect()
+    }
+}
+
+/// `slug`, or the first of its numbered alternatives that no article holds.
+async fn free_slug(tx: &mut Transaction<'_, Any>, slug: &Slug) -> Result<Slug, StoreError> {
+    let mut candidate = slug.clone();
+    for n in 2..1000 {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE slug = $1")
+            .bind(candidate.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(from_sqlx)?;
+        if found.is_none() {
+            return Ok(candidate);
+        }
+        candidate = slug.numbered(n);
+    }
+    Err(StoreError::Conflict(format!("slug {slug} and its numbered alternatives")))
 }
 
 impl Store {

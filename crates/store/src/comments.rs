@@ -2,14 +2,15 @@
 //! outline of their replies without text, then the text of what is shown), votes with the
 //! score kept beside them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tribune_core::comment::{Comment, CommentStatus, Deletion, ValidComment, child_path};
 use tribune_core::store::{
-    CommentRecord, CommentStore, ImportSource, ImportedComment, StoreError, StoredDecision, Tops,
+    CommentRecord, CommentStore, ImportMode, ImportSource, Imported, ImportedComment, ImportedDiscussion,
+    StoreError, StoredDecision, Tops,
 };
 use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
@@ -301,55 +302,70 @@ impl CommentStore for Store {
             .collect()
     }
 
-    async fn import_comments(
+    async fn import_discussions(
         &self,
-        article_id: i64,
-        comments: &[ImportedComment],
-    ) -> Result<Vec<i64>, StoreError> {
+        discussions: &[ImportedDiscussion],
+        mode: ImportMode,
+    ) -> Result<Vec<Vec<Imported>>, StoreError> {
         // Checked before the transaction starts: one that fails later holds its locks until
         // its connection is used again.
-        if let Some((i, p)) =
-            comments.iter().enumerate().find_map(|(i, c)| Some((i, c.parent.filter(|p| *p >= i)?)))
-        {
-            return Err(StoreError::Database(format!(
-                "comment {i} answers {p}, which does not come before it"
-            )));
+        for d in discussions {
+            if let Some((i, p)) =
+                d.comments.iter().enumerate().find_map(|(i, c)| Some((i, c.parent.filter(|p| *p >= i)?)))
+            {
+                return Err(StoreError::Database(format!(
+                    "comment {i} answers {p}, which does not come before it"
+                )));
+            }
         }
+        let all = || discussions.iter().flat_map(|d| &d.comments);
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         become_writer(&mut tx).await?;
-        let known = already_imported(&mut tx, comments).await?;
-        let fresh =
-            comments.iter().filter(|c| !c.source.as_ref().is_some_and(|s| known.contains_key(s))).count();
+        let known = already_imported(&mut tx, all()).await?;
+        let fresh = all().filter(|c| !c.source.as_ref().is_some_and(|s| known.contains_key(s))).count();
         let mut ids = new_comment_ids(&mut tx, self.backend, fresh).await?.into_iter();
-        // Every comment's id and place, the known ones' as stored: replies find either.
-        let mut places: Vec<(i64, Place)> = Vec::with_capacity(comments.len());
         let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(fresh);
-        for c in comments {
-            let parent = c.parent.map(|p| &places[p]);
-            if let Some(stored) = c.source.as_ref().and_then(|s| known.get(s)) {
-                places.push(stored.clone());
-                continue;
+        let mut outcome = Vec::with_capacity(discussions.len());
+        for d in discussions {
+            // Every comment's id and place, the known ones' as stored: replies find either.
+            let mut places: Vec<(i64, Place)> = Vec::with_capacity(d.comments.len());
+            let mut imported = Vec::with_capacity(d.comments.len());
+            for c in &d.comments {
+                if let Some(stored) = c.source.as_ref().and_then(|s| known.get(s)) {
+                    imported.push(Imported { id: stored.0, new: false });
+                    places.push(stored.clone());
+                    continue;
+                }
+                let parent = c.parent.map(|p| &places[p]);
+                let id = ids.next().ok_or_else(|| StoreError::Database("too few new comment ids".into()))?;
+                let place = Place::below(parent.map(|(_, p)| p), id);
+                let row = NewRow {
+                    article_id: d.article_id,
+                    parent_id: parent.map(|(id, _)| *id),
+                    status: c.status,
+                    comment: &c.comment,
+                    user_id: None,
+                    guest_token_hash: None,
+                    ip_hash: None,
+                    body_hash: None,
+                    created_at: c.created_at,
+                };
+                imported.push(Imported { id, new: true });
+                places.push((id, place.clone()));
+                rows.push(PlacedRow { id, row, place, source: c.source.as_ref() });
             }
-            let id = ids.next().ok_or_else(|| StoreError::Database("too few new comment ids".into()))?;
-            let place = Place::below(parent.map(|(_, p)| p), id);
-            let row = NewRow {
-                article_id,
-                parent_id: parent.map(|(id, _)| *id),
-                status: c.status,
-                comment: &c.comment,
-                user_id: None,
-                guest_token_hash: None,
-                ip_hash: None,
-                body_hash: None,
-                created_at: c.created_at,
-            };
-            places.push((id, place.clone()));
-            rows.push(PlacedRow { id, row, place, source: c.source.as_ref() });
+            outcome.push(imported);
         }
         insert_placed(&mut tx, &rows).await?;
-        recount(&mut tx, article_id).await?;
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(places.into_iter().map(|(id, _)| id).collect())
+        let touched: BTreeSet<i64> = discussions.iter().map(|d| d.article_id).collect();
+        for article_id in touched {
+            recount(&mut tx, article_id).await?;
+        }
+        match mode {
+            ImportMode::Write => tx.commit().await.map_err(from_sqlx)?,
+            ImportMode::DryRun => tx.rollback().await.map_err(from_sqlx)?,
+        }
+        Ok(outcome)
     }
 
     async fn approved_comments(
@@ -494,12 +510,12 @@ pub(crate) struct PlacedRow<'a> {
 
 /// The comments of `comments` already imported from the same place, by source: their ids
 /// and places, in as many queries as there are platforms among them.
-async fn already_imported(
+async fn already_imported<'a>(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    comments: &[ImportedComment],
+    comments: impl Iterator<Item = &'a ImportedComment>,
 ) -> Result<HashMap<ImportSource, (i64, Place)>, StoreError> {
     let mut by_platform: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for s in comments.iter().filter_map(|c| c.source.as_ref()) {
+    for s in comments.filter_map(|c| c.source.as_ref()) {
         by_platform.entry(s.platform.as_str()).or_default().push(s.id.as_str());
     }
     let mut known = HashMap::new();

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_reader_flags.sql", "reader flags"),
     migration!(9, "0009_moderators.sql", "moderators: queue, bans, audit log"),
     migration!(10, "0010_import_sources.sql", "import sources"),
+    migration!(11, "0011_imported_articles.sql", "imported articles"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
