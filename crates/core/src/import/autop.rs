@@ -7,7 +7,7 @@
 //! blocks (a `<pre>`'s newlines are written `&#10;`). Safety is the sanitizer's job after.
 
 /// Block-level elements: they end a paragraph, and text is never wrapped around them.
-const BLOCKS: [&str; 39] = [
+const BLOCKS: [&str; 40] = [
     "address",
     "article",
     "aside",
@@ -47,10 +47,12 @@ const BLOCKS: [&str; 39] = [
     "th",
     "thead",
     "tr",
+    "ul",
 ];
 
 /// Blocks whose bare text is paragraphs; elsewhere (a heading, a list item) it stays inline.
-const FLOW: [&str; 9] = ["article", "aside", "blockquote", "details", "div", "footer", "header", "main", "section"];
+const FLOW: [&str; 9] =
+    ["article", "aside", "blockquote", "details", "div", "footer", "header", "main", "section"];
 
 /// Elements whose content is kept exactly: WordPress leaves them alone too.
 const RAW: [&str; 4] = ["pre", "script", "style", "textarea"];
@@ -119,7 +121,8 @@ impl Tag {
         let name: String =
             after[name_from..].chars().take_while(char::is_ascii_alphanumeric).collect::<String>();
         let follows = after[name_from + name.len()..].chars().next()?;
-        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || !(follows.is_whitespace() || "/>".contains(follows))
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic())
+            || !(follows.is_whitespace() || "/>".contains(follows))
         {
             return None;
         }

@@ -420,7 +420,12 @@ impl Default for Article {
 }
 
 impl Fields {
-    fn read<R: BufRead>(&mut self, xml: &mut XmlStream<R>, name: &str, child: &Child) -> Result<(), ReadError> {
+    fn read<R: BufRead>(
+        &mut self,
+        xml: &mut XmlStream<R>,
+        name: &str,
+        child: &Child,
+    ) -> Result<(), ReadError> {
         if name == "category" {
             let domain = xml::attribute(child, b"domain");
             let text = xml.text(child)?;
@@ -462,7 +467,8 @@ impl Fields {
     fn finish(self) -> Article {
         let Fields { mut article, date_gmt, date_local, pub_date, status, kind } = self;
         let quirks = &mut article.quirks;
-        for text in [&mut article.source_id, &mut article.title, &mut article.link, &mut article.author_login] {
+        for text in [&mut article.source_id, &mut article.title, &mut article.link, &mut article.author_login]
+        {
             *text = text.trim().to_owned();
         }
         article.status = article_state(status.trim(), quirks);
@@ -621,5 +627,291 @@ fn namespace(uri: &str) -> Option<&'static str> {
         _ if uri.starts_with("wordpress.org/export/") && uri.ends_with("/excerpt/") => Some("excerpt"),
         _ if uri.starts_with("wordpress.org/export/") => Some("wp"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comment::render_comment;
+    use crate::markdown::render_article;
+
+    const EXPORT: &str = include_str!("../../tests/fixtures/wxr_quirks.xml");
+    const RSS: &str = r#"<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel>"#;
+
+    fn read(xml: &[u8]) -> Result<Vec<Item>, ReadError> {
+        WxrReader::new(xml).collect()
+    }
+
+    fn export() -> Vec<Item> {
+        read(EXPORT.as_bytes()).unwrap()
+    }
+
+    fn articles(items: &[Item]) -> Vec<&Article> {
+        items.iter().filter_map(|i| if let Item::Article(a) = i { Some(a) } else { None }).collect()
+    }
+
+    fn comments(items: &[Item]) -> Vec<&Comment> {
+        items.iter().filter_map(|i| if let Item::Comment(c) = i { Some(c) } else { None }).collect()
+    }
+
+    fn comment<'a>(items: &'a [Item], id: &str) -> &'a Comment {
+        comments(items).into_iter().find(|c| c.source_id.as_deref() == Some(id)).unwrap()
+    }
+
+    /// An export of one item's inside, for what the fixture cannot show.
+    fn item(inside: &str) -> Vec<Item> {
+        let xml = format!("{RSS}<wp:wxr_version>1.2</wp:wxr_version><item>{inside}</item></channel></rss>");
+        read(xml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn items_come_in_file_order_with_their_fields() {
+        let items = export();
+        let order: String = items
+            .iter()
+            .map(|i| match i {
+                Item::Author(_) => 'u',
+                Item::Article(_) => 'a',
+                Item::Comment(_) => 'c',
+            })
+            .collect();
+        assert_eq!(order, "uuacccccccaaaaa");
+        let Item::Author(editor) = &items[0] else { panic!() };
+        assert_eq!(
+            (editor.login.as_str(), editor.email.as_deref(), editor.display_name.as_str()),
+            ("editor", Some("editor@example.org"), "Ed Itor")
+        );
+        let Item::Article(post) = &items[2] else { panic!() };
+        assert_eq!(post.source_id, "101");
+        assert_eq!(post.title, "Did the US allow ISIS to escape?");
+        assert_eq!(post.slug.as_deref(), Some("isis-escape"));
+        assert_eq!(post.link, "https://www.example.org/2017/11/isis-escape/");
+        assert_eq!(post.author_login, "editor");
+        assert_eq!(post.published_at.map(|d| d.to_rfc3339()), Some("2017-11-20T09:00:00+00:00".into()));
+        assert_eq!((&post.status, &post.kind), (&ArticleState::Publish, &PostKind::Post));
+        assert_eq!(post.tags, ["World", "Syria"], "deduplicated; a post format is no tag");
+        assert!(post.body_html.starts_with("<!-- wp:paragraph -->\n<p>Raqqa"), "{}", post.body_html);
+        assert_eq!(post.excerpt_html, "A convoy, at night.");
+        assert!(post.quirks.is_empty(), "{:?}", post.quirks);
+
+        let reply = comment(&items, "502");
+        assert_eq!(reply.article_source_id, "101");
+        assert_eq!(reply.parent_source_id.as_deref(), Some("501"), "a reply before its parent, as found");
+        assert_eq!(reply.author_name, "Daniel Castro");
+        assert_eq!(reply.author_email.as_deref(), Some("daniel@example.com"));
+        assert_eq!(reply.author_url.as_deref(), Some("https://daniel.example.com/"));
+        assert_eq!(reply.created_at.map(|d| d.to_rfc3339()), Some("2017-11-20T11:00:00+00:00".into()));
+        assert_eq!(reply.body_html, "I disagree.\n\nThey retreated.\nThat is all.");
+        assert_eq!((&reply.state, &reply.kind), (&CommentState::Approved, &CommentKind::Comment));
+        let parent = comment(&items, "501");
+        assert_eq!((parent.parent_source_id.as_ref(), parent.author_email.as_ref()), (None, None));
+        assert_eq!(parent.author_name, "أمل");
+        assert_eq!(parent.body_html, "مرحبا — «Grüße» from Zürich");
+        assert_eq!(comment(&items, "503").state, CommentState::Pending);
+        assert_eq!(comment(&items, "504").state, CommentState::Spam);
+        assert_eq!(comment(&items, "505").state, CommentState::Trash);
+        assert_eq!(comment(&items, "506").kind, CommentKind::Pingback);
+        assert_eq!(comment(&items, "507").kind, CommentKind::Trackback);
+
+        let kinds: Vec<(&ArticleState, &PostKind)> =
+            articles(&items).iter().map(|a| (&a.status, &a.kind)).collect();
+        let inherit = ArticleState::Other("inherit".into());
+        let attachment = PostKind::Other("attachment".into());
+        assert_eq!(
+            kinds,
+            [
+                (&ArticleState::Publish, &PostKind::Post),
+                (&ArticleState::Draft, &PostKind::Post),
+                (&ArticleState::Future, &PostKind::Post),
+                (&ArticleState::Private, &PostKind::Post),
+                (&ArticleState::Publish, &PostKind::Page),
+                (&inherit, &attachment),
+            ]
+        );
+    }
+
+    #[test]
+    fn quirks_are_kept_on_the_item_not_fatal() {
+        let items = export();
+        let Item::Author(amal) = &items[1] else { panic!() };
+        assert_eq!((amal.display_name.as_str(), amal.email.as_ref()), ("Amal Haddad", None));
+        assert_eq!(amal.quirks, [Quirk::NoDisplayName]);
+        let articles = articles(&items);
+        let draft = articles[1];
+        assert_eq!((draft.slug.as_ref(), draft.published_at), (None, None), "0000-00-00: never published");
+        assert_eq!(draft.quirks, [Quirk::NoSlug]);
+        let future = articles[2];
+        assert_eq!(future.slug.as_deref(), Some("غدا-tomorrow"), "WordPress percent-encodes such slugs");
+        assert_eq!(future.published_at.map(|d| d.to_rfc3339()), Some("2017-12-01T07:00:00+00:00".into()));
+        let private = articles[3];
+        assert_eq!(private.published_at.map(|d| d.to_rfc3339()), Some("2017-11-25T09:00:00+00:00".into()));
+        assert_eq!(private.quirks, [Quirk::DateFromPubDate], "published, yet a 0000 GMT date");
+        let pending = comment(&items, "503");
+        assert_eq!(pending.created_at.map(|d| d.to_rfc3339()), Some("2017-11-20T13:00:00+00:00".into()));
+        assert_eq!(pending.quirks, [Quirk::DateFromLocalTime]);
+        let trashed = comment(&items, "505");
+        assert_eq!((trashed.created_at, trashed.author_name.as_str()), (None, ""));
+        assert_eq!(trashed.quirks, [Quirk::BadDate, Quirk::NoAuthorName]);
+        let odd = comment(&items, "507");
+        assert_eq!(odd.state, CommentState::Other("approved-ish".into()));
+        assert_eq!(odd.quirks, [Quirk::UnknownStatus]);
+        assert!(Quirk::DateFromLocalTime.describe().contains("local time"));
+    }
+
+    #[test]
+    fn comments_follow_their_article_one_by_one() {
+        let items = item(
+            "<title>No id</title><wp:comment><wp:comment_content>Hi</wp:comment_content>\
+             <wp:comment_approved>post-trashed</wp:comment_approved></wp:comment>\
+             <wp:comment><wp:comment_id>2</wp:comment_id><wp:comment_author>B</wp:comment_author>\
+             <wp:comment_type>webmention</wp:comment_type></wp:comment>",
+        );
+        let [Item::Article(a), Item::Comment(first), Item::Comment(second)] = items.as_slice() else {
+            panic!("{items:?}")
+        };
+        assert_eq!(a.title, "No id");
+        assert_eq!(a.quirks, [Quirk::UnknownStatus, Quirk::NoId, Quirk::NoSlug, Quirk::NoAuthorName]);
+        assert_eq!(first.state, CommentState::Other("post-trashed".into()));
+        assert_eq!(first.quirks, [Quirk::BadDate, Quirk::NoId, Quirk::NoArticle, Quirk::NoAuthorName]);
+        assert_eq!(second.kind, CommentKind::Other("webmention".into()));
+        assert_eq!(second.state, CommentState::Pending, "no wp:comment_approved");
+    }
+
+    #[test]
+    fn any_prefix_bound_to_the_wordpress_namespace_reads_as_wp() {
+        let xml = r#"<rss xmlns:wordpress="https://wordpress.org/export/1.0/" xmlns:c="http://purl.org/rss/1.0/modules/content/"><channel>
+            <wordpress:wxr_version>1.0</wordpress:wxr_version>
+            <item><wordpress:post_id>7</wordpress:post_id><c:encoded>Body</c:encoded></item>
+            </channel></rss>"#;
+        let mut reader = WxrReader::new(xml.as_bytes());
+        let Some(Ok(Item::Article(a))) = reader.next() else { panic!() };
+        assert_eq!((a.source_id.as_str(), a.body_html.as_str()), ("7", "Body"));
+        assert_eq!(reader.wxr_version(), Some("1.0"));
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_their_position() {
+        let e = read(&EXPORT.as_bytes()[..EXPORT.len() / 2]).unwrap_err();
+        assert!(e.line > 20, "{e}");
+        let cut = EXPORT.find("\t<item>\n\t\t<title><![CDATA[Half").unwrap();
+        let e = read(&EXPORT.as_bytes()[..cut]).unwrap_err();
+        assert!(e.message.contains("ends inside"), "a file cut between items: {e}");
+        let disqus = include_str!("../../tests/fixtures/disqus_quirks.xml");
+        let e = read(disqus.as_bytes()).unwrap_err();
+        assert_eq!(e.message, "not a WordPress export (WXR): the document is <disqus>, not <rss>");
+        assert_eq!(e.line, 2);
+        let feed = "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><item/></channel></rss>";
+        assert!(read(feed.as_bytes()).unwrap_err().message.contains("binds no WordPress namespace"));
+        let unversioned = format!("{RSS}\n<item><title>x</title></item></channel></rss>");
+        let e = read(unversioned.as_bytes()).unwrap_err();
+        assert!(e.message.contains("not a WordPress export (WXR): no <wp:wxr_version>"), "{e}");
+        assert_eq!(e.line, 2);
+        let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>\n<rss>&b;</rss>";
+        assert!(read(bomb.as_bytes()).unwrap_err().message.contains("DTD"));
+        let external =
+            "<!DOCTYPE rss [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><rss><channel>&x;</channel></rss>";
+        assert!(read(external.as_bytes()).unwrap_err().message.contains("DTD"));
+        assert!(read(b"").unwrap_err().message.contains("not a WordPress export (WXR): no <rss>"));
+        assert!(read(b"\x00\x01\xff\xfebinary").is_err());
+        let entity = format!("{RSS}<wp:wxr_version>1.2</wp:wxr_version><item><title>a&nbsp;b</title></item>");
+        assert!(read(entity.as_bytes()).unwrap_err().message.contains("bad entity: &nbsp;"));
+        for latin1 in [b"<title>caf\xe9</title>".as_slice(), b"<title><![CDATA[caf\xe9]]></title>"] {
+            let mut xml = format!("{RSS}<wp:wxr_version>1.2</wp:wxr_version>\n<item>").into_bytes();
+            xml.extend_from_slice(latin1);
+            xml.extend_from_slice(b"</item></channel></rss>");
+            let e = read(&xml).unwrap_err();
+            assert!(e.message.contains("not UTF-8") && e.line == 2, "{e}");
+        }
+    }
+
+    #[test]
+    fn article_paragraphs_stay_paragraphs() {
+        let md =
+            article_markdown("First line\nsecond line\n\nNext <em>paragraph</em>.\r\n\r\n\r\nLast *one*");
+        assert_eq!(
+            md,
+            "<p>First line<br>\nsecond line</p>\n\n<p>Next <em>paragraph</em>.</p>\n\n<p>Last *one*</p>"
+        );
+        assert_eq!(
+            render_article(&md),
+            "<p>First line<br>\nsecond line</p>\n<p>Next <em>paragraph</em>.</p>\n<p>Last *one*</p>",
+            "Markdown syntax in WordPress text stays text"
+        );
+        let quoted = article_markdown("<blockquote>One\n\nTwo</blockquote><div>Three</div>");
+        assert_eq!(quoted, "<blockquote>\n<p>One</p>\n<p>Two</p></blockquote>\n\n<div>\n<p>Three</p></div>");
+        assert_eq!(article_markdown("a line<br />\nanother"), "<p>a line<br />\nanother</p>");
+    }
+
+    #[test]
+    fn article_headings_lists_images_and_code_survive() {
+        let body = "<h2>What we know</h2>\n<ul>\n\t<li>one</li>\n\n\t<li>two\nlines</li>\n</ul>\n\
+            <figure class=\"wp-block-image\"><img src=\"https://example.org/a.jpg\" alt=\"A\"/>\
+            <figcaption>Caption</figcaption></figure>\n\n<pre>fn main() {\n\n    *x* = 1;\n}</pre>\nAfter.";
+        let shown = render_article(&article_markdown(body));
+        for part in [
+            "<h2>What we know</h2>",
+            "<li>one</li>",
+            "<li>two<br>\nlines</li>",
+            "<img src=\"https://example.org/a.jpg\" alt=\"A\">",
+            "<figcaption>Caption</figcaption>",
+            "<pre>fn main() {\n\n    *x* = 1;\n}</pre>",
+            "<p>After.</p>",
+        ] {
+            assert!(shown.contains(part), "{part} in {shown}");
+        }
+    }
+
+    #[test]
+    fn gutenberg_comments_vanish() {
+        let body = "<!-- wp:heading -->\n<h2>Title</h2>\n<!-- /wp:heading -->\n\n<!-- wp:paragraph -->\n\
+            <p>Text</p>\n<!-- /wp:paragraph -->\n\nTeaser<!--more-->Rest";
+        let md = article_markdown(body);
+        assert_eq!(md, "<h2>Title</h2>\n\n<p>Text</p>\n\n<p>TeaserRest</p>");
+        assert_eq!(render_article(&md), "<h2>Title</h2>\n<p>Text</p>\n<p>TeaserRest</p>");
+    }
+
+    #[test]
+    fn script_and_handlers_in_articles_come_out_inert() {
+        let items = export();
+        let articles = articles(&items);
+        for body in [
+            articles[0].body_html.as_str(),
+            articles[3].body_html.as_str(),
+            "<div><script>\nalert(1)\n\n</script>Hi</div>",
+            "<p onclick=\"alert(1)\">Hi <a href=\"javascript:alert(1)\">x</a></p>",
+            "<pre><script>alert(1)</script></pre>",
+            "<style>\n\nbody{display:none}</style>\n\n<svg><script>alert(1)</script></svg>Hi",
+            "<iframe src=\"https://evil.example/\"></iframe>",
+        ] {
+            let shown = render_article(&article_markdown(body));
+            for bad in ["<script", "onerror", "onclick", "javascript:", "<style", "<svg", "<iframe", "alert"]
+            {
+                assert!(!shown.contains(bad), "{body} -> {shown}");
+            }
+        }
+        let shown = render_article(&article_markdown(&articles[3].body_html));
+        assert!(shown.contains("&lt;b&gt;Private&lt;/b&gt; &amp; <img src=\"x\">"), "{shown}");
+    }
+
+    #[test]
+    fn comment_paragraphs_and_breaks_are_kept() {
+        let items = export();
+        let md = comment_markdown(&comment(&items, "502").body_html);
+        assert_eq!(md, "I disagree.\n\nThey retreated.\\\nThat is all.");
+        let shown = render_comment(&md);
+        assert!(shown.contains("<p>I disagree.</p>") && shown.contains("They retreated.<br"), "{shown}");
+        assert_eq!(comment_markdown(&comment(&items, "501").body_html), "مرحبا — «Grüße» from Zürich");
+        assert_eq!(
+            comment_markdown(&comment(&items, "506").body_html),
+            "\\[…\\] as the Tribune reported \\[…\\]"
+        );
+        let md = comment_markdown(&comment(&items, "503").body_html);
+        let shown = render_comment(&md);
+        assert!(shown.contains("Is this &amp; that é?"), "{md} -> {shown}");
+        for bad in ["<script", "alert", "onerror", "<img"] {
+            assert!(!shown.contains(bad), "{md} -> {shown}");
+        }
     }
 }

@@ -61,9 +61,7 @@ impl<R: BufRead> XmlStream<R> {
             };
             if child.local_name().as_ref() != expected.as_bytes() {
                 let found = String::from_utf8_lossy(child.name().as_ref()).into_owned();
-                return Err(
-                    self.error(format!("{refusal}: the document is <{found}>, not <{expected}>"))
-                );
+                return Err(self.error(format!("{refusal}: the document is <{found}>, not <{expected}>")));
             }
             return Ok(child);
         }
