@@ -185,12 +185,7 @@ enum Level {
     Rss,
     Channel,
     Item,
-}
-
-/// What one step of reading gave.
-enum Step {
-    Item(Item),
-    More,
+    /// Past `</rss>`.
     End,
 }
 
@@ -218,21 +213,21 @@ impl<R: BufRead> WxrReader<R> {
             return Ok(Some(Item::Comment(comment)));
         }
         loop {
-            let step = match self.at {
+            // Each step reads one element or end tag, and may find an item in it.
+            let found = match self.at {
                 Level::Outside => self.open_rss()?,
                 Level::Rss => self.in_rss()?,
                 Level::Channel => self.in_channel()?,
                 Level::Item => self.in_item()?,
+                Level::End => return Ok(None),
             };
-            match step {
-                Step::Item(item) => return Ok(Some(item)),
-                Step::More => {}
-                Step::End => return Ok(None),
+            if found.is_some() {
+                return Ok(found);
             }
         }
     }
 
-    fn open_rss(&mut self) -> Result<Step, ReadError> {
+    fn open_rss(&mut self) -> Result<Option<Item>, ReadError> {
         let rss = self.xml.root("rss", NOT_WXR)?;
         self.prefixes = Prefixes::bound_on(&rss);
         if rss.empty {
@@ -244,33 +239,38 @@ impl<R: BufRead> WxrReader<R> {
             )));
         }
         self.at = Level::Rss;
-        Ok(Step::More)
+        Ok(None)
     }
 
-    fn in_rss(&mut self) -> Result<Step, ReadError> {
+    fn in_rss(&mut self) -> Result<Option<Item>, ReadError> {
         match self.xml.child()? {
             Some(child) if child.local_name().as_ref() == b"channel" && !child.empty => {
                 self.at = Level::Channel;
-                Ok(Step::More)
+                Ok(None)
             }
-            Some(child) => self.xml.skip(&child).map(|()| Step::More),
+            Some(child) => self.xml.skip(&child).map(|()| None),
             None if self.version.is_none() => Err(self.no_version()),
-            None => Ok(Step::End),
+            None => {
+                self.at = Level::End;
+                Ok(None)
+            }
         }
     }
 
-    fn in_channel(&mut self) -> Result<Step, ReadError> {
+    fn in_channel(&mut self) -> Result<Option<Item>, ReadError> {
         let Some(child) = self.xml.child()? else {
             self.at = Level::Rss;
-            return Ok(Step::More);
+            return Ok(None);
         };
         let name = self.prefixes.canonical(&child);
         if matches!(name.as_str(), "wp:author" | "item") && self.version.is_none() {
             return Err(self.no_version());
         }
         match name.as_str() {
-            "wp:wxr_version" => self.version = Some(self.xml.text(&child)?.trim().to_owned()),
-            "wp:author" if !child.empty => return self.author().map(|a| Step::Item(Item::Author(a))),
+            "wp:wxr_version" => {
+                self.version = Some(self.xml.text(&child)?.trim().to_owned()).filter(|v| !v.is_empty())
+            }
+            "wp:author" if !child.empty => return self.author().map(|a| Some(Item::Author(a))),
             "item" if !child.empty => {
                 self.at = Level::Item;
                 self.item_id.clear();
@@ -278,7 +278,7 @@ impl<R: BufRead> WxrReader<R> {
             }
             _ => self.xml.skip(&child)?,
         }
-        Ok(Step::More)
+        Ok(None)
     }
 
     fn no_version(&self) -> ReadError {
@@ -311,10 +311,10 @@ impl<R: BufRead> WxrReader<R> {
 
     /// The item's next field or comment; the article is yielded before its first comment.
     /// WordPress writes comments last: a field after them is not read.
-    fn in_item(&mut self) -> Result<Step, ReadError> {
+    fn in_item(&mut self) -> Result<Option<Item>, ReadError> {
         let Some(child) = self.xml.child()? else {
             self.at = Level::Channel;
-            return Ok(self.article.take().map_or(Step::More, |a| Step::Item(Item::Article(a.finish()))));
+            return Ok(self.article.take().map(|a| Item::Article(a.finish())));
         };
         let name = self.prefixes.canonical(&child);
         if name == "wp:comment" && !child.empty {
@@ -322,7 +322,7 @@ impl<R: BufRead> WxrReader<R> {
                 self.item_id = article.article.source_id.clone();
             }
             let comment = self.comment()?;
-            return Ok(Step::Item(match self.article.take() {
+            return Ok(Some(match self.article.take() {
                 Some(article) => {
                     self.pending = Some(comment);
                     Item::Article(article.finish())
@@ -334,7 +334,7 @@ impl<R: BufRead> WxrReader<R> {
             Some(article) => article.read(&mut self.xml, &name, &child)?,
             None => self.xml.skip(&child)?,
         }
-        Ok(Step::More)
+        Ok(None)
     }
 
     fn comment(&mut self) -> Result<Comment, ReadError> {
@@ -786,9 +786,11 @@ mod tests {
             </channel></rss>"#;
         let mut reader = WxrReader::new(xml.as_bytes());
         let Some(Ok(Item::Article(a))) = reader.next() else { panic!() };
-        assert_eq!((a.source_id.as_str(), a.body_html.as_str()), ("7", "Body"));
         assert_eq!(reader.wxr_version(), Some("1.0"));
+        assert_eq!((a.source_id.as_str(), a.body_html.as_str()), ("7", "Body"));
         assert!(reader.next().is_none());
+        let with_bom = format!("\u{feff}{RSS}<wp:wxr_version>1.2</wp:wxr_version></channel></rss>");
+        assert_eq!(read(with_bom.as_bytes()), Ok(vec![]), "a byte order mark, as Windows editors add");
     }
 
     #[test]
