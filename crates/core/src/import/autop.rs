@@ -60,7 +60,7 @@ const RAW: [&str; 4] = ["pre", "script", "style", "textarea"];
 /// `text` with its paragraphs and line breaks as HTML, and HTML comments (Gutenberg's block
 /// markers, `<!--more-->`) dropped.
 pub(super) fn autop(text: &str) -> String {
-    let text = without_comments(&text.replace("\r\n", "\n").replace('\r', "\n"));
+    let text = captions_as_figures(&without_comments(&text.replace("\r\n", "\n").replace('\r', "\n")));
     let mut out = Out::default();
     let (mut text_from, mut at) = (0, 0);
     while let Some(found) = text[at..].find('<') {
@@ -93,6 +93,46 @@ fn without_comments(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `[caption …]<img …> Text[/caption]`, the shortcode classic WordPress wraps around an
+/// image with a caption, as the figure it shows; older posts keep the text in `caption="…"`.
+fn captions_as_figures(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("[caption") {
+        let Some(close) = rest[open..].find("[/caption]").map(|i| open + i) else { break };
+        let Some(inside) = rest[open..close].find(']').map(|i| open + i + 1) else { break };
+        let (media, mut caption) = rest[inside..close].split_at(media_end(&rest[inside..close]));
+        if caption.trim().is_empty() {
+            caption = shortcode_attribute(&rest[open..inside], "caption").unwrap_or_default();
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("<figure>{}", media.trim()));
+        if !caption.trim().is_empty() {
+            out.push_str(&format!("<figcaption>{}</figcaption>", caption.trim()));
+        }
+        out.push_str("</figure>");
+        rest = &rest[close + "[/caption]".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a caption's image (and the link around it) ends, and its text starts.
+fn media_end(inside: &str) -> usize {
+    let Some(image) = inside.find("<img") else { return 0 };
+    let Some(end) = tag_end(&inside[image + 1..]).map(|len| image + 1 + len) else { return 0 };
+    match inside[end..].trim_start().strip_prefix("</a>") {
+        Some(rest) => inside.len() - rest.len(),
+        None => end,
+    }
+}
+
+/// A shortcode's `name="value"`.
+fn shortcode_attribute<'a>(shortcode: &'a str, name: &str) -> Option<&'a str> {
+    let from = shortcode.find(&format!(" {name}=\""))? + name.len() + 3;
+    shortcode[from..].find('"').map(|len| &shortcode[from..from + len])
 }
 
 /// Where a raw element opened at `from` ends: after its closing tag, or at the end.

@@ -867,6 +867,22 @@ mod tests {
     }
 
     #[test]
+    fn caption_shortcodes_become_figures() {
+        let body = "Before\n\n[caption id=\"attachment_7\" align=\"aligncenter\" width=\"300\"]\
+            <a href=\"https://example.org/big.jpg\"><img src=\"https://example.org/a.jpg\" alt=\"A\" /></a> \
+            The <em>convoy</em>[/caption]\n\n[caption id=\"\" caption=\"Old style\"]<img src=\"b.jpg\">[/caption]";
+        let md = article_markdown(body);
+        assert_eq!(
+            md,
+            "<p>Before</p>\n\n<figure><a href=\"https://example.org/big.jpg\"><img src=\"https://example.org/a.jpg\" alt=\"A\" /></a>\n\
+             <figcaption>The <em>convoy</em></figcaption></figure>\n\n<figure><img src=\"b.jpg\">\n\
+             <figcaption>Old style</figcaption></figure>"
+        );
+        assert!(render_article(&md).contains("<figcaption>The <em>convoy</em></figcaption>"));
+        assert_eq!(article_markdown("[caption]unclosed"), "<p>[caption]unclosed</p>");
+    }
+
+    #[test]
     fn gutenberg_comments_vanish() {
         let body = "<!-- wp:heading -->\n<h2>Title</h2>\n<!-- /wp:heading -->\n\n<!-- wp:paragraph -->\n\
             <p>Text</p>\n<!-- /wp:paragraph -->\n\nTeaser<!--more-->Rest";
