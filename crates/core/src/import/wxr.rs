@@ -898,6 +898,7 @@ mod tests {
         for body in [
             articles[0].body_html.as_str(),
             articles[3].body_html.as_str(),
+            articles[4].body_html.as_str(),
             "<div><script>\nalert(1)\n\n</script>Hi</div>",
             "<p onclick=\"alert(1)\">Hi <a href=\"javascript:alert(1)\">x</a></p>",
             "<pre><script>alert(1)</script></pre>",
@@ -910,6 +911,11 @@ mod tests {
                 assert!(!shown.contains(bad), "{body} -> {shown}");
             }
         }
+        assert_eq!(
+            articles[4].body_html,
+            "We are <b>small</b>.\n<script>alert(\"page\")</script><img src=x onerror='alert(2)'>",
+            "entities decoded: the page holds the markup they spelled"
+        );
         let shown = render_article(&article_markdown(&articles[3].body_html));
         assert!(shown.contains("&lt;b&gt;Private&lt;/b&gt; &amp; <img src=\"x\">"), "{shown}");
     }
@@ -929,8 +935,17 @@ mod tests {
         let md = comment_markdown(&comment(&items, "503").body_html);
         let shown = render_comment(&md);
         assert!(shown.contains("Is this &amp; that é?"), "{md} -> {shown}");
-        for bad in ["<script", "alert", "onerror", "<img"] {
-            assert!(!shown.contains(bad), "{md} -> {shown}");
+        let spam = render_comment(&comment_markdown(&comment(&items, "504").body_html));
+        assert!(spam.contains("Make $90 an hour from home!"), "{spam}");
+        for shown in [shown, spam] {
+            for bad in ["<script", "alert", "onerror", "<img", "javascript", "onmouseover", "href"] {
+                assert!(!shown.contains(bad), "{shown}");
+            }
+        }
+        let quoted = comment_markdown("<blockquote>You said\nso.\n\nTwice.</blockquote>\nI did not.");
+        let shown = render_comment(&quoted);
+        for part in ["<blockquote>", "You said<br", "so.</p>", "<p>Twice.</p>", "<p>I did not.</p>"] {
+            assert!(shown.contains(part), "{part} in {quoted} -> {shown}");
         }
     }
 }
