@@ -777,6 +777,30 @@ mod tests {
     }
 
     #[test]
+    fn an_export_is_read_as_it_comes_not_whole() {
+        struct Counted<'a>(&'a [u8], std::rc::Rc<std::cell::Cell<usize>>);
+        impl std::io::Read for Counted<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n);
+                Ok(n)
+            }
+        }
+        let comment = "<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_content>Hi</wp:comment_content></wp:comment>";
+        let xml = format!(
+            "{RSS}<wp:wxr_version>1.2</wp:wxr_version><item><wp:post_id>1</wp:post_id>{}</item></channel></rss>",
+            comment.repeat(20_000)
+        );
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let input = std::io::BufReader::with_capacity(4096, Counted(xml.as_bytes(), read.clone()));
+        let mut reader = WxrReader::new(input);
+        assert!(matches!(reader.next(), Some(Ok(Item::Article(_)))));
+        assert!(matches!(reader.next(), Some(Ok(Item::Comment(_)))));
+        assert!(read.get() <= 8192, "{} of {} bytes read for two items", read.get(), xml.len());
+        assert_eq!(reader.count(), 19_999);
+    }
+
+    #[test]
     fn any_prefix_bound_to_the_wordpress_namespace_reads_as_wp() {
         let xml = r#"<rss xmlns:wordpress="https://wordpress.org/export/1.0/" xmlns:c="http://purl.org/rss/1.0/modules/content/"><channel>
             <wordpress:wxr_version>1.0</wordpress:wxr_version>
@@ -880,6 +904,35 @@ mod tests {
         );
         assert!(render_article(&md).contains("<figcaption>The <em>convoy</em></figcaption>"));
         assert_eq!(article_markdown("[caption]unclosed"), "<p>[caption]unclosed</p>");
+    }
+
+    #[test]
+    fn odd_markup_is_passed_on_not_panicked_on() {
+        for odd in [
+            "<",
+            "<a",
+            "</",
+            "<é>",
+            "<p\u{e9}>x",
+            "<img",
+            "<pre",
+            "<pre>x\n\ny",
+            "<!--",
+            "<!-- x",
+            "[caption",
+            "[caption]]",
+            "[caption <img[/caption]",
+            "[caption caption=\"x]<img src=a>[/caption]",
+            "<div a='>'>é\n\nà</div>",
+            "</div></div>x",
+            "<hr>\n\n<hr/>",
+            "« <b>é</b> »\r\n\r\n—",
+        ] {
+            let md = article_markdown(odd);
+            render_article(&md);
+            comment_markdown(odd);
+            assert!(!md.contains("\n\n\n"), "{odd:?} -> {md:?}");
+        }
     }
 
     #[test]
