@@ -7,10 +7,10 @@
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::ReadError;
+use super::xml::{self, XmlStream};
 
 /// A discussion: one per page of the old site (Disqus may hold several for one address).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,100 +73,25 @@ pub enum Item {
 
 /// The items of an export, in file order.
 pub struct DisqusReader<R: BufRead> {
-    xml: Reader<R>,
-    buf: Vec<u8>,
-    /// Lines seen so far: every byte of the file passes through one event, and no
-    /// delimiter is a newline, so counting them in the events gives the line.
-    line: u64,
+    xml: XmlStream<R>,
     started: bool,
     done: bool,
 }
 
 impl<R: BufRead> DisqusReader<R> {
     pub fn new(input: R) -> Self {
-        let mut xml = Reader::from_reader(input);
-        xml.config_mut().trim_text(false);
-        DisqusReader { xml, buf: Vec::new(), line: 1, started: false, done: false }
-    }
-
-    fn error(&self, message: impl Into<String>) -> ReadError {
-        ReadError { line: self.line, byte: self.xml.buffer_position(), message: message.into() }
-    }
-
-    /// The next event, its newlines counted; `None` at the end of the file.
-    fn next_event(&mut self) -> Result<Option<Event<'static>>, ReadError> {
-        self.buf.clear();
-        let event = match self.xml.read_event_into(&mut self.buf) {
-            Ok(Event::Eof) => return Ok(None),
-            Ok(event) => event.into_owned(),
-            Err(e) => return Err(self.error(format!("not well-formed XML: {e}"))),
-        };
-        self.line += event.as_ref().iter().filter(|b| **b == b'\n').count() as u64;
-        if let Event::DocType(_) = event {
-            // Entities declared in a DTD could expand without end or name files and
-            // addresses to fetch: an export never needs one.
-            return Err(self.error("a DTD (<!DOCTYPE>) is not allowed in an export"));
-        }
-        Ok(Some(event))
-    }
-
-    /// The text inside the element just opened, up to its end (CDATA and entities alike);
-    /// nested elements' text is joined.
-    fn text_of(&mut self, name: &[u8]) -> Result<String, ReadError> {
-        let mut text = String::new();
-        let mut depth = 0;
-        loop {
-            match self.next_event()? {
-                None => {
-                    return Err(
-                        self.error(format!("the file ends inside <{}>", String::from_utf8_lossy(name)))
-                    );
-                }
-                Some(Event::Text(t)) => {
-                    let decoded = t.xml10_content().map_err(|e| self.error(format!("not UTF-8: {e}")))?;
-                    text.push_str(&decoded);
-                }
-                Some(Event::GeneralRef(r)) => text.push(self.entity(&r)?),
-                Some(Event::CData(c)) => text.push_str(&String::from_utf8_lossy(&c.into_inner())),
-                Some(Event::Start(_)) => depth += 1,
-                Some(Event::End(_)) if depth > 0 => depth -= 1,
-                Some(Event::End(_)) => return Ok(text),
-                Some(_) => {}
-            }
-        }
-    }
-
-    /// `&lt;`, `&#233;` and the like; any other entity would need a DTD, and has none.
-    fn entity(&self, r: &quick_xml::events::BytesRef<'_>) -> Result<char, ReadError> {
-        let bad = |what: String| self.error(format!("bad entity: &{what};"));
-        let name = String::from_utf8_lossy(r).into_owned();
-        if let Some(c) = r.resolve_char_ref().map_err(|_| bad(name.clone()))? {
-            return Ok(c);
-        }
-        match name.as_str() {
-            "lt" => Ok('<'),
-            "gt" => Ok('>'),
-            "amp" => Ok('&'),
-            "apos" => Ok('\''),
-            "quot" => Ok('"'),
-            _ => Err(bad(name)),
-        }
-    }
-
-    /// Skips to the end of the element just opened.
-    fn skip(&mut self) -> Result<(), ReadError> {
-        self.text_of(b"element").map(drop)
+        DisqusReader { xml: XmlStream::new(input), started: false, done: false }
     }
 
     fn thread(&mut self, start: &BytesStart<'_>) -> Result<Thread, ReadError> {
         let mut thread = Thread { id: dsq_id(start).unwrap_or_default(), ..Thread::default() };
-        while let Some(child) = self.child()? {
+        while let Some(child) = self.xml.child()? {
             match child.local_name().as_ref() {
-                b"link" => thread.link = self.text(&child)?.trim().to_owned(),
-                b"title" => thread.title = self.text(&child)?.trim().to_owned(),
-                b"createdAt" => thread.created_at = date(&self.text(&child)?, &mut thread.quirks),
-                b"isClosed" => thread.closed = boolean(&self.text(&child)?, &mut thread.quirks),
-                _ => self.skip_if_open(&child)?,
+                b"link" => thread.link = self.xml.text(&child)?.trim().to_owned(),
+                b"title" => thread.title = self.xml.text(&child)?.trim().to_owned(),
+                b"createdAt" => thread.created_at = date(&self.xml.text(&child)?, &mut thread.quirks),
+                b"isClosed" => thread.closed = boolean(&self.xml.text(&child)?, &mut thread.quirks),
+                _ => self.xml.skip(&child)?,
             }
         }
         if thread.id.is_empty() {
@@ -180,23 +105,22 @@ impl<R: BufRead> DisqusReader<R> {
 
     fn post(&mut self, start: &BytesStart<'_>) -> Result<Post, ReadError> {
         let mut post = Post { id: dsq_id(start), ..Post::default() };
-        while let Some(child) = self.child()? {
-            let name = child.local_name().as_ref().to_vec();
-            match name.as_slice() {
-                b"message" => post.message_html = self.text(&child)?,
-                b"createdAt" => post.created_at = date(&self.text(&child)?, &mut post.quirks),
-                b"isDeleted" => post.deleted = boolean(&self.text(&child)?, &mut post.quirks),
-                b"isSpam" => post.spam = boolean(&self.text(&child)?, &mut post.quirks),
+        while let Some(child) = self.xml.child()? {
+            match child.local_name().as_ref() {
+                b"message" => post.message_html = self.xml.text(&child)?,
+                b"createdAt" => post.created_at = date(&self.xml.text(&child)?, &mut post.quirks),
+                b"isDeleted" => post.deleted = boolean(&self.xml.text(&child)?, &mut post.quirks),
+                b"isSpam" => post.spam = boolean(&self.xml.text(&child)?, &mut post.quirks),
                 b"thread" => {
                     post.thread_id = dsq_id(&child).unwrap_or_default();
-                    self.skip_if_open(&child)?;
+                    self.xml.skip(&child)?;
                 }
                 b"parent" => {
                     post.parent_id = dsq_id(&child);
-                    self.skip_if_open(&child)?;
+                    self.xml.skip(&child)?;
                 }
                 b"author" => self.author(&mut post)?,
-                _ => self.skip_if_open(&child)?,
+                _ => self.xml.skip(&child)?,
             }
         }
         if post.id.is_none() {
@@ -212,52 +136,17 @@ impl<R: BufRead> DisqusReader<R> {
     }
 
     fn author(&mut self, post: &mut Post) -> Result<(), ReadError> {
-        while let Some(child) = self.child()? {
+        while let Some(child) = self.xml.child()? {
             match child.local_name().as_ref() {
-                b"name" => post.author_name = self.text(&child)?.trim().to_owned(),
+                b"name" => post.author_name = self.xml.text(&child)?.trim().to_owned(),
                 b"email" => {
-                    post.author_email = Some(self.text(&child)?.trim().to_owned()).filter(|e| !e.is_empty())
+                    post.author_email =
+                        Some(self.xml.text(&child)?.trim().to_owned()).filter(|e| !e.is_empty())
                 }
-                _ => self.skip_if_open(&child)?,
+                _ => self.xml.skip(&child)?,
             }
         }
         Ok(())
-    }
-
-    /// The next child element of the element being read (`<x/>` too); `None` at its end.
-    /// A child read as a start tag must be read to its end by the caller.
-    fn child(&mut self) -> Result<Option<Child>, ReadError> {
-        loop {
-            match self.next_event()? {
-                None => return Err(self.error("the file ends inside an element")),
-                Some(Event::Start(e)) => return Ok(Some(Child { start: e.into_owned(), empty: false })),
-                Some(Event::Empty(e)) => return Ok(Some(Child { start: e.into_owned(), empty: true })),
-                Some(Event::End(_)) => return Ok(None),
-                Some(_) => {}
-            }
-        }
-    }
-
-    /// A child's text; none for `<x/>`.
-    fn text(&mut self, child: &Child) -> Result<String, ReadError> {
-        if child.empty { Ok(String::new()) } else { self.text_of(child.local_name().as_ref()) }
-    }
-
-    fn skip_if_open(&mut self, child: &Child) -> Result<(), ReadError> {
-        if child.empty { Ok(()) } else { self.skip() }
-    }
-}
-
-/// A child element, and whether it closed itself (`<parent dsq:id="1"/>`).
-struct Child {
-    start: BytesStart<'static>,
-    empty: bool,
-}
-
-impl std::ops::Deref for Child {
-    type Target = BytesStart<'static>;
-    fn deref(&self) -> &Self::Target {
-        &self.start
     }
 }
 
@@ -278,52 +167,26 @@ impl<R: BufRead> Iterator for DisqusReader<R> {
 
 impl<R: BufRead> DisqusReader<R> {
     fn next_item(&mut self) -> Result<Option<Item>, ReadError> {
-        loop {
-            let (start, empty) = match self.next_event()? {
-                None if self.started => return Ok(None),
-                None => return Err(self.error("not a Disqus export: no <disqus> element")),
-                Some(Event::Start(e)) => (e, false),
-                Some(Event::Empty(e)) => (e, true),
-                Some(Event::End(_)) => return Ok(None),
-                Some(Event::Text(t)) if !self.started && !t.iter().all(u8::is_ascii_whitespace) => {
-                    return Err(self.error("not a Disqus export: text before the first element"));
-                }
-                Some(_) => continue,
-            };
-            let name = start.local_name().as_ref().to_vec();
-            if !self.started {
-                if name != b"disqus" {
-                    let found = String::from_utf8_lossy(&name).into_owned();
-                    return Err(
-                        self.error(format!("not a Disqus export: the document is <{found}>, not <disqus>"))
-                    );
-                }
-                self.started = true;
-                if empty {
-                    return Ok(None);
-                }
-                continue;
-            }
-            match name.as_slice() {
-                b"thread" if !empty => return self.thread(&start).map(|t| Some(Item::Thread(t))),
-                b"post" if !empty => return self.post(&start).map(|p| Some(Item::Post(p))),
-                _ if empty => {}
-                _ => self.skip()?,
+        if !self.started {
+            self.started = true;
+            if self.xml.root("disqus", "not a Disqus export")?.empty {
+                return Ok(None);
             }
         }
+        while let Some(child) = self.xml.child()? {
+            match child.local_name().as_ref() {
+                b"thread" if !child.empty => return self.thread(&child).map(|t| Some(Item::Thread(t))),
+                b"post" if !child.empty => return self.post(&child).map(|p| Some(Item::Post(p))),
+                _ => self.xml.skip(&child)?,
+            }
+        }
+        Ok(None)
     }
 }
 
 /// The `dsq:id` attribute (whatever the prefix is bound to), if present and not empty.
 fn dsq_id(start: &BytesStart<'_>) -> Option<String> {
-    start
-        .attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == b"id")
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.trim().to_owned())
-        })
-        .filter(|v| !v.is_empty())
+    xml::attribute(start, b"id")
 }
 
 fn date(text: &str, quirks: &mut Vec<Quirk>) -> Option<DateTime<Utc>> {
@@ -405,6 +268,8 @@ mod tests {
         assert!(read(external).unwrap_err().message.contains("DTD"));
         assert!(read("").unwrap_err().message.contains("no <disqus>"));
         assert!(read("\u{0}\u{1}binary").is_err());
+        let e = read("<disqus>\n<thread dsq:id=\"1\"><link>x</link></thread>\n").unwrap_err();
+        assert!(e.message.contains("ends inside"), "a file cut between items: {e}");
         let e = read("<disqus><post><message>x &nosuch; y</message></post></disqus>").unwrap_err();
         assert!(e.message.contains("bad entity"), "{e}");
     }

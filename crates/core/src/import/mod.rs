@@ -2,11 +2,14 @@
 //! never as a whole document in memory, with every quirk of a real export tolerated and
 //! reported rather than fatal.
 
+mod autop;
 pub mod discussions;
 pub mod disqus;
 pub mod html;
 pub mod report;
 pub mod urls;
+pub mod wxr;
+mod xml;
 
 /// Why an export cannot be read: where in the file, and what was found there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
