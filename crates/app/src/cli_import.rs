@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -161,22 +161,30 @@ async fn match_threads(
         addresses = store.article_addresses().await.map_err(fail)?;
         by_link = link_index(&addresses, &config.base_url);
     }
+    if options.create_missing && options.dry_run {
+        // Nothing is made in a dry run: each draft it would make stands as a number below
+        // zero, and its comments are counted as new (a new article has none).
+        for &i in &missing {
+            let next = -1 - by_link.len() as i64;
+            by_link.entry(links[i].clone()).or_insert(next);
+        }
+    }
     let missing: HashSet<usize> = missing.into_iter().collect();
     let mut targets = Vec::with_capacity(links.len());
     for (i, link) in links.iter().enumerate() {
         let target = by_link.get(link).copied();
         let thread = &export.threads[i];
-        match target {
-            Some(_) if missing.contains(&i) => report.threads_created.count += 1,
-            Some(_) => report.threads_matched.count += 1,
-            None if link.is_empty() => report.threads_unmatched.count += 1,
-            None => {
-                report.threads_unmatched.count += 1;
-                if report.threads_unmatched.first.len() < 5 {
-                    report.threads_unmatched.first.push(thread.link.clone());
-                }
-            }
-        }
+        let tally = match target {
+            Some(_) if missing.contains(&i) => &mut report.threads_created,
+            Some(_) => &mut report.threads_matched,
+            None => &mut report.threads_unmatched,
+        };
+        let shown = if thread.link.is_empty() {
+            format!("thread {} (no address)", thread.id)
+        } else {
+            thread.link.clone()
+        };
+        tally.add(Some(&shown));
         targets.push(target);
     }
     let slugs = addresses.into_iter().map(|a| (a.id, a.slug)).collect();
@@ -248,7 +256,12 @@ async fn write_batches(
     let mut benign = Vec::new();
     let mut done = 0u64;
     for batch in batches {
-        let batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
+        let mut batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
+        // A dry run's planned drafts (ids below zero) are not in the database to write to.
+        let planned: u64 = batch.iter().filter(|d| d.article_id < 0).map(|d| d.comments.len() as u64).sum();
+        batch.retain(|d| d.article_id > 0);
+        report.comments_imported += planned;
+        done += planned;
         let outcome = store.import_discussions(&batch, mode).await.map_err(fail)?;
         let mut keys = vec![FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()];
         for (discussion, imported) in batch.iter().zip(&outcome) {
@@ -298,38 +311,39 @@ async fn write_batches(
 #[derive(Clone)]
 struct Progress {
     bar: indicatif::ProgressBar,
-    plain: Option<Arc<std::sync::Mutex<(Instant, &'static str, u64)>>>,
+    what: &'static str,
+    total: u64,
+    /// When the last plain line was written; none on a terminal.
+    last_line: Option<Arc<Mutex<Instant>>>,
 }
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     fn new(what: &'static str, total: u64) -> Progress {
-        if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(total);
-            let style = indicatif::ProgressStyle::with_template(
-                "{msg:8} [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_message(what);
-            Progress { bar, plain: None }
-        } else {
-            let plain = Arc::new(std::sync::Mutex::new((Instant::now(), what, total)));
-            Progress { bar: indicatif::ProgressBar::hidden(), plain: Some(plain) }
+        if !std::io::stderr().is_terminal() {
+            let last_line = Some(Arc::new(Mutex::new(Instant::now())));
+            return Progress { bar: indicatif::ProgressBar::hidden(), what, total, last_line };
         }
+        let bar = indicatif::ProgressBar::new(total);
+        let style =
+            indicatif::ProgressStyle::with_template("{msg:8} [{bar:40}] {percent:>3}% {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(what);
+        Progress { bar, what, total, last_line: None }
     }
 
     fn set(&self, at: u64) {
         self.bar.set_position(at);
-        if let Some(plain) = &self.plain
-            && let Ok(mut last) = plain.lock()
-            && last.0.elapsed() >= PLAIN_EVERY
+        if let Some(last_line) = &self.last_line
+            && let Ok(mut last) = last_line.lock()
+            && last.elapsed() >= PLAIN_EVERY
         {
-            last.0 = Instant::now();
-            let percent = if last.2 == 0 { 100 } else { at.saturating_mul(100) / last.2 };
-            eprintln!("{}: {percent}%", last.1);
+            *last = Instant::now();
+            let percent = at.saturating_mul(100).checked_div(self.total).unwrap_or(100);
+            eprintln!("{}: {percent}%", self.what);
         }
     }
 

@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
-use common::{Browser, Page, TestApp, article};
+use common::{Browser, Page, TestApp, article, snapshot};
 use reqwest::StatusCode;
 use tribune_core::funding::donations::{ManualDonation, add_manual_donation};
 use tribune_core::store::UserStore;
@@ -104,31 +104,6 @@ fn the_walk_lists_every_post_route_of_the_router() {
     let declared = declared_post_routes();
     assert!(declared.len() >= 20, "the source scan finds the routes: {declared:?}");
     assert_eq!(listed, declared, "a POST route must be listed here with how it is protected");
-}
-
-/// Everything the database holds, table by table, as text: "nothing changed" is this
-/// being equal before and after.
-async fn snapshot(db: &TestDatabase) -> Vec<String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    let mut columns: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let column_lines = db.schema().await;
-    for tc in column_lines.iter().filter_map(|l| l.strip_prefix("column ")?.split(' ').next()) {
-        let (table, column) = tc.split_once('.').unwrap();
-        columns.entry(table.to_owned()).or_default().push(column.to_owned());
-    }
-    let mut rows = Vec::new();
-    for (table, cols) in columns {
-        let row = cols
-            .iter()
-            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '~')"))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
-        let sql = format!("SELECT '{table}:' || {row} FROM {table} ORDER BY 1");
-        rows.extend(sqlx::query_scalar::<_, String>(&sql).fetch_all(&pool).await.unwrap());
-    }
-    pool.close().await;
-    rows
 }
 
 /// What the walk needs to exist: an article, comments, a user, a ledger entry.

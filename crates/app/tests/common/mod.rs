@@ -294,3 +294,28 @@ impl TestApp {
         (format!("http://{addr}"), stop)
     }
 }
+
+/// Everything the database holds, table by table, as text: "nothing changed" is this
+/// being equal before and after.
+pub async fn snapshot(db: &TestDatabase) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let mut columns: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let column_lines = db.schema().await;
+    for tc in column_lines.iter().filter_map(|l| l.strip_prefix("column ")?.split(' ').next()) {
+        let (table, column) = tc.split_once('.').unwrap();
+        columns.entry(table.to_owned()).or_default().push(column.to_owned());
+    }
+    let mut rows = Vec::new();
+    for (table, cols) in columns {
+        let row = cols
+            .iter()
+            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '~')"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let sql = format!("SELECT '{table}:' || {row} FROM {table} ORDER BY 1");
+        rows.extend(sqlx::query_scalar::<_, String>(&sql).fetch_all(&pool).await.unwrap());
+    }
+    pool.close().await;
+    rows
+}

@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::disqus::{Item, Post, Thread};
+use super::disqus::{Item, Post, Quirk, Thread};
 use super::report::{Report, Skip};
 use super::urls::UrlMap;
 use super::{ReadError, html};
@@ -132,7 +132,9 @@ struct Reading {
 impl Reading {
     fn thread(&mut self, t: Thread) {
         self.report.threads_in_file += 1;
-        for q in &t.quirks {
+        // A thread without an id is skipped; one without an address matches nothing:
+        // both are reported as such.
+        for q in t.quirks.iter().filter(|q| !matches!(q, Quirk::NoId | Quirk::NoLink)) {
             self.report.quirk(q.describe(), &t.id);
         }
         if t.id.is_empty() || self.thread_index.contains_key(&t.id) {
@@ -149,7 +151,8 @@ impl Reading {
     fn post(&mut self, p: Post) -> Result<(), ImportError> {
         self.report.posts_in_file += 1;
         let label = p.id.clone().unwrap_or_else(|| format!("#{} in the file", self.report.posts_in_file));
-        for q in &p.quirks {
+        // A post without an id or a thread is skipped, and reported as such.
+        for q in p.quirks.iter().filter(|q| !matches!(q, Quirk::NoId | Quirk::NoThread)) {
             self.report.quirk(q.describe(), &label);
         }
         let Some(id) = p.id.clone() else {
@@ -336,7 +339,7 @@ impl ReadExport {
                 }
             }
         }
-        let plan: Vec<(i64, Vec<(u32, Option<usize>)>)> =
+        let plan: Vec<Planned> =
             by_article.into_iter().map(|(article, roots)| (article, tree_order(&roots, &children))).collect();
         let reached: u64 = plan.iter().map(|(_, posts)| posts.len() as u64).sum();
         for _ in reached..placed {
@@ -367,10 +370,13 @@ fn tree_order(roots: &[u32], children: &HashMap<u32, Vec<u32>>) -> Vec<(u32, Opt
     out
 }
 
+/// An article's id, and its posts in writing order, each with its parent's position.
+type Planned = (i64, Vec<(u32, Option<usize>)>);
+
 /// The discussions of an export, a batch at a time, read back from the spill file.
 pub struct Batches {
     export: ReadExport,
-    plan: std::vec::IntoIter<(i64, Vec<(u32, Option<usize>)>)>,
+    plan: std::vec::IntoIter<Planned>,
 }
 
 impl Iterator for Batches {

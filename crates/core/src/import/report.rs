@@ -15,7 +15,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, example: Option<&str>) {
+    pub fn add(&mut self, example: Option<&str>) {
         self.count += 1;
         if let Some(e) = example.filter(|_| self.first.len() < EXAMPLES) {
             self.first.push(e.to_owned());

@@ -1,0 +1,222 @@
+//! Moving in with `tribune import disqus`: the binary run as an operator runs it, against a
+//! live site on the same database, on both backends.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{TestApp, article, eventually, snapshot};
+use tribune_core::comment::{Comment, CommentStatus};
+use tribune_core::slug::Slug;
+use tribune_core::store::{ArticleStore, CommentStore, FilterStore};
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+on_both_backends!(
+    a_disqus_export_moves_in_once_with_every_quirk_reported,
+    a_dry_run_counts_exactly_and_changes_nothing,
+    bad_exports_are_refused_with_their_position_and_change_nothing,
+);
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disqus_site.xml")
+}
+
+/// Runs `tribune import disqus` on `app`'s database; its exit code, stdout and stderr.
+fn import(app: &TestApp, file: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(["import", "disqus"])
+        .arg(file)
+        .args(["--url-map", "old-news.example/2019/05/=news.example/articles/"])
+        .args(["--database-url", &app.db.url, "--base-url", "https://news.example"])
+        .args(extra)
+        .env_remove("TRIBUNE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+async fn site(db: TestDatabase) -> (TestApp, i64) {
+    let app = TestApp::new(db).await;
+    let published = chrono::Utc::now() - chrono::Duration::days(1);
+    let budget = app.publish(article("Budget vote", &["Ana Editor"], &["City"], published)).await;
+    (app, budget.id)
+}
+
+async fn comments_of(app: &TestApp, article_id: i64) -> Vec<Comment> {
+    app.db.store.thread(article_id).await.unwrap()
+}
+
+/// The e-mail address stored with the comment imported from Disqus post `source_id`
+/// (never shown, so only the database tells).
+async fn email_of(app: &TestApp, source_id: &str) -> Option<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    let email = sqlx::query_scalar("SELECT author_email FROM comments WHERE source_id = $1")
+        .bind(source_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    email
+}
+
+fn by_author<'a>(comments: &'a [Comment], name: &str) -> &'a Comment {
+    comments.iter().find(|c| c.author_name == name).unwrap_or_else(|| panic!("no comment by {name}"))
+}
+
+async fn a_disqus_export_moves_in_once_with_every_quirk_reported(db: TestDatabase) {
+    let (app, budget) = site(db).await;
+    let reader = app.browser();
+    // The page is cached before the import: the import must drop it on this running node.
+    assert!(reader.get("/articles/budget-vote").await.body.contains("Budget vote"));
+
+    let (code, out, err) = import(&app, &fixture(), &["--create-missing"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for line in [
+        "Read 4 threads and 16 posts.",
+        "Threads: 2 matched to articles, 1 given a new draft article, 1 matching none.",
+        "Comments: 10 imported, 0 already present.",
+        "1 replies to a post not in the file were put at the top.",
+        "Skipped posts without an id (a second import could not know them): 1",
+        "Skipped posts whose id came earlier in the file: 1 (first: 1001)",
+        "Skipped posts of a thread that is not in the file: 1 (first: 1016)",
+        "Skipped posts of threads matching no article (see --url-map, --create-missing): 1",
+        "Skipped posts in a loop of replies (each the other's parent): 2",
+        "Tolerated a date that is not a date: 1 (first: 1015)",
+        "Tolerated an author without a name: 1 (first: 1015)",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+
+    let stored = comments_of(&app, budget).await;
+    assert_eq!(stored.len(), 9, "both threads of one address land on one article");
+    let first = by_author(&stored, "Ana Reader");
+    assert_eq!(
+        email_of(&app, "1001").await.as_deref(),
+        Some("ana@example.com"),
+        "as a posted comment keeps it"
+    );
+    let took_back = by_author(&stored, "Cy");
+    assert_eq!((took_back.status, took_back.parent_id), (CommentStatus::Deleted, Some(first.id)));
+    assert!(took_back.body_markdown.is_empty() && email_of(&app, "1002").await.is_none());
+    let reply = by_author(&stored, "Bo");
+    assert_eq!(reply.parent_id, Some(took_back.id), "a reply before its parent in the file still finds it");
+    assert_eq!(by_author(&stored, "Deals").status, CommentStatus::Rejected);
+    assert_eq!(by_author(&stored, "Ed").parent_id, None, "an orphan goes to the top");
+    assert_eq!(by_author(&stored, "Anonymous").created_at.to_rfc3339(), "2019-05-02T08:00:00+00:00");
+
+    // Readers see the discussion on the page they had cached, spam and a lone deletion
+    // hidden, the placeholder holding its reply, every trick inert.
+    let page = || async { reader.get("/articles/budget-vote").await.body };
+    assert!(eventually(10, || async { page().await.contains("First comment on the budget.") }).await);
+    let body = page().await;
+    for shown in [
+        "<em>paragraph</em>",
+        "A reply that comes before its parent.",
+        "Comment deleted.",
+        "Answering a comment that is not in the export.",
+        "&lt;script&gt; stays text.",
+        "مرحبا بالعالم",
+        "هالة",
+        "<a href=\"https://source.example/report\" rel=\"nofollow ugc noopener\">the report</a>",
+    ] {
+        assert!(body.contains(shown), "missing {shown:?}");
+    }
+    for hidden in
+        ["Cheap watches", "Words its author took back", "Deleted with nobody answering", "Each the parent"]
+    {
+        assert!(!body.contains(hidden), "{hidden:?} is shown");
+    }
+    for trick in ["<script>alert", "javascript:", "onclick", "onerror", "Gil <script>"] {
+        assert!(!body.contains(trick), "{trick:?} came through");
+    }
+
+    // The page that did not move is a draft holding its discussion and old address.
+    let bridge = app.db.store.article_by_slug(&Slug::parse("the-bridge-closes-for-repairs").unwrap()).await;
+    let bridge = bridge.unwrap().expect("a draft for the unmatched thread");
+    assert_eq!(bridge.status, tribune_core::article::ArticleStatus::Draft);
+    assert_eq!(comments_of(&app, bridge.id).await.len(), 1);
+    // The site's own spam taught the filter, with as many ordinary comments beside it.
+    assert_eq!(app.db.store.filter_examples_after(0).await.unwrap().len(), 2);
+
+    // Again: nothing new, nothing doubled, not even the draft or the filter's examples.
+    let (code, out, err) = import(&app, &fixture(), &["--create-missing"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Threads: 3 matched to articles, 0 given a new draft article"), "{out}");
+    assert!(out.contains("Comments: 0 imported, 10 already present."), "{out}");
+    assert_eq!(comments_of(&app, budget).await.len(), 9);
+    assert_eq!(app.db.store.count_articles().await.unwrap(), 2);
+    assert_eq!(app.db.store.filter_examples_after(0).await.unwrap().len(), 2);
+
+    // A newer export of the same site adds only what is new.
+    let dir = tempfile::tempdir().unwrap();
+    let newer = dir.path().join("newer.xml");
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let added = "<post dsq:id=\"1020\"><message>Written after the first export.</message>\
+                 <createdAt>2019-06-01T08:00:00Z</createdAt><author><name>Lu</name></author>\
+                 <thread dsq:id=\"100\"/><parent dsq:id=\"1003\"/></post></disqus>";
+    std::fs::write(&newer, text.replace("</disqus>", added)).unwrap();
+    let (code, out, err) = import(&app, &newer, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Comments: 1 imported, 10 already present."), "{out}");
+    let stored = comments_of(&app, budget).await;
+    assert_eq!(by_author(&stored, "Lu").parent_id, Some(by_author(&stored, "Bo").id));
+}
+
+async fn a_dry_run_counts_exactly_and_changes_nothing(db: TestDatabase) {
+    let (app, _) = site(db).await;
+    let before = snapshot(&app.db).await;
+    let (code, out, err) = import(&app, &fixture(), &["--create-missing", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 given a new draft article"), "{out}");
+    assert!(out.contains("Comments: 10 imported, 0 already present."), "{out}");
+    assert!(out.contains("Dry run: nothing was changed."), "{out}");
+    assert_eq!(snapshot(&app.db).await, before);
+}
+
+async fn bad_exports_are_refused_with_their_position_and_change_nothing(db: TestDatabase) {
+    let (app, _) = site(db).await;
+    let before = snapshot(&app.db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture()).unwrap();
+    let wxr = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/wxr_quirks.xml");
+    let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE disqus [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>\n<disqus>&b;</disqus>";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated.xml", good.as_bytes()[..good.len() * 2 / 3].to_vec(), "line "),
+        ("bomb.xml", bomb.as_bytes().to_vec(), "line 2"),
+        (
+            "external.xml",
+            b"<?xml version=\"1.0\"?>\n<!DOCTYPE disqus SYSTEM \"http://evil.example/x.dtd\">\n<disqus/>"
+                .to_vec(),
+            "DTD",
+        ),
+        ("wordpress.xml", std::fs::read(&wxr).unwrap(), "not a Disqus export"),
+        ("empty.xml", vec![], "is empty"),
+        (
+            "binary.xml",
+            (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(),
+            "wrong.xml",
+        ),
+        ("broken.xml", good.replacen("</message>", "</mesage>", 3).into_bytes(), "line "),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, out, err) = import(&app, &path, &["--create-missing"]);
+        assert_ne!(code, 0, "{name} accepted: {out}");
+        assert!(err.contains(name), "{name}: the error names the file: {err}");
+        let expected = if expected == "wrong.xml" { name } else { expected };
+        assert!(err.contains(expected), "{name}: {err}");
+    }
+    let (code, _, err) = import(&app, dir.path(), &[]);
+    assert_ne!(code, 0);
+    assert!(err.contains("is a folder"), "{err}");
+    let (code, _, err) = import(&app, &fixture(), &["--url-map", "no-equals-sign"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--url-map") && err.contains("OLD_PREFIX=NEW_PREFIX"), "{err}");
+    assert_eq!(snapshot(&app.db).await, before, "nothing was written");
+}
