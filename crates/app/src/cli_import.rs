@@ -13,15 +13,17 @@ use chrono::Utc;
 use clap::Subcommand;
 use tribune_core::article::{ArticleStatus, ValidArticle};
 use tribune_core::comment::CommentStatus;
-use tribune_core::import::discussions::{Batches, ReadExport, read_export};
+use tribune_core::import::discussions::{BATCH_COMMENTS, Batches, ReadExport, read_export};
 use tribune_core::import::disqus::DisqusReader;
-use tribune_core::import::report::Report;
+use tribune_core::import::report::{Report, Skip};
 use tribune_core::import::urls::{UrlMap, normalized};
+use tribune_core::import::wordpress;
+use tribune_core::import::wxr::{self, WxrReader};
 use tribune_core::moderation::learned::{Class, features};
 use tribune_core::slug::Slug;
 use tribune_core::store::{
     ArticleAddress, ArticleStore, CommentStore, FilterExample, FilterStore, ImportMode, ImportSource,
-    ImportedArticle, InvalidationStore,
+    ImportedArticle, ImportedComment, ImportedDiscussion, InvalidationStore,
 };
 use tribune_store::Store;
 
@@ -46,6 +48,17 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A WordPress export (WXR): posts become articles, with their comments
+    Wordpress {
+        #[arg(value_name = "FILE.xml")]
+        file: PathBuf,
+        /// Import pages as articles too (they are skipped otherwise)
+        #[arg(long)]
+        pages: bool,
+        /// Count what would be imported, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Spam examples (and as many ordinary comments) an import teaches the learned filter at
@@ -66,6 +79,167 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
             store.close().await;
             Ok(())
         }
+        ImportCommand::Wordpress { file, pages, dry_run } => {
+            let store = server::open_store(config).await.map_err(fail)?;
+            let report = import_wordpress(&store, &file, pages, dry_run).await?;
+            print!("{report}");
+            if dry_run {
+                println!("Dry run: nothing was changed.");
+            }
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Reads the file through once to find any fault before writing anything (a broken file
+/// changes nothing), then again, writing each article and, in batches of whole
+/// discussions, its comments.
+pub async fn import_wordpress(
+    store: &Store,
+    file: &Path,
+    pages: bool,
+    dry_run: bool,
+) -> Result<Report, CliError> {
+    let shown = file.display().to_string();
+    let input = open_export(file)?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let checking = Progress::new("Checking", size);
+    let counts = {
+        let progress = checking.clone();
+        tokio::task::spawn_blocking(move || count_wxr(input, &progress))
+            .await
+            .map_err(fail)?
+            .map_err(|e| fail(format!("{shown}: {e}")))?
+    };
+    checking.finish();
+    let (items, mut received) = tokio::sync::mpsc::channel(256);
+    let reading = {
+        let input = open_export(file)?;
+        tokio::task::spawn_blocking(move || {
+            for item in WxrReader::new(BufReader::with_capacity(1 << 20, input)) {
+                if items.blocking_send(item).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let mut report = Report { articles_in_file: counts.0, posts_in_file: counts.1, ..Report::default() };
+    let mut import = WordpressImport::new(store, pages, dry_run, counts.1);
+    while let Some(item) = received.recv().await {
+        let item = item.map_err(|e| fail(format!("{shown}: {e} (the file changed while it was read?)")))?;
+        import.take(item, &mut report).await?;
+    }
+    reading.await.map_err(fail)?;
+    import.finish(&mut report).await?;
+    Ok(report)
+}
+
+/// The articles and comments of an export, or where it is broken.
+fn count_wxr(input: File, progress: &Progress) -> Result<(u64, u64), tribune_core::import::ReadError> {
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let counted = Counted { inner: input, read: bytes_read.clone() };
+    let (mut articles, mut comments) = (0, 0);
+    for item in WxrReader::new(BufReader::with_capacity(1 << 20, counted)) {
+        match item? {
+            wxr::Item::Article(_) => articles += 1,
+            wxr::Item::Comment(_) => comments += 1,
+            wxr::Item::Author(_) => {}
+        }
+        progress.set(bytes_read.load(Ordering::Relaxed));
+    }
+    Ok((articles, comments))
+}
+
+/// A WordPress import under way: the article being read, its comments, and the batch of
+/// discussions waiting to be written.
+struct WordpressImport<'a> {
+    store: &'a Store,
+    pages: bool,
+    mode: ImportMode,
+    authors: HashMap<String, String>,
+    /// The article being read: its WordPress id, and its id here (none if left out).
+    current: Option<(String, Option<i64>)>,
+    comments: Vec<wxr::Comment>,
+    batch: Vec<ImportedDiscussion>,
+    writer: Writer<'a>,
+}
+
+impl<'a> WordpressImport<'a> {
+    fn new(store: &'a Store, pages: bool, dry_run: bool, comments: u64) -> Self {
+        WordpressImport {
+            store,
+            pages,
+            mode: if dry_run { ImportMode::DryRun } else { ImportMode::Write },
+            authors: HashMap::new(),
+            current: None,
+            comments: Vec::new(),
+            batch: Vec::new(),
+            writer: Writer::new(store, dry_run, wordpress::PLATFORM, comments),
+        }
+    }
+
+    async fn take(&mut self, item: wxr::Item, report: &mut Report) -> Result<(), CliError> {
+        match item {
+            wxr::Item::Author(a) => {
+                self.authors.insert(a.login, a.display_name);
+            }
+            wxr::Item::Article(a) => {
+                self.end_article(report).await?;
+                let id = self.article(&a, report).await?;
+                self.current = Some((a.source_id, id));
+            }
+            wxr::Item::Comment(c) => match &self.current {
+                Some((article, Some(_))) if *article == c.article_source_id => self.comments.push(c),
+                _ => report.skip(Skip::CommentOfLeftOutArticle, c.source_id.as_deref().unwrap_or("(no id)")),
+            },
+        }
+        Ok(())
+    }
+
+    /// Stores an article; its id here, or none if it is left out.
+    async fn article(&mut self, a: &wxr::Article, report: &mut Report) -> Result<Option<i64>, CliError> {
+        for q in &a.quirks {
+            report.quirk(q.describe(), &a.source_id);
+        }
+        let imported = match wordpress::article(a, &self.authors, self.pages, Utc::now()) {
+            Ok(imported) => imported,
+            Err(kind) => {
+                report.skip(kind, &a.source_id);
+                return Ok(None);
+            }
+        };
+        let done = self.store.import_article(&imported, self.mode, Utc::now()).await.map_err(fail)?;
+        if done.new {
+            report.articles_imported += 1;
+        } else {
+            report.articles_already_present += 1;
+        }
+        Ok(Some(done.id))
+    }
+
+    /// The article read so far is complete: its discussion joins the batch.
+    async fn end_article(&mut self, report: &mut Report) -> Result<(), CliError> {
+        if let Some((_, Some(id))) = self.current.take() {
+            let comments = std::mem::take(&mut self.comments);
+            self.batch.push(wordpress::discussion(id, comments, Utc::now(), report));
+        }
+        if self.batch.iter().map(|d| d.comments.len()).sum::<usize>() >= BATCH_COMMENTS {
+            self.write(report).await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, report: &mut Report) -> Result<(), CliError> {
+        let batch = std::mem::take(&mut self.batch);
+        // Imported articles' slugs are not known here: all article pages are dropped.
+        self.writer.write(batch, vec!["article:*".to_owned()], report).await
+    }
+
+    async fn finish(mut self, report: &mut Report) -> Result<(), CliError> {
+        self.end_article(report).await?;
+        self.write(report).await?;
+        self.writer.finish().await
     }
 }
 
@@ -155,7 +329,7 @@ async fn match_threads(
         for &i in &missing {
             if made.insert(links[i].clone()) {
                 let stub = stub_article(&export.threads[i].title, &links[i]);
-                store.import_article(&stub, Utc::now()).await.map_err(fail)?;
+                store.import_article(&stub, ImportMode::Write, Utc::now()).await.map_err(fail)?;
             }
         }
         addresses = store.article_addresses().await.map_err(fail)?;
@@ -240,8 +414,7 @@ fn merge_reading(report: &mut Report, read: Report) {
     report.quirks = read.quirks;
 }
 
-/// Writes the batches, drops the pages they change from every node's cache, and teaches
-/// the filter a few of the site's own spam and ordinary comments.
+/// Writes the batches, dropping the pages they change from every node's cache.
 async fn write_batches(
     store: &Store,
     batches: Batches,
@@ -249,61 +422,98 @@ async fn write_batches(
     slugs: &HashMap<i64, Slug>,
     report: &mut Report,
 ) -> Result<(), CliError> {
-    let mode = if options.dry_run { ImportMode::DryRun } else { ImportMode::Write };
-    let to_write: u64 = report.posts_in_file;
-    let progress = Progress::new("Writing", to_write);
-    let mut spam = Vec::new();
-    let mut benign = Vec::new();
-    let mut done = 0u64;
+    let mut writer = Writer::new(store, options.dry_run, "disqus", report.posts_in_file);
     for batch in batches {
-        let mut batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
-        // A dry run's planned drafts (ids below zero) are not in the database to write to.
-        let planned: u64 = batch.iter().filter(|d| d.article_id < 0).map(|d| d.comments.len() as u64).sum();
+        let batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
+        let keys =
+            batch.iter().filter_map(|d| slugs.get(&d.article_id)).map(|s| article_key(s.as_str())).collect();
+        writer.write(batch, keys, report).await?;
+    }
+    writer.finish().await
+}
+
+/// What every import does with a batch of discussions: writes it (or counts it, in a dry
+/// run), drops the pages it changes from every node's cache, and keeps a few of the site's
+/// own spam and ordinary comments to teach the learned filter at the end.
+struct Writer<'a> {
+    store: &'a Store,
+    mode: ImportMode,
+    platform: &'static str,
+    spam: Vec<String>,
+    benign: Vec<String>,
+    done: u64,
+    progress: Progress,
+}
+
+impl<'a> Writer<'a> {
+    fn new(store: &'a Store, dry_run: bool, platform: &'static str, total: u64) -> Writer<'a> {
+        let mode = if dry_run { ImportMode::DryRun } else { ImportMode::Write };
+        let progress = Progress::new("Writing", total);
+        Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, progress }
+    }
+
+    /// `keys`: the pages of the batch's articles (lists are dropped with every batch).
+    async fn write(
+        &mut self,
+        mut batch: Vec<ImportedDiscussion>,
+        mut keys: Vec<String>,
+        report: &mut Report,
+    ) -> Result<(), CliError> {
+        // A dry run's planned articles (ids of zero and below) are not in the database to
+        // write to: their comments are all new.
+        let planned: u64 = batch.iter().filter(|d| d.article_id <= 0).map(|d| d.comments.len() as u64).sum();
         batch.retain(|d| d.article_id > 0);
         report.comments_imported += planned;
-        done += planned;
-        let outcome = store.import_discussions(&batch, mode).await.map_err(fail)?;
-        let mut keys = vec![FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()];
+        self.done += planned;
+        let outcome = self.store.import_discussions(&batch, self.mode).await.map_err(fail)?;
         for (discussion, imported) in batch.iter().zip(&outcome) {
-            keys.extend(slugs.get(&discussion.article_id).map(|s| article_key(s.as_str())));
             for (c, i) in discussion.comments.iter().zip(imported) {
-                done += 1;
-                if !i.new {
+                self.done += 1;
+                if i.new {
+                    report.comments_imported += 1;
+                    self.keep_example(c);
+                } else {
                     report.comments_already_present += 1;
-                    continue;
-                }
-                report.comments_imported += 1;
-                let examples = match c.status {
-                    CommentStatus::Rejected => &mut spam,
-                    CommentStatus::Published => &mut benign,
-                    _ => continue,
-                };
-                if examples.len() < MAX_EXAMPLES {
-                    examples.push(c.comment.body_markdown.clone());
                 }
             }
         }
-        if mode == ImportMode::Write {
-            store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
+        if self.mode == ImportMode::Write {
+            keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
+            self.store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
         }
-        progress.set(done);
+        self.progress.set(self.done);
+        Ok(())
     }
-    progress.finish();
-    if mode == ImportMode::Write && !spam.is_empty() {
-        benign.truncate(spam.len());
-        let example = |class, body: &String| FilterExample {
-            class,
-            features: features(body),
-            source: "import:disqus".into(),
+
+    fn keep_example(&mut self, c: &ImportedComment) {
+        let examples = match c.status {
+            CommentStatus::Rejected => &mut self.spam,
+            CommentStatus::Published => &mut self.benign,
+            _ => return,
         };
-        let examples: Vec<FilterExample> = spam
+        if examples.len() < MAX_EXAMPLES {
+            examples.push(c.comment.body_markdown.clone());
+        }
+    }
+
+    /// Teaches the filter the spam kept, with as many ordinary comments beside it.
+    async fn finish(mut self) -> Result<(), CliError> {
+        self.progress.finish();
+        if self.mode == ImportMode::DryRun || self.spam.is_empty() {
+            return Ok(());
+        }
+        self.benign.truncate(self.spam.len());
+        let source = format!("import:{}", self.platform);
+        let example =
+            |class, body: &String| FilterExample { class, features: features(body), source: source.clone() };
+        let examples: Vec<FilterExample> = self
+            .spam
             .iter()
             .map(|b| example(Class::Spam, b))
-            .chain(benign.iter().map(|b| example(Class::Benign, b)))
+            .chain(self.benign.iter().map(|b| example(Class::Benign, b)))
             .collect();
-        store.append_filter_examples(&examples, Utc::now()).await.map_err(fail)?;
+        self.store.append_filter_examples(&examples, Utc::now()).await.map_err(fail)
     }
-    Ok(())
 }
 
 /// A progress bar on a terminal; a plain line every few seconds anywhere else (a log

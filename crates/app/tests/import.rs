@@ -17,7 +17,26 @@ on_both_backends!(
     a_disqus_export_moves_in_once_with_every_quirk_reported,
     a_dry_run_counts_exactly_and_changes_nothing,
     bad_exports_are_refused_with_their_position_and_change_nothing,
+    a_wordpress_site_and_its_disqus_threads_move_in_with_two_commands,
 );
+
+fn core_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures").join(name)
+}
+
+/// Runs `tribune import ARGS` on `app`'s database, without options of its own.
+fn tribune_import(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .arg("import")
+        .args(args)
+        .args(["--database-url", &app.db.url, "--base-url", &app.url])
+        .env_remove("TRIBUNE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disqus_site.xml")
@@ -212,6 +231,16 @@ async fn bad_exports_are_refused_with_their_position_and_change_nothing(db: Test
         let expected = if expected == "wrong.xml" { name } else { expected };
         assert!(err.contains(expected), "{name}: {err}");
     }
+    // A WordPress import reads the whole file before writing: a fault near its end, or
+    // a Disqus file, changes nothing either.
+    let wxr = std::fs::read_to_string(core_fixture("wxr_quirks.xml")).unwrap();
+    let cut = dir.path().join("cut-wordpress.xml");
+    std::fs::write(&cut, &wxr[..wxr.len() - 200]).unwrap();
+    for (file, expected) in [(cut, "cut-wordpress.xml: line "), (fixture(), "not a WordPress export")] {
+        let (code, out, err) = tribune_import(&app, &["wordpress", file.to_str().unwrap()]);
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains(expected), "{err}");
+    }
     let (code, _, err) = import(&app, dir.path(), &[]);
     assert_ne!(code, 0);
     assert!(err.contains("is a folder"), "{err}");
@@ -219,4 +248,80 @@ async fn bad_exports_are_refused_with_their_position_and_change_nothing(db: Test
     assert_ne!(code, 0);
     assert!(err.contains("--url-map") && err.contains("OLD_PREFIX=NEW_PREFIX"), "{err}");
     assert_eq!(snapshot(&app.db).await, before, "nothing was written");
+}
+
+async fn a_wordpress_site_and_its_disqus_threads_move_in_with_two_commands(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let reader = app.browser();
+    assert!(!reader.get("/").await.body.contains("Did the US allow ISIS to escape?"), "cached before");
+    let wxr = core_fixture("wxr_quirks.xml");
+    let wxr = wxr.to_str().unwrap();
+    let (code, out, err) = tribune_import(&app, &["wordpress", wxr]);
+    assert_eq!(code, 0, "{out}{err}");
+    for line in [
+        "Read 6 articles and 7 comments.",
+        "Articles: 4 imported, 0 already present.",
+        "Comments: 5 imported, 0 already present.",
+        "Skipped pages (import them with --pages): 1 (first: 105)",
+        "Skipped attachments, revisions, menu items and other kinds of content: 1 (first: 106)",
+        "Skipped pingbacks and trackbacks: 2 (first: 506, 507)",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    let slug = Slug::parse("isis-escape").unwrap();
+    let post = app.db.store.article_by_slug(&slug).await.unwrap().expect("the post, by its WordPress slug");
+    assert_eq!(post.status, tribune_core::article::ArticleStatus::Published);
+    assert_eq!(post.published_at.unwrap().to_rfc3339(), "2017-11-20T09:00:00+00:00");
+    let names =
+        |links: &[tribune_core::article::NamedLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&post.authors), ["Ed Itor"], "the display name, not the login");
+    assert_eq!(names(&post.tags), ["World", "Syria"]);
+    assert!(
+        post.body_html.contains("<h2>What we know</h2>")
+            && post.body_html.contains("<p>Raqqa fell in October.</p>")
+    );
+    assert!(
+        !post.body_html.contains("<script")
+            && !post.body_html.contains("onerror")
+            && !post.body_html.contains("wp:paragraph")
+    );
+    let draft = app.db.store.article_by_slug(&Slug::parse("half-written").unwrap()).await.unwrap().unwrap();
+    assert_eq!(draft.status, tribune_core::article::ArticleStatus::Draft);
+
+    let stored = comments_of(&app, post.id).await;
+    let parent = stored.iter().find(|c| c.body_markdown.contains("Grüße")).expect("the RTL comment");
+    let reply = stored.iter().find(|c| c.body_markdown.starts_with("I disagree.")).expect("the reply");
+    assert_eq!(reply.parent_id, Some(parent.id), "written before its parent in the file");
+    assert!(reply.body_html.contains("<p>I disagree.</p>"), "{}", reply.body_html);
+    let statuses: Vec<CommentStatus> = stored.iter().map(|c| c.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == CommentStatus::Pending).count(), 1);
+    assert_eq!(statuses.iter().filter(|s| **s == CommentStatus::Rejected).count(), 2, "spam and trash");
+
+    // Readers see the new article on the front page they had cached.
+    assert!(
+        eventually(10, || async { reader.get("/").await.body.contains("Did the US allow ISIS to escape?") })
+            .await
+    );
+
+    // The second command: Disqus threads find the articles by their old address.
+    let disqus = core_fixture("disqus_quirks.xml");
+    let (code, out, err) = tribune_import(&app, &["disqus", disqus.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Threads: 1 matched to articles, 0 given a new draft article, 1 matching none."),
+        "{out}"
+    );
+    assert!(out.contains("Comments: 3 imported, 0 already present."), "{out}");
+    assert_eq!(comments_of(&app, post.id).await.len(), 8);
+
+    // Again, both: nothing new.
+    let (_, out, _) = tribune_import(&app, &["wordpress", wxr]);
+    assert!(
+        out.contains("Articles: 0 imported, 4 already present.")
+            && out.contains("Comments: 0 imported, 5 already present."),
+        "{out}"
+    );
+    assert_eq!(app.db.store.count_articles().await.unwrap(), 4);
+    let (_, out, _) = tribune_import(&app, &["wordpress", wxr, "--pages"]);
+    assert!(out.contains("Articles: 1 imported, 4 already present."), "a page on request: {out}");
 }

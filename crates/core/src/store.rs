@@ -118,9 +118,11 @@ pub trait ArticleStore {
     async fn count_articles(&self) -> Result<i64, StoreError>;
     /// Stores an article brought from elsewhere, unless one from the same source is there
     /// already (then left as it is). A slug another article holds gets a number (`-2`...).
+    /// A dry run keeps nothing, and gives a new article the id 0.
     async fn import_article(
         &self,
         article: &ImportedArticle,
+        mode: ImportMode,
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError>;
     /// Every article's id, slug and old address: what an imported discussion is matched to.

@@ -10,8 +10,8 @@ use tribune_core::article::{Article, ArticleStatus, Image, NamedLink, Syndicatio
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{
-    ArticleAddress, ArticleFilter, ArticleStore, Imported, ImportedArticle, IndexEntry, Page, PageRequest,
-    StoreError,
+    ArticleAddress, ArticleFilter, ArticleStore, ImportMode, Imported, ImportedArticle, IndexEntry, Page,
+    PageRequest, StoreError,
 };
 
 use crate::error::from_sqlx;
@@ -220,6 +220,7 @@ impl ArticleStore for Store {
     async fn import_article(
         &self,
         imported: &ImportedArticle,
+        mode: ImportMode,
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
@@ -231,9 +232,9 @@ impl ArticleStore for Store {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(from_sqlx)?;
-        if let Some(id) = known {
+        if known.is_some() || mode == ImportMode::DryRun {
             tx.rollback().await.map_err(from_sqlx)?;
-            return Ok(Imported { id, new: false });
+            return Ok(known.map_or(Imported { id: 0, new: true }, |id| Imported { id, new: false }));
         }
         let mut article = imported.article.clone();
         article.slug = free_slug(&mut tx, &article.slug).await?;

@@ -10,19 +10,16 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use chrono::{DateTime, Utc};
 
 use super::disqus::{Item, Post, Quirk, Thread};
+use super::placing::{MAX_IMPORTED_BODY_BYTES, tree_order, valid_comment};
 use super::report::{Report, Skip};
 use super::urls::UrlMap;
 use super::{ReadError, html};
-use crate::comment::{CommentStatus, ValidComment, render_comment};
+use crate::comment::{CommentStatus, ValidComment};
 use crate::store::{ImportSource, ImportedComment, ImportedDiscussion};
-use crate::text;
 
 /// Comments a writing batch holds before it is handed to the store (a discussion is never
 /// split, so a bigger one makes a bigger batch).
 pub const BATCH_COMMENTS: usize = 5_000;
-
-/// Bodies longer than this are not comments but accidents (a pasted file): skipped, reported.
-pub const MAX_IMPORTED_BODY_BYTES: usize = 256 * 1024;
 
 /// Why reading an export stopped.
 #[derive(Debug, thiserror::Error)]
@@ -229,32 +226,11 @@ fn spilled_comment(post: &Post, id: &str, fallback: DateTime<Utc>) -> Result<Spi
         (false, true) => CommentStatus::Rejected,
         (false, false) => CommentStatus::Published,
     };
-    let author_name = match text::clean_name(&post.author_name) {
-        name if name.is_empty() => "Anonymous".to_owned(),
-        name => name.chars().filter(|c| !c.is_control()).take(crate::comment::MAX_NAME_CHARS).collect(),
-    };
-    // A deleted comment keeps its place, not its words or its author's address: as if it
-    // had been deleted here.
-    let (body_markdown, author_email) = if status == CommentStatus::Deleted {
-        (String::new(), None)
-    } else {
-        let email = post.author_email.as_deref().and_then(|e| crate::user::normalize_email(e).ok());
-        (body_of(&post.message_html)?, email)
-    };
+    let markdown =
+        if status == CommentStatus::Deleted { String::new() } else { html::to_markdown(&post.message_html) };
+    let comment = valid_comment(&markdown, &post.author_name, post.author_email.as_deref(), status)?;
     let created_at = post.created_at.unwrap_or(fallback).timestamp();
-    let body_html = if body_markdown.is_empty() { String::new() } else { render_comment(&body_markdown) };
-    let comment = ValidComment { body_markdown, body_html, author_name, author_email };
     Ok(SpilledComment { source_id: id.to_owned(), status, created_at, comment })
-}
-
-/// The Markdown of an imported body: the safe subset, composed, without control characters.
-fn body_of(message_html: &str) -> Result<String, Skip> {
-    let markdown = html::to_markdown(message_html);
-    let markdown: String = text::normalized(markdown.trim())
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    if text::has_visible(&markdown) { Ok(markdown) } else { Err(Skip::EmptyBody) }
 }
 
 impl SpilledComment {
@@ -353,21 +329,6 @@ impl ReadExport {
     fn article_of(&self, post: u32, targets: &Targets) -> Option<i64> {
         targets.get(self.posts[post as usize].thread as usize).copied().flatten()
     }
-}
-
-/// `roots` and everything below them, each comment with the position of its parent in the
-/// list. A post in a loop of replies is below no root, and not reached.
-fn tree_order(roots: &[u32], children: &HashMap<u32, Vec<u32>>) -> Vec<(u32, Option<usize>)> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(u32, Option<usize>)> = roots.iter().rev().map(|&r| (r, None)).collect();
-    while let Some((post, parent)) = stack.pop() {
-        let here = out.len();
-        out.push((post, parent));
-        if let Some(replies) = children.get(&post) {
-            stack.extend(replies.iter().rev().map(|&r| (r, Some(here))));
-        }
-    }
-    out
 }
 
 /// An article's id, and its posts in writing order, each with its parent's position.

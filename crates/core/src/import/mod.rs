@@ -6,8 +6,10 @@ mod autop;
 pub mod discussions;
 pub mod disqus;
 pub mod html;
+pub mod placing;
 pub mod report;
 pub mod urls;
+pub mod wordpress;
 pub mod wxr;
 mod xml;
 

@@ -35,6 +35,13 @@ pub enum Skip {
     EmptyBody,
     TooLong,
     InALoop,
+    ArticleInTrash,
+    NotAnArticle,
+    Page,
+    Pingback,
+    CommentWithoutId,
+    CommentOfLeftOutArticle,
+    InvalidArticle,
 }
 
 impl Skip {
@@ -51,6 +58,13 @@ impl Skip {
             Skip::EmptyBody => "posts with nothing visible left in them",
             Skip::TooLong => "posts over 256 kB",
             Skip::InALoop => "posts in a loop of replies (each the other's parent)",
+            Skip::ArticleInTrash => "articles in the trash",
+            Skip::NotAnArticle => "attachments, revisions, menu items and other kinds of content",
+            Skip::Page => "pages (import them with --pages)",
+            Skip::Pingback => "pingbacks and trackbacks",
+            Skip::CommentWithoutId => "comments without an id (a second import could not know them)",
+            Skip::CommentOfLeftOutArticle => "comments of articles left out",
+            Skip::InvalidArticle => "articles that are not valid here (see the first ids)",
         }
     }
 }
@@ -60,6 +74,10 @@ impl Skip {
 pub struct Report {
     pub threads_in_file: u64,
     pub posts_in_file: u64,
+    /// A WordPress export's articles (its comments are counted as posts).
+    pub articles_in_file: u64,
+    pub articles_imported: u64,
+    pub articles_already_present: u64,
     /// Threads whose article was found, by address.
     pub threads_matched: Tally,
     /// Threads given a draft article of their own (`--create-missing`).
@@ -100,13 +118,22 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Read {} threads and {} posts.", self.threads_in_file, self.posts_in_file)?;
-        writeln!(
-            f,
-            "Threads: {} matched to articles, {} given a new draft article, {} matching none.",
-            self.threads_matched.count, self.threads_created.count, self.threads_unmatched.count
-        )?;
-        line(f, "  unmatched", &self.threads_unmatched)?;
+        if self.articles_in_file > 0 {
+            writeln!(f, "Read {} articles and {} comments.", self.articles_in_file, self.posts_in_file)?;
+            writeln!(
+                f,
+                "Articles: {} imported, {} already present.",
+                self.articles_imported, self.articles_already_present
+            )?;
+        } else {
+            writeln!(f, "Read {} threads and {} posts.", self.threads_in_file, self.posts_in_file)?;
+            writeln!(
+                f,
+                "Threads: {} matched to articles, {} given a new draft article, {} matching none.",
+                self.threads_matched.count, self.threads_created.count, self.threads_unmatched.count
+            )?;
+            line(f, "  unmatched", &self.threads_unmatched)?;
+        }
         writeln!(
             f,
             "Comments: {} imported, {} already present.",
