@@ -569,3 +569,31 @@ pub trait FilterStore {
         id: i64,
     ) -> Result<Vec<(i64, crate::moderation::learned::Class, Vec<u32>)>, StoreError>;
 }
+
+/// Everything a site owns, read in pages in a stable order: what an export streams.
+pub trait ExportStore {
+    /// Articles with ids above `after_id`, by id, at most `limit`, with bylines and tags.
+    async fn articles_after(&self, after_id: i64, limit: u32) -> Result<Vec<ExportedArticle>, StoreError>;
+    /// Comments after `after` (an article id and a path) in discussion order: article by
+    /// article, each discussion parents before replies; at most `limit`.
+    async fn comments_after(
+        &self,
+        after: Option<&(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<ExportedComment>, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedArticle {
+    pub article: Article,
+    /// Where it was imported from, and the address it had there.
+    pub import: Option<(ImportSource, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedComment {
+    pub comment: crate::comment::Comment,
+    /// Never shown to readers; part of what the site owns.
+    pub author_email: Option<String>,
+    pub source: Option<ImportSource>,
+}

@@ -18,7 +18,7 @@ use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::{Store, dialect};
 
-const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
+pub(crate) const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
     a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
     a.comment_count";
 
@@ -300,7 +300,7 @@ impl Store {
     }
 
     /// Decodes article rows and attaches their authors and tags (two queries for all).
-    async fn with_links(&self, rows: Vec<AnyRow>) -> Result<Vec<Article>, StoreError> {
+    pub(crate) async fn with_links(&self, rows: Vec<AnyRow>) -> Result<Vec<Article>, StoreError> {
         let mut articles = rows.iter().map(article_from_row).collect::<Result<Vec<_>, _>>()?;
         if articles.is_empty() {
             return Ok(articles);
@@ -419,7 +419,7 @@ async fn replace_links(
     Ok(())
 }
 
-fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
+pub(crate) fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
     let get_text = |c: &str| r.try_get::<String, _>(c).map_err(from_sqlx);
     let get_opt = |c: &str| r.try_get::<Option<String>, _>(c).map_err(from_sqlx);
     let status = get_text("status")?;

@@ -18,7 +18,7 @@ use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::{Backend, Store};
 
-const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, body_markdown, body_html, \
+pub(crate) const COLUMNS: &str = "id, article_id, parent_id, root_id, path, depth, status, body_markdown, body_html, \
      author_name, user_id, guest_token_hash, score, created_at, edited_at";
 
 /// A comment without its text, with the text's size: what a page's outline needs.

@@ -6,6 +6,7 @@ mod articles;
 mod comments;
 mod dialect;
 mod error;
+mod export;
 mod filter_examples;
 mod flags;
 mod funding;
