@@ -80,6 +80,8 @@ pub enum Command {
     /// Bring in another platform's export (run it again to add only what is new)
     #[command(subcommand)]
     Import(crate::cli_import::ImportCommand),
+    /// Write out everything the site owns (see docs/export.schema.json)
+    Export(crate::cli_export::ExportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -275,6 +277,13 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
         }
         Command::Moderation(command) => crate::cli_moderation::run(&config, command).await,
         Command::Import(command) => crate::cli_import::run(&config, command).await,
+        Command::Export(args) => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            crate::cli_export::export(&store, args.format, &args.output).await?;
+            println!("Exported to {}.", args.output.display());
+            store.close().await;
+            Ok(())
+        }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
         Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {
             let month = Month::parse(&month).map_err(|e| fail(format!("--month: {e}")))?;

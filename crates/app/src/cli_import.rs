@@ -48,6 +48,11 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A Tribune export (`tribune export --format json`), into an empty site
+    Tribune {
+        #[arg(value_name = "FILE.json")]
+        file: PathBuf,
+    },
     /// A WordPress export (WXR): posts become articles, with their comments
     Wordpress {
         #[arg(value_name = "FILE.xml")]
@@ -76,6 +81,18 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
             if dry_run {
                 println!("Dry run: nothing was changed.");
             }
+            store.close().await;
+            Ok(())
+        }
+        ImportCommand::Tribune { file } => {
+            let store = server::open_store(config).await.map_err(fail)?;
+            let counts = crate::cli_export::import_tribune(&store, &file).await?;
+            let counts: Vec<String> = counts.iter().map(|(table, n)| format!("{n} {table}")).collect();
+            println!(
+                "Restored {}.",
+                if counts.is_empty() { "nothing".to_owned() } else { counts.join(", ") }
+            );
+            store.record_invalidation(&["*".to_owned()], Utc::now()).await.map_err(fail)?;
             store.close().await;
             Ok(())
         }
@@ -297,7 +314,7 @@ impl<R: Read> Read for Counted<R> {
 }
 
 /// The export, opened: refused at once if it is a folder or empty.
-fn open_export(file: &Path) -> Result<File, CliError> {
+pub(crate) fn open_export(file: &Path) -> Result<File, CliError> {
     let shown = file.display();
     let input = File::open(file).map_err(|e| fail(format!("{shown}: cannot open: {e}")))?;
     let meta = input.metadata().map_err(|e| fail(format!("{shown}: {e}")))?;

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod cli;
+mod cli_export;
 mod cli_import;
 mod cli_moderation;
 pub mod commented;

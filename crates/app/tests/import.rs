@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{TestApp, article, eventually, snapshot};
+use common::{TestApp, article, eventually, snapshot, tribune_cli};
 use tribune_core::comment::{Comment, CommentStatus};
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleStore, CommentStore, FilterStore};
@@ -26,36 +25,24 @@ fn core_fixture(name: &str) -> PathBuf {
 
 /// Runs `tribune import ARGS` on `app`'s database, without options of its own.
 fn tribune_import(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tribune"))
-        .arg("import")
-        .args(args)
-        .args(["--database-url", &app.db.url, "--base-url", &app.url])
-        .env_remove("TRIBUNE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    let mut all = vec!["import"];
+    all.extend(args);
+    all.extend(["--base-url", &app.url]);
+    tribune_cli(&all, &app.db.url)
 }
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disqus_site.xml")
 }
 
-/// Runs `tribune import disqus` on `app`'s database; its exit code, stdout and stderr.
+/// Runs `tribune import disqus` on `app`'s database, old addresses mapped to the new
+/// site's; its exit code, stdout and stderr.
 fn import(app: &TestApp, file: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tribune"))
-        .args(["import", "disqus"])
-        .arg(file)
-        .args(["--url-map", "old-news.example/2019/05/=news.example/articles/"])
-        .args(["--database-url", &app.db.url, "--base-url", "https://news.example"])
-        .args(extra)
-        .env_remove("TRIBUNE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    let file = file.to_str().unwrap();
+    let map = "old-news.example/2019/05/=news.example/articles/";
+    let mut args = vec!["import", "disqus", file, "--url-map", map, "--base-url", "https://news.example"];
+    args.extend(extra);
+    tribune_cli(&args, &app.db.url)
 }
 
 async fn site(db: TestDatabase) -> (TestApp, i64) {

@@ -597,3 +597,31 @@ pub struct ExportedComment {
     pub author_email: Option<String>,
     pub source: Option<ImportSource>,
 }
+
+/// Tribune's own format (see [`crate::dump`]), table by table: read a page at a time,
+/// written back in one transaction.
+pub trait DumpStore {
+    type Restore: Restore;
+    /// Rows of `table` after the row whose order columns are `after`, in that order.
+    async fn dump_rows(
+        &self,
+        table: &crate::dump::Table,
+        after: Option<&[crate::dump::Stored]>,
+        limit: u32,
+    ) -> Result<Vec<Vec<crate::dump::Stored>>, StoreError>;
+    /// Whether the site holds anything a restore would collide with.
+    async fn holds_content(&self) -> Result<bool, StoreError>;
+    /// A restore: nothing it writes is seen before it finishes, and a failure keeps nothing.
+    async fn begin_restore(&self) -> Result<Self::Restore, StoreError>;
+}
+
+pub trait Restore {
+    /// Writes rows, in the table's column order, keys and all.
+    async fn write(
+        &mut self,
+        table: &crate::dump::Table,
+        rows: &[Vec<crate::dump::Stored>],
+    ) -> Result<(), StoreError>;
+    /// Moves every generated key past the largest restored, and commits.
+    async fn finish(self) -> Result<(), StoreError>;
+}

@@ -5,6 +5,7 @@
 mod articles;
 mod comments;
 mod dialect;
+mod dump;
 mod error;
 mod export;
 mod filter_examples;

@@ -319,3 +319,17 @@ pub async fn snapshot(db: &TestDatabase) -> Vec<String> {
     pool.close().await;
     rows
 }
+
+/// Runs the `tribune` binary with `args` on the database at `database_url`, as an
+/// operator would: its exit code, standard output and standard error.
+pub fn tribune_cli(args: &[&str], database_url: &str) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(args)
+        .args(["--database-url", database_url])
+        .env_remove("TRIBUNE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}

@@ -1,0 +1,267 @@
+//! `tribune export` and `tribune import tribune`: everything the site owns written out a
+//! page at a time (memory stays flat however big the site), and read back in one
+//! transaction.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{SecondsFormat, Utc};
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use tribune_core::dump::{self, Stored, TABLES, Table};
+use tribune_core::store::{DumpStore, Restore};
+use tribune_store::Store;
+
+use crate::cli::{CliError, fail};
+
+/// Rows read from the database at a time, and written to it at a time.
+const PAGE: u32 = 1_000;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Everything, in Tribune's own format (docs/export.schema.json)
+    Json,
+}
+
+/// Writes the export to `output` through a file beside it, renamed when complete: an
+/// interrupted export never leaves a file that looks whole.
+pub async fn export(store: &Store, format: ExportFormat, output: &Path) -> Result<(), CliError> {
+    let partial = output.with_extension("partial");
+    let file = File::create(&partial).map_err(|e| fail(format!("{}: {e}", partial.display())))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let written = match format {
+        ExportFormat::Json => write_json(store, &mut out).await,
+    };
+    let finished = written.and_then(|()| {
+        out.into_inner().map_err(|e| fail(e.error()))?.sync_all().map_err(fail)?;
+        std::fs::rename(&partial, output).map_err(fail)
+    });
+    if finished.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    finished.map_err(|e| fail(format!("{}: {e}", output.display())))
+}
+
+async fn write_json(store: &Store, out: &mut impl Write) -> Result<(), CliError> {
+    let io = |e: std::io::Error| fail(e);
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    write!(
+        out,
+        "{{\"format\":\"{}\",\"version\":{},\"exported_at\":\"{now}\",\"tables\":{{",
+        dump::FORMAT,
+        dump::VERSION
+    )
+    .map_err(io)?;
+    for (i, table) in TABLES.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        write!(out, "{comma}\n\"{}\":[", table.name).map_err(io)?;
+        let mut first = true;
+        let mut after: Option<Vec<Stored>> = None;
+        loop {
+            let rows = store.dump_rows(table, after.as_deref(), PAGE).await.map_err(fail)?;
+            for row in &rows {
+                out.write_all(if first { b"\n" } else { b",\n" }).map_err(io)?;
+                first = false;
+                serde_json::to_writer(&mut *out, &json_row(table, row)).map_err(fail)?;
+            }
+            match rows.last() {
+                Some(last) if rows.len() == PAGE as usize => after = Some(order_of(table, last)),
+                _ => break,
+            }
+        }
+        out.write_all(b"]").map_err(io)?;
+    }
+    out.write_all(b"\n}}\n").map_err(io)
+}
+
+fn json_row(table: &Table, row: &[Stored]) -> Map<String, Value> {
+    table.columns.iter().zip(row).map(|(c, v)| (c.name.to_owned(), dump::to_json(c, v))).collect()
+}
+
+/// The values of a row's order columns: where the next page starts.
+fn order_of(table: &Table, row: &[Stored]) -> Vec<Stored> {
+    table
+        .order
+        .iter()
+        .filter_map(|o| table.columns.iter().position(|c| c.name == *o).map(|i| row[i].clone()))
+        .collect()
+}
+
+/// Reads a Tribune export into an empty site, in one transaction: a fault anywhere in the
+/// file (reported with its line and column) keeps nothing.
+pub async fn import_tribune(store: &Store, file: &Path) -> Result<Vec<(&'static str, u64)>, CliError> {
+    let shown = file.display().to_string();
+    let input = crate::cli_import::open_export(file)?;
+    if store.holds_content().await.map_err(fail)? {
+        return Err(fail(format!(
+            "{shown}: the site already has content; a Tribune export is restored into an empty site"
+        )));
+    }
+    let (rows, mut received) = tokio::sync::mpsc::channel::<(&'static Table, Vec<Stored>)>(4 * PAGE as usize);
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut reader = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, input));
+        let seen = Document { rows: &rows }.deserialize(&mut reader)?;
+        reader.end()?;
+        Ok::<_, serde_json::Error>(seen)
+    });
+    let mut restore = store.begin_restore().await.map_err(fail)?;
+    let mut counts: Vec<(&'static str, u64)> = Vec::new();
+    let mut batch: Vec<Vec<Stored>> = Vec::new();
+    let mut current: Option<&'static Table> = None;
+    while let Some((table, row)) = received.recv().await {
+        if current.is_some_and(|t| t.name != table.name) || batch.len() >= PAGE as usize {
+            flush(&mut restore, current, &mut batch, &mut counts)
+                .await
+                .map_err(|e| fail(format!("{shown}: {e}")))?;
+        }
+        current = Some(table);
+        batch.push(row);
+    }
+    let header = reading.await.map_err(fail)?.map_err(|e| fail(format!("{shown}: {e}")))?;
+    if !header {
+        return Err(fail(format!("{shown}: not a Tribune export (no \"format\": \"{}\")", dump::FORMAT)));
+    }
+    flush(&mut restore, current, &mut batch, &mut counts).await.map_err(|e| fail(format!("{shown}: {e}")))?;
+    restore.finish().await.map_err(fail)?;
+    Ok(counts)
+}
+
+async fn flush(
+    restore: &mut impl Restore,
+    table: Option<&'static Table>,
+    batch: &mut Vec<Vec<Stored>>,
+    counts: &mut Vec<(&'static str, u64)>,
+) -> Result<(), tribune_core::store::StoreError> {
+    let Some(table) = table.filter(|_| !batch.is_empty()) else { return Ok(()) };
+    restore.write(table, batch).await?;
+    match counts.last_mut() {
+        Some((name, n)) if *name == table.name => *n += batch.len() as u64,
+        _ => counts.push((table.name, batch.len() as u64)),
+    }
+    batch.clear();
+    Ok(())
+}
+
+/// The whole document, read as it streams: its header checked, each row of each table
+/// checked against the format and handed on. True when the header was there.
+struct Document<'a> {
+    rows: &'a tokio::sync::mpsc::Sender<(&'static Table, Vec<Stored>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Tribune export: an object with format, version, exported_at and tables")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut header = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "format" => {
+                    let format: String = map.next_value()?;
+                    if format != dump::FORMAT {
+                        return Err(A::Error::custom(format!("not a Tribune export (format \"{format}\")")));
+                    }
+                    header = true;
+                }
+                "version" => {
+                    let version: u64 = map.next_value()?;
+                    if version != dump::VERSION {
+                        return Err(A::Error::custom(format!(
+                            "version {version} of the format; this Tribune reads version {}",
+                            dump::VERSION
+                        )));
+                    }
+                }
+                "exported_at" => drop(map.next_value::<String>()?),
+                "tables" if header => map.next_value_seed(Tables { rows: self.rows })?,
+                "tables" => {
+                    return Err(A::Error::custom("\"tables\" before \"format\": not a Tribune export"));
+                }
+                other => return Err(A::Error::custom(format!("unknown key \"{other}\""))),
+            }
+        }
+        Ok(header)
+    }
+}
+
+struct Tables<'a> {
+    rows: &'a tokio::sync::mpsc::Sender<(&'static Table, Vec<Stored>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Tables<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Tables<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of tables")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<String>()? {
+            let table =
+                dump::table(&name).ok_or_else(|| A::Error::custom(format!("unknown table \"{name}\"")))?;
+            map.next_value_seed(Rows { table, rows: self.rows })?;
+        }
+        Ok(())
+    }
+}
+
+struct Rows<'a> {
+    table: &'static Table,
+    rows: &'a tokio::sync::mpsc::Sender<(&'static Table, Vec<Stored>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Rows<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a list of {} rows", self.table.name)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut number = 0u64;
+        while let Some(row) = seq.next_element::<Map<String, Value>>()? {
+            number += 1;
+            // The parser's position is already past the row: its number says which.
+            let values = dump::from_json(self.table, &row)
+                .map_err(|e| A::Error::custom(format!("{} row {number}: {e}", self.table.name)))?;
+            if self.rows.blocking_send((self.table, values)).is_err() {
+                return Err(A::Error::custom("the import stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+    /// Where to write it (replaced only once the export is complete)
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+}

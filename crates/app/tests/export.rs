@@ -1,0 +1,229 @@
+//! Leaving with everything: `tribune export --format json` checked against the published
+//! schema, restored into an empty site by `tribune import tribune`, and exported again the
+//! same, byte for byte; bad files refused with their position. Both backends.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use common::{TestApp, article, snapshot, tribune_cli};
+use serde_json::Value;
+use tribune_core::user::Role;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+on_both_backends!(
+    an_export_restored_into_an_empty_site_exports_the_same,
+    bad_tribune_exports_are_refused_and_change_nothing,
+);
+
+/// A second, empty database on the same backend as `db`.
+async fn empty_like(db: &TestDatabase) -> TestDatabase {
+    if db.url.starts_with("sqlite") {
+        TestDatabase::sqlite().await
+    } else {
+        TestDatabase::postgres().await.expect("PostgreSQL, as for the first database")
+    }
+}
+
+fn ok(out: (i32, String, String)) -> String {
+    assert_eq!(out.0, 0, "{}{}", out.1, out.2);
+    out.1
+}
+
+/// A site with something in every part: articles with bylines and tags, posted and
+/// imported comments (a reply, a placeholder, spam), a moderator's decision, a vote,
+/// a goal and a gift, and the filter's examples.
+async fn busy_site(db: TestDatabase) -> TestApp {
+    let app = TestApp::new(db).await;
+    let at = Utc::now() - Duration::days(2);
+    app.publish(article("Budget vote", &["Ana Editor", "Bo Writer"], &["City", "Money"], at)).await;
+    app.publish(article("Bridge works", &["Ana Editor"], &["City"], at)).await;
+    let guest = app.browser();
+    let first =
+        guest.post_comment("budget-vote", "A first comment, «naïve» and مرحبا.", "Guest").await.comment_id();
+    let csrf = guest.csrf().await;
+    let parent = first.to_string();
+    let fields = [("body", "A reply."), ("author_name", "Replier"), ("parent_id", &parent), ("csrf", &csrf)];
+    guest.post_form("/articles/budget-vote/comments", &fields).await;
+    let reader = app.signed_in("Vera Voter", Role::Moderator).await;
+    let csrf = reader.csrf().await;
+    let voted =
+        reader.post_form(&format!("/comments/{first}/vote"), &[("value", "up"), ("csrf", &csrf)]).await;
+    assert!(voted.status.is_success() || voted.status.is_redirection(), "{}", voted.status);
+    let disqus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disqus_site.xml");
+    let map = "old-news.example/2019/05/=news.example/articles/";
+    ok(tribune_cli(
+        &[
+            "import",
+            "disqus",
+            disqus.to_str().unwrap(),
+            "--url-map",
+            map,
+            "--create-missing",
+            "--base-url",
+            "https://news.example",
+        ],
+        &app.db.url,
+    ));
+    ok(tribune_cli(
+        &["campaign", "set", "--month", "2026-12", "--goal", "500", "--currency", "EUR"],
+        &app.db.url,
+    ));
+    ok(tribune_cli(
+        &["donation", "add", "--amount", "25", "--currency", "EUR", "--donor", "Zoë"],
+        &app.db.url,
+    ));
+    app
+}
+
+async fn an_export_restored_into_an_empty_site_exports_the_same(db: TestDatabase) {
+    let app = busy_site(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.json");
+    let out =
+        ok(tribune_cli(&["export", "--format", "json", "--output", first.to_str().unwrap()], &app.db.url));
+    assert!(out.contains("Exported to"), "{out}");
+    let text = std::fs::read_to_string(&first).unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/export.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    conforms(&export, &schema, "$").unwrap();
+    let tables = &export["tables"];
+    for (table, at_least) in [
+        ("articles", 3),
+        ("comments", 12),
+        ("users", 1),
+        ("comment_votes", 1),
+        ("comment_decisions", 2),
+        ("funding_goals", 1),
+        ("ledger_entries", 1),
+        ("filter_examples", 2),
+        ("article_tags", 3),
+    ] {
+        let n = tables[table].as_array().map_or(0, Vec::len);
+        assert!(n >= at_least, "{table}: {n} rows");
+    }
+    assert!(
+        !text.contains("password") && !text.contains("ip_hash") && !text.contains("guest_token"),
+        "no secrets"
+    );
+    assert!(text.contains("ana@example.com"), "commenters' addresses are the site's to take");
+
+    let empty = empty_like(&app.db).await;
+    let out = ok(tribune_cli(&["import", "tribune", first.to_str().unwrap()], &empty.url));
+    assert!(out.contains("Restored") && out.contains("articles") && out.contains("comments"), "{out}");
+    let second = dir.path().join("second.json");
+    ok(tribune_cli(&["export", "--output", second.to_str().unwrap()], &empty.url));
+    let again = std::fs::read_to_string(&second).unwrap();
+    let body = |t: &str| t.split_once('\n').map(|(_, rest)| rest.to_owned()).unwrap();
+    assert!(body(&text) == body(&again), "the same content, byte for byte, apart from the export's time");
+
+    // The restored site serves the discussion, and takes new comments after the old ones.
+    let restored = TestApp::new(empty).await;
+    let page = restored.browser().get("/articles/budget-vote").await;
+    assert!(page.body.contains("A first comment, «naïve» and مرحبا.") && page.body.contains("A reply."));
+    let new = restored.browser().post_comment("budget-vote", "Written on the new site.", "Newcomer").await;
+    let max_old =
+        export["tables"]["comments"].as_array().unwrap().iter().filter_map(|c| c["id"].as_i64()).max();
+    assert!(Some(new.comment_id()) > max_old, "ids continue after the restored ones");
+}
+
+/// A value against the JSON Schema subset the published schema uses (type, const,
+/// properties, required, additionalProperties, items, anyOf, date-time): an independent
+/// check of the export, not the importer's own.
+fn conforms(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
+    if let Some(options) = schema["anyOf"].as_array() {
+        return options
+            .iter()
+            .find_map(|s| conforms(value, s, at).ok())
+            .ok_or_else(|| format!("{at}: no option fits"));
+    }
+    if let Some(c) = schema.get("const") {
+        return if value == c { Ok(()) } else { Err(format!("{at}: {value} is not {c}")) };
+    }
+    let fits = match schema["type"].as_str() {
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some("null") => value.is_null(),
+        _ => true,
+    };
+    if !fits {
+        return Err(format!("{at}: {value} is not {}", schema["type"]));
+    }
+    if schema["format"] == "date-time" {
+        chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap_or(""))
+            .map_err(|e| format!("{at}: {e}"))?;
+    }
+    if let (Some(object), Some(properties)) = (value.as_object(), schema["properties"].as_object()) {
+        for key in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            object.get(key).ok_or_else(|| format!("{at}: {key} is missing"))?;
+        }
+        for (key, v) in object {
+            match properties.get(key) {
+                Some(s) => conforms(v, s, &format!("{at}.{key}"))?,
+                None if schema["additionalProperties"] == false => {
+                    return Err(format!("{at}: {key} is not allowed"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(item)) = (value.as_array(), schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            conforms(v, item, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn bad_tribune_exports_are_refused_and_change_nothing(db: TestDatabase) {
+    let app = busy_site(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    ok(tribune_cli(&["export", "--output", good.to_str().unwrap()], &app.db.url));
+    let text = std::fs::read_to_string(&good).unwrap();
+    let empty = empty_like(&app.db).await;
+    let before = snapshot(&empty).await;
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("truncated.json", text[..text.len() * 3 / 4].to_owned(), "EOF while parsing"),
+        (
+            "disqus.json",
+            "{\"format\":\"disqus\",\"version\":1}".into(),
+            "not a Tribune export (format \"disqus\")",
+        ),
+        ("future.json", text.replacen("\"version\":1", "\"version\":9", 1), "version 9 of the format"),
+        ("table.json", text.replacen("\"tags\":[", "\"labels\":[", 1), "unknown table \"labels\""),
+        (
+            "row.json",
+            text.replacen("\"status\":\"published\"", "\"status\":7", 1),
+            "articles row 1: `status`: must be a string",
+        ),
+        (
+            "comment.json",
+            text.replacen("\"author_name\":", "\"author_nickname\":", 1),
+            "comments row 1: no column `author_nickname` in this table",
+        ),
+        ("empty.json", String::new(), "is empty"),
+        ("array.json", "[1, 2]".into(), "a Tribune export"),
+    ];
+    for (name, body, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let (code, out, err) = tribune_cli(&["import", "tribune", path.to_str().unwrap()], &empty.url);
+        assert_ne!(code, 0, "{name}: {out}");
+        assert!(err.contains(name) && err.contains(expected), "{name}: expected {expected:?} in {err}");
+    }
+    assert_eq!(snapshot(&empty).await, before, "nothing was kept");
+    let (code, _, err) = tribune_cli(&["import", "tribune", good.to_str().unwrap()], &app.db.url);
+    assert_ne!(code, 0);
+    assert!(err.contains("already has content"), "{err}");
+}
