@@ -13,7 +13,8 @@ use chrono::Utc;
 use clap::Subcommand;
 use tribune_core::article::{ArticleStatus, ValidArticle};
 use tribune_core::comment::CommentStatus;
-use tribune_core::import::discussions::{BATCH_COMMENTS, Batches, ReadExport, read_export};
+use tribune_core::import::ReadError;
+use tribune_core::import::discussions::{BATCH_COMMENTS, Batches, ImportError, ReadExport, read_export};
 use tribune_core::import::disqus::DisqusReader;
 use tribune_core::import::report::{Report, Skip};
 use tribune_core::import::urls::{UrlMap, normalized};
@@ -127,7 +128,7 @@ pub async fn import_wordpress(
         tokio::task::spawn_blocking(move || count_wxr(input, &progress))
             .await
             .map_err(fail)?
-            .map_err(|e| fail(format!("{shown}: {e}")))?
+            .map_err(|e| fail(located(file, &e)))?
     };
     checking.finish();
     let (items, mut received) = tokio::sync::mpsc::channel(256);
@@ -281,22 +282,42 @@ pub async fn import_disqus(
     let shown = file.display().to_string();
     let reader_progress = progress.clone();
     let export = tokio::task::spawn_blocking(move || {
-        let spill = tempfile::tempfile().map_err(|e| format!("cannot make a temporary file: {e}"))?;
+        let spill = tempfile::tempfile()?;
         let bytes_read = Arc::new(AtomicU64::new(0));
         let counted = Counted { inner: input, read: bytes_read.clone() };
         let reader = DisqusReader::new(BufReader::with_capacity(1 << 20, counted));
         read_export(reader, spill, Utc::now(), |_| reader_progress.set(bytes_read.load(Ordering::Relaxed)))
-            .map_err(|e| format!("{shown}: {e}"))
     })
     .await
     .map_err(fail)?
-    .map_err(fail)?;
+    .map_err(|e| match e {
+        ImportError::Read(e) => fail(located(file, &e)),
+        ImportError::Spill(e) => fail(format!("{shown}: the import's temporary file: {e}")),
+    })?;
     progress.finish();
     let (targets, mut report, slugs) = match_threads(store, config, &export, options).await?;
     let (batches, read_report) = export.discussions(&targets);
     merge_reading(&mut report, read_report);
     write_batches(store, batches, options, &slugs, &mut report).await?;
     Ok(report)
+}
+
+/// Where a read error is, as an editor shows it (line and column, counted from the start
+/// of the file up to the byte the reader stopped at), and what it is.
+fn located(file: &Path, e: &ReadError) -> String {
+    let shown = file.display();
+    let Ok(input) = File::open(file) else { return format!("{shown}: {e}") };
+    let (mut line, mut column) = (1u64, 1u64);
+    for byte in BufReader::new(input).bytes().take(usize::try_from(e.byte).unwrap_or(usize::MAX)) {
+        match byte {
+            Ok(b'\n') => (line, column) = (line + 1, 1),
+            // A character is counted once, at its first byte.
+            Ok(b) if b & 0xC0 != 0x80 => column += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    format!("{shown}: line {line}, column {column}: {}", e.message)
 }
 
 /// A reader that counts what has gone through it: how far into the file the import is.
