@@ -32,6 +32,7 @@ impl<R: BufRead> XmlStream<R> {
     /// The next event, its newlines counted; `None` at the end of the file.
     pub(super) fn next_event(&mut self) -> Result<Option<Event<'static>>, ReadError> {
         self.buf.clear();
+        let start = self.xml.buffer_position();
         let event = match self.xml.read_event_into(&mut self.buf) {
             Ok(Event::Eof) => return Ok(None),
             Ok(event) => event.into_owned(),
@@ -41,7 +42,9 @@ impl<R: BufRead> XmlStream<R> {
         if let Event::DocType(_) = event {
             // Entities declared in a DTD could expand without end or name files and
             // addresses to fetch: an export never needs one.
-            return Err(self.error("a DTD (<!DOCTYPE>) is not allowed in an export"));
+            let line = self.line - event.as_ref().iter().filter(|b| **b == b'\n').count() as u64;
+            let message = "a DTD (<!DOCTYPE>) is not allowed in an export".into();
+            return Err(ReadError { line, byte: start, message });
         }
         Ok(Some(event))
     }
