@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod article;
 pub mod comment;
 pub mod discussion;
+pub mod export;
 pub mod front_matter;
 pub mod funding;
 pub mod import;
