@@ -100,3 +100,126 @@ impl<W: Write> DisqusWriter<W> {
 fn site_name(root: &str) -> &str {
     root.split_once("://").map_or(root, |(_, rest)| rest)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::SubsecRound;
+
+    use super::*;
+    use crate::article::ArticleStatus;
+    use crate::export::fixtures::{self, BASE_URL, HOSTILE, HOSTILE_READ};
+    use crate::import::disqus::{DisqusReader, Item, Post, Thread};
+    use crate::import::html::to_markdown;
+
+    fn write(articles: &[ExportedArticle], comments: &[ExportedComment]) -> String {
+        let mut writer = DisqusWriter::new(Vec::new(), BASE_URL).unwrap();
+        for article in articles {
+            writer.thread(article).unwrap();
+        }
+        for comment in comments {
+            writer.post(comment).unwrap();
+        }
+        String::from_utf8(writer.finish().unwrap()).unwrap()
+    }
+
+    /// What our own Disqus import reads in the file.
+    fn read(xml: &str) -> (Vec<Thread>, Vec<Post>) {
+        let (mut threads, mut posts) = (Vec::new(), Vec::new());
+        for item in DisqusReader::new(xml.as_bytes()) {
+            match item.unwrap() {
+                Item::Thread(t) => threads.push(t),
+                Item::Post(p) => posts.push(p),
+            }
+        }
+        (threads, posts)
+    }
+
+    /// The `<post>` element of comment `id`, as written.
+    fn post_xml(xml: &str, id: i64) -> &str {
+        let start = xml.find(&format!("<post dsq:id=\"{id}\">")).unwrap();
+        &xml[start..start + xml[start..].find("</post>").unwrap()]
+    }
+
+    #[test]
+    fn export_threads_keep_id_link_title_date_and_closing() {
+        let xml = write(&fixtures::articles(), &[]);
+        let (threads, posts) = read(&xml);
+        assert!(posts.is_empty());
+        let [published, draft] = &threads[..] else { panic!("{threads:?}") };
+        assert_eq!(published.id, "1");
+        assert_eq!(published.link, "https://news.example.org/articles/did-the-us-allow-isis-to-escape");
+        assert_eq!(published.title, "Did the US allow ISIS to escape?");
+        assert_eq!(published.created_at, Some(fixtures::at(0).trunc_subsecs(0)));
+        assert!(!published.closed && published.quirks.is_empty(), "{published:?}");
+        assert_eq!((draft.id.as_str(), draft.title.as_str()), ("2", "A draft"));
+        assert_eq!(draft.created_at, Some(fixtures::at(-3600).trunc_subsecs(0)));
+        assert!(draft.closed && draft.quirks.is_empty(), "{draft:?}");
+        assert!(xml.contains("<id>did-the-us-allow-isis-to-escape</id>"), "the slug is the identifier");
+        let mut anonymous = fixtures::article(3, "no-byline", "No byline", ArticleStatus::Published);
+        anonymous.article.authors.clear();
+        assert!(write(&[anonymous], &[]).contains("<name>news.example.org</name>"), "the site signs it");
+    }
+
+    #[test]
+    fn export_posts_keep_ids_parents_threads_authors_dates_and_states() {
+        let comments = fixtures::comments();
+        let (_, posts) = read(&write(&fixtures::articles(), &comments));
+        assert_eq!(posts.len(), comments.len());
+        for (post, exported) in posts.iter().zip(&comments) {
+            let c = &exported.comment;
+            assert_eq!(post.id, Some(c.id.to_string()));
+            assert_eq!(post.thread_id, "1");
+            assert_eq!(post.parent_id, c.parent_id.map(|p| p.to_string()), "{post:?}");
+            assert_eq!((&post.author_name, &post.author_email), (&c.author_name, &exported.author_email));
+            assert_eq!(post.created_at, Some(c.created_at.trunc_subsecs(0)));
+            assert_eq!(post.deleted, c.status == CommentStatus::Deleted, "{post:?}");
+            assert_eq!(post.spam, c.status == CommentStatus::Rejected, "{post:?}");
+            assert_eq!(post.message_html, c.body_html);
+            assert!(post.quirks.is_empty(), "{post:?}");
+        }
+    }
+
+    #[test]
+    fn export_bodies_read_back_as_the_markdown_they_were_written_in() {
+        let comments = fixtures::comments();
+        let (_, posts) = read(&write(&fixtures::articles(), &comments));
+        for (post, exported) in
+            posts.iter().zip(&comments).filter(|(_, c)| !c.comment.body_markdown.is_empty())
+        {
+            assert_eq!(to_markdown(&post.message_html), exported.comment.body_markdown);
+        }
+    }
+
+    #[test]
+    fn export_marks_pending_unapproved_and_guests_anonymous() {
+        let xml = write(&fixtures::articles(), &fixtures::comments());
+        assert!(post_xml(&xml, 106).contains("<isApproved>false</isApproved>"));
+        assert!(post_xml(&xml, 105).contains("<isSpam>true</isSpam>"));
+        assert!(post_xml(&xml, 101).contains("<isApproved>true</isApproved>"));
+        assert!(post_xml(&xml, 101).contains("<isAnonymous>false</isAnonymous>"), "a signed-in user");
+        assert!(post_xml(&xml, 104).contains("<isAnonymous>true</isAnonymous>"));
+        assert!(!post_xml(&xml, 102).contains("<email>"), "no address, no element");
+    }
+
+    #[test]
+    fn export_cdata_survives_its_own_end_marker() {
+        let xml = write(&fixtures::articles(), &fixtures::comments());
+        assert!(post_xml(&xml, 107).contains("<![CDATA[<p>Ends early? ]]]]><![CDATA[> &lt;script&gt;"));
+        assert!(!xml.contains("<script>"));
+    }
+
+    #[test]
+    fn export_hostile_text_is_escaped_and_control_characters_dropped() {
+        let mut article = fixtures::article(3, "hostile", HOSTILE, ArticleStatus::Published);
+        article.article.authors = vec![fixtures::named("mallory", HOSTILE)];
+        let mut comment = fixtures::comment(1, None, CommentStatus::Published, HOSTILE, "x");
+        comment.comment.article_id = 3;
+        comment.comment.body_html = HOSTILE.to_owned();
+        comment.author_email = Some(HOSTILE.to_owned());
+        let (threads, posts) = read(&write(&[article], &[comment]));
+        assert_eq!(threads[0].title, HOSTILE_READ);
+        let post = &posts[0];
+        assert_eq!((post.author_name.as_str(), post.message_html.as_str()), (HOSTILE_READ, HOSTILE_READ));
+        assert_eq!(post.author_email.as_deref(), Some(HOSTILE_READ));
+    }
+}

@@ -176,3 +176,156 @@ fn comment_approved(status: CommentStatus) -> &'static str {
         CommentStatus::Deleted => "trash",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::SubsecRound;
+
+    use super::*;
+    use crate::export::fixtures::{self, BASE_URL, HOSTILE, HOSTILE_READ};
+    use crate::import::wxr::{
+        self, ArticleState, Author, Comment, CommentKind, CommentState, Item, PostKind, WxrReader,
+    };
+
+    /// Every article, the fixtures' comments under the first.
+    fn write(
+        title: &str,
+        authors: &[NamedLink],
+        articles: &[ExportedArticle],
+        comments: &[ExportedComment],
+    ) -> String {
+        let mut writer = WxrWriter::new(Vec::new(), title, BASE_URL, authors).unwrap();
+        for (i, article) in articles.iter().enumerate() {
+            writer.start_article(article).unwrap();
+            for comment in comments.iter().filter(|_| i == 0) {
+                writer.comment(comment).unwrap();
+            }
+            writer.end_article().unwrap();
+        }
+        String::from_utf8(writer.finish().unwrap()).unwrap()
+    }
+
+    fn site() -> String {
+        write("Tribune News", &fixtures::authors(), &fixtures::articles(), &fixtures::comments())
+    }
+
+    /// What our own WordPress import reads in the file.
+    fn read(xml: &str) -> (Vec<Author>, Vec<wxr::Article>, Vec<Comment>) {
+        let (mut authors, mut articles, mut comments) = (Vec::new(), Vec::new(), Vec::new());
+        let mut reader = WxrReader::new(xml.as_bytes());
+        for item in &mut reader {
+            match item.unwrap() {
+                Item::Author(a) => authors.push(a),
+                Item::Article(a) => articles.push(a),
+                Item::Comment(c) => comments.push(c),
+            }
+        }
+        assert_eq!(reader.wxr_version(), Some("1.2"));
+        (authors, articles, comments)
+    }
+
+    #[test]
+    fn export_authors_are_the_bylines_by_slug() {
+        let (authors, _, _) = read(&site());
+        let read: Vec<_> = authors.iter().map(|a| (a.login.as_str(), a.display_name.as_str())).collect();
+        assert_eq!(read, [("ana-lima", "Ana Lima"), ("omar-haddad", "عمر حداد")]);
+        assert!(authors.iter().all(|a| a.quirks.is_empty() && a.email.is_none()), "{authors:?}");
+    }
+
+    #[test]
+    fn export_articles_keep_ids_titles_slugs_links_dates_statuses_and_tags() {
+        let site = site();
+        let (_, articles, _) = read(&site);
+        let [published, draft] = &articles[..] else { panic!("{articles:?}") };
+        let original = &fixtures::articles()[0].article;
+        assert_eq!((published.source_id.as_str(), published.title.as_str()), ("1", original.title.as_str()));
+        assert_eq!(published.slug.as_deref(), Some(original.slug.as_str()));
+        assert_eq!(published.link, "https://news.example.org/articles/did-the-us-allow-isis-to-escape");
+        assert_eq!(published.author_login, "ana-lima");
+        assert_eq!(published.published_at, Some(fixtures::at(0).trunc_subsecs(0)));
+        assert_eq!((&published.status, &published.kind), (&ArticleState::Publish, &PostKind::Post));
+        assert_eq!(published.tags, ["Politics", "Middle East"]);
+        assert_eq!((&published.body_html, &published.excerpt_html), (&original.body_html, &original.summary));
+        assert!(published.quirks.is_empty(), "{published:?}");
+        assert_eq!((draft.source_id.as_str(), draft.slug.as_deref()), ("2", Some("a-draft")));
+        assert_eq!((&draft.status, draft.published_at), (&ArticleState::Draft, None));
+        assert!(draft.tags.is_empty() && draft.quirks.is_empty(), "{draft:?}");
+        assert!(site.contains("<wp:post_date_gmt>0000-00-00 00:00:00</wp:post_date_gmt>"));
+        assert!(site.contains("<wp:comment_status>closed</wp:comment_status>"));
+        assert!(site.contains(
+            "<category domain=\"post_tag\" nicename=\"middle-east\"><![CDATA[Middle East]]></category>"
+        ));
+    }
+
+    #[test]
+    fn export_scheduled_articles_are_future_posts() {
+        let scheduled = fixtures::article(3, "soon", "Soon", ArticleStatus::Scheduled);
+        let (_, articles, _) = read(&write("T", &[], &[scheduled], &[]));
+        assert_eq!(articles[0].status, ArticleState::Future);
+        assert_eq!(articles[0].published_at, Some(fixtures::at(0).trunc_subsecs(0)));
+    }
+
+    #[test]
+    fn export_comments_keep_ids_parents_authors_dates_and_states() {
+        let exported = fixtures::comments();
+        let (_, _, comments) = read(&site());
+        assert_eq!(comments.len(), exported.len());
+        for (comment, exported) in comments.iter().zip(&exported) {
+            let c = &exported.comment;
+            assert_eq!(comment.source_id, Some(c.id.to_string()));
+            assert_eq!(comment.article_source_id, "1");
+            assert_eq!(comment.parent_source_id, c.parent_id.map(|p| p.to_string()), "{comment:?}");
+            assert_eq!(
+                (&comment.author_name, &comment.author_email),
+                (&c.author_name, &exported.author_email)
+            );
+            assert_eq!((comment.author_url.as_deref(), &comment.kind), (None, &CommentKind::Comment));
+            assert_eq!(comment.created_at, Some(c.created_at.trunc_subsecs(0)));
+            let state = match c.status {
+                CommentStatus::Published => CommentState::Approved,
+                CommentStatus::Pending => CommentState::Pending,
+                CommentStatus::Rejected => CommentState::Spam,
+                CommentStatus::Deleted => CommentState::Trash,
+            };
+            assert_eq!(comment.state, state);
+            assert_eq!(comment.body_html, c.body_html);
+            assert!(comment.quirks.is_empty(), "{comment:?}");
+        }
+    }
+
+    #[test]
+    fn export_comment_bodies_read_back_as_the_markdown_they_were_written_in() {
+        let exported = fixtures::comments();
+        let (_, _, comments) = read(&site());
+        for (comment, exported) in
+            comments.iter().zip(&exported).filter(|(_, c)| !c.comment.body_markdown.is_empty())
+        {
+            assert_eq!(wxr::comment_markdown(&comment.body_html), exported.comment.body_markdown);
+        }
+    }
+
+    #[test]
+    fn export_cdata_survives_its_own_end_marker() {
+        let site = site();
+        assert!(site.contains("<![CDATA[<p>Ends early? ]]]]><![CDATA[> &lt;script&gt;"));
+        assert!(!site.contains("<script>"));
+    }
+
+    #[test]
+    fn export_hostile_text_is_escaped_and_control_characters_dropped() {
+        let mut article = fixtures::article(3, "hostile", HOSTILE, ArticleStatus::Published);
+        article.article.tags = vec![fixtures::named("hostile", HOSTILE)];
+        article.article.summary = HOSTILE.to_owned();
+        let mut comment = fixtures::comment(1, None, CommentStatus::Published, HOSTILE, "x");
+        comment.comment.body_html = HOSTILE.to_owned();
+        let xml = write(HOSTILE, &[fixtures::named("mallory", HOSTILE)], &[article], &[comment]);
+        let (authors, articles, comments) = read(&xml);
+        assert_eq!(authors[0].display_name, HOSTILE_READ);
+        let a = &articles[0];
+        assert_eq!((a.title.as_str(), a.excerpt_html.as_str()), (HOSTILE_READ, HOSTILE_READ));
+        assert_eq!(a.tags, [HOSTILE_READ]);
+        let c = &comments[0];
+        assert_eq!((c.author_name.as_str(), c.body_html.as_str()), (HOSTILE_READ, HOSTILE_READ));
+        assert!(xml.contains("<title>Tom &amp; Jerry &lt;b&gt;"), "the site's title too");
+    }
+}
