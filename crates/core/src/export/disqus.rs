@@ -204,6 +204,7 @@ mod tests {
     #[test]
     fn export_cdata_survives_its_own_end_marker() {
         let xml = write(&fixtures::articles(), &fixtures::comments());
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<disqus xmlns="));
         assert!(post_xml(&xml, 107).contains("<![CDATA[<p>Ends early? ]]]]><![CDATA[> &lt;script&gt;"));
         assert!(!xml.contains("<script>"));
     }

@@ -307,6 +307,7 @@ mod tests {
     #[test]
     fn export_cdata_survives_its_own_end_marker() {
         let site = site();
+        assert!(site.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version="));
         assert!(site.contains("<![CDATA[<p>Ends early? ]]]]><![CDATA[> &lt;script&gt;"));
         assert!(!site.contains("<script>"));
     }
