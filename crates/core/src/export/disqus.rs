@@ -1,5 +1,5 @@
-//! The discussions as a Disqus export (`<disqus>`: every `<thread>`, then every `<post>`),
-//! which Disqus, Isso and Remark42 import, and which our own Disqus import reads back.
+//! The discussions in the form Disqus exports them (`<disqus>`: every `<thread>`, then every
+//! `<post>`), which Disqus, Isso and Remark42 import, and our own Disqus import reads back.
 
 use std::io::{self, Write};
 
@@ -17,7 +17,8 @@ pub struct DisqusWriter<W: Write> {
 }
 
 impl<W: Write> DisqusWriter<W> {
-    /// Starts the file; articles' links are made from `base_url`, as readers see them.
+    /// Starts the file; articles' links are made from `base_url`, as readers see them. Every
+    /// element is a few small writes: give it a buffered writer.
     pub fn new(out: W, base_url: &str) -> io::Result<Self> {
         let mut xml = XmlOut::new(out)?;
         xml.open(
@@ -31,8 +32,8 @@ impl<W: Write> DisqusWriter<W> {
         Ok(DisqusWriter { xml, root: site_root(base_url).to_owned(), posts_started: false })
     }
 
-    /// An article's discussion. Its `<id>` is the slug, the identifier an embed on our
-    /// pages would give Disqus; `dsq:id` is the article's id, which its posts name.
+    /// An article's discussion. Its `<id>` (Disqus's identifier for a page) is the slug,
+    /// which names the article on any domain; `dsq:id` is its id, which its posts name.
     pub fn thread(&mut self, exported: &ExportedArticle) -> io::Result<()> {
         debug_assert!(!self.posts_started, "every thread must be written before the first post");
         let a = &exported.article;
@@ -158,6 +159,15 @@ mod tests {
         let mut anonymous = fixtures::article(3, "no-byline", "No byline", ArticleStatus::Published);
         anonymous.article.authors.clear();
         assert!(write(&[anonymous], &[]).contains("<name>news.example.org</name>"), "the site signs it");
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "every thread must be written before the first post")]
+    fn export_a_thread_after_a_post_is_a_bug() {
+        let mut writer = DisqusWriter::new(Vec::new(), BASE_URL).unwrap();
+        writer.post(&fixtures::comments()[0]).unwrap();
+        writer.thread(&fixtures::articles()[0]).unwrap();
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 
 use super::xml::{XmlOut, article_link, site_root};
-use crate::article::{ArticleStatus, NamedLink};
+use crate::article::{Article, ArticleStatus, NamedLink};
 use crate::comment::CommentStatus;
 use crate::store::{ExportedArticle, ExportedComment};
 
@@ -23,7 +23,8 @@ pub struct WxrWriter<W: Write> {
 
 impl<W: Write> WxrWriter<W> {
     /// Starts the file with the site and one `<wp:author>` per byline (`authors`: every
-    /// author an article names, each once), which articles then name by slug.
+    /// author an article names, each once), which articles then name by slug. Every element
+    /// is a few small writes: give it a buffered writer.
     pub fn new(out: W, site_title: &str, base_url: &str, authors: &[NamedLink]) -> io::Result<Self> {
         let root = site_root(base_url).to_owned();
         let mut xml = XmlOut::new(out)?;
@@ -72,30 +73,38 @@ impl<W: Write> WxrWriter<W> {
         debug_assert!(!self.in_article, "end_article before the next article");
         self.in_article = true;
         let a = &exported.article;
-        let link = article_link(&self.root, a.slug.as_str());
-        let shown_at = a.published_at.unwrap_or(a.created_at);
+        self.xml.open("item", &[])?;
+        self.article_head(a)?;
+        self.article_state(a)?;
+        self.article_tail(&a.tags)
+    }
+
+    /// What RSS readers see too: title, address, date, author and text.
+    fn article_head(&mut self, a: &Article) -> io::Result<()> {
         let xml = &mut self.xml;
-        xml.open("item", &[])?;
         xml.text("title", &a.title)?;
-        xml.text("link", &link)?;
-        xml.text("pubDate", &shown_at.to_rfc2822())?;
+        xml.text("link", &article_link(&self.root, a.slug.as_str()))?;
+        xml.text("pubDate", &a.published_at.unwrap_or(a.created_at).to_rfc2822())?;
         xml.cdata("dc:creator", a.authors.first().map_or("", |n| n.slug.as_str()))?;
         // WordPress's own form: unique to the article, and not its address (that may change).
-        let guid = format!("{}/?p={}", self.root, a.id);
         xml.open("guid", &[("isPermaLink", "false")])?;
-        xml.text_content(&guid)?;
+        xml.text_content(&format!("{}/?p={}", self.root, a.id))?;
         xml.close("guid")?;
         xml.text("description", "")?;
         xml.cdata("content:encoded", &a.body_html)?;
-        xml.cdata("excerpt:encoded", &a.summary)?;
+        xml.cdata("excerpt:encoded", &a.summary)
+    }
+
+    /// What WordPress keeps of an article's life: its id, dates, status and discussion.
+    fn article_state(&mut self, a: &Article) -> io::Result<()> {
+        let xml = &mut self.xml;
         xml.text("wp:post_id", &a.id.to_string())?;
-        xml.text("wp:post_date", &wp_date(shown_at))?;
+        xml.text("wp:post_date", &wp_date(a.published_at.unwrap_or(a.created_at)))?;
         xml.text("wp:post_date_gmt", &a.published_at.map_or_else(|| NO_DATE.to_owned(), wp_date))?;
         xml.text("wp:comment_status", if a.comments_closed { "closed" } else { "open" })?;
         xml.text("wp:ping_status", "closed")?;
         xml.text("wp:post_name", a.slug.as_str())?;
-        xml.text("wp:status", post_status(a.status))?;
-        self.article_tail(&a.tags)
+        xml.text("wp:status", post_status(a.status))
     }
 
     /// The fields WordPress requires that we have no use for, then the tags.
@@ -255,6 +264,14 @@ mod tests {
         assert!(site.contains(
             "<category domain=\"post_tag\" nicename=\"middle-east\"><![CDATA[Middle East]]></category>"
         ));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a comment belongs inside")]
+    fn export_a_comment_outside_an_article_is_a_bug() {
+        let mut writer = WxrWriter::new(Vec::new(), "T", BASE_URL, &[]).unwrap();
+        writer.comment(&fixtures::comments()[0]).unwrap();
     }
 
     #[test]
