@@ -11,6 +11,7 @@ pub mod article;
 pub mod comment;
 pub mod discussion;
 pub mod dump;
+pub mod export;
 pub mod front_matter;
 pub mod funding;
 pub mod import;
