@@ -279,7 +279,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
         Command::Import(command) => crate::cli_import::run(&config, command).await,
         Command::Export(args) => {
             let store = server::open_store(&config).await.map_err(fail)?;
-            crate::cli_export::export(&store, args.format, &args.output).await?;
+            crate::cli_export::export(&store, &config, args.format, &args.output).await?;
             println!("Exported to {}.", args.output.display());
             store.close().await;
             Ok(())

@@ -9,11 +9,16 @@ use std::path::{Path, PathBuf};
 use chrono::{SecondsFormat, Utc};
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use tribune_core::article::NamedLink;
 use tribune_core::dump::{self, Stored, TABLES, Table};
-use tribune_core::store::{DumpStore, Restore};
+use tribune_core::export::disqus::DisqusWriter;
+use tribune_core::export::wxr::WxrWriter;
+use tribune_core::slug::Slug;
+use tribune_core::store::{DumpStore, ExportStore, ExportedArticle, ExportedComment, Restore, StoreError};
 use tribune_store::Store;
 
 use crate::cli::{CliError, fail};
+use crate::config::Config;
 
 /// Rows read from the database at a time, and written to it at a time.
 const PAGE: u32 = 1_000;
@@ -22,16 +27,27 @@ const PAGE: u32 = 1_000;
 pub enum ExportFormat {
     /// Everything, in Tribune's own format (docs/export.schema.json)
     Json,
+    /// The discussions, as a Disqus import file (Disqus, Isso and Remark42 read it)
+    Disqus,
+    /// Articles and comments, as a WordPress export (WXR 1.2)
+    Wxr,
 }
 
 /// Writes the export to `output` through a file beside it, renamed when complete: an
 /// interrupted export never leaves a file that looks whole.
-pub async fn export(store: &Store, format: ExportFormat, output: &Path) -> Result<(), CliError> {
+pub async fn export(
+    store: &Store,
+    config: &Config,
+    format: ExportFormat,
+    output: &Path,
+) -> Result<(), CliError> {
     let partial = output.with_extension("partial");
     let file = File::create(&partial).map_err(|e| fail(format!("{}: {e}", partial.display())))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let written = match format {
         ExportFormat::Json => write_json(store, &mut out).await,
+        ExportFormat::Disqus => write_disqus(store, &config.base_url, &mut out).await,
+        ExportFormat::Wxr => write_wxr(store, config, &mut out).await,
     };
     let finished = written.and_then(|()| {
         out.into_inner().map_err(|e| fail(e.error()))?.sync_all().map_err(fail)?;
@@ -73,6 +89,110 @@ async fn write_json(store: &Store, out: &mut impl Write) -> Result<(), CliError>
         out.write_all(b"]").map_err(io)?;
     }
     out.write_all(b"\n}}\n").map_err(io)
+}
+
+/// Every article as a thread, then every comment as a post: the order Disqus reads.
+async fn write_disqus(store: &Store, base_url: &str, out: &mut impl Write) -> Result<(), CliError> {
+    let mut writer = DisqusWriter::new(out, base_url).map_err(fail)?;
+    let mut articles = Pages::articles(store);
+    while let Some(article) = articles.next().await? {
+        writer.thread(&article).map_err(fail)?;
+    }
+    let mut comments = Pages::comments(store);
+    while let Some(comment) = comments.next().await? {
+        writer.post(&comment).map_err(fail)?;
+    }
+    writer.finish().map_err(fail).map(drop)
+}
+
+/// Each article with its comments inside it: both come in article order, so they are
+/// read side by side.
+async fn write_wxr(store: &Store, config: &Config, out: &mut impl Write) -> Result<(), CliError> {
+    let bylines = all_bylines(store).await?;
+    let mut writer = WxrWriter::new(out, &config.site_title, &config.base_url, &bylines).map_err(fail)?;
+    let mut articles = Pages::articles(store);
+    let mut comments = Pages::comments(store);
+    let mut next_comment = comments.next().await?;
+    while let Some(article) = articles.next().await? {
+        writer.start_article(&article).map_err(fail)?;
+        while let Some(c) = next_comment.take_if(|c| c.comment.article_id == article.article.id) {
+            writer.comment(&c).map_err(fail)?;
+            next_comment = comments.next().await?;
+        }
+        writer.end_article().map_err(fail)?;
+    }
+    writer.finish().map_err(fail).map(drop)
+}
+
+async fn all_bylines(store: &Store) -> Result<Vec<NamedLink>, CliError> {
+    let table = dump::table("authors").ok_or_else(|| fail("no authors table in the format"))?;
+    let rows = store.dump_rows(table, None, u32::MAX).await.map_err(fail)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match (&row[1], &row[2]) {
+            (Stored::Text(slug), Stored::Text(name)) => {
+                Some(NamedLink { slug: Slug::parse(slug).ok()?, name: name.clone() })
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// Articles or comments one at a time, read a page at a time.
+struct Pages<'a, T> {
+    store: &'a Store,
+    page: std::vec::IntoIter<T>,
+    done: bool,
+    after: Option<(i64, String)>,
+    read: fn(&'a Store, Option<(i64, String)>) -> PageFuture<'a, T>,
+    key: fn(&T) -> (i64, String),
+}
+
+type PageFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<T>, StoreError>> + Send + 'a>>;
+
+impl<'a> Pages<'a, ExportedArticle> {
+    fn articles(store: &'a Store) -> Self {
+        Pages::new(
+            store,
+            |s, after| Box::pin(async move { s.articles_after(after.map_or(0, |a| a.0), PAGE).await }),
+            |a| (a.article.id, String::new()),
+        )
+    }
+}
+
+impl<'a> Pages<'a, ExportedComment> {
+    fn comments(store: &'a Store) -> Self {
+        Pages::new(
+            store,
+            |s, after| Box::pin(async move { s.comments_after(after.as_ref(), PAGE).await }),
+            |c| (c.comment.article_id, c.comment.path.clone()),
+        )
+    }
+}
+
+impl<'a, T> Pages<'a, T> {
+    fn new(
+        store: &'a Store,
+        read: fn(&'a Store, Option<(i64, String)>) -> PageFuture<'a, T>,
+        key: fn(&T) -> (i64, String),
+    ) -> Self {
+        Pages { store, page: Vec::new().into_iter(), done: false, after: None, read, key }
+    }
+
+    async fn next(&mut self) -> Result<Option<T>, CliError> {
+        if let Some(item) = self.page.next() {
+            return Ok(Some(item));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let page = (self.read)(self.store, self.after.take()).await.map_err(fail)?;
+        self.done = page.len() < PAGE as usize;
+        self.after = page.last().map(self.key);
+        self.page = page.into_iter();
+        Ok(self.page.next())
+    }
 }
 
 fn json_row(table: &Table, row: &[Stored]) -> Map<String, Value> {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -16,6 +17,7 @@ use tribune_store::testing::TestDatabase;
 on_both_backends!(
     an_export_restored_into_an_empty_site_exports_the_same,
     bad_tribune_exports_are_refused_and_change_nothing,
+    disqus_and_wordpress_exports_bring_the_discussions_back,
 );
 
 /// A second, empty database on the same backend as `db`.
@@ -226,4 +228,59 @@ async fn bad_tribune_exports_are_refused_and_change_nothing(db: TestDatabase) {
     let (code, _, err) = tribune_cli(&["import", "tribune", good.to_str().unwrap()], &app.db.url);
     assert_ne!(code, 0);
     assert!(err.contains("already has content"), "{err}");
+}
+
+/// A site's discussions as the other formats carry them: per article (by title), each
+/// comment's author, time, state and text, and its parent's author and time.
+async fn discussions(db: &TestDatabase) -> BTreeMap<String, Vec<String>> {
+    use tribune_core::store::{ArticleStore, CommentStore, PageRequest};
+    let mut out = BTreeMap::new();
+    let page = db.store.all_articles(None, PageRequest::new(1, 100)).await.unwrap();
+    for article in page.items {
+        let comments = db.store.thread(article.id).await.unwrap();
+        let key = |id: Option<i64>| {
+            comments
+                .iter()
+                .find(|c| Some(c.id) == id)
+                .map(|c| format!("{}@{}", c.author_name, c.created_at.timestamp()))
+        };
+        let mut lines: Vec<String> = comments
+            .iter()
+            .map(|c| {
+                let parent = key(c.parent_id).unwrap_or_default();
+                format!(
+                    "{}@{} {:?} {:?} ← {parent}",
+                    c.author_name,
+                    c.created_at.timestamp(),
+                    c.status,
+                    c.body_markdown
+                )
+            })
+            .collect();
+        lines.sort();
+        out.insert(article.title, lines);
+    }
+    out
+}
+
+async fn disqus_and_wordpress_exports_bring_the_discussions_back(db: TestDatabase) {
+    let app = busy_site(db).await;
+    let before = discussions(&app.db).await;
+    assert!(before.values().map(Vec::len).sum::<usize>() >= 12, "{before:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    for (format, import) in [("disqus", vec!["disqus", "--create-missing"]), ("wxr", vec!["wordpress"])] {
+        let file = dir.path().join(format!("site.{format}.xml"));
+        let file = file.to_str().unwrap();
+        ok(tribune_cli(
+            &["export", "--format", format, "--output", file, "--base-url", "https://news.example"],
+            &app.db.url,
+        ));
+        let empty = empty_like(&app.db).await;
+        let mut args = vec!["import"];
+        args.extend(&import);
+        args.extend([file, "--base-url", "https://elsewhere.example"]);
+        let out = ok(tribune_cli(&args, &empty.url));
+        assert!(out.contains("0 already present"), "{format}: {out}");
+        assert_eq!(discussions(&empty).await, before, "{format}: the discussions came back as they were");
+    }
 }

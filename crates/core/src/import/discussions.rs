@@ -221,10 +221,11 @@ fn spilled_comment(post: &Post, id: &str, fallback: DateTime<Utc>) -> Result<Spi
     if post.message_html.len() > MAX_IMPORTED_BODY_BYTES {
         return Err(Skip::TooLong);
     }
-    let status = match (post.deleted, post.spam) {
-        (true, _) => CommentStatus::Deleted,
-        (false, true) => CommentStatus::Rejected,
-        (false, false) => CommentStatus::Published,
+    let status = match (post.deleted, post.spam, post.pending) {
+        (true, _, _) => CommentStatus::Deleted,
+        (false, true, _) => CommentStatus::Rejected,
+        (false, false, true) => CommentStatus::Pending,
+        (false, false, false) => CommentStatus::Published,
     };
     let markdown =
         if status == CommentStatus::Deleted { String::new() } else { html::to_markdown(&post.message_html) };

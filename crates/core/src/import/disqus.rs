@@ -38,6 +38,8 @@ pub struct Post {
     pub message_html: String,
     pub deleted: bool,
     pub spam: bool,
+    /// `isApproved` false: held for a moderator there, and here.
+    pub pending: bool,
     pub quirks: Vec<Quirk>,
 }
 
@@ -111,6 +113,7 @@ impl<R: BufRead> DisqusReader<R> {
                 b"createdAt" => post.created_at = date(&self.xml.text(&child)?, &mut post.quirks),
                 b"isDeleted" => post.deleted = boolean(&self.xml.text(&child)?, &mut post.quirks),
                 b"isSpam" => post.spam = boolean(&self.xml.text(&child)?, &mut post.quirks),
+                b"isApproved" => post.pending = !boolean(&self.xml.text(&child)?, &mut post.quirks),
                 b"thread" => {
                     post.thread_id = dsq_id(&child).unwrap_or_default();
                     self.xml.skip(&child)?;

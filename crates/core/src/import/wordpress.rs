@@ -143,6 +143,13 @@ fn comment(c: &wxr::Comment, fallback: DateTime<Utc>) -> Result<ImportedComment,
         CommentState::Spam | CommentState::Trash | CommentState::Other(_) => CommentStatus::Rejected,
     };
     let markdown = wxr::comment_markdown(&c.body_html);
+    // An empty comment in the trash is a deleted one's placeholder (as our own export
+    // writes it): it keeps its place, and its replies.
+    let status = if c.state == CommentState::Trash && markdown.trim().is_empty() {
+        CommentStatus::Deleted
+    } else {
+        status
+    };
     let comment = valid_comment(&markdown, &c.author_name, c.author_email.as_deref(), status)?;
     Ok(ImportedComment {
         parent: None,
