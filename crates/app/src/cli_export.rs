@@ -143,11 +143,14 @@ struct Pages<'a, T> {
     store: &'a Store,
     page: std::vec::IntoIter<T>,
     done: bool,
-    after: Option<(i64, String)>,
-    read: fn(&'a Store, Option<(i64, String)>) -> PageFuture<'a, T>,
-    key: fn(&T) -> (i64, String),
+    after: Option<Cursor>,
+    read: ReadPage<'a, T>,
+    key: fn(&T) -> Cursor,
 }
 
+/// Where a page ends: an article id, and a comment's path within it.
+type Cursor = (i64, String);
+type ReadPage<'a, T> = fn(&'a Store, Option<Cursor>) -> PageFuture<'a, T>;
 type PageFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<T>, StoreError>> + Send + 'a>>;
 
@@ -172,11 +175,7 @@ impl<'a> Pages<'a, ExportedComment> {
 }
 
 impl<'a, T> Pages<'a, T> {
-    fn new(
-        store: &'a Store,
-        read: fn(&'a Store, Option<(i64, String)>) -> PageFuture<'a, T>,
-        key: fn(&T) -> (i64, String),
-    ) -> Self {
+    fn new(store: &'a Store, read: ReadPage<'a, T>, key: fn(&T) -> Cursor) -> Self {
         Pages { store, page: Vec::new().into_iter(), done: false, after: None, read, key }
     }
 
