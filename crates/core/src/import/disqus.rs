@@ -157,14 +157,10 @@ impl<R: BufRead> Iterator for DisqusReader<R> {
     type Item = Result<Item, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let item = self.next_item();
-        if !matches!(item, Ok(Some(_))) {
-            self.done = true;
-        }
-        item.transpose()
+        let mut done = self.done;
+        let item = super::xml::yielded(&mut done, || self.next_item());
+        self.done = done;
+        item
     }
 }
 

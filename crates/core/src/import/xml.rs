@@ -168,3 +168,17 @@ pub(super) fn attribute(start: &BytesStart<'_>, local: &[u8]) -> Option<String> 
         })
         .filter(|v| !v.is_empty())
 }
+
+/// What an export reader's iterator yields: the next item, then nothing after the end or
+/// the first error (a reader that failed cannot go on).
+pub(super) fn yielded<T>(
+    done: &mut bool,
+    next: impl FnOnce() -> Result<Option<T>, ReadError>,
+) -> Option<Result<T, ReadError>> {
+    if *done {
+        return None;
+    }
+    let item = next();
+    *done = !matches!(item, Ok(Some(_)));
+    item.transpose()
+}
