@@ -17,6 +17,7 @@ on_both_backends!(
     a_dry_run_counts_exactly_and_changes_nothing,
     bad_exports_are_refused_with_their_position_and_change_nothing,
     a_wordpress_site_and_its_disqus_threads_move_in_with_two_commands,
+    the_site_keeps_serving_while_an_import_runs,
 );
 
 fn core_fixture(name: &str) -> PathBuf {
@@ -311,4 +312,67 @@ async fn a_wordpress_site_and_its_disqus_threads_move_in_with_two_commands(db: T
     assert_eq!(app.db.store.count_articles().await.unwrap(), 4);
     let (_, out, _) = tribune_import(&app, &["wordpress", wxr, "--pages"]);
     assert!(out.contains("Articles: 1 imported, 4 already present."), "a page on request: {out}");
+}
+
+/// A Disqus export of `threads` threads with `per_thread` posts each (every third a reply),
+/// the first thread on the budget article's old address.
+fn generated_export(threads: usize, per_thread: usize) -> String {
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<disqus xmlns:dsq=\"http://disqus.com/disqus-internals\">\n");
+    for t in 0..threads {
+        let link = if t == 0 {
+            "https://old-news.example/2019/05/budget-vote/".to_owned()
+        } else {
+            format!("https://old-news.example/t/{t}")
+        };
+        xml += &format!("<thread dsq:id=\"t{t}\"><link>{link}</link><title>Thread {t}</title></thread>\n");
+    }
+    for t in 0..threads {
+        for p in 0..per_thread {
+            let id = t * per_thread + p;
+            let parent = if p % 3 == 2 { format!("<parent dsq:id=\"{}\"/>", id - 1) } else { String::new() };
+            xml += &format!(
+                "<post dsq:id=\"{id}\"><message><![CDATA[<p>Comment {id}, with <b>some</b> words in it.</p>]]></message>\
+                 <createdAt>2019-05-02T10:00:00Z</createdAt><author><name>Reader {p}</name></author>\
+                 <thread dsq:id=\"t{t}\"/>{parent}</post>\n"
+            );
+        }
+    }
+    xml + "</disqus>\n"
+}
+
+async fn the_site_keeps_serving_while_an_import_runs(db: TestDatabase) {
+    let app = TestApp::with_config(db, common::without_rate_limits).await;
+    let published = chrono::Utc::now() - chrono::Duration::days(1);
+    let budget = app.publish(article("Budget vote", &["Ana Editor"], &["City"], published)).await.id;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.xml");
+    std::fs::write(&file, generated_export(40, 150)).unwrap();
+    let map = "old-news.example/2019/05/=news.example/articles/";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(["import", "disqus", file.to_str().unwrap(), "--url-map", map, "--create-missing"])
+        .args(["--base-url", "https://news.example", "--database-url", &app.db.url])
+        .env_remove("TRIBUNE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = app.browser();
+    let (mut served, mut posted) = (0, 0);
+    while child.try_wait().unwrap().is_none() {
+        let page = reader.get("/articles/budget-vote").await;
+        assert_eq!(page.status, reqwest::StatusCode::OK, "the page is served during the import");
+        served += 1;
+        let sent =
+            reader.post_comment("budget-vote", &format!("Posted during the import, {posted}."), "Live").await;
+        assert!(sent.status.is_redirection() || sent.status.is_success(), "posting works: {}", sent.status);
+        posted += 1;
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.contains("Comments: 6000 imported"), "{summary}");
+    assert!(served > 0, "the import ended before the site was asked anything");
+    let stored = comments_of(&app, budget).await;
+    assert_eq!(stored.len(), 150 + posted, "the import's and the live comments, none lost");
 }

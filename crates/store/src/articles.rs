@@ -224,6 +224,8 @@ impl ArticleStore for Store {
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        // It reads before it writes: on SQLite it must be the writer from the start.
+        crate::comments::become_writer(&mut tx).await?;
         let source = &imported.source;
         let known: Option<i64> =
             sqlx::query_scalar("SELECT id FROM articles WHERE import_source = $1 AND import_id = $2")
