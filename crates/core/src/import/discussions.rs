@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex, mpsc};
 
 use chrono::{DateTime, Utc};
 
@@ -82,9 +83,20 @@ impl Keys {
     }
 }
 
+/// Posts handed to a converting thread at a time.
+const CHUNK: usize = 256;
+
+/// A post, the time it takes when it has none, and (once converted) its comment.
+type Converting = (Post, DateTime<Utc>);
+type Converted = (Post, Result<SpilledComment, Skip>);
+
 /// Reads every item of `items`, making each post a comment and writing it to `spill` (an
-/// empty temporary file). `progress` hears each post read; `now` dates a post that has
-/// no date in a thread that has none either.
+/// empty temporary file). `progress` hears how many posts were read; `now` dates a post
+/// that has no date in a thread that has none either.
+///
+/// Making a comment (HTML read, then rendered and sanitized) is most of the work, so it
+/// runs on every core, a chunk of posts at a time; the results are taken back in file
+/// order, so that which of two copies of an id is kept does not depend on timing.
 pub fn read_export(
     items: impl Iterator<Item = Result<Item, ReadError>>,
     spill: File,
@@ -102,16 +114,105 @@ pub fn read_export(
         report: Report::default(),
         now,
     };
-    for item in items {
-        match item? {
-            Item::Thread(t) => reading.thread(t),
-            Item::Post(p) => {
-                reading.post(p)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    std::thread::scope(|scope| {
+        let (jobs, waiting) = mpsc::sync_channel::<(u64, Vec<Converting>)>(workers * 2);
+        let waiting = Arc::new(Mutex::new(waiting));
+        let (finished, results) = mpsc::channel::<(u64, Vec<Converted>)>();
+        for _ in 0..workers {
+            let (waiting, finished) = (waiting.clone(), finished.clone());
+            scope.spawn(move || convert_chunks(&waiting, &finished));
+        }
+        drop(finished);
+        let mut results = InOrder { results, held: BTreeMap::new(), next: 0 };
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut sent = 0u64;
+        for item in items {
+            match item? {
+                Item::Thread(t) => reading.thread(t),
+                Item::Post(p) => {
+                    let fallback = reading.fallback_for(&p);
+                    chunk.push((p, fallback));
+                }
+            }
+            if chunk.len() == CHUNK {
+                send(&jobs, sent, std::mem::take(&mut chunk))?;
+                sent += 1;
+                while let Some(done) = results.ready() {
+                    reading.take(done)?;
+                }
                 progress(reading.report.posts_in_file);
             }
         }
-    }
+        send(&jobs, sent, chunk)?;
+        drop(jobs);
+        while let Some(done) = results.wait(sent + 1) {
+            reading.take(done)?;
+        }
+        Ok::<_, ImportError>(())
+    })?;
+    progress(reading.report.posts_in_file);
     reading.finish()
+}
+
+fn send(jobs: &mpsc::SyncSender<(u64, Vec<Converting>)>, seq: u64, chunk: Vec<Converting>) -> Result<(), ImportError> {
+    jobs.send((seq, chunk)).map_err(|_| ImportError::Spill(io::Error::other("a converting thread stopped")))
+}
+
+/// A converting thread: chunks in, comments out, until no chunk is left.
+fn convert_chunks(
+    waiting: &Mutex<mpsc::Receiver<(u64, Vec<Converting>)>>,
+    finished: &mpsc::Sender<(u64, Vec<Converted>)>,
+) {
+    loop {
+        let next = waiting.lock().map(|w| w.recv());
+        let Ok(Ok((seq, chunk))) = next else { return };
+        let converted = chunk
+            .into_iter()
+            .map(|(post, fallback)| {
+                let comment = match &post.id {
+                    Some(id) => spilled_comment(&post, id, fallback),
+                    None => Err(Skip::PostWithoutId),
+                };
+                (post, comment)
+            })
+            .collect();
+        if finished.send((seq, converted)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Converted chunks, given back in the order they were sent.
+struct InOrder {
+    results: mpsc::Receiver<(u64, Vec<Converted>)>,
+    held: BTreeMap<u64, Vec<Converted>>,
+    next: u64,
+}
+
+impl InOrder {
+    /// The next chunk if it is done, without waiting.
+    fn ready(&mut self) -> Option<Vec<Converted>> {
+        while let Ok((seq, chunk)) = self.results.try_recv() {
+            self.held.insert(seq, chunk);
+        }
+        self.pop()
+    }
+
+    /// The next chunk of the `total` sent, waiting for it; none once all are given.
+    fn wait(&mut self, total: u64) -> Option<Vec<Converted>> {
+        while self.next < total && !self.held.contains_key(&self.next) {
+            let (seq, chunk) = self.results.recv().ok()?;
+            self.held.insert(seq, chunk);
+        }
+        self.pop()
+    }
+
+    fn pop(&mut self) -> Option<Vec<Converted>> {
+        let chunk = self.held.remove(&self.next)?;
+        self.next += 1;
+        Some(chunk)
+    }
 }
 
 struct Reading {
@@ -145,7 +246,21 @@ impl Reading {
         self.threads.push(FileThread { id: t.id, link: t.link, title: t.title, created_at: t.created_at });
     }
 
-    fn post(&mut self, p: Post) -> Result<(), ImportError> {
+    /// The time a post of `p`'s thread takes when it has none.
+    fn fallback_for(&self, p: &Post) -> DateTime<Utc> {
+        let thread = self.thread_index.get(&p.thread_id).map(|&t| &self.threads[t as usize]);
+        thread.and_then(|t| t.created_at).unwrap_or(self.now)
+    }
+
+    fn take(&mut self, chunk: Vec<Converted>) -> Result<(), ImportError> {
+        for (post, comment) in chunk {
+            self.post(post, comment)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a post (its `converted` comment in the spill file), or reports why not.
+    fn post(&mut self, p: Post, converted: Result<SpilledComment, Skip>) -> Result<(), ImportError> {
         self.report.posts_in_file += 1;
         let label = p.id.clone().unwrap_or_else(|| format!("#{} in the file", self.report.posts_in_file));
         // A post without an id or a thread is skipped, and reported as such.
@@ -166,8 +281,7 @@ impl Reading {
             self.report.skip(Skip::DuplicatePost, &id);
             return Ok(());
         }
-        let fallback = self.threads[thread as usize].created_at.unwrap_or(self.now);
-        let comment = match spilled_comment(&p, &id, fallback) {
+        let comment = match converted {
             Ok(c) => c,
             Err(kind) => {
                 self.report.skip(kind, &id);
