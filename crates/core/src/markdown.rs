@@ -9,8 +9,11 @@ pub fn render_article(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
-    article_sanitizer().clean(&html).to_string()
+    ARTICLE_SANITIZER.clean(&html).to_string()
 }
+
+static ARTICLE_SANITIZER: std::sync::LazyLock<ammonia::Builder<'static>> =
+    std::sync::LazyLock::new(article_sanitizer);
 
 fn article_sanitizer() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();

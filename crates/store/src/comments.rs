@@ -14,6 +14,7 @@ use tribune_core::store::{
 };
 use tribune_core::thread::{CommentSort, Cursor, Outlined};
 
+use crate::dialect::markers;
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::{Backend, Store};
@@ -321,7 +322,7 @@ impl CommentStore for Store {
         let all = || discussions.iter().flat_map(|d| &d.comments);
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         become_writer(&mut tx).await?;
-        let known = already_imported(&mut tx, all()).await?;
+        let known = already_imported(&mut tx, self.backend, all()).await?;
         let fresh = all().filter(|c| !c.source.as_ref().is_some_and(|s| known.contains_key(s))).count();
         let mut ids = new_comment_ids(&mut tx, self.backend, fresh).await?.into_iter();
         let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(fresh);
@@ -356,7 +357,7 @@ impl CommentStore for Store {
             }
             outcome.push(imported);
         }
-        insert_placed(&mut tx, &rows).await?;
+        insert_placed(&mut tx, self.backend, &rows).await?;
         let touched: BTreeSet<i64> = discussions.iter().map(|d| d.article_id).collect();
         for article_id in touched {
             recount(&mut tx, article_id).await?;
@@ -512,6 +513,7 @@ pub(crate) struct PlacedRow<'a> {
 /// and places, in as many queries as there are platforms among them.
 async fn already_imported<'a>(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     comments: impl Iterator<Item = &'a ImportedComment>,
 ) -> Result<HashMap<ImportSource, (i64, Place)>, StoreError> {
     let mut by_platform: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -522,8 +524,9 @@ async fn already_imported<'a>(
     for (platform, ids) in by_platform {
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id, path, root_id, depth, source_id FROM comments WHERE source = $1 AND source_id IN ({})",
-                placeholders(2, chunk.len())
+                "SELECT id, path, root_id, depth, source_id FROM comments WHERE source = {} AND source_id IN ({})",
+                markers(backend, 1, 1),
+                markers(backend, 2, chunk.len())
             );
             let mut query = sqlx::query_as::<_, (i64, String, i64, i64, String)>(&sql).bind(platform);
             for id in chunk {
@@ -546,11 +549,12 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// Writes placed comments, one statement per chunk, in the caller's transaction.
 pub(crate) async fn insert_placed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     rows: &[PlacedRow<'_>],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(18 * i + 1, 18))).collect();
+            (0..chunk.len()).map(|i| format!("({})", markers(backend, 18 * i + 1, 18))).collect();
         let sql = format!(
             "INSERT INTO comments (id, article_id, parent_id, root_id, path, depth, status, body_markdown, \
              body_html, author_name, author_email, user_id, guest_token_hash, ip_hash, body_hash, created_at, \

@@ -7,6 +7,7 @@ use sqlx::{Any, Row, Transaction};
 use tribune_core::dump::{Column, Kind, Stored, TABLES, Table};
 use tribune_core::store::{DumpStore, Restore, StoreError};
 
+use crate::dialect::markers;
 use crate::error::from_sqlx;
 use crate::rows::placeholders;
 use crate::{Backend, Store};
@@ -82,8 +83,9 @@ impl Restore for Restoring {
         }
         let width = columns.len();
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let values: Vec<String> =
-                (0..chunk.len()).map(|i| format!("({})", placeholders(width * i + 1, width))).collect();
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", markers(self.backend, width * i + 1, width)))
+                .collect();
             let sql =
                 format!("INSERT INTO {} ({}) VALUES {}", table.name, columns.join(", "), values.join(", "));
             let mut query = sqlx::query(&sql);

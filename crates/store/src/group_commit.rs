@@ -16,6 +16,7 @@ use tribune_core::throttle::Throttled;
 
 use crate::Backend;
 use crate::comments::{NewRow, Place, PlacedRow, become_writer, count_new, insert_placed, new_comment_ids};
+use crate::dialect::markers;
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::throttles::count_burst;
@@ -129,7 +130,7 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Resul
         Ok(results) => results,
         Err(e) => return all_failed(e),
     };
-    if let Err(e) = insert_decisions(&mut tx, batch, &results).await {
+    if let Err(e) = insert_decisions(&mut tx, backend, batch, &results).await {
         return all_failed(e);
     }
     let mut published: BTreeMap<i64, i64> = BTreeMap::new();
@@ -247,7 +248,7 @@ async fn write_admitted(
             placed.push(placed_row(job, id));
         }
     }
-    let mut written = write_placed(tx, &placed).await?.into_iter().zip(placed);
+    let mut written = write_placed(tx, backend, &placed).await?.into_iter().zip(placed);
     let mut results = Vec::with_capacity(batch.len());
     for (job, admitted) in batch.iter().zip(admitted) {
         results.push(match admitted {
@@ -286,13 +287,14 @@ fn placed_row(job: &Job, id: i64) -> PlacedRow<'_> {
 /// its own savepoint.
 async fn write_placed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     rows: &[PlacedRow<'_>],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
     sqlx::query("SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
-    if insert_placed(tx, rows).await.is_ok() {
+    if insert_placed(tx, backend, rows).await.is_ok() {
         sqlx::query("RELEASE SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
         return Ok(rows.iter().map(|_| Ok(())).collect());
     }
@@ -300,7 +302,7 @@ async fn write_placed(
     sqlx::query("RELEASE SAVEPOINT all_comments").execute(&mut **tx).await.map_err(from_sqlx)?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows {
-        results.push(write_one(tx, row).await?);
+        results.push(write_one(tx, backend, row).await?);
     }
     Ok(results)
 }
@@ -308,10 +310,11 @@ async fn write_placed(
 /// One comment in its own savepoint: its failure is its own result, not the batch's.
 async fn write_one(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     row: &PlacedRow<'_>,
 ) -> Result<Result<(), StoreError>, StoreError> {
     sqlx::query("SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
-    match insert_placed(tx, std::slice::from_ref(row)).await {
+    match insert_placed(tx, backend, std::slice::from_ref(row)).await {
         Ok(()) => {
             sqlx::query("RELEASE SAVEPOINT one_comment").execute(&mut **tx).await.map_err(from_sqlx)?;
             Ok(Ok(()))
@@ -331,6 +334,7 @@ const DECISIONS_PER_STATEMENT: usize = 200;
 /// with them.
 async fn insert_decisions(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     batch: &[Job],
     results: &[Result<Comment, StoreError>],
 ) -> Result<(), StoreError> {
@@ -341,7 +345,7 @@ async fn insert_decisions(
         .collect();
     for chunk in stored.chunks(DECISIONS_PER_STATEMENT) {
         let rows: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(5 * i + 1, 5))).collect();
+            (0..chunk.len()).map(|i| format!("({})", markers(backend, 5 * i + 1, 5))).collect();
         let sql = format!(
             "INSERT INTO comment_decisions (comment_id, outcome, score, reasons, decided_at) VALUES {}",
             rows.join(", ")

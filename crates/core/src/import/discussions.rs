@@ -155,7 +155,11 @@ pub fn read_export(
     reading.finish()
 }
 
-fn send(jobs: &mpsc::SyncSender<(u64, Vec<Converting>)>, seq: u64, chunk: Vec<Converting>) -> Result<(), ImportError> {
+fn send(
+    jobs: &mpsc::SyncSender<(u64, Vec<Converting>)>,
+    seq: u64,
+    chunk: Vec<Converting>,
+) -> Result<(), ImportError> {
     jobs.send((seq, chunk)).map_err(|_| ImportError::Spill(io::Error::other("a converting thread stopped")))
 }
 

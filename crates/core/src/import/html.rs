@@ -24,17 +24,21 @@ const KEPT: [&str; 16] = [
     "div",
 ];
 
+/// Built once (see `crate::comment`'s sanitizer).
+static KEEPER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::LazyLock::new(|| {
+    let mut b = ammonia::Builder::empty();
+    b.add_tags(KEPT)
+        .add_tag_attributes("a", ["href"])
+        .url_schemes(["http", "https", "mailto"].into())
+        .link_rel(None);
+    b
+});
+
 /// `html` as comment Markdown. Script, style and every other element are dropped (their
 /// text kept, except for script and style), and a link keeps only an http, https or
 /// mailto address.
 pub fn to_markdown(html: &str) -> String {
-    let clean = ammonia::Builder::empty()
-        .add_tags(KEPT)
-        .add_tag_attributes("a", ["href"])
-        .url_schemes(["http", "https", "mailto"].into())
-        .link_rel(None)
-        .clean(html)
-        .to_string();
+    let clean = KEEPER.clean(html).to_string();
     let mut md = Writer::default();
     let mut rest = clean.as_str();
     while let Some(open) = rest.find('<') {
