@@ -67,6 +67,8 @@ pub enum ImportCommand {
     },
 }
 
+const STUBS_PER_TRANSACTION: usize = 1_000;
+
 /// Spam examples (and as many ordinary comments) an import teaches the learned filter at
 /// most: enough for a site's own spam to count, too few to drown what it already knows.
 const MAX_EXAMPLES: usize = 500;
@@ -227,7 +229,8 @@ impl<'a> WordpressImport<'a> {
                 return Ok(None);
             }
         };
-        let done = self.store.import_article(&imported, self.mode, Utc::now()).await.map_err(fail)?;
+        let done = self.store.import_articles(std::slice::from_ref(&imported), self.mode, Utc::now()).await;
+        let done = done.map_err(fail)?.pop().ok_or_else(|| fail("the article was not stored"))?;
         if done.new {
             report.articles_imported += 1;
         } else {
@@ -364,11 +367,14 @@ async fn match_threads(
         (0..links.len()).filter(|&i| !links[i].is_empty() && !by_link.contains_key(&links[i])).collect();
     if options.create_missing && !options.dry_run && !missing.is_empty() {
         let mut made = HashSet::new();
-        for &i in &missing {
-            if made.insert(links[i].clone()) {
-                let stub = stub_article(&export.threads[i].title, &links[i]);
-                store.import_article(&stub, ImportMode::Write, Utc::now()).await.map_err(fail)?;
-            }
+        let stubs: Vec<ImportedArticle> = missing
+            .iter()
+            .filter(|&&i| made.insert(links[i].clone()))
+            .map(|&i| stub_article(&export.threads[i].title, &links[i]))
+            .collect();
+        // Many to a transaction: one each spent most of a big import waiting on the disk.
+        for chunk in stubs.chunks(STUBS_PER_TRANSACTION) {
+            store.import_articles(chunk, ImportMode::Write, Utc::now()).await.map_err(fail)?;
         }
         addresses = store.article_addresses().await.map_err(fail)?;
         by_link = link_index(&addresses, &config.base_url);
@@ -480,6 +486,8 @@ struct Writer<'a> {
     spam: Vec<String>,
     benign: Vec<String>,
     done: u64,
+    /// Batches written: the planner's statistics are refreshed at each power of two.
+    batches: u64,
     progress: Progress,
 }
 
@@ -487,7 +495,7 @@ impl<'a> Writer<'a> {
     fn new(store: &'a Store, dry_run: bool, platform: &'static str, total: u64) -> Writer<'a> {
         let mode = if dry_run { ImportMode::DryRun } else { ImportMode::Write };
         let progress = Progress::new("Writing", total);
-        Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, progress }
+        Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, batches: 0, progress }
     }
 
     /// `keys`: the pages of the batch's articles (lists are dropped with every batch).
@@ -504,6 +512,10 @@ impl<'a> Writer<'a> {
         report.comments_imported += planned;
         self.done += planned;
         let outcome = self.store.import_discussions(&batch, self.mode).await.map_err(fail)?;
+        self.batches += 1;
+        if self.batches.is_power_of_two() {
+            self.store.refresh_planner_statistics().await.map_err(fail)?;
+        }
         for (discussion, imported) in batch.iter().zip(&outcome) {
             for (c, i) in discussion.comments.iter().zip(imported) {
                 self.done += 1;

@@ -116,15 +116,15 @@ pub trait ArticleStore {
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn count_articles(&self) -> Result<i64, StoreError>;
-    /// Stores an article brought from elsewhere, unless one from the same source is there
-    /// already (then left as it is). A slug another article holds gets a number (`-2`...).
-    /// A dry run keeps nothing, and gives a new article the id 0.
-    async fn import_article(
+    /// Stores articles brought from elsewhere, in one transaction, each unless one from
+    /// the same source is there already (then left as it is). A slug another article holds
+    /// gets a number (`-2`...). A dry run keeps nothing, and gives new articles the id 0.
+    async fn import_articles(
         &self,
-        article: &ImportedArticle,
+        articles: &[ImportedArticle],
         mode: ImportMode,
         now: DateTime<Utc>,
-    ) -> Result<Imported, StoreError>;
+    ) -> Result<Vec<Imported>, StoreError>;
     /// Every article's id, slug and old address: what an imported discussion is matched to.
     async fn article_addresses(&self) -> Result<Vec<ArticleAddress>, StoreError>;
 }

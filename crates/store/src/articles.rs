@@ -217,42 +217,28 @@ impl ArticleStore for Store {
         sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await.map_err(from_sqlx)
     }
 
-    async fn import_article(
+    async fn import_articles(
         &self,
-        imported: &ImportedArticle,
+        articles: &[ImportedArticle],
         mode: ImportMode,
         now: DateTime<Utc>,
-    ) -> Result<Imported, StoreError> {
+    ) -> Result<Vec<Imported>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         // It reads before it writes: on SQLite it must be the writer from the start.
         crate::comments::become_writer(&mut tx).await?;
-        let source = &imported.source;
-        let known: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM articles WHERE import_source = $1 AND import_id = $2")
-                .bind(&source.platform)
-                .bind(&source.id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-        if known.is_some() || mode == ImportMode::DryRun {
-            tx.rollback().await.map_err(from_sqlx)?;
-            return Ok(known.map_or(Imported { id: 0, new: true }, |id| Imported { id, new: false }));
+        let mut done = Vec::with_capacity(articles.len());
+        for imported in articles {
+            done.push(import_one(&mut tx, imported, now).await?);
         }
-        let mut article = imported.article.clone();
-        article.slug = free_slug(&mut tx, &article.slug).await?;
-        let id = write_article(&mut tx, None, &article, &imported.body_html, now).await?;
-        sqlx::query("UPDATE articles SET import_source = $1, import_id = $2, import_link = $3 WHERE id = $4")
-            .bind(&source.platform)
-            .bind(&source.id)
-            .bind(&imported.old_link)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        replace_links(&mut tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
-        replace_links(&mut tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(Imported { id, new: true })
+        match mode {
+            ImportMode::Write => tx.commit().await.map_err(from_sqlx)?,
+            ImportMode::DryRun => tx.rollback().await.map_err(from_sqlx)?,
+        }
+        // A dry run's new articles have no id to give.
+        Ok(done
+            .into_iter()
+            .map(|i| if i.new && mode == ImportMode::DryRun { Imported { id: 0, ..i } } else { i })
+            .collect())
     }
 
     async fn article_addresses(&self) -> Result<Vec<ArticleAddress>, StoreError> {
@@ -269,6 +255,40 @@ impl ArticleStore for Store {
             })
             .collect()
     }
+}
+
+/// One imported article in the caller's transaction, unless one from the same source is
+/// there already.
+async fn import_one(
+    tx: &mut Transaction<'_, Any>,
+    imported: &ImportedArticle,
+    now: DateTime<Utc>,
+) -> Result<Imported, StoreError> {
+    let source = &imported.source;
+    let known: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM articles WHERE import_source = $1 AND import_id = $2")
+            .bind(&source.platform)
+            .bind(&source.id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(from_sqlx)?;
+    if let Some(id) = known {
+        return Ok(Imported { id, new: false });
+    }
+    let mut article = imported.article.clone();
+    article.slug = free_slug(tx, &article.slug).await?;
+    let id = write_article(tx, None, &article, &imported.body_html, now).await?;
+    sqlx::query("UPDATE articles SET import_source = $1, import_id = $2, import_link = $3 WHERE id = $4")
+        .bind(&source.platform)
+        .bind(&source.id)
+        .bind(&imported.old_link)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    replace_links(tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
+    replace_links(tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
+    Ok(Imported { id, new: true })
 }
 
 /// `slug`, or the first of its numbered alternatives that no article holds.
