@@ -154,7 +154,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sync = tokio::spawn(keep_cache_in_step(state.clone()));
+    // Read before the first request is taken: whatever another writer logs after it is
+    // applied, so no page cached here can miss it (read in the task, it could come late).
+    let seen = state.store.last_invalidation_id().await.unwrap_or(0);
+    let sync = tokio::spawn(keep_cache_in_step(state.clone(), seen));
     let bar = tokio::spawn(refresh_bar_after_donations(state.clone()));
     let share = tokio::spawn(share_invalidations(state.clone()));
     let filter = tokio::spawn(keep_filter_in_step(state.clone()));
@@ -194,8 +197,7 @@ async fn refresh_bar_after_donations(state: AppState) {
 
 /// Applies the invalidations other writers logged, and drops the lists when a scheduled
 /// article's time comes, so it appears without anyone touching the site.
-async fn keep_cache_in_step(state: AppState) {
-    let mut seen = state.store.last_invalidation_id().await.unwrap_or(0);
+async fn keep_cache_in_step(state: AppState, mut seen: i64) {
     let mut next_publication = state.store.next_publication_after(Utc::now()).await.ok().flatten();
     let mut ticker = tokio::time::interval(SYNC_INTERVAL);
     loop {

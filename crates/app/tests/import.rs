@@ -119,7 +119,7 @@ async fn a_disqus_export_moves_in_once_with_every_quirk_reported(db: TestDatabas
     // Readers see the discussion on the page they had cached, spam and a lone deletion
     // hidden, the placeholder holding its reply, every trick inert.
     let page = || async { reader.get("/articles/budget-vote").await.body };
-    assert!(eventually(10, || async { page().await.contains("First comment on the budget.") }).await);
+    assert!(eventually(20, || async { page().await.contains("First comment on the budget.") }).await);
     let body = page().await;
     for shown in [
         "<em>paragraph</em>",
