@@ -223,7 +223,10 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(config.log_format);
+    // A bulk command's long statements (an import's index build) are its work, not a
+    // warning: sqlx's slow-statement alerts are for the server.
+    let bulk = matches!(cli.command, Command::Import(_) | Command::Export(_));
+    init_logging(config.log_format, bulk);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime");
     match runtime.block_on(execute(cli.command, config)) {
@@ -245,9 +248,10 @@ pub fn load_config(g: &GlobalArgs) -> Result<Config, CliError> {
     Config::load(g.config.as_deref(), &overrides).map_err(fail)
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, bulk: bool) {
+    let default = if bulk { "info,sqlx=warn,sqlx::query=error" } else { "info,sqlx=warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -79,7 +79,7 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
             let map = UrlMap::parse(&url_map).map_err(|e| fail(format!("--url-map: {e}")))?;
             let store = server::open_store(config).await.map_err(fail)?;
             let options = DisqusOptions { map, create_missing, dry_run };
-            let report = import_disqus(&store, config, &file, &options).await?;
+            let report = ending_import(&store, import_disqus(&store, config, &file, &options)).await?;
             print!("{report}");
             if dry_run {
                 println!("Dry run: nothing was changed.");
@@ -101,7 +101,7 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
         }
         ImportCommand::Wordpress { file, pages, dry_run } => {
             let store = server::open_store(config).await.map_err(fail)?;
-            let report = import_wordpress(&store, &file, pages, dry_run).await?;
+            let report = ending_import(&store, import_wordpress(&store, &file, pages, dry_run)).await?;
             print!("{report}");
             if dry_run {
                 println!("Dry run: nothing was changed.");
@@ -110,6 +110,19 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
             Ok(())
         }
     }
+}
+
+/// Runs an import of comments, then ends what it began whatever its outcome (see
+/// `CommentStore::finish_import`).
+async fn ending_import<T>(
+    store: &Store,
+    import: impl Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
+    let outcome = import.await;
+    let ended = store.finish_import().await.map_err(fail);
+    let value = outcome?;
+    ended?;
+    Ok(value)
 }
 
 /// Reads the file through once to find any fault before writing anything (a broken file
@@ -145,7 +158,7 @@ pub async fn import_wordpress(
         })
     };
     let mut report = Report { articles_in_file: counts.0, posts_in_file: counts.1, ..Report::default() };
-    let mut import = WordpressImport::new(store, pages, dry_run, counts.1);
+    let mut import = WordpressImport::start(store, pages, dry_run, counts.1).await?;
     while let Some(item) = received.recv().await {
         let item = item.map_err(|e| fail(format!("{shown}: {e} (the file changed while it was read?)")))?;
         import.take(item, &mut report).await?;
@@ -186,8 +199,8 @@ struct WordpressImport<'a> {
 }
 
 impl<'a> WordpressImport<'a> {
-    fn new(store: &'a Store, pages: bool, dry_run: bool, comments: u64) -> Self {
-        WordpressImport {
+    async fn start(store: &'a Store, pages: bool, dry_run: bool, comments: u64) -> Result<Self, CliError> {
+        Ok(WordpressImport {
             store,
             pages,
             mode: if dry_run { ImportMode::DryRun } else { ImportMode::Write },
@@ -195,8 +208,8 @@ impl<'a> WordpressImport<'a> {
             current: None,
             comments: Vec::new(),
             batch: Vec::new(),
-            writer: Writer::new(store, dry_run, wordpress::PLATFORM, comments),
-        }
+            writer: Writer::start(store, dry_run, wordpress::PLATFORM, false, comments).await?,
+        })
     }
 
     async fn take(&mut self, item: wxr::Item, report: &mut Report) -> Result<(), CliError> {
@@ -466,7 +479,7 @@ async fn write_batches(
     slugs: &HashMap<i64, Slug>,
     report: &mut Report,
 ) -> Result<(), CliError> {
-    let mut writer = Writer::new(store, options.dry_run, "disqus", report.posts_in_file);
+    let mut writer = Writer::start(store, options.dry_run, "disqus", true, report.posts_in_file).await?;
     for batch in batches {
         let batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
         let keys =
@@ -492,10 +505,20 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(store: &'a Store, dry_run: bool, platform: &'static str, total: u64) -> Writer<'a> {
+    /// `unique_ids`: the reader has refused every repeated id (Disqus's does), so a first
+    /// import may be a bulk load (see `CommentStore::start_import`; [`ending_import`]
+    /// ends it).
+    async fn start(
+        store: &'a Store,
+        dry_run: bool,
+        platform: &'static str,
+        unique_ids: bool,
+        total: u64,
+    ) -> Result<Writer<'a>, CliError> {
         let mode = if dry_run { ImportMode::DryRun } else { ImportMode::Write };
+        let mode = if unique_ids { store.start_import(platform, mode).await.map_err(fail)? } else { mode };
         let progress = Progress::new("Writing", total);
-        Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, batches: 0, progress }
+        Ok(Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, batches: 0, progress })
     }
 
     /// `keys`: the pages of the batch's articles (lists are dropped with every batch).
@@ -527,7 +550,7 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        if self.mode == ImportMode::Write {
+        if self.mode.keeps() {
             keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
             self.store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
         }
@@ -549,7 +572,7 @@ impl<'a> Writer<'a> {
     /// Teaches the filter the spam kept, with as many ordinary comments beside it.
     async fn finish(mut self) -> Result<(), CliError> {
         self.progress.finish();
-        if self.mode == ImportMode::DryRun || self.spam.is_empty() {
+        if !self.mode.keeps() || self.spam.is_empty() {
             return Ok(());
         }
         self.benign.truncate(self.spam.len());

@@ -397,6 +397,13 @@ pub trait CommentStore {
         &self,
         ids: &[i64],
     ) -> Result<std::collections::HashMap<i64, StoredDecision>, StoreError>;
+    /// Readies the site for an import of comments from `platform` and says how to write
+    /// it: [`ImportMode::Write`] becomes [`ImportMode::FirstLoad`] when the site holds
+    /// nothing from that platform yet. Call [`CommentStore::finish_import`] after it.
+    async fn start_import(&self, platform: &str, mode: ImportMode) -> Result<ImportMode, StoreError>;
+    /// Ends what [`CommentStore::start_import`] began. Safe to call more than once, and
+    /// after an import that failed.
+    async fn finish_import(&self) -> Result<(), StoreError>;
     /// Stores whole discussions at once, in one transaction: what an import (or the demo)
     /// brings. A comment already imported from the same source is left as it is (its
     /// replies still find it). Returns every comment's id and whether it is new, in the
@@ -431,7 +438,17 @@ pub struct ImportedDiscussion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
     Write,
+    /// Writes the site's first import from a platform (see [`CommentStore::start_import`]):
+    /// nothing from it can be there yet, so nothing is looked up.
+    FirstLoad,
     DryRun,
+}
+
+impl ImportMode {
+    /// False for a dry run.
+    pub fn keeps(self) -> bool {
+        self != ImportMode::DryRun
+    }
 }
 
 /// An imported comment's id, and whether this import added it (false: already there).

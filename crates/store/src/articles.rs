@@ -230,9 +230,10 @@ impl ArticleStore for Store {
         for imported in articles {
             done.push(import_one(&mut tx, imported, now).await?);
         }
-        match mode {
-            ImportMode::Write => tx.commit().await.map_err(from_sqlx)?,
-            ImportMode::DryRun => tx.rollback().await.map_err(from_sqlx)?,
+        if mode.keeps() {
+            tx.commit().await.map_err(from_sqlx)?;
+        } else {
+            tx.rollback().await.map_err(from_sqlx)?;
         }
         // A dry run's new articles have no id to give.
         Ok(done

@@ -322,7 +322,10 @@ impl CommentStore for Store {
         let all = || discussions.iter().flat_map(|d| &d.comments);
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         become_writer(&mut tx).await?;
-        let known = already_imported(&mut tx, self.backend, all()).await?;
+        let known = match mode {
+            ImportMode::FirstLoad => HashMap::new(),
+            ImportMode::Write | ImportMode::DryRun => already_imported(&mut tx, self.backend, all()).await?,
+        };
         let fresh = all().filter(|c| !c.source.as_ref().is_some_and(|s| known.contains_key(s))).count();
         let mut ids = new_comment_ids(&mut tx, self.backend, fresh).await?.into_iter();
         let mut rows: Vec<PlacedRow<'_>> = Vec::with_capacity(fresh);
@@ -362,11 +365,20 @@ impl CommentStore for Store {
         for article_id in touched {
             recount(&mut tx, article_id).await?;
         }
-        match mode {
-            ImportMode::Write => tx.commit().await.map_err(from_sqlx)?,
-            ImportMode::DryRun => tx.rollback().await.map_err(from_sqlx)?,
+        if mode.keeps() {
+            tx.commit().await.map_err(from_sqlx)?;
+        } else {
+            tx.rollback().await.map_err(from_sqlx)?;
         }
         Ok(outcome)
+    }
+
+    async fn start_import(&self, platform: &str, mode: ImportMode) -> Result<ImportMode, StoreError> {
+        crate::first_import::start(self, platform, mode).await
+    }
+
+    async fn finish_import(&self) -> Result<(), StoreError> {
+        crate::first_import::restore_source_index(&self.pool, self.backend).await
     }
 
     async fn approved_comments(

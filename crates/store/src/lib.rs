@@ -9,6 +9,7 @@ mod dump;
 mod error;
 mod export;
 mod filter_examples;
+mod first_import;
 mod flags;
 mod funding;
 mod group_commit;

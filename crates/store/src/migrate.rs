@@ -86,6 +86,7 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         tx.commit().await.map_err(from_sqlx)?;
         tracing::info!(version = migration.version, name = migration.name, "applied migration");
     }
+    crate::first_import::restore_source_index(&mut *conn, store.backend).await?;
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM tribune_migrations")
         .fetch_one(&mut *conn)
         .await
