@@ -132,6 +132,23 @@ run_import() {
   log "$name: $WALL s, peak RSS $RSS_MB MiB, ${IMPORTED:-?} imported, ${PRESENT:-?} already present"
 }
 
+# Runs `tribune export --format FORMAT` of the whole site under /usr/bin/time -v and adds
+# a row to EXPORTS: wall time, peak RSS, the file's size.
+run_export() {
+  local backend="$1" label="$2" format="$3" out="$WORK/export-$1.$3" wall rss
+  shift 3
+  log "tribune export --format $format ($backend)"
+  /usr/bin/time -v -o "$WORK/export-$backend-$format.time" \
+    "$BIN" export --format "$format" --output "$out" "$@" >/dev/null 2>"$WORK/export-$backend-$format.err" \
+    || { cat "$WORK/export-$backend-$format.err" >&2; die "the export ($backend, $format) failed"; }
+  wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/export-$backend-$format.time")"
+  wall="$(awk -v t="$wall" 'BEGIN { n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s }')"
+  rss="$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/export-$backend-$format.time")"
+  EXPORTS+="| $label | $format | $wall s | $rss MiB | $(mib "$(stat -c %s "$out")") MiB |"$'\n'
+  [ "$(awk -v m="$rss" 'BEGIN { print (m * 1.048576 < 200) }')" = 1 ] || FAILED+="$backend $format export memory, "
+  rm -f "$out"
+}
+
 # The stamped second of the last progress line of a phase ("Reading" or "Writing"): about
 # when it ended (the lines come every 5 s).
 phase_end() { awk -v p="$1:" '$3 == p { t = $1 } END { print t + 0 }' "$WORK/$2.err"; }
@@ -176,6 +193,7 @@ SQLITE_WALL=""
 SQLITE_RSS=""
 PG_INFO=""
 DRY_DONE=0
+EXPORTS=""
 
 for backend in $BACKENDS; do
   if [ "$backend" = postgres ]; then
@@ -255,6 +273,11 @@ for backend in $BACKENDS; do
     FAILED+="$backend rows, "
   fi
   CHECKS+="| $LABEL | $COMMENTS ($ROWS_OK) | $ARTICLES | $PUBLISHED / $COUNTED | $DELETED | $REJECTED | $TOPS | $MAXDEPTH | $IDEM |"$'\n'
+
+  # Leaving with everything: the issue asks that it stays under 200 MB of memory.
+  for format in json disqus wxr; do
+    run_export "$backend" "$LABEL" "$format" --database-url "$URL" --data-dir "$DATA"
+  done
 done
 
 SUMMARY="$(cat "$WORK"/first-sqlite.out 2>/dev/null || true)"
@@ -302,6 +325,12 @@ ${PHASES%$'\n'}
 | backend | comments (= imported?) | articles | published / articles' comment_count sum | deleted | rejected (spam) | at the top | deepest | second import added nothing |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${CHECKS%$'\n'}
+
+### Exporting the imported site: \`/usr/bin/time -v tribune export --format F --output FILE\`
+
+| backend | format | wall time | peak RSS (target < 200 MB) | file |
+| --- | --- | ---: | ---: | ---: |
+${EXPORTS%$'\n'}
 
 | measure | value | target |
 | --- | --- | --- |
