@@ -82,6 +82,17 @@ pub enum Command {
     Import(crate::cli_import::ImportCommand),
     /// Write out everything the site owns (see docs/export.schema.json)
     Export(crate::cli_export::ExportArgs),
+    /// Copy a SQLite site into a new file while it serves (PostgreSQL: use pg_dump)
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Check the database: schema version, integrity, counts kept in step (exit 1 on a problem)
+    Check {
+        /// Count again what is out of step before checking
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +298,21 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             println!("Exported to {}.", args.output.display());
             store.close().await;
             Ok(())
+        }
+        Command::Backup { file } => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let done = crate::cli_operations::backup(&store, &file).await;
+            store.close().await;
+            done
+        }
+        Command::Check { repair } => {
+            let store = server::open_store(&config).await.map_err(fail)?;
+            let done = crate::cli_operations::check(&store, repair).await;
+            if repair {
+                store.record_invalidation(&["*".to_owned()], Utc::now()).await.map_err(fail)?;
+            }
+            store.close().await;
+            done
         }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
         Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {

@@ -14,6 +14,7 @@ mod flags;
 mod funding;
 mod group_commit;
 mod invalidations;
+mod maintenance;
 mod migrate;
 mod moderators;
 mod rows;
@@ -28,6 +29,7 @@ mod users;
 
 use std::time::Duration;
 
+pub use maintenance::CheckReport;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 pub use tribune_core::store::StoreError;

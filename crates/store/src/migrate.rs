@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
 const PG_MIGRATION_LOCK: i64 = 0x0074_7269_6275_6e65; // "tribune" in ASCII
 
+/// The newest schema version this binary knows.
+pub(crate) fn newest_known() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     let mut conn = store.pool.acquire().await.map_err(from_sqlx)?;
     conn.execute(
@@ -91,7 +96,7 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         .fetch_one(&mut *conn)
         .await
         .map_err(from_sqlx)?;
-    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    let known = newest_known();
     match newest {
         Some(v) if v > known => Err(StoreError::Database(format!(
             "the database is at schema version {v}, newer than this binary knows ({known}): run a newer Tribune"
