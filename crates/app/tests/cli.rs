@@ -265,6 +265,17 @@ fn migrate_creates_an_empty_site_and_is_repeatable() {
 }
 
 #[test]
+fn logs_read_by_a_program_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("site");
+    let mut cmd = tribune(&["migrate", "--data-dir", data.to_str().unwrap()]);
+    let (code, _, err) = run(cmd.env("RUST_LOG", "info"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("applied migration"), "{err}");
+    assert!(!err.contains('\u{1b}'), "escape codes in a log that is not a terminal: {err:?}");
+}
+
+#[test]
 fn configuration_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = run(tribune(&["migrate", "--data-dir", dir.path().to_str().unwrap()])
