@@ -193,6 +193,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/support".into(),
         "/embed/goal".into(),
         "/register".into(),
+        "/login".into(),
         "/admin/login".into(),
         format!("/comments/{top}/reply"),
         format!("/comments/{top}/flag"),

@@ -30,6 +30,7 @@ on_both_backends!(
     a_flood_of_replies_is_paged_and_every_reply_reachable,
     a_comment_on_one_node_shows_on_every_node,
     a_site_may_take_comments_from_registered_readers_only,
+    readers_sign_in_on_the_sites_own_page,
     readers_arriving_together_share_one_render,
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
     an_invented_guest_cookie_gets_the_shared_page,
@@ -736,6 +737,36 @@ async fn a_site_may_take_comments_from_registered_readers_only(db: TestDatabase)
     );
     assert!(!shown.contains("rae@example.org") && !shown.contains("example.org"), "no email is ever shown");
     assert_eq!(stored(&app, &a).await, 1);
+}
+
+async fn readers_sign_in_on_the_sites_own_page(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let (email, password) = app.add_user("Rae Reader", Role::Reader).await;
+    let reader = app.browser();
+    let page = reader.get("/login?next=/articles/a%23comments").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<title>Sign in · Test Gazette</title>"), "{}", page.body);
+    assert!(!page.body.contains("Test Gazette admin"), "a reader is not sent into the admin");
+    assert!(page.body.contains("href=\"/register?next=/articles/a#comments\""), "{}", page.body);
+
+    let form =
+        |password: &str| [("csrf", page.csrf()), ("email", email.clone()), ("password", password.to_owned())];
+    let wrong = form("not it");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = reader.post_form("/login", &wrong).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.body.contains("Wrong email or password.") && refused.body.contains("Sign in · Test Gazette")
+    );
+    assert!(refused.body.contains(&format!("value=\"{email}\"")), "the address typed is kept");
+
+    // Without a page to go back to, a reader lands on the front page, not the admin.
+    let right = form(&password);
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed_in = reader.post_form("/login", &right).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.header("location"), "/");
+    assert!(app.browser().get("/admin/login").await.body.contains("Test Gazette admin"), "staff keep theirs");
 }
 
 async fn readers_arriving_together_share_one_render(db: TestDatabase) {

@@ -14,7 +14,7 @@ use tribune_core::publishing::AddUserError;
 use tribune_core::store::SessionStore;
 use tribune_core::user::{NewUser, Role};
 
-use super::auth::{SESSION_DAYS, safe_next, session_cookie};
+use super::auth::{SESSION_DAYS, reader_next, session_cookie};
 use super::client::ClientAddress;
 use super::csrf::{self, CsrfForm, CsrfToken};
 use super::error::capitalized;
@@ -103,12 +103,4 @@ async fn register(
     let cookie = session_cookie(&state, &token);
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(reader_next(Some(&form.next))))
         .into_response())
-}
-
-/// Readers go back to where they were, or to the front page.
-fn reader_next(next: Option<&str>) -> &str {
-    match safe_next(next) {
-        "/admin" => "/",
-        n => n,
-    }
 }

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use tribune_core::user::User;
 
 use super::client::ClientAddress;
 use super::csrf::{self, CsrfForm, CsrfToken};
-use super::{AppError, AppState, cookies, render};
+use super::{AppError, AppState, cookies, render, render_public};
 use crate::config::Config;
 use crate::keys::{random_token, token_hash};
 
@@ -24,8 +24,8 @@ pub const SESSION_DAYS: i64 = 30;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/login", get(login_form).post(login))
-        .route("/login", get(login_form).post(login))
+        .route("/admin/login", get(staff_login_form).post(staff_login))
+        .route("/login", get(reader_login_form).post(reader_login))
         .route("/admin/logout", post(logout))
 }
 
@@ -81,14 +81,105 @@ pub fn guest_hash(state: &AppState, token: &str) -> String {
     state.keys.keyed_hash("guest", token)
 }
 
+/// Which sign-in page a request came through: the same accounts, but a reader signs in on
+/// the site's own page (its title, a way to register) and staff on the admin's.
+#[derive(Clone, Copy)]
+enum Door {
+    Readers,
+    Staff,
+}
+
+impl Door {
+    /// Where to go after signing in: back where the reader was, else the front page (a
+    /// reader) or the admin (staff).
+    fn next(self, next: Option<&str>) -> &str {
+        match self {
+            Door::Readers => reader_next(next),
+            Door::Staff => safe_next(next),
+        }
+    }
+}
+
+/// [`safe_next`] for a reader, whose home is the front page rather than the admin.
+pub(super) fn reader_next(next: Option<&str>) -> &str {
+    match safe_next(next) {
+        "/admin" => "/",
+        n => n,
+    }
+}
+
+async fn reader_login_form(
+    state: State<AppState>,
+    csrf: CsrfToken,
+    q: Query<NextQuery>,
+) -> Result<Response, AppError> {
+    login_form(state, csrf, q, Door::Readers).await
+}
+
+async fn staff_login_form(
+    state: State<AppState>,
+    csrf: CsrfToken,
+    q: Query<NextQuery>,
+) -> Result<Response, AppError> {
+    login_form(state, csrf, q, Door::Staff).await
+}
+
+async fn reader_login(
+    state: State<AppState>,
+    client: ClientAddress,
+    csrf: CsrfToken,
+    form: CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    login(state, client, csrf, form, Door::Readers).await
+}
+
+async fn staff_login(
+    state: State<AppState>,
+    client: ClientAddress,
+    csrf: CsrfToken,
+    form: CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    login(state, client, csrf, form, Door::Staff).await
+}
+
 #[derive(Template)]
 #[template(path = "admin/login.html")]
-struct LoginPage<'a> {
+struct StaffLoginPage<'a> {
     site: &'a Config,
+    action: &'a str,
     csrf: &'a str,
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct ReaderLoginPage<'a> {
+    site: &'a Config,
+    action: &'a str,
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The sign-in page behind `door`, with the address typed and what went wrong, if anything.
+fn login_page(
+    state: &AppState,
+    door: Door,
+    csrf: &str,
+    next: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+) -> Result<Html<String>, AppError> {
+    let (site, next) = (&state.config, door.next(next));
+    match door {
+        Door::Staff => render(&StaffLoginPage { site, action: "/admin/login", csrf, next, email, error }),
+        Door::Readers => {
+            render_public(state, &ReaderLoginPage { site, action: "/login", csrf, next, email, error })
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -100,10 +191,9 @@ async fn login_form(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Query(q): Query<NextQuery>,
+    door: Door,
 ) -> Result<Response, AppError> {
-    let next = safe_next(q.next.as_deref());
-    let page = LoginPage { site: &state.config, csrf: &csrf.token, next, email: "", error: None };
-    let html = render(&page)?;
+    let html = login_page(&state, door, &csrf.token, q.next.as_deref(), "", None)?;
     Ok((csrf, html).into_response())
 }
 
@@ -120,20 +210,15 @@ async fn login(
     client: ClientAddress,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<LoginForm>,
+    door: Door,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let attempt = sign_in(&state.store, &*state.work, &form.email, form.password, &client.hash, now).await;
     let user = match attempt {
         Ok(user) => user,
         Err(SignInError::WrongCredentials) => {
-            let page = LoginPage {
-                site: &state.config,
-                csrf: &csrf.token,
-                next: safe_next(Some(&form.next)),
-                email: &form.email,
-                error: Some("Wrong email or password."),
-            };
-            let html = render(&page)?;
+            let error = Some("Wrong email or password.");
+            let html = login_page(&state, door, &csrf.token, Some(&form.next), &form.email, error)?;
             return Ok((StatusCode::UNAUTHORIZED, csrf, html).into_response());
         }
         Err(SignInError::Throttled(t)) => return Err(t.into()),
@@ -145,7 +230,7 @@ async fn login(
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
     let cookie = session_cookie(&state, &token);
     tracing::info!(user_id = user.id, "signed in");
-    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(safe_next(Some(&form.next))))
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(door.next(Some(&form.next))))
         .into_response())
 }
 
