@@ -370,6 +370,13 @@ async fn scheduling_from_the_form_keeps_the_article_private_until_its_time(db: T
     assert!(!app.browser().get("/").await.body.contains("Embargoed Budget"));
     let list = b.get("/admin").await.body;
     assert!(list.contains("Embargoed Budget") && list.contains("status-scheduled"));
+    // Its time comes (here, moved to an hour ago): the list says what readers see.
+    let past = (Utc::now() - chrono::Duration::hours(1)).timestamp();
+    app.db
+        .execute(&format!("UPDATE articles SET published_at = {past} WHERE slug = 'embargoed-budget'"))
+        .await;
+    let list = b.get("/admin").await.body;
+    assert!(list.contains("status-published") && !list.contains("status-scheduled"), "{list}");
     let no_date = [
         ("csrf", csrf.as_str()),
         ("title", "No Date"),

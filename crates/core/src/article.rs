@@ -88,6 +88,16 @@ impl Article {
     pub fn is_public_at(&self, now: DateTime<Utc>) -> bool {
         is_public(self.status, self.published_at, now)
     }
+
+    /// The state an editor should read at `now`: the stored status says what was asked for,
+    /// but a scheduled article whose time has come is published.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ArticleStatus {
+        match self.status {
+            ArticleStatus::Draft => ArticleStatus::Draft,
+            _ if self.is_public_at(now) => ArticleStatus::Published,
+            _ => ArticleStatus::Scheduled,
+        }
+    }
 }
 
 /// The one rule for visibility; the store's queries implement the same rule in SQL

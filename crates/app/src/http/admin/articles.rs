@@ -68,10 +68,11 @@ async fn list(
         return Err(AppError::Forbidden("Your account has no byline to write under.".into()));
     }
     let page = state.store.all_articles(only, PageRequest::new(q.number()?, 50)).await?;
+    let now = Utc::now();
     let rows = page
         .items
         .iter()
-        .map(|a| Row { a, status: a.status.as_str(), date: a.published_at.map(date) })
+        .map(|a| Row { a, status: a.status_at(now).as_str(), date: a.published_at.map(date) })
         .collect();
     let view = ListPage {
         site: &state.config,
