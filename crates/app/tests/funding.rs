@@ -39,6 +39,7 @@ async fn set_goal(app: &TestApp, amount: &str) {
         "USD",
         &[],
         None,
+        tribune_core::funding::guard::Guard::default(),
         Utc::now(),
     )
     .await
@@ -241,6 +242,7 @@ async fn the_bar_is_accessible_and_on_every_public_page(db: TestDatabase) {
         "USD",
         &["0".into(), "50".into(), "100".into()],
         Some("Keep us independent".into()),
+        tribune_core::funding::guard::Guard::default(),
         Utc::now(),
     )
     .await
@@ -252,10 +254,7 @@ async fn the_bar_is_accessible_and_on_every_public_page(db: TestDatabase) {
         donor: None,
         note: None,
     };
-    tribune_core::funding::donations::add_manual_donation(
-        &app.state.store,
-        gift,
-        app.state.config.tz(),
+    tribune_core::funding::donations::add_manual_donation(&app.state.store, gift, tribune_core::funding::guard::Guard::default(), app.state.config.tz(),
         Utc::now(),
     )
     .await
@@ -321,7 +320,7 @@ async fn support_page_widget_and_json(db: TestDatabase) {
         note: None,
     };
     let other = tribune_store::Store::connect(&app.db.url).await.unwrap();
-    tribune_core::funding::donations::add_manual_donation(&other, gift, app.state.config.tz(), Utc::now())
+    tribune_core::funding::donations::add_manual_donation(&other, gift, tribune_core::funding::guard::Guard::default(), app.state.config.tz(), Utc::now())
         .await
         .unwrap();
     use tribune_core::store::InvalidationStore;

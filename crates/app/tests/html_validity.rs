@@ -60,6 +60,7 @@ async fn every_page_type_is_valid_html() {
         "USD",
         &[],
         Some("Thanks".into()),
+        tribune_core::funding::guard::Guard::default(),
         now,
     )
     .await
@@ -71,7 +72,7 @@ async fn every_page_type_is_valid_html() {
         donor: Some("Ines".into()),
         note: None,
     };
-    tribune_core::funding::donations::add_manual_donation(&app.state.store, gift, app.state.config.tz(), now)
+    tribune_core::funding::donations::add_manual_donation(&app.state.store, gift, tribune_core::funding::guard::Guard::default(), app.state.config.tz(), now)
         .await
         .unwrap();
     app.state.invalidate(vec!["funding".into()]).await;

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use crate::funding::goal::{Goal, GoalError, Progress, progress};
 use crate::funding::guard::Guard;
-use crate::funding::ledger::{EntryKind, NewEntry};
+use crate::funding::ledger::{Entry, EntryKind, NewEntry};
 use crate::funding::money::{Currency, Money, MoneyError};
 use crate::funding::month::Month;
 use crate::funding::stripe::{Effect, Event};
@@ -218,6 +218,20 @@ fn local_noon(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&noon).earliest().map_or_else(|| noon.and_utc(), |t| t.with_timezone(&Utc))
 }
 
+/// The entry `id` if a reversal may cancel it: a manual entry not reversed yet. What the
+/// confirmation page shows before anything is done.
+pub async fn reversible_entry<S: FundingStore>(store: &S, id: i64) -> Result<Entry, FundingError> {
+    let original = store.entry(id).await?.ok_or(FundingError::NoSuchEntry(id))?;
+    if original.entry.kind != EntryKind::Manual {
+        return Err(FundingError::NotManual(id));
+    }
+    let month = store.entries_of_month(original.entry.month).await?;
+    if month.iter().any(|e| e.entry.reverses == Some(id)) {
+        return Err(FundingError::AlreadyReversed(id));
+    }
+    Ok(original)
+}
+
 /// Cancels a manual entry with one of the opposite amount, in the same month.
 pub async fn reverse_entry<S: FundingStore>(
     store: &S,
@@ -225,10 +239,8 @@ pub async fn reverse_entry<S: FundingStore>(
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<i64, FundingError> {
-    let original = store.entry(id).await?.ok_or(FundingError::NoSuchEntry(id))?;
-    if original.entry.kind != EntryKind::Manual {
-        return Err(FundingError::NotManual(id));
-    }
+    // Checked first for a clear message; the unique index still makes it happen once.
+    let original = reversible_entry(store, id).await?;
     let reversal = NewEntry {
         kind: EntryKind::Reversal,
         amount: Money::new(-original.entry.amount.minor, original.entry.amount.currency),
