@@ -183,6 +183,27 @@ async fn every_kind_of_page_passes_axe_core() {
     // A held comment, so that the moderation queue has an entry to check.
     let held = ImportedComment { status: CommentStatus::Pending, ..seed("Held for a moderator.".into()) };
     app.state.store.import_comments(story.id, &[held]).await.unwrap();
+    // A goal and a gift, so that the bar, the widget, the chart and a reversal's
+    // confirmation page have something to show.
+    let now = Utc::now();
+    let month = tribune_core::funding::month::Month::containing(now, app.state.config.tz());
+    let guard = tribune_core::funding::guard::Guard::default();
+    let store = &app.state.store;
+    tribune_core::funding::donations::set_goal(store, month, "5000", "USD", &[], None, guard, now)
+        .await
+        .unwrap();
+    let gift = tribune_core::funding::donations::ManualDonation {
+        amount: "307".into(),
+        currency: "USD".into(),
+        date: None,
+        donor: Some("Ines".into()),
+        note: None,
+    };
+    let gift =
+        tribune_core::funding::donations::add_manual_donation(store, gift, guard, app.state.config.tz(), now)
+            .await
+            .unwrap();
+    app.state.invalidate(vec!["funding".into()]).await;
     let slug = story.slug.as_str();
     let public = [
         "/".to_owned(),
@@ -207,6 +228,7 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/admin/articles/{}", story.id),
         "/admin/users".into(),
         "/admin/funding".into(),
+        format!("/admin/funding/entries/{gift}/reverse"),
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),
     ];

@@ -191,7 +191,8 @@ async fn a_goal_set_again_without_text_keeps_it(db: TestDatabase) {
     // The next month starts from the text the site shows.
     let august = set_goal(s, july().next(), "6000", "USD", &[], None, guard, mid_july()).await.unwrap();
     assert_eq!(august.text.as_deref(), Some("Keep the newsroom open"));
-    let cleared = set_goal(s, july(), "6000", "USD", &[], Some(String::new()), guard, mid_july()).await.unwrap();
+    let cleared =
+        set_goal(s, july(), "6000", "USD", &[], Some(String::new()), guard, mid_july()).await.unwrap();
     assert_eq!(cleared.text, None);
     assert_eq!(s.goal_at_or_before(july()).await.unwrap().unwrap().text, None);
 }
@@ -205,7 +206,9 @@ async fn a_gift_dated_in_the_future_is_refused(db: TestDatabase) {
     let Err(e @ FundingError::FutureDate(_)) = bad else { panic!("{bad:?}") };
     assert_eq!(e.to_string(), "date: 2020-07-16 is in the future; record a gift once it has been received");
     // Already the 16th in Auckland: the site's calendar decides.
-    add_manual_donation(s, gift("10", "USD", 16), guard, chrono_tz::Pacific::Auckland, mid_july()).await.unwrap();
+    add_manual_donation(s, gift("10", "USD", 16), guard, chrono_tz::Pacific::Auckland, mid_july())
+        .await
+        .unwrap();
     assert_eq!(s.entries_of_month(july()).await.unwrap().len(), 2);
 }
 
@@ -338,9 +341,18 @@ async fn other_currencies_are_recorded_but_not_counted(db: TestDatabase) {
 async fn goals_carry_forward(db: TestDatabase) {
     let s = &db.store;
     assert!(current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().is_none(), "no goal yet");
-    set_goal(s, Month::parse("2020-05").unwrap(), "300000", "JPY", &["100000".into()], None, large(), mid_july())
-        .await
-        .unwrap();
+    set_goal(
+        s,
+        Month::parse("2020-05").unwrap(),
+        "300000",
+        "JPY",
+        &["100000".into()],
+        None,
+        large(),
+        mid_july(),
+    )
+    .await
+    .unwrap();
     let p = current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().unwrap();
     assert_eq!((p.goal.month, p.goal.amount.minor, p.goal.amount.currency.code()), (july(), 300000, "JPY"));
     assert!(

@@ -145,7 +145,15 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
         Ok(event) => event,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    match record_stripe_event(&state.store, &event, state.config.funding_guard(), state.config.tz(), Utc::now()).await {
+    match record_stripe_event(
+        &state.store,
+        &event,
+        state.config.funding_guard(),
+        state.config.tz(),
+        Utc::now(),
+    )
+    .await
+    {
         Ok(recorded) => {
             if let Recorded::Counted(entry) = recorded {
                 tracing::info!(event = %event.id, entry, "recorded a Stripe event");

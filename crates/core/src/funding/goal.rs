@@ -99,8 +99,10 @@ pub fn progress(goal: &Goal, raised_minor: i64) -> Progress {
 
 impl Progress {
     /// For people: "312% of the goal", with thousands grouped ("12,345% of the goal").
+    /// Past u64 (a goal under 50 minor units and a total near i64::MAX) it says "more than".
     pub fn percent_text(&self) -> String {
-        format!("{}% of the goal", crate::funding::money::group_thousands(self.percent))
+        let more = if self.percent == u64::MAX { "more than " } else { "" };
+        format!("{more}{}% of the goal", crate::funding::money::group_thousands(self.percent))
     }
 }
 
@@ -244,6 +246,7 @@ mod tests {
     fn progress_does_not_overflow() {
         let p = progress(&goal(1, vec![]), i64::MAX);
         assert_eq!((p.percent, p.bar_percent), (u64::MAX, 100));
+        assert_eq!(p.percent_text(), "more than 18,446,744,073,709,551,615% of the goal");
         // The typo that once showed 4294967295%: $42,949,672.96 against a $1 goal.
         let p = progress(&goal(100, vec![]), 4_294_967_296);
         assert_eq!((p.percent, p.bar_percent), (4_294_967_296, 100));

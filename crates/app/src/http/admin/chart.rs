@@ -140,7 +140,9 @@ mod tests {
         let months = vec![month("Jun", 10_000, None, "June"), month("Jul", 40_000, Some(20_000), "July")];
         let svg = raised_vs_goal(&months, &dollars);
         // The axis runs to $500 (rounded up from $400), with $0 and $250 below.
-        for text in [">$0</text>", ">$250</text>", ">$500</text>", ">$100</text>", ">$400</text>", ">Jul</text>"] {
+        for text in
+            [">$0</text>", ">$250</text>", ">$500</text>", ">$100</text>", ">$400</text>", ">Jul</text>"]
+        {
             assert!(svg.contains(text), "{text}: {svg}");
         }
     }

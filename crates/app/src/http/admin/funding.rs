@@ -3,17 +3,15 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
-use tribune_core::funding::guard::Guard;
-use tribune_core::funding::donations::{
-    FundingError, ManualDonation, add_manual_donation, reverse_entry, set_goal,
-};
+use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
 use tribune_core::funding::goal::Goal;
+use tribune_core::funding::guard::Guard;
 use tribune_core::funding::ledger::{Entry, EntryKind, in_ledger_order};
 use tribune_core::funding::money::{Currency, Money};
 use tribune_core::funding::month::Month;
@@ -223,17 +221,17 @@ fn entry_rows(entries: &[Entry], goal_currency: Option<&str>, state: &AppState) 
                 _ => false,
             };
         rows.push(EntryRow {
-                id: e.id,
-                date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
-                correction,
-                kind: kind_label(x.kind),
-                amount: x.amount.format(),
-                counts: e.counted && Some(x.amount.currency.code()) == goal_currency,
-                foreign: !e.counted,
-                who: x.supporter_name.clone().unwrap_or_default(),
-                note: x.note.clone().or_else(|| x.payment_key.clone()).unwrap_or_default(),
-                reversible: x.kind == EntryKind::Manual && !reversed.contains(&e.id),
-            });
+            id: e.id,
+            date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
+            correction,
+            kind: kind_label(x.kind),
+            amount: x.amount.format(),
+            counts: e.counted && Some(x.amount.currency.code()) == goal_currency,
+            foreign: !e.counted,
+            who: x.supporter_name.clone().unwrap_or_default(),
+            note: x.note.clone().or_else(|| x.payment_key.clone()).unwrap_or_default(),
+            reversible: x.kind == EntryKind::Manual && !reversed.contains(&e.id),
+        });
     }
     rows
 }
@@ -312,10 +310,22 @@ async fn save_goal(
     publisher_only(&me)?;
     let month = Month::parse(form.month.trim()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let milestones: Vec<String> = form.milestones.split(',').map(|m| m.trim().to_owned()).collect();
-    let guard = Guard { currency_change_confirmed: form.confirm_currency_change == "yes", ..state.config.funding_guard() };
+    let guard = Guard {
+        currency_change_confirmed: form.confirm_currency_change == "yes",
+        ..state.config.funding_guard()
+    };
     let text = Some(form.text.clone());
-    match set_goal(&state.store, month, form.goal.trim(), form.currency.trim(), &milestones, text, guard, Utc::now())
-        .await
+    match set_goal(
+        &state.store,
+        month,
+        form.goal.trim(),
+        form.currency.trim(),
+        &milestones,
+        text,
+        guard,
+        Utc::now(),
+    )
+    .await
     {
         Ok(_) => {
             state.invalidate(vec![FUNDING_KEY.into()]).await;
@@ -394,7 +404,8 @@ async fn add_donation(
         note: Some(form.note),
     };
     let month = date.map_or(this_month, |d| Month { year: d.year(), month: d.month() });
-    match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.config.tz(), now).await {
+    match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.config.tz(), now).await
+    {
         Ok(_) => {
             state.invalidate(vec![FUNDING_KEY.into()]).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())

@@ -107,7 +107,8 @@ pub(super) async fn reverse(
     publisher_only(&me)?;
     let original = reversible_entry(&state.store, id).await.map_err(refusal)?;
     if form.confirm != "yes" {
-        let error = Some("Nothing was reversed: tick the box to confirm, then press the button again.".into());
+        let error =
+            Some("Nothing was reversed: tick the box to confirm, then press the button again.".into());
         let html = confirm_page(&state, &me, &csrf, &original, form.note, error)?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
