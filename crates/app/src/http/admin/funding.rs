@@ -217,7 +217,9 @@ fn entry_rows(entries: &[Entry], goal_currency: Option<&str>, state: &AppState) 
         let correction = i > 0
             && match x.kind {
                 EntryKind::Reversal => x.reverses.is_some_and(|r| ordered[..i].iter().any(|p| p.id == r)),
-                EntryKind::Refund | EntryKind::DisputeLost => x.payment_key.is_some(),
+                EntryKind::Refund | EntryKind::DisputeLost => ordered[..i]
+                    .iter()
+                    .any(|p| p.entry.kind == EntryKind::Payment && p.entry.payment_key == x.payment_key),
                 _ => false,
             };
         rows.push(EntryRow {
