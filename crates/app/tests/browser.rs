@@ -192,18 +192,7 @@ async fn every_kind_of_page_passes_axe_core() {
     tribune_core::funding::donations::set_goal(store, month, "5000", "USD", &[], None, guard, now)
         .await
         .unwrap();
-    let gift = tribune_core::funding::donations::ManualDonation {
-        amount: "307".into(),
-        currency: "USD".into(),
-        date: None,
-        donor: Some("Ines".into()),
-        note: None,
-    };
-    let gift =
-        tribune_core::funding::donations::add_manual_donation(store, gift, guard, app.state.config.tz(), now)
-            .await
-            .unwrap();
-    app.state.invalidate(vec!["funding".into()]).await;
+    let gift = app.give("307", Some("Ines"), guard).await;
     let slug = story.slug.as_str();
     let public = [
         "/".to_owned(),

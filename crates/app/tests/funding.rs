@@ -636,23 +636,7 @@ async fn absurd_totals_never_show_an_overflowed_percentage(db: TestDatabase) {
     set_goal(&app, "1").await;
     // The typo that once read 4294967295%, let through on purpose.
     let confirmed = tribune_core::funding::guard::Guard { large_confirmed: true, ..Default::default() };
-    let gift = tribune_core::funding::donations::ManualDonation {
-        amount: "42949672.96".into(),
-        currency: "USD".into(),
-        date: None,
-        donor: None,
-        note: None,
-    };
-    tribune_core::funding::donations::add_manual_donation(
-        &app.state.store,
-        gift,
-        confirmed,
-        app.state.config.tz(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    app.state.invalidate(vec!["funding".into()]).await;
+    app.give("42949672.96", None, confirmed).await;
     let b = app.browser();
     let json: serde_json::Value = serde_json::from_str(&b.get("/api/v1/goal").await.body).unwrap();
     assert_eq!(json["percent"], 4_294_967_296_u64);
@@ -663,23 +647,7 @@ async fn absurd_totals_never_show_an_overflowed_percentage(db: TestDatabase) {
     assert!(home.contains("funding-fill w100 funding-over"));
     assert!(home.contains(r#"aria-valuemax="1.00" aria-valuenow="1.00""#), "within the bar's range");
     // Near i64::MAX in all: still a number that tells the truth, never a wrapped one.
-    let near_max = tribune_core::funding::donations::ManualDonation {
-        amount: "92233720000000000".into(),
-        currency: "USD".into(),
-        date: None,
-        donor: None,
-        note: None,
-    };
-    tribune_core::funding::donations::add_manual_donation(
-        &app.state.store,
-        near_max,
-        confirmed,
-        app.state.config.tz(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    app.state.invalidate(vec!["funding".into()]).await;
+    app.give("92233720000000000", None, confirmed).await;
     let json: serde_json::Value = serde_json::from_str(&b.get("/api/v1/goal").await.body).unwrap();
     assert_eq!(json["percent"], 9_223_372_004_294_967_296_u64, "{json}");
     assert_eq!(json["bar_percent"], 100);
