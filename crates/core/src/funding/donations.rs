@@ -48,6 +48,9 @@ fn money_field(field: &'static str) -> impl Fn(MoneyError) -> FundingError {
 /// `text` `None` keeps the text the month shows now; `Some("")` clears it. A goal above
 /// the ceiling, or in another currency than gifts already counted this month, needs
 /// `guard`'s confirmation.
+// Each argument is one field of the admin's form or one CLI flag; a struct for them is
+// the next step (left for a change that touches every caller anyway).
+#[allow(clippy::too_many_arguments)]
 pub async fn set_goal<S: FundingStore>(
     store: &S,
     month: Month,
