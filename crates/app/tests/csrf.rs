@@ -193,9 +193,10 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             (s(route), vec![("month", month), ("goal", s("500")), ("currency", s("USD"))])
         }
         "/admin/funding/donations" => (s(route), vec![("amount", s("5")), ("currency", s("USD"))]),
-        "/admin/funding/entries/{id}/reverse" => {
-            (format!("/admin/funding/entries/{}/reverse", w.entry_id), vec![("note", s("oops"))])
-        }
+        "/admin/funding/entries/{id}/reverse" => (
+            format!("/admin/funding/entries/{}/reverse", w.entry_id),
+            vec![("note", s("oops")), ("confirm", s("yes"))],
+        ),
         "/admin/users" => (
             s(route),
             vec![
