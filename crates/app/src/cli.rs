@@ -18,7 +18,8 @@ use crate::cache::keys_of_change;
 use crate::config::{Config, LogFormat, Overrides};
 use crate::funding_bar::FUNDING_KEY;
 use crate::server;
-use tribune_core::funding::donations::{ManualDonation, add_manual_donation, set_goal};
+use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
+use tribune_core::funding::guard::Guard;
 use tribune_core::funding::money::Money;
 use tribune_core::funding::month::Month;
 
@@ -165,9 +166,15 @@ pub enum CampaignCommand {
         /// Marks on the bar, comma-separated [default: 0, half, the goal]
         #[arg(long, value_delimiter = ',')]
         milestones: Vec<String>,
-        /// A sentence shown with the bar
+        /// A sentence shown with the bar [default: the month's current text; "" clears it]
         #[arg(long)]
         text: Option<String>,
+        /// The goal is above funding_ceiling on purpose
+        #[arg(long)]
+        confirm_large: bool,
+        /// Change the currency though the month has gifts in the old one (they stop counting)
+        #[arg(long)]
+        confirm_currency_change: bool,
     },
 }
 
@@ -188,6 +195,9 @@ pub enum DonationCommand {
         donor: Option<String>,
         #[arg(long)]
         note: Option<String>,
+        /// The amount is above funding_ceiling on purpose
+        #[arg(long)]
+        confirm_large: bool,
     },
 }
 
@@ -318,12 +328,25 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             done
         }
         Command::Article(ArticleCommand::Publish { files }) => publish_files(&config, &files).await,
-        Command::Campaign(CampaignCommand::Set { month, goal, currency, milestones, text }) => {
+        Command::Campaign(CampaignCommand::Set {
+            month,
+            goal,
+            currency,
+            milestones,
+            text,
+            confirm_large,
+            confirm_currency_change,
+        }) => {
             let month = Month::parse(&month).map_err(|e| fail(format!("--month: {e}")))?;
             let store = server::open_store(&config).await.map_err(fail)?;
-            let goal = set_goal(&store, month, &goal, &currency, &milestones, text, Utc::now())
+            let guard = Guard {
+                large_confirmed: confirm_large,
+                currency_change_confirmed: confirm_currency_change,
+                ..config.funding_guard()
+            };
+            let goal = set_goal(&store, month, &goal, &currency, &milestones, text, guard, Utc::now())
                 .await
-                .map_err(fail)?;
+                .map_err(funding_failure)?;
             store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
             let marks: Vec<String> =
                 goal.milestones.iter().map(|m| Money::new(*m, goal.amount.currency).format()).collect();
@@ -335,15 +358,28 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::Donation(DonationCommand::Add { amount, currency, date, donor, note }) => {
+        Command::Donation(DonationCommand::Add { amount, currency, date, donor, note, confirm_large }) => {
             let store = server::open_store(&config).await.map_err(fail)?;
             let gift = ManualDonation { amount, currency, date, donor, note };
-            let id = add_manual_donation(&store, gift, config.tz(), Utc::now()).await.map_err(fail)?;
+            let guard = Guard { large_confirmed: confirm_large, ..config.funding_guard() };
+            let id = add_manual_donation(&store, gift, guard, config.tz(), Utc::now())
+                .await
+                .map_err(funding_failure)?;
             store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
             println!("Recorded as ledger entry {id}.");
             Ok(())
         }
     }
+}
+
+/// The core's message, with the flag that confirms it where there is one.
+fn funding_failure(e: FundingError) -> CliError {
+    let flag = match e {
+        FundingError::AboveCeiling { .. } => " (--confirm-large)",
+        FundingError::CurrencyChange { .. } => " (--confirm-currency-change)",
+        _ => "",
+    };
+    fail(format!("{e}{flag}"))
 }
 
 async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {

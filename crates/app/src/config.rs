@@ -35,6 +35,9 @@ pub struct Config {
     pub timezone: String,
     /// A month without its own goal shows the latest earlier one.
     pub funding_carry_forward: bool,
+    /// The largest single gift or goal taken without confirmation, in major units of its
+    /// currency: a typo with three zeros too many is refused rather than counted.
+    pub funding_ceiling: u64,
     /// The call to give under every article.
     pub support_call: String,
     /// Stripe's signing secret for this webhook endpoint (`whsec_…`); empty disables it.
@@ -135,6 +138,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             timezone: "UTC".into(),
             funding_carry_forward: true,
+            funding_ceiling: tribune_core::funding::guard::DEFAULT_CEILING_MAJOR,
             support_call: "Do you like this content? Consider helping us!".into(),
             stripe_webhook_secret: String::new(),
             support_card_url: String::new(),
@@ -183,6 +187,7 @@ const KEYS: &[&str] = &[
     "log_format",
     "timezone",
     "funding_carry_forward",
+    "funding_ceiling",
     "support_call",
     "stripe_webhook_secret",
     "support_card_url",
@@ -293,6 +298,9 @@ impl Config {
         {
             return Err(invalid("support_card_url", "must be an absolute https:// URL"));
         }
+        if self.funding_ceiling == 0 {
+            return Err(invalid("funding_ceiling", "must be at least 1 (in major units, e.g. 100000)"));
+        }
         if !(1..=20).contains(&self.comment_max_indent) {
             return Err(invalid("comment_max_indent", "must be between 1 and 20"));
         }
@@ -379,6 +387,11 @@ impl Config {
     }
 
     /// The site's time zone (checked at load).
+    /// The funding guard for a request that confirms nothing (admin forms, webhooks).
+    pub fn funding_guard(&self) -> tribune_core::funding::guard::Guard {
+        tribune_core::funding::guard::Guard::with_ceiling(self.funding_ceiling)
+    }
+
     pub fn tz(&self) -> chrono_tz::Tz {
         self.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
     }

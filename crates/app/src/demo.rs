@@ -13,6 +13,7 @@ use tribune_store::Store;
 
 use crate::keys::random_token;
 use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
+use tribune_core::funding::guard::Guard;
 use tribune_core::funding::month::Month;
 
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
@@ -305,7 +306,8 @@ async fn create_funding(store: &Store, tz: chrono_tz::Tz) -> Result<(), StoreErr
         e => StoreError::Database(format!("demo funding: {e}")),
     };
     let text = Some("Independent local news, paid for by its readers.".to_owned());
-    set_goal(store, month, "5000", "USD", &["0".into(), "2500".into(), "5000".into()], text, now)
+    let guard = Guard::default();
+    set_goal(store, month, "5000", "USD", &["0".into(), "2500".into(), "5000".into()], text, guard, now)
         .await
         .map_err(as_store_error)?;
     let gifts = [
@@ -323,7 +325,7 @@ async fn create_funding(store: &Store, tz: chrono_tz::Tz) -> Result<(), StoreErr
             donor: donor.map(str::to_owned),
             note: Some("demo".into()),
         };
-        add_manual_donation(store, gift, tz, now).await.map_err(as_store_error)?;
+        add_manual_donation(store, gift, guard, tz, now).await.map_err(as_store_error)?;
     }
     Ok(())
 }

@@ -90,9 +90,12 @@ pub struct BarView {
     pub month_name: String,
     pub raised: String,
     pub goal: String,
-    pub percent: u32,
+    pub percent: u64,
+    /// "312% of the goal": the truth, where the bar can only be full.
+    pub percent_text: String,
     pub bar_percent: u32,
-    pub raised_major: String,
+    /// For assistive technology: what is raised, but never past the bar's end (the goal).
+    pub now_major: String,
     pub goal_major: String,
     pub milestones: Vec<MilestoneView>,
     pub text: Option<String>,
@@ -105,8 +108,13 @@ impl BarView {
             raised: p.raised.format(),
             goal: p.goal.amount.format(),
             percent: p.percent,
+            percent_text: p.percent_text(),
             bar_percent: p.bar_percent,
-            raised_major: p.raised.to_major_string(),
+            now_major: if p.raised.minor > p.goal.amount.minor {
+                p.goal.amount.to_major_string()
+            } else {
+                p.raised.to_major_string()
+            },
             goal_major: p.goal.amount.to_major_string(),
             milestones: p
                 .milestones

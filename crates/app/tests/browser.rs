@@ -183,6 +183,16 @@ async fn every_kind_of_page_passes_axe_core() {
     // A held comment, so that the moderation queue has an entry to check.
     let held = ImportedComment { status: CommentStatus::Pending, ..seed("Held for a moderator.".into()) };
     app.state.store.import_comments(story.id, &[held]).await.unwrap();
+    // A goal and a gift, so that the bar, the widget, the chart and a reversal's
+    // confirmation page have something to show.
+    let now = Utc::now();
+    let month = tribune_core::funding::month::Month::containing(now, app.state.config.tz());
+    let guard = tribune_core::funding::guard::Guard::default();
+    let store = &app.state.store;
+    tribune_core::funding::donations::set_goal(store, month, "5000", "USD", &[], None, guard, now)
+        .await
+        .unwrap();
+    let gift = app.give("307", Some("Ines"), guard).await;
     let slug = story.slug.as_str();
     let public = [
         "/".to_owned(),
@@ -208,6 +218,7 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/admin/articles/{}", story.id),
         "/admin/users".into(),
         "/admin/funding".into(),
+        format!("/admin/funding/entries/{gift}/reverse"),
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),
     ];

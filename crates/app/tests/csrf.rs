@@ -132,8 +132,15 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
     let (user, _) = app.state.store.user_credentials(&email).await.unwrap().unwrap();
     let gift =
         ManualDonation { amount: "10".into(), currency: "USD".into(), date: None, donor: None, note: None };
-    let entry_id =
-        add_manual_donation(&app.state.store, gift, app.state.config.tz(), Utc::now()).await.unwrap();
+    let entry_id = add_manual_donation(
+        &app.state.store,
+        gift,
+        tribune_core::funding::guard::Guard::default(),
+        app.state.config.tz(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     World {
         slug: a.slug.as_str().to_owned(),
         article_id: a.id,
@@ -186,9 +193,10 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             (s(route), vec![("month", month), ("goal", s("500")), ("currency", s("USD"))])
         }
         "/admin/funding/donations" => (s(route), vec![("amount", s("5")), ("currency", s("USD"))]),
-        "/admin/funding/entries/{id}/reverse" => {
-            (format!("/admin/funding/entries/{}/reverse", w.entry_id), vec![("note", s("oops"))])
-        }
+        "/admin/funding/entries/{id}/reverse" => (
+            format!("/admin/funding/entries/{}/reverse", w.entry_id),
+            vec![("note", s("oops")), ("confirm", s("yes"))],
+        ),
         "/admin/users" => (
             s(route),
             vec![

@@ -60,6 +60,7 @@ async fn every_page_type_is_valid_html() {
         "USD",
         &[],
         Some("Thanks".into()),
+        tribune_core::funding::guard::Guard::default(),
         now,
     )
     .await
@@ -71,9 +72,16 @@ async fn every_page_type_is_valid_html() {
         donor: Some("Ines".into()),
         note: None,
     };
-    tribune_core::funding::donations::add_manual_donation(&app.state.store, gift, app.state.config.tz(), now)
-        .await
-        .unwrap();
+    let guard = tribune_core::funding::guard::Guard::default();
+    let gift_id = tribune_core::funding::donations::add_manual_donation(
+        &app.state.store,
+        gift,
+        guard,
+        app.state.config.tz(),
+        now,
+    )
+    .await
+    .unwrap();
     app.state.invalidate(vec!["funding".into()]).await;
     // A discussion: a chain deeper than the indentation cap, a deleted comment with a
     // reply, and Markdown of every allowed kind.
@@ -149,6 +157,7 @@ async fn every_page_type_is_valid_html() {
         "/admin/moderation/log",
         "/admin/moderation/log?action=ban&from=2020-01-01",
         "/articles/rich",
+        &format!("/admin/funding/entries/{gift_id}/reverse"),
     ] {
         pages.push((path.to_owned(), editor.get(path).await.body));
     }
@@ -167,6 +176,16 @@ async fn every_page_type_is_valid_html() {
         .post_form("/admin/articles", &[("csrf", &csrf), ("title", ""), ("body", "x"), ("action", "save")])
         .await;
     pages.push(("refused form".into(), refused.body));
+    // The funding forms' refusals: a new currency that asks for the box, an unticked reversal.
+    let month = month.to_string();
+    let goal =
+        [("csrf", csrf.as_str()), ("month", &month), ("goal", "10"), ("currency", "EUR"), ("text", "")];
+    let currency = editor.post_form("/admin/funding/goal", &goal).await;
+    assert!(currency.body.contains("confirm_currency_change"), "{}", currency.body);
+    pages.push(("goal currency confirmation".into(), currency.body));
+    let unticked =
+        editor.post_form(&format!("/admin/funding/entries/{gift_id}/reverse"), &[("csrf", &csrf)]).await;
+    pages.push(("unticked reversal".into(), unticked.body));
     let empty_comment = reader
         .post_form(
             "/articles/rich/comments",

@@ -8,6 +8,7 @@ use tribune_core::funding::donations::{
     FundingError, ManualDonation, Recorded, add_manual_donation, current_progress, record_stripe_event,
     reverse_entry, set_goal,
 };
+use tribune_core::funding::guard::Guard;
 use tribune_core::funding::month::Month;
 use tribune_core::funding::stripe::{Effect, Event};
 use tribune_core::store::FundingStore;
@@ -74,7 +75,7 @@ fn in_currency(mut event: Event, code: &str) -> Event {
 }
 
 async fn record(store: &Store, e: &Event) -> Recorded {
-    record_stripe_event(store, e, NEW_YORK, mid_july()).await.unwrap()
+    record_stripe_event(store, e, Guard::default(), NEW_YORK, mid_july()).await.unwrap()
 }
 
 async fn raised(store: &Store, month: Month) -> i64 {
@@ -101,7 +102,115 @@ on_both_backends!(
     a_refund_in_another_currency_is_recorded_flagged_and_not_counted,
     a_refund_and_a_lost_dispute_never_take_a_payment_below_zero,
     every_order_and_replay_of_a_payments_events_nets_the_same,
+    a_gift_above_the_ceiling_is_refused_unless_confirmed,
+    a_new_currency_that_drops_counted_gifts_needs_confirmation,
+    a_goal_set_again_without_text_keeps_it,
+    a_gift_dated_in_the_future_is_refused,
 );
+
+/// The default guard with a large amount confirmed, as `--confirm-large` gives.
+fn large() -> Guard {
+    Guard { large_confirmed: true, ..Guard::default() }
+}
+
+fn gift(amount: &str, currency: &str, day: u32) -> ManualDonation {
+    ManualDonation {
+        amount: amount.into(),
+        currency: currency.into(),
+        date: Some(chrono::NaiveDate::from_ymd_opt(2020, 7, day).unwrap()),
+        donor: None,
+        note: None,
+    }
+}
+
+async fn a_gift_above_the_ceiling_is_refused_unless_confirmed(db: TestDatabase) {
+    let s = &db.store;
+    let guard = Guard::default();
+    // A typo: three zeros too many.
+    let bad = add_manual_donation(s, gift("2500000", "USD", 10), guard, NEW_YORK, mid_july()).await;
+    let Err(e @ FundingError::AboveCeiling { .. }) = bad else { panic!("{bad:?}") };
+    assert_eq!(
+        e.to_string(),
+        "amount: $2,500,000 is more than $100,000, the largest amount this site takes without a \
+         confirmation (setting funding_ceiling); check it for a typo"
+    );
+    let paid_too_much = paid("evt_big", "pi_big", 10_000_001, mid_july());
+    let refused = record_stripe_event(s, &paid_too_much, guard, NEW_YORK, mid_july()).await;
+    assert!(matches!(refused, Err(FundingError::AboveCeiling { field: "amount", .. })), "{refused:?}");
+    let goal = set_goal(s, july(), "100000.01", "USD", &[], None, guard, mid_july()).await;
+    assert!(matches!(goal, Err(FundingError::AboveCeiling { field: "goal", .. })), "{goal:?}");
+    assert!(s.entries_of_month(july()).await.unwrap().is_empty(), "nothing recorded");
+    assert!(s.goals_until(july()).await.unwrap().is_empty(), "no goal set");
+    // Exactly the ceiling is fine; above it, confirmed, too; the ceiling is a setting.
+    add_manual_donation(s, gift("100000", "USD", 10), guard, NEW_YORK, mid_july()).await.unwrap();
+    add_manual_donation(s, gift("2500000", "USD", 10), large(), NEW_YORK, mid_july()).await.unwrap();
+    let low = Guard::with_ceiling(50);
+    assert!(add_manual_donation(s, gift("50.01", "USD", 10), low, NEW_YORK, mid_july()).await.is_err());
+    // The ceiling is in the gift's own units: 100,000 yen pass, 100,001 do not.
+    add_manual_donation(s, gift("100000", "JPY", 10), guard, NEW_YORK, mid_july()).await.unwrap();
+    assert!(add_manual_donation(s, gift("100001", "JPY", 10), guard, NEW_YORK, mid_july()).await.is_err());
+    assert_eq!(raised(s, july()).await, 260_000_000);
+}
+
+async fn a_new_currency_that_drops_counted_gifts_needs_confirmation(db: TestDatabase) {
+    let s = &db.store;
+    let guard = Guard::default();
+    set_goal(s, july(), "5000", "USD", &[], Some("Keep us going".into()), guard, mid_july()).await.unwrap();
+    // No gifts yet: changing the currency loses nothing.
+    set_goal(s, july(), "5000", "EUR", &[], None, guard, mid_july()).await.unwrap();
+    set_goal(s, july(), "5000", "USD", &[], None, guard, mid_july()).await.unwrap();
+    add_manual_donation(s, gift("120.50", "USD", 3), guard, NEW_YORK, mid_july()).await.unwrap();
+    let bad = set_goal(s, july(), "4000", "EUR", &[], None, guard, mid_july()).await;
+    let Err(e @ FundingError::CurrencyChange { .. }) = bad else { panic!("{bad:?}") };
+    assert_eq!(
+        e.to_string(),
+        "currency: July 2020 already has $120.50 given in USD; with a goal in EUR, those gifts would no \
+         longer count toward it. Confirm the change of currency to go ahead"
+    );
+    let goal = s.goal_at_or_before(july()).await.unwrap().unwrap();
+    assert_eq!((goal.amount.minor, goal.amount.currency.code()), (500_000, "USD"), "unchanged");
+    add_manual_donation(s, gift("10", "USD", 14), guard, NEW_YORK, mid_july()).await.unwrap();
+    let confirmed = Guard { currency_change_confirmed: true, ..guard };
+    let goal = set_goal(s, july(), "4000", "EUR", &[], None, confirmed, mid_july()).await.unwrap();
+    assert_eq!(goal.amount.currency.code(), "EUR");
+    assert_eq!(goal.text.as_deref(), Some("Keep us going"));
+    // August has no gifts: a new currency there needs nothing.
+    set_goal(s, july().next(), "4000", "GBP", &[], None, guard, mid_july()).await.unwrap();
+}
+
+async fn a_goal_set_again_without_text_keeps_it(db: TestDatabase) {
+    let s = &db.store;
+    let guard = Guard::default();
+    set_goal(s, july(), "5000", "USD", &[], Some("  Keep the newsroom open ".into()), guard, mid_july())
+        .await
+        .unwrap();
+    let again = set_goal(s, july(), "6000", "USD", &[], None, guard, mid_july()).await.unwrap();
+    assert_eq!(again.text.as_deref(), Some("Keep the newsroom open"));
+    let stored = s.goal_at_or_before(july()).await.unwrap().unwrap();
+    assert_eq!((stored.amount.minor, stored.text.as_deref()), (600_000, Some("Keep the newsroom open")));
+    // The next month starts from the text the site shows.
+    let august = set_goal(s, july().next(), "6000", "USD", &[], None, guard, mid_july()).await.unwrap();
+    assert_eq!(august.text.as_deref(), Some("Keep the newsroom open"));
+    let cleared =
+        set_goal(s, july(), "6000", "USD", &[], Some(String::new()), guard, mid_july()).await.unwrap();
+    assert_eq!(cleared.text, None);
+    assert_eq!(s.goal_at_or_before(july()).await.unwrap().unwrap().text, None);
+}
+
+async fn a_gift_dated_in_the_future_is_refused(db: TestDatabase) {
+    let s = &db.store;
+    let guard = Guard::default();
+    // 15 July at noon in New York: the 15th is today, the 16th is tomorrow.
+    add_manual_donation(s, gift("10", "USD", 15), guard, NEW_YORK, mid_july()).await.unwrap();
+    let bad = add_manual_donation(s, gift("10", "USD", 16), guard, NEW_YORK, mid_july()).await;
+    let Err(e @ FundingError::FutureDate(_)) = bad else { panic!("{bad:?}") };
+    assert_eq!(e.to_string(), "date: 2020-07-16 is in the future; record a gift once it has been received");
+    // Already the 16th in Auckland: the site's calendar decides.
+    add_manual_donation(s, gift("10", "USD", 16), guard, chrono_tz::Pacific::Auckland, mid_july())
+        .await
+        .unwrap();
+    assert_eq!(s.entries_of_month(july()).await.unwrap().len(), 2);
+}
 
 async fn a_payment_counts_once_whatever_describes_it(db: TestDatabase) {
     let s = &db.store;
@@ -172,7 +281,7 @@ async fn months_follow_the_site_time_zone(db: TestDatabase) {
     record(s, &paid("evt_early", "pi_early", 900, early_august)).await;
     assert_eq!(raised(s, july()).await, 700);
     assert_eq!(raised(s, Month::parse("2020-08").unwrap()).await, 900);
-    set_goal(s, july(), "5000", "USD", &[], None, mid_july()).await.unwrap();
+    set_goal(s, july(), "5000", "USD", &[], None, Guard::default(), mid_july()).await.unwrap();
     let at_july_end = current_progress(s, NEW_YORK, true, late_july).await.unwrap().unwrap();
     assert_eq!((at_july_end.goal.month, at_july_end.raised.minor), (july(), 700));
     let in_august = current_progress(s, NEW_YORK, true, early_august).await.unwrap().unwrap();
@@ -185,12 +294,12 @@ async fn manual_entries_are_reversed_never_edited(db: TestDatabase) {
     let gift = |amount: &str| ManualDonation {
         amount: amount.into(),
         currency: "usd".into(),
-        date: Some(chrono::NaiveDate::from_ymd_opt(2020, 7, 31).unwrap()),
+        date: Some(chrono::NaiveDate::from_ymd_opt(2020, 7, 10).unwrap()),
         donor: Some("Ines".into()),
         note: Some("bank transfer".into()),
     };
-    let id = add_manual_donation(s, gift("25.00"), NEW_YORK, mid_july()).await.unwrap();
-    add_manual_donation(s, gift("10"), NEW_YORK, mid_july()).await.unwrap();
+    let id = add_manual_donation(s, gift("25.00"), Guard::default(), NEW_YORK, mid_july()).await.unwrap();
+    add_manual_donation(s, gift("10"), Guard::default(), NEW_YORK, mid_july()).await.unwrap();
     assert_eq!(raised(s, july()).await, 3500);
     reverse_entry(s, id, None, mid_july()).await.unwrap();
     assert_eq!(raised(s, july()).await, 1000);
@@ -200,14 +309,14 @@ async fn manual_entries_are_reversed_never_edited(db: TestDatabase) {
     let stripe_id =
         s.entries_of_month(july()).await.unwrap().iter().find(|e| e.entry.payment_key.is_some()).unwrap().id;
     assert!(matches!(reverse_entry(s, stripe_id, None, mid_july()).await, Err(FundingError::NotManual(_))));
-    let bad = add_manual_donation(s, gift("-5"), NEW_YORK, mid_july()).await;
+    let bad = add_manual_donation(s, gift("-5"), Guard::default(), NEW_YORK, mid_july()).await;
     assert!(matches!(bad, Err(FundingError::Money { field: "amount", .. })), "{bad:?}");
     assert_eq!(s.supporters(july()).await.unwrap(), ["Ines", "Ines"]);
 }
 
 async fn other_currencies_are_recorded_but_not_counted(db: TestDatabase) {
     let s = &db.store;
-    set_goal(s, july(), "5000", "USD", &[], None, mid_july()).await.unwrap();
+    set_goal(s, july(), "5000", "USD", &[], None, Guard::default(), mid_july()).await.unwrap();
     record(s, &paid("evt_usd", "pi_usd", 1000, mid_july())).await;
     let euros = Event {
         id: "evt_eur".into(),
@@ -232,23 +341,32 @@ async fn other_currencies_are_recorded_but_not_counted(db: TestDatabase) {
 async fn goals_carry_forward(db: TestDatabase) {
     let s = &db.store;
     assert!(current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().is_none(), "no goal yet");
-    set_goal(s, Month::parse("2020-05").unwrap(), "300000", "JPY", &["100000".into()], None, mid_july())
-        .await
-        .unwrap();
+    set_goal(
+        s,
+        Month::parse("2020-05").unwrap(),
+        "300000",
+        "JPY",
+        &["100000".into()],
+        None,
+        large(),
+        mid_july(),
+    )
+    .await
+    .unwrap();
     let p = current_progress(s, NEW_YORK, true, mid_july()).await.unwrap().unwrap();
     assert_eq!((p.goal.month, p.goal.amount.minor, p.goal.amount.currency.code()), (july(), 300000, "JPY"));
     assert!(
         current_progress(s, NEW_YORK, false, mid_july()).await.unwrap().is_none(),
         "carrying forward is a setting"
     );
-    set_goal(s, july(), "1000", "USD", &[], None, mid_july()).await.unwrap();
-    set_goal(s, july(), "2000", "USD", &[], None, mid_july()).await.unwrap();
+    set_goal(s, july(), "1000", "USD", &[], None, Guard::default(), mid_july()).await.unwrap();
+    set_goal(s, july(), "2000", "USD", &[], None, Guard::default(), mid_july()).await.unwrap();
     let p = current_progress(s, NEW_YORK, false, mid_july()).await.unwrap().unwrap();
     assert_eq!(p.goal.amount.minor, 200000, "setting a month's goal again replaces it");
     assert_eq!(s.goals_until(july()).await.unwrap().len(), 2);
-    let bad = set_goal(s, july(), "1000", "USD", &["5000".into()], None, mid_july()).await;
+    let bad = set_goal(s, july(), "1000", "USD", &["5000".into()], None, Guard::default(), mid_july()).await;
     assert!(bad.is_err(), "a milestone above the goal");
-    let bad = set_goal(s, july(), "10", "XYZ", &[], None, mid_july()).await;
+    let bad = set_goal(s, july(), "10", "XYZ", &[], None, Guard::default(), mid_july()).await;
     assert!(matches!(bad, Err(FundingError::Money { field: "currency", .. })));
 }
 
@@ -270,7 +388,7 @@ async fn concurrent_deliveries_give_an_exact_total(db: TestDatabase) {
         for e in events {
             let store = db.store.clone();
             tasks.push(tokio::spawn(async move {
-                record_stripe_event(&store, &e, NEW_YORK, mid_july()).await.unwrap()
+                record_stripe_event(&store, &e, Guard::default(), NEW_YORK, mid_july()).await.unwrap()
             }));
         }
     }

@@ -111,6 +111,8 @@ async fn goal_json(State(state): State<AppState>) -> Response {
             "goal": p.goal.amount.format(),
             "raised": p.raised.format(),
             "percent": p.percent,
+            "percent_text": p.percent_text(),
+            "bar_percent": p.bar_percent,
             "milestones": p.milestones.iter().map(|m| serde_json::json!({
                 "amount_minor": m.amount.minor,
                 "label": m.amount.format(),
@@ -143,7 +145,15 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
         Ok(event) => event,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    match record_stripe_event(&state.store, &event, state.config.tz(), Utc::now()).await {
+    match record_stripe_event(
+        &state.store,
+        &event,
+        state.config.funding_guard(),
+        state.config.tz(),
+        Utc::now(),
+    )
+    .await
+    {
         Ok(recorded) => {
             if let Recorded::Counted(entry) = recorded {
                 tracing::info!(event = %event.id, entry, "recorded a Stripe event");
@@ -160,6 +170,12 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
         Err(FundingError::Store(e)) => {
             tracing::error!(error = %e, event = %event.id, "could not record a Stripe event");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "could not record the event; retry later")
+        }
+        Err(e @ FundingError::AboveCeiling { .. }) => {
+            // Stripe retries and the dashboard shows the message: the publisher can raise
+            // the ceiling, and the retried event is then counted once as usual.
+            tracing::warn!(error = %e, event = %event.id, "refused a Stripe payment above the ceiling");
+            json_error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
         }
         Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     }

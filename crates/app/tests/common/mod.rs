@@ -81,6 +81,35 @@ impl TestApp {
         (email, password)
     }
 
+    /// Records a gift of `amount` USD today, as the admin form would, and refreshes the
+    /// bar; `guard` says what is confirmed. The ledger entry's id.
+    pub async fn give(
+        &self,
+        amount: &str,
+        donor: Option<&str>,
+        guard: tribune_core::funding::guard::Guard,
+    ) -> i64 {
+        let gift = tribune_core::funding::donations::ManualDonation {
+            amount: amount.into(),
+            currency: "USD".into(),
+            date: None,
+            donor: donor.map(str::to_owned),
+            note: None,
+        };
+        let tz = self.state.config.tz();
+        let id = tribune_core::funding::donations::add_manual_donation(
+            &self.state.store,
+            gift,
+            guard,
+            tz,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        self.state.invalidate(vec!["funding".into()]).await;
+        id
+    }
+
     /// A browser signed in as a new user with this role.
     pub async fn signed_in(&self, name: &str, role: Role) -> Browser {
         let (email, password) = self.add_user(name, role).await;

@@ -66,9 +66,10 @@ pub struct Progress {
     pub goal: Goal,
     /// Raised this month in the goal's currency (donations in other currencies are not counted).
     pub raised: Money,
-    /// May exceed 100 when the goal is passed.
-    pub percent: u32,
-    /// The filled part of the bar: `percent` capped at 100.
+    /// The whole truth, rounded down: may exceed 100 when the goal is passed (a goal of one
+    /// cent and an absurd total give a huge number, never a wrapped or negative one).
+    pub percent: u64,
+    /// The filled part of the bar: `percent` clamped to 0..=100, the bar's width.
     pub bar_percent: u32,
     pub milestones: Vec<Milestone>,
 }
@@ -83,7 +84,7 @@ pub fn progress(goal: &Goal, raised_minor: i64) -> Progress {
         .iter()
         .map(|&m| Milestone {
             amount: Money::new(m, goal.amount.currency),
-            position_percent: percent_of(m, goal.amount.minor).min(100),
+            position_percent: bar_width(percent_of(m, goal.amount.minor)),
             reached: raised_minor >= m,
         })
         .collect();
@@ -91,19 +92,34 @@ pub fn progress(goal: &Goal, raised_minor: i64) -> Progress {
         goal: goal.clone(),
         raised: Money::new(raised_minor, goal.amount.currency),
         percent,
-        bar_percent: percent.min(100),
+        bar_percent: bar_width(percent),
         milestones,
     }
 }
 
+impl Progress {
+    /// For people: "312% of the goal", with thousands grouped ("12,345% of the goal").
+    /// Past u64 (a goal under 50 minor units and a total near i64::MAX) it says "more than".
+    pub fn percent_text(&self) -> String {
+        let more = if self.percent == u64::MAX { "more than " } else { "" };
+        format!("{more}{}% of the goal", crate::funding::money::group_thousands(self.percent))
+    }
+}
+
+fn bar_width(percent: u64) -> u32 {
+    // At most 100, so the conversion cannot fail.
+    u32::try_from(percent.min(100)).unwrap_or(100)
+}
+
 /// `part` as a whole percentage of `whole`, rounded down; 0 when either is not positive
 /// (a goal of zero can only come from a `Goal` built by hand, and must not divide by zero).
-fn percent_of(part: i64, whole: i64) -> u32 {
+fn percent_of(part: i64, whole: i64) -> u64 {
     if part <= 0 || whole <= 0 {
         return 0;
     }
-    // In i128, a hundred times any i64 fits.
-    u32::try_from(i128::from(part) * 100 / i128::from(whole)).unwrap_or(u32::MAX)
+    // In i128, a hundred times any i64 fits; the quotient passes u64 only for a goal under
+    // 50 minor units and a total near i64::MAX, and then saturates rather than wraps.
+    u64::try_from(i128::from(part) * 100 / i128::from(whole)).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -214,6 +230,7 @@ mod tests {
         let p = progress(&goal(1000, vec![]), 2550);
         assert_eq!(p.percent, 255);
         assert_eq!(p.bar_percent, 100);
+        assert_eq!(p.percent_text(), "255% of the goal");
         assert!(p.milestones.iter().all(|m| m.reached));
     }
 
@@ -228,7 +245,15 @@ mod tests {
     #[test]
     fn progress_does_not_overflow() {
         let p = progress(&goal(1, vec![]), i64::MAX);
-        assert_eq!((p.percent, p.bar_percent), (u32::MAX, 100));
+        assert_eq!((p.percent, p.bar_percent), (u64::MAX, 100));
+        assert_eq!(p.percent_text(), "more than 18,446,744,073,709,551,615% of the goal");
+        // The typo that once showed 4294967295%: $42,949,672.96 against a $1 goal.
+        let p = progress(&goal(100, vec![]), 4_294_967_296);
+        assert_eq!((p.percent, p.bar_percent), (4_294_967_296, 100));
+        assert_eq!(p.percent_text(), "4,294,967,296% of the goal");
+        let p = progress(&goal(1000, vec![]), i64::MAX);
+        assert_eq!(p.percent, 922_337_203_685_477_580);
+        assert_eq!(p.percent_text(), "922,337,203,685,477,580% of the goal");
         let p = progress(&goal(i64::MAX, vec![]), i64::MAX / 2);
         assert_eq!(p.percent, 49);
         assert_eq!(positions(&p)[1], (i64::MAX / 2, 49, true));
@@ -241,6 +266,7 @@ mod tests {
         let g = Goal { month: july(), amount: usd(0), milestones: vec![0, 50], text: None };
         let p = progress(&g, 10);
         assert_eq!((p.percent, p.bar_percent), (0, 0));
+        assert_eq!(progress(&g, i64::MAX).percent_text(), "0% of the goal");
         let g = Goal { month: july(), amount: usd(100), milestones: vec![200], text: None };
         assert_eq!(progress(&g, 10).milestones[0].position_percent, 100);
     }

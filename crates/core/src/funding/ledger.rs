@@ -74,3 +74,79 @@ pub struct Entry {
     /// kept in the ledger for the record but counts in no total.
     pub counted: bool,
 }
+
+/// The ledger as the publisher reads it: by date, except that a reversal sits right after
+/// the entry it reverses, and a refund or lost dispute after its payment, however much
+/// later they came. An entry whose original is not in `entries` keeps its date's place.
+pub fn in_ledger_order(mut entries: Vec<Entry>) -> Vec<Entry> {
+    use std::collections::HashMap;
+    entries.sort_by_key(|e| (e.entry.occurred_at, e.id));
+    let ids: std::collections::HashSet<i64> = entries.iter().map(|e| e.id).collect();
+    let payments: HashMap<&str, i64> = entries
+        .iter()
+        .filter(|e| e.entry.kind == EntryKind::Payment)
+        .filter_map(|e| Some((e.entry.payment_key.as_deref()?, e.id)))
+        .collect();
+    let parent_of = |x: &NewEntry| match x.kind {
+        EntryKind::Reversal => x.reverses.filter(|id| ids.contains(id)),
+        EntryKind::Refund | EntryKind::DisputeLost => payments.get(x.payment_key.as_deref()?).copied(),
+        _ => None,
+    };
+    let mut children: HashMap<i64, Vec<Entry>> = HashMap::new();
+    let mut roots = Vec::with_capacity(entries.len());
+    for e in &entries {
+        match parent_of(&e.entry) {
+            Some(parent) => children.entry(parent).or_default().push(e.clone()),
+            None => roots.push(e.clone()),
+        }
+    }
+    let mut ordered = Vec::with_capacity(entries.len());
+    for root in roots {
+        let id = root.id;
+        ordered.push(root);
+        ordered.extend(children.remove(&id).unwrap_or_default());
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::funding::money::Currency;
+    use chrono::TimeZone;
+
+    fn entry(id: i64, kind: EntryKind, day: u32, reverses: Option<i64>, key: Option<&str>) -> Entry {
+        let at = Utc.with_ymd_and_hms(2020, 7, day, 12, 0, 0).unwrap();
+        Entry {
+            id,
+            entry: NewEntry {
+                kind,
+                amount: Money::new(100, Currency::parse("USD").unwrap()),
+                month: Month { year: 2020, month: 7 },
+                occurred_at: at,
+                event_id: None,
+                payment_key: key.map(str::to_owned),
+                supporter_name: None,
+                note: None,
+                reverses,
+            },
+            created_at: at,
+            counted: true,
+        }
+    }
+
+    #[test]
+    fn corrections_sit_beside_what_they_correct_the_rest_by_date() {
+        let entries = vec![
+            entry(5, EntryKind::Reversal, 20, Some(1), None),
+            entry(2, EntryKind::Payment, 3, None, Some("pi_a")),
+            entry(1, EntryKind::Manual, 2, None, None),
+            entry(4, EntryKind::Refund, 15, None, Some("pi_a")),
+            entry(3, EntryKind::Manual, 10, None, None),
+            // Reverses an entry of another month: stays at its own date.
+            entry(6, EntryKind::Reversal, 12, Some(99), None),
+        ];
+        let ids: Vec<i64> = in_ledger_order(entries).iter().map(|e| e.id).collect();
+        assert_eq!(ids, [1, 5, 2, 4, 3, 6]);
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod donations;
 pub mod goal;
+pub mod guard;
 pub mod ledger;
 pub mod money;
 pub mod month;

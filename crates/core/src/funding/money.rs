@@ -165,7 +165,7 @@ fn parse_unsigned(amount: &str, currency: Currency) -> Result<i64, MoneyError> {
 }
 
 /// "5000" → "5,000".
-fn group_thousands(n: u64) -> String {
+pub(crate) fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

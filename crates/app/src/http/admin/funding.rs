@@ -3,23 +3,23 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
-use tribune_core::funding::donations::{
-    FundingError, ManualDonation, add_manual_donation, reverse_entry, set_goal,
-};
+use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
 use tribune_core::funding::goal::Goal;
-use tribune_core::funding::ledger::{Entry, EntryKind};
+use tribune_core::funding::guard::Guard;
+use tribune_core::funding::ledger::{Entry, EntryKind, in_ledger_order};
 use tribune_core::funding::money::{Currency, Money};
 use tribune_core::funding::month::Month;
 use tribune_core::store::FundingStore;
 use tribune_core::user::User;
 
 use super::chart::{ChartMonth, raised_vs_goal};
+use super::reversal;
 use crate::config::Config;
 use crate::funding_bar::FUNDING_KEY;
 use crate::http::auth::CurrentUser;
@@ -31,11 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/funding", get(ledger_page))
         .route("/admin/funding/goal", post(save_goal))
         .route("/admin/funding/donations", post(add_donation))
-        .route("/admin/funding/entries/{id}/reverse", post(reverse))
+        .route("/admin/funding/entries/{id}/reverse", get(reversal::confirm).post(reversal::reverse))
         .route("/admin/funding/ledger.csv", get(ledger_csv))
 }
 
-fn publisher_only(me: &User) -> Result<(), AppError> {
+pub(super) fn publisher_only(me: &User) -> Result<(), AppError> {
     if me.can_manage_users() {
         Ok(())
     } else {
@@ -61,6 +61,8 @@ impl MonthQuery {
 struct EntryRow {
     id: i64,
     date: String,
+    /// A reversal, refund or lost dispute listed right under what it corrects.
+    correction: bool,
     kind: &'static str,
     amount: String,
     counts: bool,
@@ -92,8 +94,29 @@ struct LedgerPage<'a> {
     rows: Vec<EntryRow>,
     totals: Vec<TotalRow>,
     chart: String,
+    chart_rows: Vec<ChartRow>,
+    /// Latest day a gift can be dated: today, in the site's time zone.
+    today: String,
     error: Option<String>,
     notice: Option<&'a str>,
+    /// Set when a new goal currency would drop counted gifts: what the box confirms.
+    currency_confirm: Option<String>,
+}
+
+/// The chart's figures as a table, for a phone where the chart's text is small.
+struct ChartRow {
+    month: String,
+    raised: String,
+    goal: String,
+}
+
+/// What a page shows besides the month's figures: a refusal and the form as typed.
+#[derive(Default)]
+struct Shown<'a> {
+    error: Option<String>,
+    form: Option<GoalForm>,
+    notice: Option<&'a str>,
+    currency_confirm: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +127,8 @@ struct GoalForm {
     currency: String,
     milestones: String,
     text: String,
+    /// "yes" when the publisher ticked the box that names the gifts the change drops.
+    confirm_currency_change: String,
 }
 
 async fn ledger_page(
@@ -115,7 +140,7 @@ async fn ledger_page(
     publisher_only(&me)?;
     let month = q.month(&state)?;
     let notice = q.done.as_ref().map(|_| "Saved.");
-    let html = page(&state, &me, &csrf, month, None, None, notice).await?;
+    let html = page(&state, &me, &csrf, month, Shown { notice, ..Shown::default() }).await?;
     Ok((csrf, html).into_response())
 }
 
@@ -124,9 +149,7 @@ async fn page(
     me: &User,
     csrf: &CsrfToken,
     month: Month,
-    error: Option<String>,
-    form: Option<GoalForm>,
-    notice: Option<&str>,
+    shown: Shown<'_>,
 ) -> Result<axum::response::Html<String>, AppError> {
     let goals = state.store.goals_until(month).await?;
     let goal = goals.last().cloned().map(|mut g| {
@@ -136,7 +159,7 @@ async fn page(
     let goal_currency = goal.as_ref().map(|g| g.amount.currency.code());
     let entries = state.store.entries_of_month(month).await?;
     let totals = state.store.month_totals(month, month).await?;
-    let goal_form = form.unwrap_or_else(|| match &goal {
+    let goal_form = shown.form.unwrap_or_else(|| match &goal {
         Some(g) => GoalForm {
             month: month.to_string(),
             goal: g.amount.to_major_string(),
@@ -148,9 +171,11 @@ async fn page(
                 .collect::<Vec<_>>()
                 .join(", "),
             text: g.text.clone().unwrap_or_default(),
+            confirm_currency_change: String::new(),
         },
         None => GoalForm { month: month.to_string(), currency: "USD".into(), ..Default::default() },
     });
+    let (chart, chart_rows) = chart(state, month, &goals).await?;
     render(&LedgerPage {
         site: &state.config,
         me,
@@ -171,36 +196,49 @@ async fn page(
                 })
             })
             .collect(),
-        chart: chart(state, month, &goals).await?,
+        chart,
+        chart_rows,
+        today: Utc::now().with_timezone(&state.config.tz()).format("%Y-%m-%d").to_string(),
         goal,
         goal_form,
-        error,
-        notice,
+        error: shown.error,
+        notice: shown.notice,
+        currency_confirm: shown.currency_confirm,
     })
 }
 
 fn entry_rows(entries: &[Entry], goal_currency: Option<&str>, state: &AppState) -> Vec<EntryRow> {
     let reversed: Vec<i64> = entries.iter().filter_map(|e| e.entry.reverses).collect();
-    entries
-        .iter()
-        .map(|e| {
-            let x = &e.entry;
-            EntryRow {
-                id: e.id,
-                date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
-                kind: kind_label(x.kind),
-                amount: x.amount.format(),
-                counts: e.counted && Some(x.amount.currency.code()) == goal_currency,
-                foreign: !e.counted,
-                who: x.supporter_name.clone().unwrap_or_default(),
-                note: x.note.clone().or_else(|| x.payment_key.clone()).unwrap_or_default(),
-                reversible: x.kind == EntryKind::Manual && !reversed.contains(&e.id),
-            }
-        })
-        .collect()
+    let ordered = in_ledger_order(entries.to_vec());
+    let mut rows = Vec::with_capacity(ordered.len());
+    for (i, e) in ordered.iter().enumerate() {
+        let x = &e.entry;
+        // `in_ledger_order` put it under what it corrects when that is in the list.
+        let correction = i > 0
+            && match x.kind {
+                EntryKind::Reversal => x.reverses.is_some_and(|r| ordered[..i].iter().any(|p| p.id == r)),
+                EntryKind::Refund | EntryKind::DisputeLost => ordered[..i]
+                    .iter()
+                    .any(|p| p.entry.kind == EntryKind::Payment && p.entry.payment_key == x.payment_key),
+                _ => false,
+            };
+        rows.push(EntryRow {
+            id: e.id,
+            date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
+            correction,
+            kind: kind_label(x.kind),
+            amount: x.amount.format(),
+            counts: e.counted && Some(x.amount.currency.code()) == goal_currency,
+            foreign: !e.counted,
+            who: x.supporter_name.clone().unwrap_or_default(),
+            note: x.note.clone().or_else(|| x.payment_key.clone()).unwrap_or_default(),
+            reversible: x.kind == EntryKind::Manual && !reversed.contains(&e.id),
+        });
+    }
+    rows
 }
 
-fn kind_label(kind: EntryKind) -> &'static str {
+pub(super) fn kind_label(kind: EntryKind) -> &'static str {
     match kind {
         EntryKind::Payment => "card payment",
         EntryKind::Refund => "refunded (total)",
@@ -210,13 +248,17 @@ fn kind_label(kind: EntryKind) -> &'static str {
     }
 }
 
-/// Twelve months up to `month`, raised (in the goal's currency) against the goal in force.
-async fn chart(state: &AppState, month: Month, goals: &[Goal]) -> Result<String, AppError> {
+/// Twelve months up to `month`, raised (in the goal's currency) against the goal in force:
+/// the chart, and its figures as rows.
+async fn chart(state: &AppState, month: Month, goals: &[Goal]) -> Result<(String, Vec<ChartRow>), AppError> {
     let mut months = vec![month];
     for _ in 0..11 {
         months.insert(0, months[0].previous());
     }
     let totals = state.store.month_totals(months[0], month).await?;
+    // The axis is in the latest goal's currency; before any goal there is nothing to scale.
+    let axis_currency = goals.last().map(|g| g.amount.currency);
+    let mut rows = Vec::new();
     let columns = months
         .iter()
         .map(|m| {
@@ -224,6 +266,12 @@ async fn chart(state: &AppState, month: Month, goals: &[Goal]) -> Result<String,
             let currency = goal.map_or("", |g| g.amount.currency.code());
             let raised: i64 =
                 totals.iter().filter(|t| t.month == *m && t.currency == currency).map(|t| t.net_minor).sum();
+            let raised_label = goal.map_or(String::new(), |g| whole_units(raised, g.amount.currency));
+            rows.push(ChartRow {
+                month: m.name(),
+                raised: goal.map_or("—".into(), |g| Money::new(raised, g.amount.currency).format()),
+                goal: goal.map_or("no goal".into(), |g| g.amount.format()),
+            });
             let description = match goal {
                 Some(g) => format!(
                     "{}: {} of {}",
@@ -235,10 +283,24 @@ async fn chart(state: &AppState, month: Month, goals: &[Goal]) -> Result<String,
             };
             let label = NaiveDate::from_ymd_opt(m.year, m.month, 1)
                 .map_or(String::new(), |d| d.format("%b").to_string());
-            ChartMonth { label, raised_minor: raised, goal_minor: goal.map(|g| g.amount.minor), description }
+            ChartMonth {
+                label,
+                raised_minor: raised,
+                goal_minor: goal.map(|g| g.amount.minor),
+                raised_label,
+                description,
+            }
         })
         .collect::<Vec<_>>();
-    Ok(raised_vs_goal(&columns))
+    let axis_label = |minor: i64| axis_currency.map_or(String::new(), |c| whole_units(minor, c));
+    Ok((raised_vs_goal(&columns, &axis_label), rows))
+}
+
+/// "$1,235" for $1,234.56: short enough for a column's label, cents rounded half up.
+fn whole_units(minor: i64, currency: Currency) -> String {
+    let scale = 10i64.pow(currency.exponent());
+    let major = minor.saturating_add(scale / 2) / scale;
+    Money::new(major.saturating_mul(scale), currency).format()
 }
 
 async fn save_goal(
@@ -250,13 +312,19 @@ async fn save_goal(
     publisher_only(&me)?;
     let month = Month::parse(form.month.trim()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let milestones: Vec<String> = form.milestones.split(',').map(|m| m.trim().to_owned()).collect();
+    let guard = Guard {
+        currency_change_confirmed: form.confirm_currency_change == "yes",
+        ..state.config.funding_guard()
+    };
+    let text = Some(form.text.clone());
     match set_goal(
         &state.store,
         month,
         form.goal.trim(),
         form.currency.trim(),
         &milestones,
-        Some(form.text.clone()),
+        text,
+        guard,
         Utc::now(),
     )
     .await
@@ -266,7 +334,15 @@ async fn save_goal(
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
-        Err(e) => refused(&state, &me, &csrf, month, e.to_string(), Some(form)).await,
+        Err(e @ FundingError::CurrencyChange { .. }) => {
+            let FundingError::CurrencyChange { month: name, old, new, raised } = &e else { unreachable!() };
+            let confirm = format!(
+                "Yes, set the goal in {new}: the {raised} given in {old} in {name} will no longer count toward it."
+            );
+            let shown = Shown { currency_confirm: Some(confirm), ..Shown::default() };
+            refused(&state, &me, &csrf, month, e.to_string(), Some(form), shown).await
+        }
+        Err(e) => refused(&state, &me, &csrf, month, e.to_string(), Some(form), Shown::default()).await,
     }
 }
 
@@ -277,8 +353,9 @@ async fn refused(
     month: Month,
     error: String,
     form: Option<GoalForm>,
+    shown: Shown<'_>,
 ) -> Result<Response, AppError> {
-    let html = page(state, me, csrf, month, Some(error), form, None).await?;
+    let html = page(state, me, csrf, month, Shown { error: Some(error), form, ..shown }).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
 
@@ -315,6 +392,7 @@ async fn add_donation(
                     this_month,
                     format!("date: \"{d}\" is not a date (YYYY-MM-DD)"),
                     None,
+                    Shown::default(),
                 )
                 .await;
             }
@@ -328,38 +406,14 @@ async fn add_donation(
         note: Some(form.note),
     };
     let month = date.map_or(this_month, |d| Month { year: d.year(), month: d.month() });
-    match add_manual_donation(&state.store, gift, state.config.tz(), now).await {
+    match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.config.tz(), now).await
+    {
         Ok(_) => {
             state.invalidate(vec![FUNDING_KEY.into()]).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
-        Err(e) => refused(&state, &me, &csrf, month, e.to_string(), None).await,
-    }
-}
-
-#[derive(Deserialize)]
-struct ReverseForm {
-    #[serde(default)]
-    note: String,
-}
-
-async fn reverse(
-    State(state): State<AppState>,
-    CurrentUser(me): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ReverseForm>,
-) -> Result<Response, AppError> {
-    publisher_only(&me)?;
-    let original = state.store.entry(id).await?.ok_or(AppError::NotFound)?;
-    let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());
-    match reverse_entry(&state.store, id, note, Utc::now()).await {
-        Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
-            Ok(Redirect::to(&format!("/admin/funding?month={}&done=1", original.entry.month)).into_response())
-        }
-        Err(FundingError::Store(e)) => Err(e.into()),
-        Err(e) => Err(AppError::BadRequest(e.to_string())),
+        Err(e) => refused(&state, &me, &csrf, month, e.to_string(), None, Shown::default()).await,
     }
 }
 

@@ -5,6 +5,7 @@ mod articles;
 mod chart;
 mod funding;
 mod moderation;
+mod reversal;
 mod users;
 
 use axum::Router;
