@@ -8,6 +8,7 @@ mod cli_export;
 mod cli_import;
 mod cli_moderation;
 pub mod commented;
+pub mod compress;
 pub mod config;
 pub mod connections;
 pub mod demo;
