@@ -4,7 +4,7 @@
 mod accounts;
 mod admin;
 mod api;
-mod assets;
+pub mod assets;
 mod auth;
 mod client;
 mod comments;
@@ -31,6 +31,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
 use tribune_store::Store;
 
 use crate::cache::{CachedPage, HOLE, PageCache};
@@ -73,7 +74,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(dynamic_compression())
         .with_state(state)
+}
+
+/// Responses rendered per request (a signed-in reader's page, admin pages, the API) are
+/// gzipped on the fly when large enough to gain; cached pages and assets come compressed
+/// already (`Content-Encoding` set), which the layer leaves alone.
+fn dynamic_compression() -> CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+    CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 #[derive(Template)]
@@ -131,11 +141,17 @@ fn framework_message(status: StatusCode) -> String {
 }
 
 /// No third-party anything: the policy allows only this site's own styles and scripts.
-/// Admin pages and exports hold what only their reader may see: no cache keeps them.
+/// Admin pages and exports hold what only their reader may see: no cache keeps them; what
+/// a signed-in reader gets is private to their browser.
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_admin = request.uri().path().starts_with("/admin");
+    let signed_in = cookies::get(request.headers(), cookies::SESSION).is_some();
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if signed_in && !h.contains_key(header::CACHE_CONTROL) {
+        // Rendered for this reader: no shared cache may keep it, and it is asked for again.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(PRIVATE_PAGE));
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         // Unless a handler has its own policy (the embeddable widget may be framed anywhere).
         h.insert(
