@@ -162,7 +162,8 @@ async fn each_variant_has_its_own_etag_and_304(db: TestDatabase) {
             assert!(again.body.is_empty() && again.header("etag") == etag);
             assert_eq!(again.header("vary"), "accept-encoding");
             let weak = format!("W/{etag}");
-            let weakly = fetch(&app, &b, path, &[("accept-encoding", accept), ("if-none-match", &weak)]).await;
+            let weakly =
+                fetch(&app, &b, path, &[("accept-encoding", accept), ("if-none-match", &weak)]).await;
             assert_eq!(weakly.status, StatusCode::NOT_MODIFIED, "a proxy's weakened ETag matches too");
             etags.push(etag);
         }
@@ -222,7 +223,8 @@ async fn assets_live_under_hashed_names_for_a_year(db: TestDatabase) {
         assert!(asset.decoded() == by_name.body, "{url}");
         assert!(!by_name.header("cache-control").contains("immutable"));
         // A page from before an upgrade still gets a stylesheet, but not for a year.
-        let stale = ae(&app, &b, &format!("{}.0123456789.{ext}", stem.replace("/static/", "/assets/")), "").await;
+        let stale =
+            ae(&app, &b, &format!("{}.0123456789.{ext}", stem.replace("/static/", "/assets/")), "").await;
         assert_eq!(stale.status, StatusCode::OK);
         assert!(stale.body == by_name.body && stale.header("cache-control") == "no-cache");
     }
@@ -248,10 +250,14 @@ async fn large_pages_rendered_per_request_are_compressed_too(db: TestDatabase) {
 async fn absolute_urls_ignore_forged_host_headers(db: TestDatabase) {
     let app = site(db).await;
     let b = visitor(&app).await;
-    let forged = [("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "https")];
+    let forged =
+        [("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "https")];
     let base = &app.state.config.base_url;
     let page = String::from_utf8(fetch(&app, &b, "/articles/wire-sizes", &forged).await.body).unwrap();
-    assert!(page.contains(&format!("<link rel=\"canonical\" href=\"{base}/articles/wire-sizes\">")), "{page}");
+    assert!(
+        page.contains(&format!("<link rel=\"canonical\" href=\"{base}/articles/wire-sizes\">")),
+        "{page}"
+    );
     for feed in ["/feed.atom", "/feed.rss", "/feed.json", "/sitemap.xml"] {
         let body = String::from_utf8(fetch(&app, &b, feed, &forged).await.body).unwrap();
         assert!(body.contains(&format!("{base}/articles/wire-sizes")), "{feed}");

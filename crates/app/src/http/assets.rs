@@ -74,8 +74,16 @@ impl Asset {
 static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
     [
         Asset::new("site.css", "text/css; charset=utf-8", include_bytes!("../../assets/site.css")),
-        Asset::new("comments.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/comments.js")),
-        Asset::new("moderation.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/moderation.js")),
+        Asset::new(
+            "comments.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/comments.js"),
+        ),
+        Asset::new(
+            "moderation.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/moderation.js"),
+        ),
         Asset::new("favicon.svg", "image/svg+xml", include_bytes!("../../assets/favicon.svg")),
         Asset::new("favicon.ico", "image/x-icon", include_bytes!("../../assets/favicon.ico")),
     ]
@@ -92,7 +100,10 @@ pub fn router() -> Router<AppState> {
         .route("/static/{name}", get(by_name))
         .route("/assets/{file}", get(hashed))
         // Asked for by browsers and feed readers whatever the page links to.
-        .route("/favicon.ico", get(|headers: HeaderMap| async move { by_name(Path("favicon.ico".into()), headers).await }))
+        .route(
+            "/favicon.ico",
+            get(|headers: HeaderMap| async move { by_name(Path("favicon.ico".into()), headers).await }),
+        )
 }
 
 async fn by_name(Path(name): Path<String>, headers: HeaderMap) -> Response {

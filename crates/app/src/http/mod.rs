@@ -81,7 +81,7 @@ pub fn router(state: AppState) -> Router {
 /// Responses rendered per request (a signed-in reader's page, admin pages, the API) are
 /// gzipped on the fly when large enough to gain; cached pages and assets come compressed
 /// already (`Content-Encoding` set), which the layer leaves alone.
-fn dynamic_compression() -> CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+fn dynamic_compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
     CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
