@@ -110,8 +110,18 @@ start_nginx() {
   mkdir -p "$WORK/nginx/tmp" "$WORK/www$(dirname "$article_path")"
   # Same URL path and same bytes as Tribune's page, so the two runs differ only by server.
   cp "$html" "$WORK/www$article_path"
+  # Precompressed beside it, as a careful nginx setup serves pages (the bound for Tribune's
+  # own precompressed pages): gzip always, brotli when Debian's module and tool are here.
+  gzip -9 -k -f "$WORK/www$article_path"
+  local brotli_module=/usr/lib/nginx/modules/ngx_http_brotli_static_module.so load_brotli="" brotli_static=""
+  if [ -f "$brotli_module" ] && command -v brotli >/dev/null; then
+    brotli -q 11 -k -f "$WORK/www$article_path"
+    load_brotli="load_module $brotli_module;"
+    brotli_static="brotli_static on;"
+  fi
   chmod -R a+rX "$WORK/www"
   cat >"$WORK/nginx/nginx.conf" <<EOF
+$load_brotli
 worker_processes auto;
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -122,6 +132,9 @@ http {
   # What Debian's stock nginx.conf turns on for static files.
   sendfile on;
   tcp_nopush on;
+  gzip_static on;
+  gzip_vary on;
+  $brotli_static
   types { }
   default_type "text/html; charset=utf-8";
   client_body_temp_path $WORK/nginx/tmp/body;

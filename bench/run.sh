@@ -18,6 +18,8 @@ NGINX_PORT="${BENCH_NGINX_PORT:-18081}"
 BUILD_FROM_SCRATCH="${BENCH_BUILD_FROM_SCRATCH:-0}"
 SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
 RESULTS="$ROOT/bench/results-latest.md"
+# What a browser sends: pages are measured as they go over the wire to readers.
+ACCEPT_ENCODING="${BENCH_ACCEPT_ENCODING:-br, gzip}"
 
 # Measure the default configuration: a TRIBUNE_* variable (say TRIBUNE_DATABASE_URL) or a
 # verbose RUST_LOG left in the caller's shell would change what is being measured.
@@ -45,7 +47,14 @@ trap 'exit 130' INT TERM
 
 # wrk and nginx from Debian; `apt-get update` only when something is missing.
 install_tools() {
-  install_packages wrk:wrk nginx:nginx curl:curl
+  install_packages wrk:wrk nginx:nginx curl:curl gzip:gzip
+  # nginx's brotli_static, when Debian has it: without it nginx's bound is gzip only.
+  if [ ! -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || ! command -v brotli >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnginx-mod-http-brotli-static brotli \
+      >/dev/null 2>&1 || log "no brotli for nginx: its bound is gzip_static alone"
+  fi
 }
 
 # --- build -------------------------------------------------------------------------------
@@ -86,8 +95,8 @@ RPS=()
 ROWS=""
 run_wrk() {
   local name="$1" url="$2" out="$WORK/wrk-$1.txt"
-  log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency $url"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$url" >"$out"
+  log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency -H 'Accept-Encoding: $ACCEPT_ENCODING' $url"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: $ACCEPT_ENCODING" "$url" >"$out"
   if grep -q 'Non-2xx' "$out" || grep -q 'Socket errors' "$out"; then
     cat "$out" >&2
     die "wrk saw errors or non-2xx responses on $url"
@@ -101,7 +110,16 @@ run_wrk() {
     die "cannot parse wrk's output"
   fi
   RPS+=("$rps")
-  ROWS+="| $name | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms |"$'\n'
+  ROWS+="| $name | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms | $(wire "$url") |"$'\n'
+}
+
+# One response's Content-Encoding and bytes on the wire, as the runs ask for it.
+wire() {
+  local headers="$WORK/wire-headers.txt" body="$WORK/wire-body"
+  curl -s -D "$headers" -o "$body" -H "Accept-Encoding: $ACCEPT_ENCODING" "$1"
+  local encoding
+  encoding="$(awk 'tolower($1) == "content-encoding:" { print $2 }' "$headers" | tr -d '\r')"
+  printf '%s, %s bytes' "${encoding:-identity}" "$(wc -c <"$body")"
 }
 
 # --- main --------------------------------------------------------------------------------
@@ -147,8 +165,11 @@ wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency, on the same machi
 (1-minute load average before the runs: $LOAD_BEFORE).
 Article: \`$ARTICLE_PATH\` ($(wc -c <"$WORK/article.html") bytes).
 
-| target | requests/s | p50 | p99 |
-| --- | ---: | ---: | ---: |
+Every request sends \`Accept-Encoding: $ACCEPT_ENCODING\`; nginx serves precompressed files
+(gzip_static$( [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] && echo ", brotli_static")).
+
+| target | requests/s | p50 | p99 | one response |
+| --- | ---: | ---: | ---: | --- |
 ${ROWS%$'\n'}
 
 | measure | value | target |

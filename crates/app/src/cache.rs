@@ -11,6 +11,8 @@ use axum::body::Bytes;
 use tribune_core::article::Article;
 use tribune_core::publishing::Saved;
 
+use crate::compress::Variants;
+
 pub const FRONT: &str = "front";
 
 pub fn article_key(slug: &str) -> String {
@@ -63,8 +65,8 @@ pub struct CachedPage {
     etag: String,
     keys: Vec<String>,
     /// The page last put together, with the version of the filling it holds, split at
-    /// each [`FORM_TOKEN`].
-    assembled: RwLock<Option<(u64, Segments)>>,
+    /// each [`FORM_TOKEN`], with its compressed forms.
+    assembled: RwLock<Option<(u64, Arc<Variants>)>>,
     /// What a handler keeps in place of bytes, dropped with the page's keys like any page
     /// (the discussion that signed-in readers' pages are filled from: `http::reader_page`).
     pub extra: Option<Extra>,
@@ -106,8 +108,9 @@ impl CachedPage {
     }
 
     /// The page with its holes filled by `filling` (version `version`), in segments
-    /// around its form tokens; put together once per version and shared by every response.
-    pub fn body(&self, version: u64, filling: &Bytes) -> Segments {
+    /// around its form tokens; put together (and compressed) once per version and shared
+    /// by every response.
+    pub fn body(&self, version: u64, filling: &Bytes) -> Arc<Variants> {
         if let Some((v, body)) = self.assembled.read().expect("page lock").as_ref()
             && (*v == version || !self.has_hole())
         {
@@ -120,7 +123,7 @@ impl CachedPage {
             }
             body.extend_from_slice(piece);
         }
-        let body = segments(&body);
+        let body = Arc::new(Variants::new(segments(&body)));
         *self.assembled.write().expect("page lock") = Some((version, body.clone()));
         body
     }
@@ -272,7 +275,7 @@ mod tests {
         cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
         cache.invalidate(&keys(&["article:a", "tag:x"]));
         assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
-        assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new())[..], [Bytes::from("front")]);
+        assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new()).identity[..], [Bytes::from("front")]);
         assert!(cache.get("/tags/y").is_some());
         cache.invalidate(&keys(&["tag:*"]));
         assert!(cache.get("/tags/y").is_none());
@@ -286,7 +289,7 @@ mod tests {
         cache.invalidate(&keys(&["front"]));
         let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
         assert_eq!(
-            page.body(0, &Bytes::new())[..],
+            page.body(0, &Bytes::new()).identity[..],
             [Bytes::from("stale")],
             "the response still gets the page"
         );
@@ -300,17 +303,17 @@ mod tests {
         let page = cache.insert("/".into(), "text/html", html, vec![], cache.generation());
         let one = |s: &str| vec![Bytes::from(s.to_owned())];
         assert_eq!(
-            page.body(1, &Bytes::from("<bar>1</bar>"))[..],
+            page.body(1, &Bytes::from("<bar>1</bar>")).identity[..],
             one("<header><bar>1</bar></header><main>x</main>")
         );
         assert_eq!(
-            page.body(2, &Bytes::from("<bar>2</bar>"))[..],
+            page.body(2, &Bytes::from("<bar>2</bar>")).identity[..],
             one("<header><bar>2</bar></header><main>x</main>")
         );
         assert_ne!(page.etag(1), page.etag(2));
         let feed = cache.insert("/feed".into(), "text/xml", "<feed/>".into(), vec![], cache.generation());
         assert_eq!(
-            (feed.body(3, &Bytes::from("bar"))[..].to_vec(), feed.etag(3)),
+            (feed.body(3, &Bytes::from("bar")).identity[..].to_vec(), feed.etag(3)),
             (one("<feed/>"), feed.etag(4))
         );
         assert!(!feed.has_form());
@@ -324,7 +327,7 @@ mod tests {
         assert!(page.has_form());
         let segments = page.body(1, &Bytes::from("bar"));
         assert_eq!(
-            segments[..],
+            segments.identity[..],
             [Bytes::from("<header>bar</header><input value=\""), Bytes::from("\"><b>"), Bytes::from("</b>")]
         );
     }

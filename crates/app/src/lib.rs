@@ -9,6 +9,7 @@ mod cli_import;
 mod cli_moderation;
 mod cli_operations;
 pub mod commented;
+pub mod compress;
 pub mod config;
 pub mod connections;
 pub mod demo;

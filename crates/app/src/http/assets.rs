@@ -1,24 +1,130 @@
-//! The site's own stylesheet and its one small script (progressive enhancement of the
-//! discussion), built into the binary: one file to deploy, no CDN, no build step.
+//! The site's own stylesheet, its small scripts (progressive enhancement) and its icon,
+//! built into the binary: one file to deploy, no CDN, no build step. Pages link to each
+//! under a name with a hash of its content, which browsers and CDNs may keep for a year.
+
+use std::sync::LazyLock;
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::body::{Body, Bytes};
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use sha2::{Digest, Sha256};
 
-use super::AppState;
+use super::{AppState, etag_matches, page_body::Pieces};
+use crate::compress::{Encoding, Variants};
 
-const SITE_CSS: &str = include_str!("../../assets/site.css");
-const COMMENTS_JS: &str = include_str!("../../assets/comments.js");
-const MODERATION_JS: &str = include_str!("../../assets/moderation.js");
+/// A hashed name never changes content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The unhashed names (`/static/site.css`, `/favicon.ico`) change with a new release.
+const BY_NAME: &str = "public, max-age=3600";
+
+struct Asset {
+    /// Its name under `/static/`, e.g. `site.css`.
+    name: &'static str,
+    content_type: &'static str,
+    /// `/assets/site.<hash>.css`.
+    url: String,
+    etag: String,
+    variants: Variants,
+    /// Text gains from compression; the icon's pixels hardly do.
+    compressible: bool,
+}
+
+impl Asset {
+    fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
+        let hash: String = Sha256::digest(body)[..5].iter().map(|b| format!("{b:02x}")).collect();
+        let (stem, ext) = name.rsplit_once('.').expect("assets have an extension");
+        let compressible = content_type.starts_with("text/") || content_type.starts_with("image/svg");
+        Asset {
+            name,
+            content_type,
+            url: format!("/assets/{stem}.{hash}.{ext}"),
+            etag: format!("\"{hash}\""),
+            variants: Variants::new(vec![Bytes::from_static(body)].into()),
+            compressible,
+        }
+    }
+
+    /// The asset (compressed as the request prefers), or 304 when the browser has it.
+    fn response(&self, request: &HeaderMap, cache_control: &'static str) -> Response {
+        let encoding = match self.compressible {
+            true => Encoding::negotiate(request, true),
+            false => Encoding::Identity,
+        };
+        let mut etag = self.etag.clone();
+        etag.insert_str(etag.len() - 1, encoding.etag_suffix());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("etag is ASCII"));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if etag_matches(request, &etag) {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if let Some(coding) = encoding.header() {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        let body: Body = Pieces::body(self.variants.pieces(encoding, &Bytes::new()));
+        (headers, body).into_response()
+    }
+}
+
+static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
+    [
+        Asset::new("site.css", "text/css; charset=utf-8", include_bytes!("../../assets/site.css")),
+        Asset::new(
+            "comments.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/comments.js"),
+        ),
+        Asset::new(
+            "moderation.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/moderation.js"),
+        ),
+        Asset::new("favicon.svg", "image/svg+xml", include_bytes!("../../assets/favicon.svg")),
+        Asset::new("favicon.ico", "image/x-icon", include_bytes!("../../assets/favicon.ico")),
+    ]
+});
+
+/// The hashed address of the asset `name` (e.g. `site.css`), for templates to link to.
+pub fn url(name: &str) -> &'static str {
+    let asset = ASSETS.iter().find(|a| a.name == name);
+    &asset.unwrap_or_else(|| panic!("no asset named {name}")).url
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/static/site.css", get(|| asset("text/css; charset=utf-8", SITE_CSS)))
-        .route("/static/comments.js", get(|| asset("text/javascript; charset=utf-8", COMMENTS_JS)))
-        .route("/static/moderation.js", get(|| asset("text/javascript; charset=utf-8", MODERATION_JS)))
+        .route("/static/{name}", get(by_name))
+        .route("/assets/{file}", get(hashed))
+        // Asked for by browsers and feed readers whatever the page links to.
+        .route(
+            "/favicon.ico",
+            get(|headers: HeaderMap| async move { by_name(Path("favicon.ico".into()), headers).await }),
+        )
 }
 
-async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+async fn by_name(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(asset) => asset.response(&headers, BY_NAME),
+        None => super::AppError::NotFound.into_response(),
+    }
+}
+
+/// `/assets/site.<hash>.css`. A hash of another release (a page cached before an upgrade,
+/// or served by a node not yet upgraded) gets today's file, which may not be kept.
+async fn hashed(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let exact = ASSETS.iter().find(|a| a.url.strip_prefix("/assets/") == Some(file.as_str()));
+    if let Some(asset) = exact {
+        return asset.response(&headers, IMMUTABLE);
+    }
+    let same_name = file.split_once('.').zip(file.rsplit_once('.')).and_then(|((stem, _), (_, ext))| {
+        ASSETS.iter().find(|a| a.name.split_once('.') == Some((stem, ext)))
+    });
+    match same_name {
+        Some(asset) => asset.response(&headers, "no-cache"),
+        None => super::AppError::NotFound.into_response(),
+    }
 }

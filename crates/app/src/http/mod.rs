@@ -4,7 +4,7 @@
 mod accounts;
 mod admin;
 mod api;
-mod assets;
+pub mod assets;
 mod auth;
 mod client;
 mod comments;
@@ -31,9 +31,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
 use tribune_store::Store;
 
 use crate::cache::{CachedPage, HOLE, PageCache};
+use crate::compress::Encoding;
 use crate::config::Config;
 use crate::funding_bar::FundingBar;
 use crate::keys::SiteKeys;
@@ -72,7 +74,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(dynamic_compression())
         .with_state(state)
+}
+
+/// Responses rendered per request (a signed-in reader's page, admin pages, the API) are
+/// gzipped on the fly when large enough to gain; cached pages and assets come compressed
+/// already (`Content-Encoding` set), which the layer leaves alone.
+fn dynamic_compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+    CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 #[derive(Template)]
@@ -130,11 +141,17 @@ fn framework_message(status: StatusCode) -> String {
 }
 
 /// No third-party anything: the policy allows only this site's own styles and scripts.
-/// Admin pages and exports hold what only their reader may see: no cache keeps them.
+/// Admin pages and exports hold what only their reader may see: no cache keeps them; what
+/// a signed-in reader gets is private to their browser.
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_admin = request.uri().path().starts_with("/admin");
+    let signed_in = cookies::get(request.headers(), cookies::SESSION).is_some();
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if signed_in && !h.contains_key(header::CACHE_CONTROL) {
+        // Rendered for this reader: no shared cache may keep it, and it is asked for again.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(PRIVATE_PAGE));
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         // Unless a handler has its own policy (the embeddable widget may be framed anywhere).
         h.insert(
@@ -202,6 +219,13 @@ where
     Ok(page_response(state, &page, request_headers, form_token))
 }
 
+/// What a CDN and browsers may do with a page every stranger shares: keep it a minute
+/// (a CDN may serve it a while longer while it asks again), so a change shows within one.
+const PUBLIC_PAGE: &str = "public, max-age=60, s-maxage=60, stale-while-revalidate=300";
+/// A page with a reader's own token in it, or asked for by a signed-in reader (who, having
+/// just published, must see the change at once): that browser only, asking again each time.
+const PRIVATE_PAGE: &str = "private, no-cache";
+
 fn page_response(
     state: &AppState,
     page: &CachedPage,
@@ -210,33 +234,44 @@ fn page_response(
 ) -> Response {
     let bar = state.funding.current();
     let token = form_token.filter(|_| page.has_form());
+    let variants = page.body(bar.version, &bar.html);
+    let encoding = Encoding::negotiate(request_headers, variants.has_brotli());
     let mut etag_text = page.etag(bar.version);
     if let Some(token) = token {
         // The token is part of the body: a browser holding another one must get the page again.
         etag_text = format!("\"{}-{}\"", etag_text.trim_matches('"'), &crate::keys::token_hash(token)[..8]);
     }
+    etag_text.insert_str(etag_text.len() - 1, encoding.etag_suffix());
     let etag = HeaderValue::from_str(&etag_text).expect("etag is ASCII");
-    // Browsers may keep the page but must ask again each time: it changes when we publish.
-    // One with a reader's token in it is for that reader's browser only.
-    let cache_control =
-        HeaderValue::from_static(if page.has_form() { "private, no-cache" } else { "no-cache" });
-    let not_modified =
-        request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag_text.as_bytes());
-    if not_modified {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control)])
-            .into_response();
+    let private = page.has_form() || cookies::get(request_headers, cookies::SESSION).is_some();
+    let cache_control = HeaderValue::from_static(if private { PRIVATE_PAGE } else { PUBLIC_PAGE });
+    let vary = HeaderValue::from_static("accept-encoding");
+    if etag_matches(request_headers, &etag_text) {
+        let headers = [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control), (header::VARY, vary)];
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    let segments = page.body(bar.version, &bar.html);
     let token = Bytes::from(token.unwrap_or("").to_owned());
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache_control),
+            (header::VARY, vary),
         ],
-        page_body::Pieces::interleaved(&segments, &token),
+        page_body::Pieces::body(variants.pieces(encoding, &token)),
     )
-        .into_response()
+        .into_response();
+    if let Some(coding) = encoding.header() {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    response
+}
+
+/// Whether `If-None-Match` names `etag` (weakly: a proxy may have marked it `W/`), or is `*`.
+pub fn etag_matches(request_headers: &HeaderMap, etag: &str) -> bool {
+    request_headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').map(str::trim).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    })
 }
 
 pub fn render<T: Template>(template: &T) -> Result<Html<String>, AppError> {

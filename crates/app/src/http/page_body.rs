@@ -1,5 +1,6 @@
-//! A response body sent as several shared pieces (a cached page's segments with the
-//! reader's token between them), so a cached page is never copied for a response.
+//! A response body sent as several shared pieces (a cached page's segments, plain or
+//! compressed, with the reader's token between them), so a cached page is never copied
+//! for a response.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -15,17 +16,10 @@ pub struct Pieces {
 }
 
 impl Pieces {
-    /// `segments` with `between` after every segment but the last.
-    pub fn interleaved(segments: &[Bytes], between: &Bytes) -> Body {
-        if let [only] = segments {
-            return Body::from(only.clone());
-        }
-        let mut pieces = VecDeque::with_capacity(segments.len() * 2);
-        for (i, segment) in segments.iter().enumerate() {
-            if i > 0 {
-                pieces.push_back(between.clone());
-            }
-            pieces.push_back(segment.clone());
+    /// A body of `pieces` sent in order; one piece needs no wrapper.
+    pub fn body(mut pieces: VecDeque<Bytes>) -> Body {
+        if pieces.len() == 1 {
+            return Body::from(pieces.pop_front().expect("one piece"));
         }
         let remaining = pieces.iter().map(|p| p.len() as u64).sum();
         Body::new(Pieces { pieces, remaining })

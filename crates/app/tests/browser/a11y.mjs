@@ -22,7 +22,25 @@ try {
     for (const width of [390, 1280]) {
       const page = await context.newPage();
       await page.setViewportSize({ width, height: 900 });
+      // Every stylesheet, script and icon a page links to must answer (hashed names).
+      const broken = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400 && r.request().resourceType() !== 'document') broken.push(`${r.status()} ${r.url()}`);
+      });
       const res = await page.goto(base + path);
+      await page.waitForLoadState('load');
+      for (const b of broken) {
+        console.log(`${path}: a linked resource failed: ${b}`);
+        failed++;
+      }
+      // Chromium asks for br and gzip: a large page must come compressed, and it decoded it
+      // (axe reads the document it parsed).
+      const encoding = res && res.headers()['content-encoding'];
+      const expected = path === '/' ? 'br' : path.startsWith('/articles/') ? 'gzip' : encoding;
+      if (encoding !== expected) {
+        console.log(`${path}: sent as ${encoding || 'identity'}, not ${expected}`);
+        failed++;
+      }
       // Error pages are pages too (a 404 is checked on purpose); a 5xx is a broken test.
       if (!res || res.status() >= 500) {
         console.log(`${path}: HTTP ${res && res.status()}`);
