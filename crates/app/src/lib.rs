@@ -7,6 +7,7 @@ pub mod cli;
 mod cli_export;
 mod cli_import;
 mod cli_moderation;
+pub mod coherence;
 pub mod commented;
 pub mod config;
 pub mod connections;

@@ -21,7 +21,6 @@ use tribune_core::user::User;
 
 use super::chart::{ChartMonth, raised_vs_goal};
 use crate::config::Config;
-use crate::funding_bar::FUNDING_KEY;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::{AppError, AppState, render};
@@ -262,7 +261,7 @@ async fn save_goal(
     .await
     {
         Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
+            state.changed(crate::coherence::Change::Funding).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
@@ -330,7 +329,7 @@ async fn add_donation(
     let month = date.map_or(this_month, |d| Month { year: d.year(), month: d.month() });
     match add_manual_donation(&state.store, gift, state.config.tz(), now).await {
         Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
+            state.changed(crate::coherence::Change::Funding).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
@@ -355,7 +354,7 @@ async fn reverse(
     let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());
     match reverse_entry(&state.store, id, note, Utc::now()).await {
         Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
+            state.changed(crate::coherence::Change::Funding).await;
             Ok(Redirect::to(&format!("/admin/funding?month={}&done=1", original.entry.month)).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
