@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 export TRIBUNE_TEST_POSTGRES_URL="${TRIBUNE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export BENCH_CHANGES="${BENCH_CHANGES:-300}"
 nice -n 19 cargo test -q -p tribune --test coherence cross_node_change_latency -- --ignored --nocapture \
-    2>&1 | grep -E "cross-node change latency|panicked|FAILED"
+    2>&1 | grep -E "cross-node change latency|the write on|panicked|FAILED"

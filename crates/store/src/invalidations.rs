@@ -72,33 +72,30 @@ impl Store {
         Ok(entries)
     }
 
-    /// Reads, in one snapshot, the oldest transaction still open and the entries of every
-    /// transaction since the last read's oldest open one. An entry not visible now was
-    /// written by a transaction open now, so the next read (from the new horizon) sees it.
-    async fn read_by_commit(
-        &self,
-        position: &mut LogPosition,
-    ) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        let horizon: i64 = sqlx::query_scalar("SELECT txid_snapshot_xmin(txid_current_snapshot())")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+    /// Reads, in one statement (so one snapshot), the oldest transaction still open and
+    /// the entries of every transaction since the last read's oldest open one. An entry not
+    /// visible now was written by a transaction open now, so the next read (from the new
+    /// horizon) sees it.
+    async fn read_by_commit(&self, position: &mut LogPosition) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, keys, writer_txid FROM page_invalidations WHERE writer_txid >= $1 ORDER BY id",
+            "SELECT now_open.horizon, p.id, p.keys, p.writer_txid \
+             FROM (SELECT txid_snapshot_xmin(txid_current_snapshot()) AS horizon) now_open \
+             LEFT JOIN page_invalidations p ON p.writer_txid >= $1 ORDER BY p.id",
         )
         .bind(position.horizon)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await
         .map_err(from_sqlx)?;
-        tx.commit().await.map_err(from_sqlx)?;
+        let horizon: i64 = match rows.first() {
+            Some(row) => row.try_get("horizon").map_err(from_sqlx)?,
+            None => return Err(StoreError::Database("the log read returned no row".into())),
+        };
         let mut at_horizon = std::collections::BTreeSet::new();
         let mut entries = Vec::new();
         for row in &rows {
+            if row.try_get::<Option<i64>, _>("id").map_err(from_sqlx)?.is_none() {
+                continue; // The log has nothing from `position.horizon` on.
+            }
             let (id, keys) = entry(row)?;
             let txid: i64 = row.try_get("writer_txid").map_err(from_sqlx)?;
             if txid >= horizon {
