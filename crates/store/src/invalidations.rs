@@ -20,25 +20,20 @@ impl InvalidationStore for Store {
             .execute(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let id = sqlx::query_scalar(
-            "INSERT INTO page_invalidations (keys, created_at) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(keys.join(" "))
-        .bind(secs(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        if self.backend == Backend::Postgres {
-            // Sent on commit, never before the entry is there to read.
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(CHANNEL)
-                .execute(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-        }
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(id)
+        // One statement: the entry and, on PostgreSQL, its notification commit together
+        // (a notification is sent on commit), and no transaction is left open if the
+        // caller goes away midway.
+        let insert = "INSERT INTO page_invalidations (keys, created_at) VALUES ($1, $2) RETURNING id";
+        let notify_too = format!(
+            "WITH entry AS ({insert}) SELECT entry.id FROM entry, (SELECT pg_notify($3, '')) AS notified"
+        );
+        let query = match self.backend {
+            Backend::Sqlite => sqlx::query_scalar(insert).bind(keys.join(" ")).bind(secs(now)),
+            Backend::Postgres => {
+                sqlx::query_scalar(&notify_too).bind(keys.join(" ")).bind(secs(now)).bind(CHANNEL)
+            }
+        };
+        query.fetch_one(&self.pool).await.map_err(from_sqlx)
     }
 
     async fn invalidation_log_end(&self) -> Result<LogPosition, StoreError> {
@@ -76,7 +71,10 @@ impl Store {
     /// the entries of every transaction since the last read's oldest open one. An entry not
     /// visible now was written by a transaction open now, so the next read (from the new
     /// horizon) sees it.
-    async fn read_by_commit(&self, position: &mut LogPosition) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
+    async fn read_by_commit(
+        &self,
+        position: &mut LogPosition,
+    ) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
         let rows = sqlx::query(
             "SELECT now_open.horizon, p.id, p.keys, p.writer_txid \
              FROM (SELECT txid_snapshot_xmin(txid_current_snapshot()) AS horizon) now_open \
