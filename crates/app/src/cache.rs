@@ -236,6 +236,13 @@ impl PageCache {
         pages.retain(|_, page| !page.keys.iter().any(|k| keys.iter().any(|dropped| matches(dropped, k))));
     }
 
+    /// Drops every page, those without keys too.
+    pub fn invalidate_all(&self) {
+        let mut pages = self.pages.write().expect("page cache lock");
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        pages.clear();
+    }
+
     /// Pages rendered into the cache since start (a measure of how well it works).
     pub fn pages_stored(&self) -> u64 {
         self.stored.load(Ordering::Relaxed)

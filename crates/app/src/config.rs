@@ -114,6 +114,10 @@ pub struct Config {
     /// On shutdown, requests in flight get this long to finish before their connections
     /// are cut.
     pub shutdown_grace_seconds: u64,
+    /// How often a node reads the shared invalidation log. On PostgreSQL other nodes'
+    /// writes wake it at once and this is only the catch-up; on SQLite it bounds how long
+    /// a write from the command line takes to show.
+    pub cache_sync_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +174,7 @@ impl Default for Config {
             header_timeout_seconds: 10,
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
+            cache_sync_seconds: 1,
         }
     }
 }
@@ -216,6 +221,7 @@ const KEYS: &[&str] = &[
     "header_timeout_seconds",
     "request_timeout_seconds",
     "shutdown_grace_seconds",
+    "cache_sync_seconds",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -324,6 +330,7 @@ impl Config {
             ("header_timeout_seconds", self.header_timeout_seconds),
             ("request_timeout_seconds", self.request_timeout_seconds),
             ("shutdown_grace_seconds", self.shutdown_grace_seconds),
+            ("cache_sync_seconds", self.cache_sync_seconds),
         ] {
             if !(1..=3600).contains(&seconds) {
                 return Err(invalid(key, "must be between 1 and 3600"));

@@ -8,6 +8,7 @@ mod cli_export;
 mod cli_import;
 mod cli_moderation;
 mod cli_operations;
+pub mod coherence;
 pub mod commented;
 pub mod compress;
 pub mod config;

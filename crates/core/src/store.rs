@@ -210,10 +210,31 @@ pub trait SettingStore {
 /// The log of cache invalidations that keeps every node's page cache coherent: a writer
 /// appends the keys of the pages it made stale; every node reads what it has not seen.
 pub trait InvalidationStore {
+    /// Appends an entry (and, on PostgreSQL, wakes the listening nodes when it commits).
     async fn record_invalidation(&self, keys: &[String], now: DateTime<Utc>) -> Result<i64, StoreError>;
-    /// Entries after `id`, oldest first.
-    async fn invalidations_after(&self, id: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
-    async fn last_invalidation_id(&self) -> Result<i64, StoreError>;
+    /// Where the log ends now: a node starts reading from there.
+    async fn invalidation_log_end(&self) -> Result<LogPosition, StoreError>;
+    /// The entries committed since `position` was last moved on, by id, and moves it on.
+    /// An entry whose id is lower than one already read, but whose transaction committed
+    /// later, is returned too: ids are handed out before commit, not in commit order.
+    async fn invalidations_since(
+        &self,
+        position: &mut LogPosition,
+    ) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
+}
+
+/// How far a node has read the invalidation log (see [`InvalidationStore`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogPosition {
+    /// Every entry up to this id was read. Enough on SQLite, whose one writer at a time
+    /// commits ids in order.
+    pub last_id: i64,
+    /// PostgreSQL: the oldest writer transaction that was still open at the last read.
+    /// Entries from it or later ones are read again, as one may still commit behind
+    /// entries with higher ids.
+    pub horizon: i64,
+    /// The entries read from transactions at or after `horizon`, not to return twice.
+    pub read: std::collections::BTreeSet<i64>,
 }
 
 /// A month's net total in one currency.

@@ -29,6 +29,7 @@ mod users;
 
 use std::time::Duration;
 
+pub use invalidations::InvalidationListener;
 pub use maintenance::CheckReport;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
@@ -47,6 +48,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     comments: group_commit::CommentWriter,
+    /// The database URL, for connections outside the pool (the invalidation listener).
+    url: std::sync::Arc<str>,
+    listener_name: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -73,7 +77,8 @@ impl Store {
             .await
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
         let comments = group_commit::CommentWriter::start(writer, backend);
-        Ok(Store { pool, backend, comments })
+        let listener_name = listener_name().into();
+        Ok(Store { pool, backend, comments, url: url.into(), listener_name })
     }
 
     pub fn backend(&self) -> Backend {
@@ -110,6 +115,14 @@ impl Store {
         self.pool.close().await;
         self.comments.close().await;
     }
+}
+
+/// Unique among the stores of this machine, so an operator (or a test) can tell one
+/// node's listening connection from another's.
+fn listener_name() -> String {
+    static STORES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STORES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("tribune-listener-{}-{n}", std::process::id())
 }
 
 fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {

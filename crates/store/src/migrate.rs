@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_moderators.sql", "moderators: queue, bans, audit log"),
     migration!(10, "0010_import_sources.sql", "import sources"),
     migration!(11, "0011_imported_articles.sql", "imported articles"),
+    migration!(12, "0012_invalidation_commit_order.sql", "invalidation log in commit order"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

@@ -7,8 +7,8 @@ use tribune_core::markdown::render_article;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{
-    ArticleFilter, ArticleStore, PageRequest, SessionStore, SettingStore, StoreError, ThrottleStore,
-    UserRecord, UserStore,
+    ArticleFilter, ArticleStore, LogPosition, PageRequest, SessionStore, SettingStore, StoreError,
+    ThrottleStore, UserRecord, UserStore,
 };
 use tribune_core::user::Role;
 use tribune_store::testing::TestDatabase;
@@ -335,24 +335,79 @@ async fn unreachable_database_is_a_clear_error() {
     assert!(Store::connect("mysql://x").await.unwrap_err().to_string().contains("unsupported database URL"));
 }
 
-on_both_backends!(invalidations_are_read_in_order);
+on_both_backends!(invalidations_are_read_in_order, an_invalidation_committed_late_is_still_read);
 
 async fn invalidations_are_read_in_order(db: TestDatabase) {
     use tribune_core::store::InvalidationStore;
-    assert_eq!(db.store.last_invalidation_id().await.unwrap(), 0);
+    let mut position = db.store.invalidation_log_end().await.unwrap();
+    let mut from_start = position.clone();
+    assert!(db.store.invalidations_since(&mut position).await.unwrap().is_empty());
     let first = db.store.record_invalidation(&["front".into(), "tag:x".into()], t0()).await.unwrap();
     let second = db.store.record_invalidation(&["article:y".into()], t0()).await.unwrap();
-    assert_eq!(db.store.last_invalidation_id().await.unwrap(), second);
-    let after = db.store.invalidations_after(0).await.unwrap();
     assert_eq!(
-        after,
+        db.store.invalidations_since(&mut position).await.unwrap(),
         vec![
             (first, vec!["front".to_string(), "tag:x".to_string()]),
             (second, vec!["article:y".to_string()])
         ]
     );
-    assert_eq!(db.store.invalidations_after(first).await.unwrap().len(), 1);
+    assert!(db.store.invalidations_since(&mut position).await.unwrap().is_empty(), "each entry once");
+    let third = db.store.record_invalidation(&["front".into()], t0()).await.unwrap();
+    assert_eq!(
+        db.store.invalidations_since(&mut position).await.unwrap(),
+        vec![(third, vec!["front".into()])]
+    );
+    // A node that starts later reads only what comes after its start.
+    let mut late = db.store.invalidation_log_end().await.unwrap();
+    assert!(db.store.invalidations_since(&mut late).await.unwrap().is_empty());
+    assert_eq!(db.store.invalidations_since(&mut from_start).await.unwrap().len(), 3);
     // An hour later, recording sweeps the old entries.
     db.store.record_invalidation(&["front".into()], t0() + Duration::hours(2)).await.unwrap();
-    assert_eq!(db.store.invalidations_after(0).await.unwrap().len(), 1);
+    assert_eq!(db.store.invalidations_since(&mut LogPosition::default()).await.unwrap().len(), 1);
+}
+
+/// Ids are handed out when a row is written, not when it commits: a writer that took id N
+/// and commits after another's N+1 was read must not be skipped. SQLite lets one writer
+/// at a time, so the late commit can only be staged on PostgreSQL.
+async fn an_invalidation_committed_late_is_still_read(db: TestDatabase) {
+    use sqlx::Connection;
+    use tribune_core::store::InvalidationStore;
+    if db.store.backend() != Backend::Postgres {
+        return;
+    }
+    let mut position = db.store.invalidation_log_end().await.unwrap();
+    sqlx::any::install_default_drivers();
+    let mut slow = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let mut slow_tx = slow.begin().await.unwrap();
+    let late: i64 = sqlx::query_scalar(
+        "INSERT INTO page_invalidations (keys, created_at) VALUES ('article:late', 9999999999) RETURNING id",
+    )
+    .fetch_one(&mut *slow_tx)
+    .await
+    .unwrap();
+    let early = db.store.record_invalidation(&["article:early".into()], t0()).await.unwrap();
+    assert!(late < early, "the open transaction holds the lower id");
+    assert_eq!(
+        db.store.invalidations_since(&mut position).await.unwrap(),
+        vec![(early, vec!["article:early".into()])]
+    );
+    slow_tx.commit().await.unwrap();
+    assert_eq!(
+        db.store.invalidations_since(&mut position).await.unwrap(),
+        vec![(late, vec!["article:late".into()])],
+        "the entry committed late is read, and the one read before is not read again"
+    );
+    assert!(db.store.invalidations_since(&mut position).await.unwrap().is_empty());
+    // A writer that gives up leaves a gap that nothing waits for.
+    let mut gave_up = slow.begin().await.unwrap();
+    sqlx::query("INSERT INTO page_invalidations (keys, created_at) VALUES ('article:never', 9999999999)")
+        .execute(&mut *gave_up)
+        .await
+        .unwrap();
+    gave_up.rollback().await.unwrap();
+    let after = db.store.record_invalidation(&["front".into()], t0()).await.unwrap();
+    assert_eq!(
+        db.store.invalidations_since(&mut position).await.unwrap(),
+        vec![(after, vec!["front".into()])]
+    );
 }

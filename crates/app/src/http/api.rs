@@ -259,7 +259,7 @@ async fn create_comment(
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;
-    state.invalidate_soon(crate::cache::keys_of(&article));
+    state.changed(crate::coherence::Change::Discussion(&article)).await;
     let mut shown = ApiComment::new(&comment);
     if author.moderates() {
         let decision = state.store.comment_decision(comment.id).await?;

@@ -96,7 +96,7 @@ async fn post_comment(
     };
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
-            state.invalidate_soon(crate::cache::keys_of(&article));
+            state.changed(crate::coherence::Change::Discussion(&article)).await;
             let mut response = if fragment {
                 new_comment_fragment(&state, &comment, &author, &csrf.token)?
             } else {
@@ -415,9 +415,7 @@ async fn edit(
 
 /// After a change: drop the pages that show the comment, and go back to it.
 async fn changed(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
-    if let Some(article) = state.store.article_by_id(comment.article_id).await? {
-        state.invalidate_soon(crate::cache::keys_of(&article));
-    }
+    state.changed(crate::coherence::Change::Discussions(&[comment.article_id])).await;
     Ok(Redirect::to(&format!("/comments/{}", comment.id)).into_response())
 }
 
@@ -443,7 +441,7 @@ async fn delete(
 
 async fn back_to_discussion(state: &AppState, comment: &Comment) -> Result<Response, AppError> {
     let article = state.store.article_by_id(comment.article_id).await?.ok_or(AppError::NotFound)?;
-    state.invalidate_soon(crate::cache::keys_of(&article));
+    state.changed(crate::coherence::Change::Discussion(&article)).await;
     Ok(Redirect::to(&format!("/articles/{}#comments", article.slug)).into_response())
 }
 

@@ -124,10 +124,7 @@ async fn flag(
 
 /// A comment the flags held leaves the pages strangers share.
 pub(super) async fn held_comment(state: &AppState, comment: &Comment) -> Result<(), AppError> {
-    use tribune_core::store::ArticleStore;
-    if let Some(article) = state.store.article_by_id(comment.article_id).await? {
-        state.invalidate_soon(crate::cache::keys_of(&article));
-    }
+    state.changed(crate::coherence::Change::Discussions(&[comment.article_id])).await;
     Ok(())
 }
 

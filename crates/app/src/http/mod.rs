@@ -49,12 +49,37 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     pub keys: Arc<SiteKeys>,
     pub funding: Arc<FundingBar>,
-    /// Keys dropped here but not yet written to the shared log (see `server`).
-    pub unshared: Arc<crate::server::Unshared>,
+    /// What keeps this node's cache in step with changes here and elsewhere.
+    pub coherence: Arc<crate::coherence::Coherence>,
     /// Where password hashing runs: bounded, so a flood of logins cannot exhaust memory.
     pub work: Arc<crate::work_pool::WorkPool>,
     /// The articles being commented on, kept a moment (see `commented`).
     pub commented: Arc<crate::commented::Commented>,
+}
+
+impl AppState {
+    /// Drops what `change` made stale, here and on every node (see `coherence`).
+    pub async fn changed(&self, change: crate::coherence::Change<'_>) {
+        self.coherence.changed(change).await;
+    }
+
+    /// Drops the pages showing `keys` here and on every node at once.
+    pub async fn invalidate(&self, keys: Vec<String>) {
+        self.coherence.invalidate(keys).await;
+    }
+
+    /// Applies the discussion changes gathered for a moment now.
+    pub async fn flush_invalidations(&self) {
+        self.coherence.flush().await;
+    }
+
+    pub fn donation_recorded(&self) {
+        self.coherence.donation_recorded();
+    }
+
+    pub async fn refresh_filter(&self) {
+        self.coherence.refresh_filter().await;
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -310,6 +310,13 @@ impl TestApp {
     /// A second node: its own server, connection pool and page cache, on the same database,
     /// with the same settings. Its URL, and what stops it (dropping it stops it too).
     pub async fn second_node(&self) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let node = self.another_node().await;
+        (node.url, node.stop)
+    }
+
+    /// Another node on the same database, with its own connections, as another machine
+    /// behind the load balancer would be.
+    pub async fn another_node(&self) -> Node {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config =
@@ -317,11 +324,17 @@ impl TestApp {
         let store = tribune_store::Store::connect(&self.db.url).await.unwrap();
         let state = server::build_state(config, store).await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server::serve(state, listener, async move {
+        tokio::spawn(server::serve(state.clone(), listener, async move {
             let _ = stopped.await;
         }));
-        (format!("http://{addr}"), stop)
+        Node { url: format!("http://{addr}"), state, stop }
     }
+}
+
+pub struct Node {
+    pub url: String,
+    pub state: AppState,
+    pub stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// Everything the database holds, table by table, as text: "nothing changed" is this

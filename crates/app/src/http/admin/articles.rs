@@ -14,7 +14,7 @@ use tribune_core::publishing::{PublishError, SaveTarget, Saved, change_status, s
 use tribune_core::store::{ArticleStore, PageRequest};
 use tribune_core::user::User;
 
-use crate::cache::keys_of_change;
+use crate::coherence::Change;
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
@@ -298,7 +298,7 @@ async fn submit(
     let target = id.map_or(SaveTarget::New, SaveTarget::Existing);
     match save_article(&state.store, target, input, Some(me), now).await {
         Ok(saved) => {
-            state.invalidate(keys_of_change(&saved)).await;
+            state.changed(Change::Article(&saved)).await;
             Ok(Redirect::to(&format!("/admin/articles/{}?saved=1", saved.article.id)).into_response())
         }
         Err(PublishError::Invalid(errors)) => refused(errors.iter().map(ToString::to_string).collect()),
@@ -364,7 +364,7 @@ async fn set_status(
         ),
     };
     let saved: Saved = change_status(&state.store, id, status, at, &me, Utc::now()).await?;
-    state.invalidate(keys_of_change(&saved)).await;
+    state.changed(Change::Article(&saved)).await;
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
 }
 
@@ -387,6 +387,6 @@ async fn set_comments(
         other => return Err(AppError::BadRequest(format!("\"{other}\" is neither 1 (close) nor 0 (open)."))),
     };
     let article = tribune_core::discussion::set_closed(&state.store, id, closed, &me).await?;
-    state.invalidate(crate::cache::keys_of(&article)).await;
+    state.changed(Change::ArticleChanged(&article)).await;
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
 }

@@ -21,7 +21,6 @@ use tribune_core::user::User;
 use super::chart::{ChartMonth, raised_vs_goal};
 use super::reversal;
 use crate::config::Config;
-use crate::funding_bar::FUNDING_KEY;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::{AppError, AppState, render};
@@ -330,7 +329,7 @@ async fn save_goal(
     .await
     {
         Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
+            state.changed(crate::coherence::Change::Funding).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),
@@ -409,7 +408,7 @@ async fn add_donation(
     match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.config.tz(), now).await
     {
         Ok(_) => {
-            state.invalidate(vec![FUNDING_KEY.into()]).await;
+            state.changed(crate::coherence::Change::Funding).await;
             Ok(Redirect::to(&format!("/admin/funding?month={month}&done=1")).into_response())
         }
         Err(FundingError::Store(e)) => Err(e.into()),

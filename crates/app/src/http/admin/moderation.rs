@@ -20,7 +20,6 @@ use tribune_core::moderators::queue::{QueuePage, queue_page};
 use tribune_core::moderators::{
     Actor, LogEntry, LogFilter, ModerationError, ModerationStore, Removed, Verdict, decide,
 };
-use tribune_core::store::ArticleStore;
 use tribune_core::user::User;
 
 use crate::config::Config;
@@ -280,14 +279,7 @@ async fn ban(
 
 /// Drops the cached pages of these articles (their discussions changed).
 async fn drop_pages(state: &AppState, article_ids: &[i64]) -> Result<(), AppError> {
-    let mut ids = article_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        if let Some(article) = state.store.article_by_id(id).await? {
-            state.invalidate_soon(crate::cache::keys_of(&article));
-        }
-    }
+    state.changed(crate::coherence::Change::Discussions(article_ids)).await;
     Ok(())
 }
 

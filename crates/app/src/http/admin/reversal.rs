@@ -15,7 +15,6 @@ use tribune_core::user::User;
 
 use super::funding::{kind_label, publisher_only};
 use crate::config::Config;
-use crate::funding_bar::FUNDING_KEY;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
 use crate::http::{AppError, AppState, render};
@@ -114,6 +113,6 @@ pub(super) async fn reverse(
     }
     let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());
     reverse_entry(&state.store, id, note, Utc::now()).await.map_err(refusal)?;
-    state.invalidate(vec![FUNDING_KEY.into()]).await;
+    state.changed(crate::coherence::Change::Funding).await;
     Ok(Redirect::to(&format!("/admin/funding?month={}&done=1", original.entry.month)).into_response())
 }
