@@ -83,9 +83,18 @@ async fn ae(app: &TestApp, browser: &Browser, path: &str, accept_encoding: &str)
 async fn site(db: TestDatabase) -> TestApp {
     let app = TestApp::new(db).await;
     let month = tribune_core::funding::month::Month::containing(Utc::now(), app.state.config.tz());
-    tribune_core::funding::donations::set_goal(&app.state.store, month, "5000", "USD", &[], None, Utc::now())
-        .await
-        .unwrap();
+    tribune_core::funding::donations::set_goal(
+        &app.state.store,
+        month,
+        "5000",
+        "USD",
+        &[],
+        None,
+        Default::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     app.state.invalidate(vec!["funding".into()]).await;
     let mut input = article("Wire Sizes", &["Ada"], &["Town"], Utc::now());
     input.body_markdown = "Words the town council said about the budget, again and again. ".repeat(200);
