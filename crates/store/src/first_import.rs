@@ -52,6 +52,9 @@ pub(crate) async fn start(store: &Store, platform: &str, mode: ImportMode) -> Re
         .await
         .map_err(from_sqlx)?;
     if present.is_some() {
+        // Ended here, not left to the drop: a transaction dropped unfinished stays open on
+        // PostgreSQL until its connection is used again, holding the writer's row lock.
+        tx.rollback().await.map_err(from_sqlx)?;
         return Ok(ImportMode::Write);
     }
     // PostgreSQL keeps its index: there it costs little, and dropping it would lock the
