@@ -151,6 +151,9 @@ pub struct PageCache {
     /// is not stored.
     generation: AtomicU64,
     stored: AtomicU64,
+    /// Lookups that found their page, and those that did not (for the metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
     /// One render at a time per page (striped by path): when a popular page is dropped,
     /// the readers who arrive meanwhile wait for that one render instead of each doing it.
     renders: [tokio::sync::Mutex<()>; RENDER_STRIPES],
@@ -165,12 +168,22 @@ impl PageCache {
             capacity: capacity.max(1),
             generation: AtomicU64::new(0),
             stored: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
             renders: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         }
     }
 
     pub fn get(&self, path: &str) -> Option<Arc<CachedPage>> {
-        self.pages.read().expect("page cache lock").get(path).cloned()
+        let page = self.pages.read().expect("page cache lock").get(path).cloned();
+        let counter = if page.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        page
+    }
+
+    /// Lookups since start: (found, not found).
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     /// Held while `path` is rendered; see `renders`.

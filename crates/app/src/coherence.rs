@@ -2,6 +2,7 @@
 //! once and on other nodes through the store's log (woken by `LISTEN/NOTIFY` on PostgreSQL).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,6 +70,11 @@ pub struct Coherence {
     written: Mutex<HashSet<i64>>,
     /// Read the log now: another writer's entry committed.
     wake: Notify,
+    /// Log entries written for other nodes, and applied from them (for the metrics).
+    sent: AtomicU64,
+    received: AtomicU64,
+    /// Donations recorded on this node (webhooks and the admin).
+    donations: AtomicU64,
 }
 
 impl Coherence {
@@ -90,6 +96,9 @@ impl Coherence {
             gathered_added: Notify::new(),
             written: Mutex::default(),
             wake: Notify::new(),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            donations: AtomicU64::new(0),
         }
     }
 
@@ -153,7 +162,18 @@ impl Coherence {
     /// A donation came in: the bar is re-rendered shortly, once for a whole burst of them
     /// (a popular appeal can bring hundreds a second), well within the second readers wait.
     pub fn donation_recorded(&self) {
+        self.donations.fetch_add(1, Ordering::Relaxed);
         self.funding.changed.notify_one();
+    }
+
+    /// Invalidations since start: (written for the other nodes, applied from them).
+    pub fn invalidations(&self) -> (u64, u64) {
+        (self.sent.load(Ordering::Relaxed), self.received.load(Ordering::Relaxed))
+    }
+
+    /// Donations recorded on this node since start.
+    pub fn donations_recorded(&self) -> u64 {
+        self.donations.load(Ordering::Relaxed)
     }
 
     /// Applies the learned filter's examples stored since this node last looked: call it
@@ -170,6 +190,7 @@ impl Coherence {
     async fn share(&self, keys: &[String]) {
         match self.store.record_invalidation(keys, Utc::now()).await {
             Ok(id) => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
                 self.written.lock().expect("written ids").insert(id);
             }
             // The write itself succeeded; only other nodes may serve the old page for now.
@@ -205,6 +226,7 @@ impl Coherence {
         for (id, keys) in entries {
             let ours = self.written.lock().expect("written ids").remove(&id);
             if !ours {
+                self.received.fetch_add(1, Ordering::Relaxed);
                 // It may be an article's change, its comments closed there.
                 self.commented.forget_all();
                 self.apply(&keys).await;

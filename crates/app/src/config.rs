@@ -118,6 +118,12 @@ pub struct Config {
     /// writes wake it at once and this is only the catch-up; on SQLite it bounds how long
     /// a write from the command line takes to show.
     pub cache_sync_seconds: u64,
+    /// Prometheus may read `/metrics` on the site's port with `Authorization: Bearer` and
+    /// this token (at least 16 characters); empty: `/metrics` does not exist there.
+    pub metrics_token: String,
+    /// An address (e.g. `127.0.0.1:9101`) where `/metrics` is served without a token, for a
+    /// scraper on a private network; empty: none.
+    pub metrics_bind: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +181,8 @@ impl Default for Config {
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
             cache_sync_seconds: 1,
+            metrics_token: String::new(),
+            metrics_bind: String::new(),
         }
     }
 }
@@ -222,6 +230,8 @@ const KEYS: &[&str] = &[
     "request_timeout_seconds",
     "shutdown_grace_seconds",
     "cache_sync_seconds",
+    "metrics_token",
+    "metrics_bind",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -303,6 +313,12 @@ impl Config {
             && !tribune_core::article::is_absolute_http_url(&self.support_card_url)
         {
             return Err(invalid("support_card_url", "must be an absolute https:// URL"));
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.chars().count() < 16 {
+            return Err(invalid("metrics_token", "must be at least 16 characters (or empty: no /metrics)"));
+        }
+        if !self.metrics_bind.is_empty() && self.metrics_bind.parse::<SocketAddr>().is_err() {
+            return Err(invalid("metrics_bind", "must be an address and port such as 127.0.0.1:9101"));
         }
         if self.funding_ceiling == 0 {
             return Err(invalid("funding_ceiling", "must be at least 1 (in major units, e.g. 100000)"));

@@ -17,5 +17,6 @@ pub mod demo;
 pub mod funding_bar;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod server;
 pub mod work_pool;

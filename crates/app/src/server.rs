@@ -18,6 +18,7 @@ use crate::connections;
 use crate::funding_bar::FundingBar;
 use crate::http::{AppState, router};
 use crate::keys::SiteKeys;
+use crate::metrics::Metrics;
 use crate::work_pool::WorkPool;
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it.
@@ -47,17 +48,24 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
     let config = Arc::new(config);
     let funding = Arc::new(funding);
     let commented = Arc::new(Commented::default());
-    let coherence =
-        Coherence::new(store.clone(), cache.clone(), funding.clone(), config.clone(), commented.clone());
+    let coherence = Arc::new(Coherence::new(
+        store.clone(),
+        cache.clone(),
+        funding.clone(),
+        config.clone(),
+        commented.clone(),
+    ));
+    let metrics = Arc::new(Metrics::new(cache.clone(), coherence.clone(), store.clone()));
     Ok(AppState {
         store,
         cache,
         config,
         keys: Arc::new(keys),
         funding,
-        coherence: Arc::new(coherence),
+        coherence,
         work: Arc::new(WorkPool::sized_to_machine()),
         commented,
+        metrics,
     })
 }
 
@@ -70,12 +78,38 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Started before the first request is taken (see `coherence::start`).
     let tasks = coherence::start(state.coherence.clone()).await;
+    let metrics = serve_metrics(&state).await?;
     let limits = connections::Limits::from_config(&state.config);
     connections::serve(listener, router(state.clone()), limits, shutdown).await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     // A comment whose poster was cut off may still be queued: it is written all the same.
     state.store.flush_comments().await;
     tasks.stop().await;
     Ok(())
+}
+
+/// Serves `/metrics` alone on `metrics_bind`, if set: an address only the scraper reaches.
+async fn serve_metrics(state: &AppState) -> std::io::Result<Option<tokio::task::JoinHandle<()>>> {
+    if state.config.metrics_bind.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(&state.config.metrics_bind).await?;
+    tracing::info!(address = %state.config.metrics_bind, "serving metrics");
+    let metrics = state.metrics.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move { crate::http::metrics::exposition(&metrics) }
+        }),
+    );
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    })))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

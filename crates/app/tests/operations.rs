@@ -15,6 +15,7 @@ use tribune_store::{Backend, on_both_backends};
 on_both_backends!(
     a_backup_taken_while_readers_comment_is_a_whole_site,
     check_finds_counts_out_of_step_and_repair_puts_them_right,
+    metrics_count_what_readers_did_for_the_holder_of_the_token,
 );
 
 async fn site(db: TestDatabase) -> TestApp {
@@ -132,4 +133,80 @@ async fn check_finds_counts_out_of_step_and_repair_puts_them_right(db: TestDatab
     assert!(out.contains("No problems found."), "{out}");
     let article = app.db.store.article_by_slug(&slug).await.unwrap().unwrap();
     assert_eq!(article.comment_count, 3);
+}
+
+const METRICS_TOKEN: &str = "scrape-me-0123456789abcdef";
+
+/// The value of the sample `name` (with its labels, as Prometheus writes them) in `text`.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+async fn metrics_count_what_readers_did_for_the_holder_of_the_token(db: TestDatabase) {
+    // Without a token the address does not exist on the site's port.
+    let plain = site(db).await;
+    assert_eq!(plain.browser().get("/metrics").await.status, 404);
+    let db = TestDatabase::new(plain.db.store.backend()).await.expect("a second database");
+
+    // A port only the scraper would reach, served without a token.
+    let private = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let app = TestApp::with_config(db, |c| {
+        without_rate_limits(c);
+        c.metrics_token = METRICS_TOKEN.into();
+        c.metrics_bind = private.to_string();
+    })
+    .await;
+    let published = chrono::Utc::now() - chrono::Duration::days(1);
+    app.publish(article("Budget vote", &["Ana Editor"], &["City"], published)).await;
+    let reader = app.browser();
+    for _ in 0..3 {
+        assert_eq!(reader.get("/articles/budget-vote").await.status, 200);
+    }
+    assert_eq!(reader.get("/no-such-page").await.status, 404);
+    let posted = reader.post_comment("budget-vote", "The vote was close.", "Rosa").await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+
+    // A wrong or missing token is refused, and says how to authenticate.
+    let scraper = app.browser();
+    let refused = scraper.get("/metrics").await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.header("www-authenticate"), "Bearer");
+    let wrong =
+        scraper.send_with_value("/metrics", "authorization", "Bearer scrape-me-0123456789abcdeX").await;
+    assert_eq!(wrong.status, 401);
+
+    let scraped =
+        scraper.send_with_value("/metrics", "authorization", &format!("Bearer {METRICS_TOKEN}")).await;
+    assert_eq!(scraped.status, 200);
+    assert!(scraped.header("content-type").starts_with("application/openmetrics-text"));
+    let text = scraped.body;
+    let article_views =
+        sample(&text, r#"tribune_http_requests_total{route="/articles/{slug}",method="GET",status="200"}"#);
+    // Three views, and the one the comment form's token was read from.
+    assert_eq!(article_views, Some(4.0), "{text}");
+    assert_eq!(
+        sample(&text, r#"tribune_http_requests_total{route="unmatched",method="GET",status="404"}"#),
+        Some(1.0),
+        "a typo is counted under one route for all: {text}"
+    );
+    assert!(sample(&text, r#"tribune_page_cache_lookups_total{result="hit"}"#).unwrap() >= 2.0, "{text}");
+    assert_eq!(sample(&text, r#"tribune_comments_posted_total{status="published"}"#), Some(1.0), "{text}");
+    assert!(sample(&text, "tribune_comment_commits_total").unwrap() >= 1.0, "{text}");
+    assert!(sample(&text, r#"tribune_invalidations_total{direction="sent"}"#).unwrap() >= 1.0, "{text}");
+    assert!(
+        text.contains(
+            r#"tribune_http_request_duration_seconds_bucket{le="0.0005",route="/articles/{slug}"}"#
+        ) || text.contains(
+            r#"tribune_http_request_duration_seconds_bucket{route="/articles/{slug}",le="0.0005"}"#
+        ),
+        "{text}"
+    );
+    assert!(sample(&text, r#"tribune_db_connections{state="idle"}"#).is_some(), "{text}");
+
+    // The private address answers without a token, and with nothing else.
+    let private_scraper = common::Browser::new(&format!("http://{private}"));
+    let private_scrape = private_scraper.get("/metrics").await;
+    assert_eq!(private_scrape.status, 200);
+    assert!(private_scrape.body.contains("tribune_comments_posted_total"));
+    assert_eq!(private_scraper.get("/articles/budget-vote").await.status, 404);
 }

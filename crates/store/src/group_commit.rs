@@ -5,6 +5,8 @@
 //! answered only once that transaction has committed: nothing acknowledged is lost.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
@@ -46,14 +48,68 @@ enum Work {
 pub(crate) struct CommentWriter {
     jobs: mpsc::Sender<Work>,
     pool: AnyPool,
+    stats: Arc<WriterCounters>,
+}
+
+/// What the writer has done since the node started, for the operator's metrics.
+#[derive(Debug, Default)]
+pub(crate) struct WriterCounters {
+    batches: AtomicU64,
+    published: AtomicU64,
+    held: AtomicU64,
+    rejected: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// A reading of [`WriterCounters`]: transactions committed and what their comments became.
+/// `comments / batches` is the mean batch a burst of posts shares one commit with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub batches: u64,
+    pub published: u64,
+    pub held: u64,
+    /// Stored but shown to nobody (rejected as it was posted).
+    pub rejected: u64,
+    /// Refused inside the writer (rate limits, a poster's own copy) or failed.
+    pub refused: u64,
+}
+
+impl WriterCounters {
+    fn record(&self, results: &[Result<Comment, StoreError>]) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        for result in results {
+            let counter = match result.as_ref().map(|c| c.status) {
+                Ok(CommentStatus::Published) => &self.published,
+                Ok(CommentStatus::Pending) => &self.held,
+                Ok(_) => &self.rejected,
+                Err(_) => &self.refused,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) -> WriterStats {
+        WriterStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            published: self.published.load(Ordering::Relaxed),
+            held: self.held.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl CommentWriter {
     /// Starts the writer on the current Tokio runtime, with a pool of its own.
     pub(crate) fn start(pool: AnyPool, backend: Backend) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool.clone(), backend, queue));
-        CommentWriter { jobs, pool }
+        let stats = Arc::new(WriterCounters::default());
+        tokio::spawn(write_batches(pool.clone(), backend, queue, stats.clone()));
+        CommentWriter { jobs, pool, stats }
+    }
+
+    pub(crate) fn stats(&self) -> WriterStats {
+        self.stats.read()
     }
 
     pub(crate) async fn close(&self) {
@@ -81,7 +137,12 @@ impl CommentWriter {
     }
 }
 
-async fn write_batches(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Work>) {
+async fn write_batches(
+    pool: AnyPool,
+    backend: Backend,
+    mut queue: mpsc::Receiver<Work>,
+    stats: Arc<WriterCounters>,
+) {
     while let Some(first) = queue.recv().await {
         let (mut batch, mut flushes) = (Vec::new(), Vec::new());
         let mut next = Some(first);
@@ -94,6 +155,7 @@ async fn write_batches(pool: AnyPool, backend: Backend, mut queue: mpsc::Receive
         }
         if !batch.is_empty() {
             let results = write(&pool, backend, &mut batch).await;
+            stats.record(&results);
             for (job, result) in batch.into_iter().zip(results) {
                 // A poster that gave up waiting still has its comment stored.
                 let _ = job.done.send(result);

@@ -29,6 +29,7 @@ mod users;
 
 use std::time::Duration;
 
+pub use group_commit::WriterStats;
 pub use invalidations::InvalidationListener;
 pub use maintenance::CheckReport;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -93,6 +94,16 @@ impl Store {
     /// Answers whether the database responds, for the readiness endpoint.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(error::from_sqlx)
+    }
+
+    /// What the comment writer has committed since this node started.
+    pub fn writer_stats(&self) -> WriterStats {
+        self.comments.stats()
+    }
+
+    /// The request pool's connections: (open, idle).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
     }
 
     /// Returns once every comment posted so far is committed: a shutdown waits for it.

@@ -16,6 +16,7 @@ mod flags;
 mod funding;
 mod health;
 mod input;
+pub mod metrics;
 mod page_body;
 mod pages;
 mod reader_page;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub work: Arc<crate::work_pool::WorkPool>,
     /// The articles being commented on, kept a moment (see `commented`).
     pub commented: Arc<crate::commented::Commented>,
+    /// What this node has done, for Prometheus (see `crate::metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -95,11 +98,13 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(assets::router())
         .merge(health::router())
+        .merge(metrics::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(dynamic_compression())
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::record))
         .with_state(state)
 }
 

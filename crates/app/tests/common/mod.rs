@@ -197,6 +197,11 @@ impl Browser {
         self.send(self.client.get(format!("{}{path}", self.base)).header(header, "1")).await
     }
 
+    /// A GET with one more request header.
+    pub async fn send_with_value(&self, path: &str, header: &str, value: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)).header(header, value)).await
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(self.client.post(format!("{}{path}", self.base)).form(fields)).await
     }
