@@ -66,6 +66,9 @@ pub struct Coherence {
     /// Articles whose discussion pages are dropped soon, by id.
     gathered_articles: Mutex<Vec<i64>>,
     gathered_added: Notify,
+    /// Held through a flush: one that starts while another is applying what it took
+    /// returns only after that, so everything gathered before the call is applied.
+    flushing: tokio::sync::Mutex<()>,
     /// Entries of the shared log this node wrote (and so has applied already).
     written: Mutex<HashSet<i64>>,
     /// Read the log now: another writer's entry committed.
@@ -94,6 +97,7 @@ impl Coherence {
             gathered: Mutex::default(),
             gathered_articles: Mutex::default(),
             gathered_added: Notify::new(),
+            flushing: tokio::sync::Mutex::new(()),
             written: Mutex::default(),
             wake: Notify::new(),
             sent: AtomicU64::new(0),
@@ -135,6 +139,7 @@ impl Coherence {
     /// Applies what [`Coherence::invalidate_soon`] gathered, here and (as one entry of the
     /// shared log) on the other nodes.
     pub async fn flush(&self) {
+        let _one_at_a_time = self.flushing.lock().await;
         let mut ids = std::mem::take(&mut *self.gathered_articles.lock().expect("gathered articles"));
         let mut keys = std::mem::take(&mut *self.gathered.lock().expect("gathered keys"));
         ids.sort_unstable();
