@@ -11,6 +11,14 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> StoreError {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
             StoreError::Unavailable(e.to_string())
         }
+        // The server is restarting or going away (class 57: "terminating connection due to
+        // administrator command", "the database system is starting up"; class 08: the
+        // connection failed): the request may succeed in a moment, it is not a bug.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| c.starts_with("57") || c.starts_with("08")) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
         _ => StoreError::Database(e.to_string()),
     }
 }

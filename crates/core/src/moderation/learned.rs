@@ -3,6 +3,7 @@
 //! labelled `train` split, and taught further by moderators' decisions, one example at a
 //! time: counts only add up, so every node that applies the same examples has the same model.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -117,18 +118,58 @@ pub fn features_from_text(text: &str) -> Option<Vec<u32>> {
 /// catches about ten points more spam and abuse (data/moderation/README.md).
 #[derive(Debug, Clone)]
 pub struct Model {
-    weights: Vec<[f32; 3]>,
+    buckets: Buckets,
     bias: [f32; 3],
-    /// Per feature, the sum of its squared gradients (AdaGrad): a feature seen in
-    /// thousands of comments ("the", "are") has settled and moves little; one seen only in
-    /// a new campaign moves at once. So later decisions teach what is new about them
-    /// without unlearning the common words.
-    seen: Vec<f32>,
+}
+
+/// One hashed feature's weights, one per class, and the sum of its squared gradients
+/// (AdaGrad): a feature seen in thousands of comments ("the", "are") has settled and
+/// moves little; one seen only in a new campaign moves at once. So later decisions teach
+/// what is new about them without unlearning the common words.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bucket {
+    weights: [f32; 3],
+    seen: f32,
+}
+
+/// Every bucket (the shipped model: 16 MiB), or the shipped model's with the few a site's
+/// decisions changed on top: every model a process scores with shares the one shipped copy.
+#[derive(Debug, Clone)]
+enum Buckets {
+    All(Vec<Bucket>),
+    Over(&'static [Bucket], HashMap<u32, Bucket>),
+}
+
+impl Buckets {
+    fn get(&self, i: u32) -> Bucket {
+        match self {
+            Buckets::All(all) => all[i as usize],
+            Buckets::Over(base, changed) => changed.get(&i).copied().unwrap_or(base[i as usize]),
+        }
+    }
+
+    fn get_mut(&mut self, i: u32) -> &mut Bucket {
+        match self {
+            Buckets::All(all) => &mut all[i as usize],
+            Buckets::Over(base, changed) => changed.entry(i).or_insert(base[i as usize]),
+        }
+    }
 }
 
 impl Default for Model {
     fn default() -> Self {
-        Model { weights: vec![[0.0; 3]; BUCKETS as usize], bias: [0.0; 3], seen: vec![0.0; BUCKETS as usize] }
+        Model { buckets: Buckets::All(vec![Bucket::default(); BUCKETS as usize]), bias: [0.0; 3] }
+    }
+}
+
+impl Model {
+    /// A model that starts as `base` and keeps only what it learns beyond it.
+    fn on_top_of(base: &'static Model) -> Model {
+        let buckets = match &base.buckets {
+            Buckets::All(all) => Buckets::Over(all, HashMap::new()),
+            Buckets::Over(..) => base.buckets.clone(),
+        };
+        Model { buckets, bias: base.bias }
     }
 }
 
@@ -151,7 +192,7 @@ impl Model {
         let v = 1.0 / (features.len().max(1) as f32).sqrt();
         let mut logits = self.bias;
         for f in features {
-            let w = &self.weights[*f as usize % BUCKETS as usize];
+            let w = self.buckets.get(f % BUCKETS).weights;
             for (logit, weight) in logits.iter_mut().zip(w) {
                 *logit += weight * v;
             }
@@ -172,11 +213,10 @@ impl Model {
         }
         let g2: f32 = grad.iter().map(|g| (g * v) * (g * v)).sum();
         for f in features {
-            let i = *f as usize % BUCKETS as usize;
-            self.seen[i] += g2;
-            let step = rate * v / (1.0 + self.seen[i]).sqrt();
-            let w = &mut self.weights[i];
-            for (weight, g) in w.iter_mut().zip(grad) {
+            let bucket = self.buckets.get_mut(f % BUCKETS);
+            bucket.seen += g2;
+            let step = rate * v / (1.0 + bucket.seen).sqrt();
+            for (weight, g) in bucket.weights.iter_mut().zip(grad) {
                 *weight -= step * g;
             }
         }
@@ -268,7 +308,7 @@ pub struct SharedModel(Arc<OnceLock<RwLock<(Model, i64)>>>);
 
 impl SharedModel {
     fn lock(&self) -> &RwLock<(Model, i64)> {
-        self.0.get_or_init(|| RwLock::new((shipped().clone(), 0)))
+        self.0.get_or_init(|| RwLock::new((Model::on_top_of(shipped()), 0)))
     }
 
     /// The id of the last stored example this model has learned.
