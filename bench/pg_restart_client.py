@@ -37,7 +37,7 @@ def writer(n):
         with lock:
             statuses[status] = statuses.get(status, 0) + 1
             slowest[0] = max(slowest[0], took)
-            events.append((started, status))
+            events.append((started, started + took, status))
             if status == "201":
                 acked.append(cid)
         if status == "503":

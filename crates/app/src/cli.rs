@@ -9,14 +9,12 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use tribune_core::front_matter::{ArticleFile, parse_article_file};
 use tribune_core::publishing::{SaveTarget, add_user, save_article};
-use tribune_core::store::InvalidationStore;
 use tribune_core::user::{NewUser, Role};
 use tribune_core::work::Inline;
 use tribune_store::Store;
 
-use crate::cache::keys_of_change;
+use crate::coherence::{self, Change};
 use crate::config::{Config, LogFormat, Overrides};
-use crate::funding_bar::FUNDING_KEY;
 use crate::server;
 use tribune_core::funding::donations::{FundingError, ManualDonation, add_manual_donation, set_goal};
 use tribune_core::funding::guard::Guard;
@@ -322,7 +320,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             let store = server::open_store(&config).await.map_err(fail)?;
             let done = crate::cli_operations::check(&store, repair).await;
             if repair {
-                store.record_invalidation(&["*".to_owned()], Utc::now()).await.map_err(fail)?;
+                coherence::announce(&store, Change::Everything).await.map_err(fail)?;
             }
             store.close().await;
             done
@@ -347,7 +345,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             let goal = set_goal(&store, month, &goal, &currency, &milestones, text, guard, Utc::now())
                 .await
                 .map_err(funding_failure)?;
-            store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
+            coherence::announce(&store, Change::Funding).await.map_err(fail)?;
             let marks: Vec<String> =
                 goal.milestones.iter().map(|m| Money::new(*m, goal.amount.currency).format()).collect();
             println!(
@@ -365,7 +363,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             let id = add_manual_donation(&store, gift, guard, config.tz(), Utc::now())
                 .await
                 .map_err(funding_failure)?;
-            store.record_invalidation(&[FUNDING_KEY.to_owned()], Utc::now()).await.map_err(fail)?;
+            coherence::announce(&store, Change::Funding).await.map_err(fail)?;
             println!("Recorded as ledger entry {id}.");
             Ok(())
         }
@@ -452,7 +450,7 @@ async fn publish_files(config: &Config, files: &[PathBuf]) -> Result<(), CliErro
         let saved = save_article(&store, SaveTarget::BySlug, file.input, None, now)
             .await
             .map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        store.record_invalidation(&keys_of_change(&saved), now).await.map_err(fail)?;
+        coherence::announce(&store, Change::Article(&saved)).await.map_err(fail)?;
         let verb = if saved.previous.is_some() { "Updated" } else { "Published" };
         println!("{verb} {} as {} ({})", path.display(), saved.article.slug, saved.article.status.as_str());
     }

@@ -24,12 +24,12 @@ use tribune_core::moderation::learned::{Class, features};
 use tribune_core::slug::Slug;
 use tribune_core::store::{
     ArticleAddress, ArticleStore, CommentStore, FilterExample, FilterStore, ImportMode, ImportSource,
-    ImportedArticle, ImportedComment, ImportedDiscussion, InvalidationStore,
+    ImportedArticle, ImportedComment, ImportedDiscussion,
 };
 use tribune_store::Store;
 
-use crate::cache::{FRONT, article_key};
 use crate::cli::{CliError, fail};
+use crate::coherence::{self, Change};
 use crate::config::Config;
 use crate::server;
 
@@ -95,7 +95,7 @@ pub async fn run(config: &Config, command: ImportCommand) -> Result<(), CliError
                 "Restored {}.",
                 if counts.is_empty() { "nothing".to_owned() } else { counts.join(", ") }
             );
-            store.record_invalidation(&["*".to_owned()], Utc::now()).await.map_err(fail)?;
+            coherence::announce(&store, Change::Everything).await.map_err(fail)?;
             store.close().await;
             Ok(())
         }
@@ -267,7 +267,7 @@ impl<'a> WordpressImport<'a> {
     async fn write(&mut self, report: &mut Report) -> Result<(), CliError> {
         let batch = std::mem::take(&mut self.batch);
         // Imported articles' slugs are not known here: all article pages are dropped.
-        self.writer.write(batch, vec!["article:*".to_owned()], report).await
+        self.writer.write(batch, None, report).await
     }
 
     async fn finish(mut self, report: &mut Report) -> Result<(), CliError> {
@@ -482,9 +482,8 @@ async fn write_batches(
     let mut writer = Writer::start(store, options.dry_run, "disqus", true, report.posts_in_file).await?;
     for batch in batches {
         let batch = batch.map_err(|e| fail(format!("the import's temporary file: {e}")))?;
-        let keys =
-            batch.iter().filter_map(|d| slugs.get(&d.article_id)).map(|s| article_key(s.as_str())).collect();
-        writer.write(batch, keys, report).await?;
+        let articles = batch.iter().filter_map(|d| slugs.get(&d.article_id)).cloned().collect();
+        writer.write(batch, Some(articles), report).await?;
     }
     writer.finish().await
 }
@@ -521,11 +520,12 @@ impl<'a> Writer<'a> {
         Ok(Writer { store, mode, platform, spam: vec![], benign: vec![], done: 0, batches: 0, progress })
     }
 
-    /// `keys`: the pages of the batch's articles (lists are dropped with every batch).
+    /// `articles`: the batch's articles (`None`: not known, so every article page), whose
+    /// pages are dropped, with every list, after each batch.
     async fn write(
         &mut self,
         mut batch: Vec<ImportedDiscussion>,
-        mut keys: Vec<String>,
+        articles: Option<Vec<Slug>>,
         report: &mut Report,
     ) -> Result<(), CliError> {
         // A dry run's planned articles (ids of zero and below) are not in the database to
@@ -551,8 +551,7 @@ impl<'a> Writer<'a> {
             }
         }
         if self.mode.keeps() {
-            keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
-            self.store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
+            coherence::announce(self.store, Change::Imported(articles.as_deref())).await.map_err(fail)?;
         }
         self.progress.set(self.done);
         Ok(())

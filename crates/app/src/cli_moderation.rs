@@ -12,10 +12,9 @@ use tribune_core::moderation::learned::{self, Class};
 use tribune_core::moderators::bans::{BanRequest, ban, ban_author_of, parse_duration};
 use tribune_core::moderators::queue::{excerpt, queue_page};
 use tribune_core::moderators::{Actor, BanKind, BanTarget, Verdict, decide};
-use tribune_core::store::{ArticleStore, InvalidationStore, UserStore};
+use tribune_core::store::UserStore;
 use tribune_store::Store;
 
-use crate::cache::keys_of;
 use crate::cli::{CliError, ModerationCommand, fail};
 use crate::config::Config;
 use crate::keys::SiteKeys;
@@ -131,16 +130,7 @@ async fn decide_one(store: &Store, id: i64, verdict: Verdict) -> Result<(), CliE
 
 /// Tells every running node which articles' pages are stale.
 async fn drop_pages(store: &Store, article_ids: &[i64]) -> Result<(), CliError> {
-    let mut keys = Vec::new();
-    for id in article_ids {
-        if let Some(article) = store.article_by_id(*id).await.map_err(fail)? {
-            keys.extend(keys_of(&article));
-        }
-    }
-    if !keys.is_empty() {
-        store.record_invalidation(&keys, Utc::now()).await.map_err(fail)?;
-    }
-    Ok(())
+    crate::coherence::announce(store, crate::coherence::Change::Discussions(article_ids)).await.map_err(fail)
 }
 
 /// Every item checked before anything is read from or written to the database.

@@ -13,10 +13,11 @@ use tribune_core::article::Article;
 use tribune_core::funding::month::Month;
 use tribune_core::moderation::learned;
 use tribune_core::publishing::Saved;
-use tribune_core::store::{ArticleStore, InvalidationStore, LogPosition};
+use tribune_core::slug::Slug;
+use tribune_core::store::{ArticleStore, InvalidationStore, LogPosition, StoreError};
 use tribune_store::Store;
 
-use crate::cache::{FRONT, PageCache, keys_of, keys_of_change};
+use crate::cache::{FRONT, PageCache, article_key, keys_of, keys_of_change};
 use crate::commented::Commented;
 use crate::config::Config;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
@@ -35,6 +36,52 @@ pub enum Change<'a> {
     Discussions(&'a [i64]),
     /// The funding figures or the goal.
     Funding,
+    /// Comments imported under these articles (`None`: under any): their pages and every list.
+    Imported(Option<&'a [Slug]>),
+    /// Anything may have changed (a restore, a repair): every page.
+    Everything,
+}
+
+/// The pages `change` makes stale, as cache keys; `None` for [`Change::Discussions`],
+/// whose articles must be read first.
+fn stale_keys(change: &Change<'_>) -> Option<Vec<String>> {
+    Some(match change {
+        Change::Article(saved) => keys_of_change(saved),
+        Change::ArticleChanged(article) | Change::Discussion(article) => keys_of(article),
+        Change::Discussions(_) => return None,
+        Change::Funding => vec![FUNDING_KEY.into()],
+        Change::Imported(articles) => {
+            let mut keys = match articles {
+                Some(slugs) => slugs.iter().map(|s| article_key(s.as_str())).collect(),
+                None => vec!["article:*".to_owned()],
+            };
+            keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
+            keys
+        }
+        Change::Everything => vec!["*".into()],
+    })
+}
+
+/// Tells every running node what a command changed: the keys a node would drop, written
+/// to the shared log (a command has no page cache of its own).
+pub async fn announce(store: &Store, change: Change<'_>) -> Result<(), StoreError> {
+    let keys = match stale_keys(&change) {
+        Some(keys) => keys,
+        None => {
+            let Change::Discussions(ids) = change else { unreachable!("only discussions need reading") };
+            let mut keys = Vec::new();
+            for id in ids {
+                if let Some(article) = store.article_by_id(*id).await? {
+                    keys.extend(keys_of(&article));
+                }
+            }
+            keys
+        }
+    };
+    if !keys.is_empty() {
+        store.record_invalidation(&keys, Utc::now()).await?;
+    }
+    Ok(())
 }
 
 /// How a burst of discussion changes may gather before pages are dropped and other nodes
@@ -109,15 +156,14 @@ impl Coherence {
     /// Drops what `change` made stale, here and on every node: at once for articles and
     /// the funding, within [`DISCUSSION_BURST`] for discussions.
     pub async fn changed(&self, change: Change<'_>) {
-        match change {
-            Change::Article(saved) => self.invalidate(keys_of_change(saved)).await,
-            Change::ArticleChanged(article) => self.invalidate(keys_of(article)).await,
-            Change::Funding => self.invalidate(vec![FUNDING_KEY.into()]).await,
-            Change::Discussion(article) => self.invalidate_soon(keys_of(article)),
-            Change::Discussions(ids) => {
-                self.gathered_articles.lock().expect("gathered articles").extend(ids);
+        match (&change, stale_keys(&change)) {
+            (Change::Discussions(ids), _) => {
+                self.gathered_articles.lock().expect("gathered articles").extend(ids.iter());
                 self.gathered_added.notify_one();
             }
+            (Change::Discussion(_), Some(keys)) => self.invalidate_soon(keys),
+            (_, Some(keys)) => self.invalidate(keys).await,
+            (_, None) => unreachable!("only discussions need reading"),
         }
     }
 

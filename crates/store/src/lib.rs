@@ -139,7 +139,8 @@ fn listener_name() -> String {
 fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(connections)
-        .acquire_timeout(Duration::from_secs(10))
+        // Also how long a request waits while the database is down before its 503.
+        .acquire_timeout(Duration::from_secs(5))
         // A SQLite connection is a file in this process: it cannot go stale, and pinging it
         // before every query was a round trip to its worker thread for nothing.
         .test_before_acquire(backend == Backend::Postgres)
