@@ -132,27 +132,56 @@ struct Bucket {
     seen: f32,
 }
 
-/// Every bucket (the shipped model: 16 MiB), or the shipped model's with the few a site's
-/// decisions changed on top: every model a process scores with shares the one shipped copy.
+/// Where a model keeps its buckets. Fitting needs them all (16 MiB); the shipped model
+/// keeps only those its training touched; a site's model is the shipped one with what its
+/// moderators' decisions changed on top, so every model in a process shares one copy.
 #[derive(Debug, Clone)]
 enum Buckets {
     All(Vec<Bucket>),
-    Over(&'static [Bucket], HashMap<u32, Bucket>),
+    /// The buckets in use, by index (sorted); any other is zero.
+    Used(Vec<u32>, Vec<Bucket>),
+    Over(&'static Model, HashMap<u32, Bucket>),
 }
 
 impl Buckets {
     fn get(&self, i: u32) -> Bucket {
         match self {
             Buckets::All(all) => all[i as usize],
-            Buckets::Over(base, changed) => changed.get(&i).copied().unwrap_or(base[i as usize]),
+            Buckets::Used(index, buckets) => {
+                index.binary_search(&i).map_or_else(|_| Bucket::default(), |k| buckets[k])
+            }
+            Buckets::Over(base, changed) => changed.get(&i).copied().unwrap_or_else(|| base.buckets.get(i)),
         }
     }
 
     fn get_mut(&mut self, i: u32) -> &mut Bucket {
         match self {
             Buckets::All(all) => &mut all[i as usize],
-            Buckets::Over(base, changed) => changed.entry(i).or_insert(base[i as usize]),
+            Buckets::Used(index, buckets) => {
+                // Only a copy of the shipped model learns this way (tests); sites use `Over`.
+                let k = index.binary_search(&i).unwrap_or_else(|k| {
+                    index.insert(k, i);
+                    buckets.insert(k, Bucket::default());
+                    k
+                });
+                &mut buckets[k]
+            }
+            Buckets::Over(base, changed) => changed.entry(i).or_insert_with(|| base.buckets.get(i)),
         }
+    }
+
+    /// Keeps only the buckets in use.
+    fn compact(self) -> Buckets {
+        let Buckets::All(all) = self else { return self };
+        let (mut index, mut buckets): (Vec<u32>, Vec<Bucket>) = all
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| b.seen != 0.0 || b.weights != [0.0; 3])
+            .map(|(i, b)| (i as u32, b))
+            .unzip();
+        index.shrink_to_fit();
+        buckets.shrink_to_fit();
+        Buckets::Used(index, buckets)
     }
 }
 
@@ -165,11 +194,7 @@ impl Default for Model {
 impl Model {
     /// A model that starts as `base` and keeps only what it learns beyond it.
     fn on_top_of(base: &'static Model) -> Model {
-        let buckets = match &base.buckets {
-            Buckets::All(all) => Buckets::Over(all, HashMap::new()),
-            Buckets::Over(..) => base.buckets.clone(),
-        };
-        Model { buckets, bias: base.bias }
+        Model { buckets: Buckets::Over(base, HashMap::new()), bias: base.bias }
     }
 }
 
@@ -296,7 +321,8 @@ pub fn shipped() -> &'static Model {
                 (class, features(&item.body))
             })
             .collect();
-        Model::fit(&examples, EPOCHS, RATE)
+        let model = Model::fit(&examples, EPOCHS, RATE);
+        Model { buckets: model.buckets.compact(), bias: model.bias }
     })
 }
 
@@ -526,6 +552,22 @@ mod tests {
         let f = features("a comment, stored as features");
         assert_eq!(features_from_text(&features_to_text(&f)), Some(f));
         assert_eq!(features_from_text("12 x"), None);
+    }
+
+    #[test]
+    fn the_shipped_model_keeps_only_the_buckets_it_uses_and_a_site_only_what_it_learns() {
+        let Buckets::Used(index, _) = &shipped().buckets else { panic!("the shipped model is compact") };
+        assert!(index.len() < BUCKETS as usize / 2, "{} buckets in use", index.len());
+        let site = SharedModel::default();
+        let body = "Cheap watches at my shop, link in bio";
+        let before = site.probabilities(&features(body));
+        assert_eq!(before, shipped().probabilities(&features(body)), "a site starts as the shipped model");
+        site.apply(&[(1, Class::Spam, features(body))]);
+        assert!(site.probabilities(&features(body))[Class::Spam as usize] > before[Class::Spam as usize]);
+        let guard = site.lock().read().unwrap();
+        let Buckets::Over(_, changed) = &guard.0.buckets else { panic!("a site's model is an overlay") };
+        assert!(changed.len() <= features(body).len(), "only the example's buckets were copied");
+        assert_eq!(shipped().probabilities(&features(body)), before, "the shipped copy is untouched");
     }
 
     #[test]
