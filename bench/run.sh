@@ -127,6 +127,14 @@ wire() {
 install_tools
 build
 start_tribune
+# The first start created the demo site; what it allocated for that (11,000 comments
+# written) stays with the allocator. A node in production starts on its existing site:
+# measure that one, after a restart.
+CREATED_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
+CREATE_PEAK="$(mem_mib "$TRIBUNE_PID" VmHWM)"
+kill "$TRIBUNE_PID"
+wait "$TRIBUNE_PID" 2>/dev/null || true
+start_tribune
 
 # Warm the cache: each page is rendered once, then served from memory.
 fetch "http://127.0.0.1:$PORT/" "$WORK/front.html"
@@ -175,10 +183,11 @@ ${ROWS%$'\n'}
 | measure | value | target |
 | --- | --- | --- |
 | Tribune article / nginx requests/s | $RATIO | ≥ 0.50: $(verdict "$RATIO >= 0.5") |
-| Tribune idle RSS (after one request per page) | $IDLE_RSS MiB | < 30 MiB: $(verdict "$IDLE_RSS < 30") |
+| Tribune idle RSS (started on its site, after one request per page) | $IDLE_RSS MiB | < 30 MiB: $(verdict "$IDLE_RSS < 30") |
 | Tribune RSS after the runs | $LOADED_RSS MiB | |
 | $LOAD_PEAK_LABEL | $PEAK_RSS MiB | |
-| Tribune peak RSS while creating the demo site | $START_PEAK MiB | |
+| Tribune peak RSS at start (the learned filter is trained then) | $START_PEAK MiB | |
+| Tribune RSS right after creating the demo site / its peak | $CREATED_RSS / $CREATE_PEAK MiB | |
 | release build time | $BUILD_TIME | |
 EOF
 )"

@@ -256,6 +256,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Whether `/metrics` is served anywhere (a token, or an address of its own).
+    pub fn metrics_enabled(&self) -> bool {
+        !self.metrics_token.is_empty() || !self.metrics_bind.is_empty()
+    }
+
     /// Reads the layers in order. `file` is the `--config` path, if any.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));

@@ -86,7 +86,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(pages::router())
         .merge(comments::router())
         .merge(flags::router())
@@ -103,9 +103,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(dynamic_compression())
-        .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::record))
-        .with_state(state)
+        .layer(dynamic_compression());
+    // Counting requests costs a little on every one: only when someone reads the counts.
+    let router = if state.config.metrics_enabled() {
+        router.layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::record))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Responses rendered per request (a signed-in reader's page, admin pages, the API) are
