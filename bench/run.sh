@@ -17,6 +17,14 @@ PORT="${BENCH_PORT:-18080}"
 NGINX_PORT="${BENCH_NGINX_PORT:-18081}"
 BUILD_FROM_SCRATCH="${BENCH_BUILD_FROM_SCRATCH:-0}"
 SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
+# The PostgreSQL rows (one node; two nodes behind nginx as a load balancer): a server where
+# user postgres may create databases (trust auth). BENCH_PG=0 leaves them out.
+RUN_PG="${BENCH_PG:-1}"
+PG_SERVER="${BENCH_PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+PG_DB="tribune_bench_run"
+PG_PORT_A="${BENCH_PG_PORT_A:-18083}"
+PG_PORT_B="${BENCH_PG_PORT_B:-18084}"
+LB_PORT="${BENCH_LB_PORT:-18085}"
 RESULTS="$ROOT/bench/results-latest.md"
 # What a browser sends: pages are measured as they go over the wire to readers.
 ACCEPT_ENCODING="${BENCH_ACCEPT_ENCODING:-br, gzip}"
@@ -31,13 +39,20 @@ WORK="$(mktemp -d /tmp/tribune-bench.XXXXXX)"
 chmod 755 "$WORK"
 TRIBUNE_PID=""
 NGINX_PID=""
+NODE_A_PID=""
+NODE_B_PID=""
+LB_PID=""
+PG_CREATED=0
 
 # Stops both servers whatever happened (success, failure, Ctrl-C) and removes the temp dir.
 cleanup() {
   local pid
-  for pid in "$TRIBUNE_PID" "$NGINX_PID"; do
+  for pid in "$TRIBUNE_PID" "$NGINX_PID" "$NODE_A_PID" "$NODE_B_PID" "$LB_PID"; do
     stop_pid "$pid"
   done
+  if [ "$PG_CREATED" = 1 ]; then
+    pg postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -122,6 +137,98 @@ wire() {
   printf '%s, %s bytes' "${encoding:-identity}" "$(wc -c <"$body")"
 }
 
+# A signed-in reader's article page (rendered around the shared parts for them): a reader
+# registered for the run, as a visitor does on /register.
+signed_in_row() {
+  local jar="$WORK/cookies.txt" csrf cookie
+  csrf="$(curl -s -c "$jar" "http://127.0.0.1:$PORT/register" | grep -oE 'name="csrf" value="[^"]+"' | sed -E 's/.*value="([^"]+)"/\1/' | sed -n 1p)"
+  curl -s -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf=$csrf" --data-urlencode "name=Bench Reader" \
+    --data-urlencode "email=reader@bench.example" --data-urlencode "password=bench-reader-password-1" \
+    --data-urlencode "next=/" "http://127.0.0.1:$PORT/register"
+  # curl writes HttpOnly cookies as comments ("#HttpOnly_host …").
+  cookie="$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$jar")"
+  if ! curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$ARTICLE_PATH" | grep -q 'Commenting as Bench Reader'; then
+    die "the article page does not show the registered reader signed in"
+  fi
+  local out="$WORK/wrk-signed-in.txt"
+  log "wrk (a signed-in reader) $ARTICLE_PATH"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: $ACCEPT_ENCODING" \
+    -H "Cookie: $cookie" "http://127.0.0.1:$PORT$ARTICLE_PATH" >"$out"
+  if grep -q 'Non-2xx\|Socket errors' "$out"; then
+    cat "$out" >&2
+    die "the signed-in run saw errors"
+  fi
+  local rps p50 p99
+  rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+  p50="$(awk '$1 == "50%" { print $2 }' "$out")"
+  p99="$(awk '$1 == "99%" { print $2 }' "$out")"
+  ROWS+="| Tribune article page, a signed-in reader | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms | private: the shared discussion with their own buttons and form |"$'\n'
+}
+
+# Starts `tribune ARGS…` in the background and waits for /healthz on PORT; sets STARTED_PID.
+start_node() {
+  local port="$1" log="$2"
+  shift 2
+  require_free_port "$port"
+  "$BIN" "$@" --bind "127.0.0.1:$port" >"$log" 2>&1 &
+  STARTED_PID=$!
+  for _ in $(seq 1 240); do
+    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$log" >&2; die "tribune exited"; }
+    [ "$(curl -s --max-time 1 "http://127.0.0.1:$port/healthz" || true)" = ok ] && return
+    sleep 0.5
+  done
+  cat "$log" >&2
+  die "tribune on port $port did not answer /healthz within 120 s"
+}
+
+# The same article from one node on PostgreSQL, and from two nodes behind nginx.
+postgres_rows() {
+  create_pg_database
+  local url="$PG_SERVER/$PG_DB"
+  log "Tribune demo on PostgreSQL (node A) and a second node (B) on the same database"
+  start_node "$PG_PORT_A" "$WORK/node-a.log" demo --database-url "$url" --data-dir "$WORK/pg-a"
+  NODE_A_PID="$STARTED_PID"
+  start_node "$PG_PORT_B" "$WORK/node-b.log" serve --database-url "$url" --data-dir "$WORK/pg-b"
+  NODE_B_PID="$STARTED_PID"
+  cat >"$WORK/nginx/lb.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/lb.pid;
+error_log $WORK/nginx/lb-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  upstream tribune { server 127.0.0.1:$PG_PORT_A; server 127.0.0.1:$PG_PORT_B; keepalive 64; }
+  server {
+    listen 127.0.0.1:$LB_PORT;
+    location / {
+      proxy_pass http://tribune;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+  require_free_port "$LB_PORT"
+  nginx -c "$WORK/nginx/lb.conf" -p "$WORK/nginx" &
+  LB_PID=$!
+  for _ in $(seq 1 40); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$LB_PORT/healthz" && break
+    sleep 0.25
+  done
+  local port
+  for port in "$PG_PORT_A" "$PG_PORT_B" "$LB_PORT" "$LB_PORT"; do
+    fetch "http://127.0.0.1:$port$ARTICLE_PATH" "$WORK/pg-article-$port.html"
+  done
+  run_wrk "Tribune on PostgreSQL, one node, article (cached)" "http://127.0.0.1:$PG_PORT_A$ARTICLE_PATH"
+  run_wrk "Tribune on PostgreSQL, two nodes behind nginx, article (cached)" "http://127.0.0.1:$LB_PORT$ARTICLE_PATH"
+}
+
 # --- main --------------------------------------------------------------------------------
 
 install_tools
@@ -160,6 +267,10 @@ LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
 run_wrk "Tribune front page (cached)" "http://127.0.0.1:$PORT/"
 run_wrk "Tribune article page (cached)" "http://127.0.0.1:$PORT$ARTICLE_PATH"
 run_wrk "nginx, same article as a static file" "http://127.0.0.1:$NGINX_PORT$ARTICLE_PATH"
+signed_in_row
+if [ "$RUN_PG" = 1 ]; then
+  postgres_rows
+fi
 
 LOADED_RSS="$(mem_mib "$TRIBUNE_PID" VmRSS)"
 PEAK_RSS="$(mem_mib "$TRIBUNE_PID" VmHWM)"
