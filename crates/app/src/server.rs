@@ -16,7 +16,7 @@ use crate::commented::Commented;
 use crate::config::Config;
 use crate::connections;
 use crate::funding_bar::FundingBar;
-use crate::http::{AppState, router};
+use crate::http::{AppState, Node, router};
 use crate::keys::SiteKeys;
 use crate::metrics::Metrics;
 use crate::work_pool::WorkPool;
@@ -56,7 +56,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         commented.clone(),
     ));
     let metrics = Arc::new(Metrics::new(cache.clone(), coherence.clone(), store.clone()));
-    Ok(AppState {
+    Ok(AppState::new(Node {
         store,
         cache,
         config,
@@ -66,7 +66,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         work: Arc::new(WorkPool::sized_to_machine()),
         commented,
         metrics,
-    })
+    }))
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight
