@@ -109,9 +109,11 @@ find_article_path() {
 RPS=()
 ROWS=""
 run_wrk() {
-  local name="$1" url="$2" out="$WORK/wrk-$1.txt"
-  log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency -H 'Accept-Encoding: $ACCEPT_ENCODING' $url"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: $ACCEPT_ENCODING" "$url" >"$out"
+  local name="$1" url="$2" cookie="${3:-}" out="$WORK/wrk-${1//[^a-zA-Z0-9]/_}.txt"
+  local headers=(-H "Accept-Encoding: $ACCEPT_ENCODING")
+  [ -n "$cookie" ] && headers+=(-H "Cookie: $cookie")
+  log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s --latency -H 'Accept-Encoding: $ACCEPT_ENCODING'${cookie:+ (signed in)} $url"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "${headers[@]}" "$url" >"$out"
   if grep -q 'Non-2xx' "$out" || grep -q 'Socket errors' "$out"; then
     cat "$out" >&2
     die "wrk saw errors or non-2xx responses on $url"
@@ -125,7 +127,13 @@ run_wrk() {
     die "cannot parse wrk's output"
   fi
   RPS+=("$rps")
-  ROWS+="| $name | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms | $(wire "$url") |"$'\n'
+  local response
+  if [ -n "$cookie" ]; then
+    response="rendered for them, compressed per response"
+  else
+    response="$(wire "$url")"
+  fi
+  ROWS+="| $name | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms | $response |"$'\n'
 }
 
 # One response's Content-Encoding and bytes on the wire, as the runs ask for it.
@@ -150,19 +158,7 @@ signed_in_row() {
   if ! curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$ARTICLE_PATH" | grep -q 'Commenting as Bench Reader'; then
     die "the article page does not show the registered reader signed in"
   fi
-  local out="$WORK/wrk-signed-in.txt"
-  log "wrk (a signed-in reader) $ARTICLE_PATH"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Accept-Encoding: $ACCEPT_ENCODING" \
-    -H "Cookie: $cookie" "http://127.0.0.1:$PORT$ARTICLE_PATH" >"$out"
-  if grep -q 'Non-2xx\|Socket errors' "$out"; then
-    cat "$out" >&2
-    die "the signed-in run saw errors"
-  fi
-  local rps p50 p99
-  rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-  p50="$(awk '$1 == "50%" { print $2 }' "$out")"
-  p99="$(awk '$1 == "99%" { print $2 }' "$out")"
-  ROWS+="| Tribune article page, a signed-in reader | $(printf '%.0f' "$rps") | $(to_ms "$p50") ms | $(to_ms "$p99") ms | private: the shared discussion with their own buttons and form |"$'\n'
+  run_wrk "Tribune article page, a signed-in reader" "http://127.0.0.1:$PORT$ARTICLE_PATH" "$cookie"
 }
 
 # Starts `tribune ARGS…` in the background and waits for /healthz on PORT; sets STARTED_PID.
