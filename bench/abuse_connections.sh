@@ -107,12 +107,7 @@ start_tribune() {
   (ulimit -Sn 1024 && exec env TRIBUNE_MAX_CONNECTIONS="$max" "$BIN" demo --bind "127.0.0.1:$PORT" \
     --data-dir "$WORK/data") >"$log" 2>&1 &
   TRIBUNE_PID=$!
-  for _ in $(seq 1 240); do
-    kill -0 "$TRIBUNE_PID" 2>/dev/null || { cat "$log" >&2; die "tribune exited"; }
-    [ "$(curl -s --max-time 1 "http://127.0.0.1:$PORT/healthz" || true)" = ok ] && return
-    sleep 0.5
-  done
-  die "tribune did not answer /healthz within 120 s"
+  wait_healthy "$TRIBUNE_PID" "$PORT" "$log"
 }
 
 # wrk against the front page (cached, as most readers get it); sets P99 (ms) and ERRORS.

@@ -191,3 +191,16 @@ build() {
   fi
   [ -x "$BIN" ] || die "no binary at $BIN"
 }
+
+# Waits until the tribune process PID answers /healthz on PORT (two minutes at most),
+# showing its LOG and failing if it exits first.
+wait_healthy() {
+  local pid="$1" port="$2" log="$3"
+  for _ in $(seq 1 240); do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "tribune exited"; }
+    [ "$(curl -s --max-time 1 "http://127.0.0.1:$port/healthz" || true)" = ok ] && return
+    sleep 0.5
+  done
+  cat "$log" >&2
+  die "tribune on port $port did not answer /healthz within 120 s"
+}

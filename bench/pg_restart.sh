@@ -56,11 +56,7 @@ log "Starting tribune demo on it"
 TRIBUNE_MODERATION_RATE_LIMIT=false "$BIN" demo --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" \
   --database-url "$URL" >"$WORK/tribune.log" 2>&1 &
 TRIBUNE_PID=$!
-for _ in $(seq 1 240); do
-  kill -0 "$TRIBUNE_PID" 2>/dev/null || { cat "$WORK/tribune.log" >&2; die "tribune exited"; }
-  [ "$(curl -s --max-time 1 "http://127.0.0.1:$PORT/healthz" || true)" = ok ] && break
-  sleep 0.5
-done
+wait_healthy "$TRIBUNE_PID" "$PORT" "$WORK/tribune.log"
 mapfile -t SLUGS < <(curl -s "http://127.0.0.1:$PORT/" | grep -oE 'href="/articles/[a-z0-9-]+"' | sed -E 's|href="/articles/(.*)"|\1|' | awk '!seen[$0]++' | head -n2)
 [ ${#SLUGS[@]} = 2 ] || die "fewer than two articles on the demo's front page"
 SLUG="${SLUGS[0]}"

@@ -168,13 +168,7 @@ start_node() {
   require_free_port "$port"
   "$BIN" "$@" --bind "127.0.0.1:$port" >"$log" 2>&1 &
   STARTED_PID=$!
-  for _ in $(seq 1 240); do
-    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$log" >&2; die "tribune exited"; }
-    [ "$(curl -s --max-time 1 "http://127.0.0.1:$port/healthz" || true)" = ok ] && return
-    sleep 0.5
-  done
-  cat "$log" >&2
-  die "tribune on port $port did not answer /healthz within 120 s"
+  wait_healthy "$STARTED_PID" "$port" "$log"
 }
 
 # The same article from one node on PostgreSQL, and from two nodes behind nginx.
