@@ -42,7 +42,7 @@ async fn users_change_their_own_name_and_password(db: TestDatabase) {
     let page = here.get("/account").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("value=\"Rae Reader\""), "{}", page.body);
-    assert!(page.body.contains("<!--tribune:funding-bar-->") || page.body.contains("class=\"funding"));
+    assert!(page.body.contains("class=\"site-search\""), "on the site's own layout, not the admin's");
 
     let blank = submit(&here, "/account", "/account/name", &[("name", "  \u{200b} ")]).await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);

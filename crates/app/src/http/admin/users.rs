@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
 use tribune_core::store::UserStore;
 use tribune_core::user::{NewUser, Role, User};
-use tribune_core::user_admin::{self, UserAdminError};
+use tribune_core::user_admin;
 
 use crate::coherence::Change;
 use crate::config::Config;
