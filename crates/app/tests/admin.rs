@@ -411,12 +411,16 @@ async fn the_article_list_filters_searches_and_pages_newest_first(db: TestDataba
     app.publish(article("Harbour lights return", &["Ada Writer"], &["Local"], hour_ago)).await;
     let live = article("Budget vote tonight", &["Bo Writer"], &["Politics"], hour_ago);
     app.publish(with(ArticleStatus::Scheduled, live)).await;
-    let later = article("Ferry timetable", &["Ada Writer"], &["Local"], Utc::now() + chrono::Duration::days(1));
+    let later =
+        article("Ferry timetable", &["Ada Writer"], &["Local"], Utc::now() + chrono::Duration::days(1));
     app.publish(with(ArticleStatus::Scheduled, later)).await;
     let draft = article("Draft on harbour fees", &["Bo Writer"], &["Local"], hour_ago);
     app.publish(with(ArticleStatus::Draft, draft)).await;
     let commenter = app.browser();
-    assert_eq!(commenter.post_comment("harbour-lights-return", "Lovely.", "Gus").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        commenter.post_comment("harbour-lights-return", "Lovely.", "Gus").await.status,
+        StatusCode::SEE_OTHER
+    );
     app.settle().await;
 
     let titles = |body: &str| -> Vec<String> {
@@ -440,7 +444,11 @@ async fn the_article_list_filters_searches_and_pages_newest_first(db: TestDataba
         ["Budget vote tonight", "Draft on harbour fees"]
     );
     let searched = editor.get("/admin?tag=local&q=harbour").await.body;
-    assert_eq!(titles(&searched), ["Harbour lights return", "Draft on harbour fees"], "drafts are searched too");
+    assert_eq!(
+        titles(&searched),
+        ["Harbour lights return", "Draft on harbour fees"],
+        "drafts are searched too"
+    );
     assert!(searched.contains("value=\"harbour\""), "the words stay in the box");
     assert!(editor.get("/admin?q=nowhere+to+be+found").await.body.contains("No article matches."));
     let bad = editor.get("/admin?status=live").await;
@@ -450,7 +458,11 @@ async fn the_article_list_filters_searches_and_pages_newest_first(db: TestDataba
 
     // 50 a page; the next page starts after the last one shown, by a cursor.
     for i in 0..50 {
-        app.publish(with(ArticleStatus::Draft, article(&format!("Filler {i}"), &["Bo Writer"], &[], hour_ago))).await;
+        app.publish(with(
+            ArticleStatus::Draft,
+            article(&format!("Filler {i}"), &["Bo Writer"], &[], hour_ago),
+        ))
+        .await;
     }
     let first = editor.get("/admin").await;
     assert!(first.body.contains(">Filler 49</a>") && !first.body.contains(">Harbour lights return</a>"));

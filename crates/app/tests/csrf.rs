@@ -220,7 +220,9 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             format!("/admin/users/{}/password", w.user_id),
             vec![("password", s("given by the admin")), ("confirm", s("yes"))],
         ),
-        "/admin/users/{id}/delete" => (format!("/admin/users/{}/delete", w.user_id), vec![("confirm", s("yes"))]),
+        "/admin/users/{id}/delete" => {
+            (format!("/admin/users/{}/delete", w.user_id), vec![("confirm", s("yes"))])
+        }
         "/account/name" => (s(route), vec![("name", s("Ada Renamed"))]),
         // The same password again: sign-in, later in the walk, still takes it.
         "/account/password" => {
@@ -300,8 +302,7 @@ async fn every_form_refuses_a_missing_token_and_another_sessions_token(db: TestD
         }
         // A browser nobody signed in, with another browser's token.
         let res = post_with(&anonymous, &path, &fields, Some(&stolen[1])).await;
-        let to_login =
-            res.status == StatusCode::SEE_OTHER && res.header("location").contains("login?next=");
+        let to_login = res.status == StatusCode::SEE_OTHER && res.header("location").contains("login?next=");
         assert!(res.status == StatusCode::FORBIDDEN || to_login, "{route} anonymous: {}", res.status);
         assert_eq!(snapshot(&app.db).await, before, "{route}: a refused form changes nothing");
 

@@ -54,7 +54,8 @@ async fn users_change_their_own_name_and_password(db: TestDatabase) {
     assert!(page.body.contains("value=\"Rae &#60;b&#62;Writer&#60;/b&#62;\""), "escaped: {}", page.body);
 
     let short =
-        submit(&here, "/account", "/account/password", &[("current", &password), ("password", "short")]).await;
+        submit(&here, "/account", "/account/password", &[("current", &password), ("password", "short")])
+            .await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(short.body.contains("at least 8 characters"), "{}", short.body);
     let changed = submit(
@@ -80,15 +81,21 @@ async fn a_wrong_current_password_is_refused_then_throttled(db: TestDatabase) {
     let (b, other) = (app.browser(), app.browser());
     b.login(&email, &password).await;
     other.login(&email, &password).await;
-    let wrong = submit(&b, "/account", "/account/password", &[("current", "not it at all"), ("password", "x y z w v u")])
-        .await;
+    let wrong = submit(
+        &b,
+        "/account",
+        "/account/password",
+        &[("current", "not it at all"), ("password", "x y z w v u")],
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Current password: wrong password."), "{}", wrong.body);
     assert_eq!(other.get("/admin").await.status, StatusCode::OK, "a refused change ends no session");
     let mut statuses = Vec::new();
     for _ in 0..8 {
-        let p = submit(&b, "/account", "/account/password", &[("current", "guess"), ("password", "x y z w v u")])
-            .await;
+        let p =
+            submit(&b, "/account", "/account/password", &[("current", "guess"), ("password", "x y z w v u")])
+                .await;
         statuses.push(p.status);
     }
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
@@ -131,9 +138,13 @@ async fn a_disabled_user_is_signed_out_at_once_and_refused_sign_in(db: TestDatab
     assert_eq!(enabled.header("location"), "/admin/users?done=enabled");
     assert_eq!(editor.login(&email, &password).await.status, StatusCode::SEE_OTHER);
     let editor_id = id_of(&app, &email).await;
-    let from_editor =
-        submit(&editor, "/account", &format!("/admin/users/{me}/disabled"), &[("disabled", "yes"), ("confirm", "yes")])
-            .await;
+    let from_editor = submit(
+        &editor,
+        "/account",
+        &format!("/admin/users/{me}/disabled"),
+        &[("disabled", "yes"), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(from_editor.status, StatusCode::FORBIDDEN, "only admins: {editor_id}");
 }
 
@@ -169,12 +180,14 @@ async fn a_deleted_users_articles_and_comments_keep_their_name(db: TestDatabase)
     assert!(!admin.get("/admin/users").await.body.contains("wes.writer@example.org"));
 
     // A voter's account goes with its votes: the score no longer counts them.
-    let gone = submit(&admin, "/admin/users", &format!("/admin/users/{voter}/delete"), &[("confirm", "yes")]).await;
+    let gone =
+        submit(&admin, "/admin/users", &format!("/admin/users/{voter}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
     assert_eq!(app.state.store.comment(comment).await.unwrap().unwrap().score, 0);
 
     let me = id_of(&app, "ada.admin@example.org").await;
-    let myself = submit(&admin, "/admin/users", &format!("/admin/users/{me}/delete"), &[("confirm", "yes")]).await;
+    let myself =
+        submit(&admin, "/admin/users", &format!("/admin/users/{me}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(myself.status, StatusCode::FORBIDDEN);
     let missing = submit(&admin, "/admin/users", "/admin/users/999999/delete", &[("confirm", "yes")]).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -193,7 +206,8 @@ async fn a_forced_password_change_comes_before_anything_else(db: TestDatabase) {
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(editor.get("/admin").await.status, StatusCode::OK, "nothing changed");
     let set =
-        submit(&admin, "/admin/users", &path, &[("password", "given by the admin"), ("confirm", "yes")]).await;
+        submit(&admin, "/admin/users", &path, &[("password", "given by the admin"), ("confirm", "yes")])
+            .await;
     assert_eq!(set.header("location"), "/admin/users?done=password");
     assert_eq!(editor.get("/admin").await.status, StatusCode::SEE_OTHER, "signed out at once");
     assert_eq!(editor.login(&email, &password).await.status, StatusCode::UNAUTHORIZED);
@@ -205,7 +219,8 @@ async fn a_forced_password_change_comes_before_anything_else(db: TestDatabase) {
     let page = editor.get("/account").await;
     assert!(page.body.contains("Choose your own to continue"), "{}", page.body);
     assert!(!page.body.contains("name=\"current\""), "the given password was just typed");
-    let chosen = submit(&editor, "/account", "/account/password", &[("password", "my very own secret")]).await;
+    let chosen =
+        submit(&editor, "/account", "/account/password", &[("password", "my very own secret")]).await;
     assert_eq!(chosen.header("location"), "/account?done=password", "{}", chosen.body);
     assert_eq!(editor.get("/admin").await.status, StatusCode::OK);
     assert!(editor.get("/account").await.body.contains("name=\"current\""));

@@ -72,7 +72,8 @@ pub async fn change_password<S: UserStore + ThrottleStore, W: Worker>(
         throttle::forgive(store, &SIGN_IN_PER_ACCOUNT, &account_here).await?;
     }
     let new = change.new;
-    let hash = work.run(move || hash_password(&new)).await?.map_err(|e| UserError::Password(e.to_string()))?;
+    let hash =
+        work.run(move || hash_password(&new)).await?.map_err(|e| UserError::Password(e.to_string()))?;
     store.change_own_password(me.id, &hash, change.session).await?;
     Ok(())
 }

@@ -220,7 +220,11 @@ impl ArticleStore for Store {
             let fragment = " AND (a.created_at < $? OR (a.created_at = $? AND a.id < $?))";
             filter(&mut sql, fragment, vec![Arg::Int(t), Arg::Int(t), Arg::Int(id)]);
         }
-        filter(&mut sql, " ORDER BY a.created_at DESC, a.id DESC LIMIT $?", vec![Arg::Int(i64::from(size) + 1)]);
+        filter(
+            &mut sql,
+            " ORDER BY a.created_at DESC, a.id DESC LIMIT $?",
+            vec![Arg::Int(i64::from(size) + 1)],
+        );
         let mut q = sqlx::query(&sql);
         for arg in args {
             q = match arg {
@@ -234,7 +238,10 @@ impl ArticleStore for Store {
 
     async fn bylines_and_tags(&self) -> Result<(Vec<NamedLink>, Vec<NamedLink>), StoreError> {
         let mut lists = Vec::with_capacity(2);
-        for sql in ["SELECT slug, name FROM authors ORDER BY name, slug", "SELECT slug, name FROM tags ORDER BY name, slug"] {
+        for sql in [
+            "SELECT slug, name FROM authors ORDER BY name, slug",
+            "SELECT slug, name FROM tags ORDER BY name, slug",
+        ] {
             let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(from_sqlx)?;
             lists.push(rows.iter().map(named_link).collect::<Result<Vec<_>, _>>()?);
         }

@@ -12,8 +12,7 @@ use crate::Store;
 use crate::error::from_sqlx;
 use crate::rows::{secs, time};
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.role, u.created_at, u.disabled_at, u.must_change_password, \
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.created_at, u.disabled_at, u.must_change_password, \
      au.slug AS author_slug, au.name AS author_name";
 pub(crate) const USER_FROM: &str = "users u LEFT JOIN authors au ON au.id = u.author_id";
 
@@ -179,7 +178,11 @@ impl UserStore for Store {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(from_sqlx)?;
         }
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(from_sqlx)?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -190,7 +193,11 @@ impl UserStore for Store {
 
 /// Ends every session of a user, inside the transaction that made them invalid.
 async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await.map_err(from_sqlx)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
     Ok(())
 }
 

@@ -87,8 +87,15 @@ fn refused(
     };
     let message = Some(format!("{}.", capitalized(&e.to_string())));
     let (name_error, password_error) = if on_password { (None, message) } else { (message, None) };
-    let page =
-        AccountPage { site: &state.config, me, csrf: &csrf.token, name, notice: None, name_error, password_error };
+    let page = AccountPage {
+        site: &state.config,
+        me,
+        csrf: &csrf.token,
+        name,
+        notice: None,
+        name_error,
+        password_error,
+    };
     let html = render_public(state, &page)?;
     Ok((status, csrf, html).into_response())
 }
@@ -132,8 +139,12 @@ async fn set_password(
 ) -> Result<Response, AppError> {
     // CurrentUser found the session, so the cookie is there.
     let session = session_token(&state, &headers).map(token_hash).unwrap_or_default();
-    let change =
-        PasswordChange { current: form.current, new: form.password, session: &session, address: &client.hash };
+    let change = PasswordChange {
+        current: form.current,
+        new: form.password,
+        session: &session,
+        address: &client.hash,
+    };
     match change_password(&state.store, &*state.work, &me, change, Utc::now()).await {
         Ok(()) => {
             tracing::info!(user_id = me.id, "changed own password");

@@ -132,7 +132,9 @@ impl From<UserAdminError> for AppError {
             e @ (UserAdminError::Forbidden | UserAdminError::Yourself(_)) => {
                 AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
             }
-            e @ UserAdminError::Invalid(_) => AppError::Unprocessable(format!("{}.", capitalized(&e.to_string()))),
+            e @ UserAdminError::Invalid(_) => {
+                AppError::Unprocessable(format!("{}.", capitalized(&e.to_string())))
+            }
         }
     }
 }

@@ -102,12 +102,16 @@ async fn list(
         }
         return Err(AppError::Forbidden("Your role does not include articles.".into()));
     }
-    let mut query = ArticleListQuery::parse(&params.status, &params.author, &params.tag, &params.q, &params.after)
-        .map_err(|e| AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))))?;
+    let mut query =
+        ArticleListQuery::parse(&params.status, &params.author, &params.tag, &params.q, &params.after)
+            .map_err(|e| AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))))?;
     // Authors see their own articles; editors and admins see all.
     if !me.can_edit_any() {
         // An author without a byline (a reader given the role) has no articles of their own.
-        let mine = me.author.as_ref().ok_or_else(|| AppError::Forbidden("Your account has no byline to write under.".into()))?;
+        let mine = me
+            .author
+            .as_ref()
+            .ok_or_else(|| AppError::Forbidden("Your account has no byline to write under.".into()))?;
         query.author = Some(mine.slug.clone());
     }
     let now = Utc::now();
@@ -128,7 +132,10 @@ async fn list(
         statuses: ["draft", "scheduled", "published"],
         authors: if me.can_edit_any() { authors } else { Vec::new() },
         tags,
-        filtered: query.status.is_some() || query.tag.is_some() || query.search.is_some() || (me.can_edit_any() && query.author.is_some()),
+        filtered: query.status.is_some()
+            || query.tag.is_some()
+            || query.search.is_some()
+            || (me.can_edit_any() && query.author.is_some()),
         first: query.after.is_some().then(|| params.link(None)),
         next: next.map(|n| params.link(Some(&n))),
     };
@@ -157,9 +164,7 @@ struct ArticleForm {
 
 impl ArticleForm {
     fn from_article(a: &Article) -> Self {
-        let names = |links: &[NamedLink]| {
-            links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ")
-        };
+        let names = |links: &[NamedLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ");
         ArticleForm {
             title: a.title.clone(),
             slug: a.slug.to_string(),

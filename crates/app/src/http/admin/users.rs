@@ -85,7 +85,9 @@ async fn list(
         "disabled" => "The account is disabled and signed out.",
         "enabled" => "The account is enabled.",
         "deleted" => "The account is deleted; its bylines and comments keep their name.",
-        "password" => "The password is set and the account signed out; it must choose its own at next sign-in.",
+        "password" => {
+            "The password is set and the account signed out; it must choose its own at next sign-in."
+        }
         _ => "Done.",
     });
     let html = page(&state, &me, &csrf, notice, None, "", "").await?;
