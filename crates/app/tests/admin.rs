@@ -24,6 +24,7 @@ on_both_backends!(
     oversized_forms_are_refused_with_a_page,
     scheduling_from_the_form_keeps_the_article_private_until_its_time,
     cookies_are_secure_on_an_https_site,
+    the_article_list_filters_searches_and_pages_newest_first,
 );
 
 async fn count(app: &TestApp) -> i64 {
@@ -399,4 +400,77 @@ async fn cookies_are_secure_on_an_https_site(db: TestDatabase) {
     let res =
         b.post_form("/admin/login", &[("email", &email), ("password", &password), ("csrf", &csrf)]).await;
     assert!(res.header("set-cookie").contains("; Secure"), "{}", res.header("set-cookie"));
+}
+
+async fn the_article_list_filters_searches_and_pages_newest_first(db: TestDatabase) {
+    use tribune_core::article::{ArticleInput, ArticleStatus};
+    let app = TestApp::new(db).await;
+    let editor = app.signed_in("Erin Editor", Role::Editor).await;
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let with = |status, input: ArticleInput| ArticleInput { status: Some(status), ..input };
+    app.publish(article("Harbour lights return", &["Ada Writer"], &["Local"], hour_ago)).await;
+    let live = article("Budget vote tonight", &["Bo Writer"], &["Politics"], hour_ago);
+    app.publish(with(ArticleStatus::Scheduled, live)).await;
+    let later =
+        article("Ferry timetable", &["Ada Writer"], &["Local"], Utc::now() + chrono::Duration::days(1));
+    app.publish(with(ArticleStatus::Scheduled, later)).await;
+    let draft = article("Draft on harbour fees", &["Bo Writer"], &["Local"], hour_ago);
+    app.publish(with(ArticleStatus::Draft, draft)).await;
+    let commenter = app.browser();
+    assert_eq!(
+        commenter.post_comment("harbour-lights-return", "Lovely.", "Gus").await.status,
+        StatusCode::SEE_OTHER
+    );
+    app.settle().await;
+
+    let titles = |body: &str| -> Vec<String> {
+        ["Harbour lights return", "Budget vote tonight", "Ferry timetable", "Draft on harbour fees"]
+            .into_iter()
+            .filter(|t| body.contains(&format!(">{t}</a>")))
+            .map(str::to_owned)
+            .collect()
+    };
+    let all = editor.get("/admin").await;
+    let at = |t: &str| all.body.find(&format!(">{t}</a>")).unwrap();
+    assert!(at("Draft on harbour fees") < at("Harbour lights return"), "newest first");
+    assert!(all.body.contains("<td class=\"number\">1</td>"), "the comment is counted");
+    let published = editor.get("/admin?status=published").await.body;
+    assert_eq!(titles(&published), ["Harbour lights return", "Budget vote tonight"]);
+    assert!(!published.contains("status-scheduled"), "a scheduled article whose time came says published");
+    assert_eq!(titles(&editor.get("/admin?status=scheduled").await.body), ["Ferry timetable"]);
+    assert_eq!(titles(&editor.get("/admin?status=draft").await.body), ["Draft on harbour fees"]);
+    assert_eq!(
+        titles(&editor.get("/admin?author=bo-writer").await.body),
+        ["Budget vote tonight", "Draft on harbour fees"]
+    );
+    let searched = editor.get("/admin?tag=local&q=harbour").await.body;
+    assert_eq!(
+        titles(&searched),
+        ["Harbour lights return", "Draft on harbour fees"],
+        "drafts are searched too"
+    );
+    assert!(searched.contains("value=\"harbour\""), "the words stay in the box");
+    assert!(editor.get("/admin?q=nowhere+to+be+found").await.body.contains("No article matches."));
+    let bad = editor.get("/admin?status=live").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("is not draft, scheduled or published."), "{}", bad.body);
+    assert_eq!(editor.get("/admin?after=yesterday").await.status, StatusCode::BAD_REQUEST);
+
+    // 50 a page; the next page starts after the last one shown, by a cursor.
+    for i in 0..50 {
+        app.publish(with(
+            ArticleStatus::Draft,
+            article(&format!("Filler {i}"), &["Bo Writer"], &[], hour_ago),
+        ))
+        .await;
+    }
+    let first = editor.get("/admin").await;
+    assert!(first.body.contains(">Filler 49</a>") && !first.body.contains(">Harbour lights return</a>"));
+    let marker = "rel=\"next\" href=\"";
+    let start = first.body.find(marker).expect("a link to older articles") + marker.len();
+    let next = first.body[start..].split('"').next().unwrap().replace("&#38;", "&");
+    let second = editor.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{next}");
+    assert!(second.body.contains(">Harbour lights return</a>") && !second.body.contains(">Filler 49</a>"));
+    assert!(!second.body.contains("rel=\"next\""), "the last page");
 }

@@ -54,6 +54,9 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/funding/entries/{id}/reverse", Guard::Token),
     ("/admin/users", Guard::Token),
     ("/admin/users/{id}/role", Guard::Token),
+    ("/admin/users/{id}/disabled", Guard::Token),
+    ("/admin/users/{id}/password", Guard::Token),
+    ("/admin/users/{id}/delete", Guard::Token),
     ("/articles/{slug}/comments", Guard::Token),
     ("/comments/{id}/edit", Guard::Token),
     ("/comments/{id}/delete", Guard::Token),
@@ -64,6 +67,8 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/moderation/bulk", Guard::Token),
     // Bans the guest's address, which every browser of the walk shares: after the comments.
     ("/admin/moderation/{id}/ban", Guard::Token),
+    ("/account/name", Guard::Token),
+    ("/account/password", Guard::Token),
     ("/register", Guard::Token),
     ("/login", Guard::Token),
     ("/admin/login", Guard::Token),
@@ -207,6 +212,22 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             ],
         ),
         "/admin/users/{id}/role" => (format!("/admin/users/{}/role", w.user_id), vec![("role", s("admin"))]),
+        "/admin/users/{id}/disabled" => (
+            format!("/admin/users/{}/disabled", w.user_id),
+            vec![("disabled", s("yes")), ("confirm", s("yes"))],
+        ),
+        "/admin/users/{id}/password" => (
+            format!("/admin/users/{}/password", w.user_id),
+            vec![("password", s("given by the admin")), ("confirm", s("yes"))],
+        ),
+        "/admin/users/{id}/delete" => {
+            (format!("/admin/users/{}/delete", w.user_id), vec![("confirm", s("yes"))])
+        }
+        "/account/name" => (s(route), vec![("name", s("Ada Renamed"))]),
+        // The same password again: sign-in, later in the walk, still takes it.
+        "/account/password" => {
+            (s(route), vec![("current", w.admin_password.clone()), ("password", w.admin_password.clone())])
+        }
         "/articles/{slug}/comments" => {
             (format!("/articles/{}/comments", w.slug), vec![("body", s("Forged")), ("author_name", s("X"))])
         }
@@ -281,8 +302,7 @@ async fn every_form_refuses_a_missing_token_and_another_sessions_token(db: TestD
         }
         // A browser nobody signed in, with another browser's token.
         let res = post_with(&anonymous, &path, &fields, Some(&stolen[1])).await;
-        let to_login =
-            res.status == StatusCode::SEE_OTHER && res.header("location").starts_with("/admin/login");
+        let to_login = res.status == StatusCode::SEE_OTHER && res.header("location").contains("login?next=");
         assert!(res.status == StatusCode::FORBIDDEN || to_login, "{route} anonymous: {}", res.status);
         assert_eq!(snapshot(&app.db).await, before, "{route}: a refused form changes nothing");
 

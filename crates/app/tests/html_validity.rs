@@ -149,6 +149,9 @@ async fn every_page_type_is_valid_html() {
     }
     for path in [
         "/admin",
+        "/admin?status=published&tag=local&q=story",
+        "/admin?q=nothing+matches",
+        "/account",
         "/admin/articles/new",
         &format!("/admin/articles/{}", rich.id),
         "/admin/users",
@@ -164,6 +167,7 @@ async fn every_page_type_is_valid_html() {
     // A signed-in reader's page: the shared discussion filled with their own buttons.
     let member = app.signed_in("Rita Reader", Role::Reader).await;
     pages.push(("a reader's article page".into(), member.get("/articles/rich").await.body));
+    pages.push(("a reader's account page".into(), member.get("/account").await.body));
     let csrf = editor.csrf().await;
     let preview = editor
         .post_form(

@@ -19,6 +19,9 @@ use crate::work::{Busy, Worker};
 pub enum SignInError {
     #[error("wrong email or password")]
     WrongCredentials,
+    /// Told only to whoever typed the right password, so it reveals nothing to a guesser.
+    #[error("this account is disabled; ask the site's admin")]
+    Disabled,
     #[error(transparent)]
     Throttled(#[from] Throttled),
     #[error(transparent)]
@@ -58,7 +61,7 @@ pub async fn sign_in<S: UserStore + ThrottleStore, W: Worker>(
     match credentials.filter(|_| valid) {
         Some((user, _)) => {
             throttle::forgive(store, &SIGN_IN_PER_ACCOUNT, &account_here).await?;
-            Ok(user)
+            if user.disabled { Err(SignInError::Disabled) } else { Ok(user) }
         }
         None => Err(SignInError::WrongCredentials),
     }
@@ -66,7 +69,7 @@ pub async fn sign_in<S: UserStore + ThrottleStore, W: Worker>(
 
 /// The throttle subject for one account from one address. Hashed, so the table of
 /// throttles holds no email; the address part is already the site's keyed hash.
-fn account_at_address(email: &str, address: &str) -> String {
+pub(crate) fn account_at_address(email: &str, address: &str) -> String {
     let digest = Sha256::new().chain_update(address).chain_update([0]).chain_update(email).finalize();
     digest.iter().take(18).map(|b| format!("{b:02x}")).collect()
 }

@@ -6,8 +6,10 @@
 // concrete store type, so the `Send`-ness of the returned futures is always known.
 #![allow(async_fn_in_trait)]
 
+pub mod account;
 pub mod accounts;
 pub mod article;
+pub mod article_list;
 pub mod comment;
 pub mod discussion;
 pub mod dump;
@@ -27,4 +29,5 @@ pub mod text;
 pub mod thread;
 pub mod throttle;
 pub mod user;
+pub mod user_admin;
 pub mod work;

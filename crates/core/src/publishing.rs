@@ -8,8 +8,7 @@ use crate::markdown::render_article;
 use crate::password::hash_password;
 use crate::slug::Slug;
 use crate::store::{ArticleStore, StoreError, UserRecord, UserStore};
-use crate::text;
-use crate::user::{NewUser, Role, User, UserError, normalize_email};
+use crate::user::{NewUser, Role, User, UserError, normalize_email, valid_name};
 use crate::work::{Busy, Worker};
 
 #[derive(Debug, thiserror::Error)]
@@ -137,10 +136,7 @@ pub async fn add_user<S: UserStore, W: Worker>(
     now: DateTime<Utc>,
 ) -> Result<User, AddUserError> {
     let email = normalize_email(&new.email)?;
-    let name = text::clean_name(&new.name);
-    if text::control_character(&name).is_some() {
-        return Err(UserError::InvalidName.into());
-    }
+    let name = valid_name(&new.name)?;
     let author_slug = Slug::from_text(&name).map_err(|_| UserError::MissingName)?;
     let password = new.password;
     let password_hash =

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::article::{Article, ArticleStatus, NamedLink, ValidArticle};
+use crate::article_list::ArticleListQuery;
 use crate::search::SearchQuery;
 use crate::slug::Slug;
 use crate::throttle::Attempts;
@@ -103,6 +104,15 @@ pub trait ArticleStore {
         author: Option<&Slug>,
         page: PageRequest,
     ) -> Result<Page<Article>, StoreError>;
+    /// The admin's list (see `article_list`): `size` articles at most, newest first.
+    async fn article_list(
+        &self,
+        query: &ArticleListQuery,
+        now: DateTime<Utc>,
+        size: u32,
+    ) -> Result<Page<Article>, StoreError>;
+    /// Every byline and every tag, by name: what the admin's list can be narrowed to.
+    async fn bylines_and_tags(&self) -> Result<(Vec<NamedLink>, Vec<NamedLink>), StoreError>;
     async fn set_article_status(
         &self,
         id: i64,
@@ -167,6 +177,20 @@ pub trait UserStore {
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// The display name a user comments under (their byline, if any, stays as published).
+    async fn set_user_name(&self, id: i64, name: &str) -> Result<(), StoreError>;
+    /// The user's own new password: their other sessions end, `keep` (a session's token
+    /// hash) stays, and no change is asked for any more. One transaction.
+    async fn change_own_password(&self, id: i64, password_hash: &str, keep: &str) -> Result<(), StoreError>;
+    /// An admin gives a password to be replaced at the next sign-in: every session ends.
+    async fn require_password_change(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// Disables (`Some(when)`) or enables (`None`) an account; disabling ends its sessions.
+    async fn set_user_disabled(&self, id: i64, disabled_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Deletes an account, keeping what others read: its bylines stay on their articles,
+    /// its comments keep their author's name, flags and the moderation log keep their rows
+    /// (without the account); its votes go and the scores they counted in are recounted.
+    /// Returns the articles whose discussions changed (their pages are stale).
+    async fn delete_user(&self, id: i64) -> Result<Vec<i64>, StoreError>;
 }
 
 /// Signed-in sessions and the login throttle. Both live in the database so that any

@@ -412,6 +412,8 @@ mod tests {
                 role: Role::Moderator,
                 author: None,
                 created_at: chrono::Utc::now(),
+                disabled: false,
+                must_change_password: false,
             }),
             guest_token_hash: None,
         };

@@ -45,6 +45,10 @@ pub struct User {
     /// The byline this user writes under; articles crediting it are theirs.
     pub author: Option<NamedLink>,
     pub created_at: DateTime<Utc>,
+    /// An admin disabled the account: it cannot sign in and has no sessions.
+    pub disabled: bool,
+    /// An admin gave this user a password to replace: they set their own before anything else.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -101,6 +105,26 @@ pub enum UserError {
     Password(String),
     #[error("email: a user with this email already exists")]
     EmailTaken,
+    #[error("name: at most {NAME_MAX_CHARS} characters")]
+    NameTooLong,
+}
+
+/// A display name's longest form: it sits beside comments and in bylines.
+pub const NAME_MAX_CHARS: usize = 80;
+
+/// A display name as it will be shown (see `text::clean_name`), or why it cannot be one.
+pub fn valid_name(name: &str) -> Result<String, UserError> {
+    let name = crate::text::clean_name(name);
+    if crate::text::control_character(&name).is_some() {
+        return Err(UserError::InvalidName);
+    }
+    if name.is_empty() {
+        return Err(UserError::MissingName);
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(UserError::NameTooLong);
+    }
+    Ok(name)
 }
 
 /// Lowercases and trims an email; refuses what cannot be an address.
@@ -131,6 +155,8 @@ mod tests {
             role,
             author: Some(NamedLink { slug: Slug::parse(author).unwrap(), name: author.into() }),
             created_at: Utc::now(),
+            disabled: false,
+            must_change_password: false,
         }
     }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tribune_core::article::{Article, ArticleStatus, Image, NamedLink, Syndication, ValidArticle};
+use tribune_core::article_list::ArticleListQuery;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
 use tribune_core::store::{
@@ -39,6 +40,12 @@ const TO_COMMENT_ON: &str = "SELECT a.id, a.slug, a.title, a.summary, '' AS body
        WHERE x.slug = $1 \
      ) l ON 1 = 1 \
      WHERE a.slug = $1 ORDER BY l.kind, l.position";
+
+/// A value bound to a statement built from optional filters.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
 
 /// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
 const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";
@@ -155,6 +162,91 @@ impl ArticleStore for Store {
             .await
             .map_err(from_sqlx)?;
         self.page_of(rows, page).await
+    }
+
+    async fn article_list(
+        &self,
+        query: &ArticleListQuery,
+        now: DateTime<Utc>,
+        size: u32,
+    ) -> Result<Page<Article>, StoreError> {
+        // Only constant fragments are joined, each value bound as the next `$n`.
+        let mut sql = format!("SELECT {COLUMNS} FROM articles a WHERE 1 = 1");
+        let mut args: Vec<Arg> = Vec::new();
+        let mut filter = |sql: &mut String, fragment: &str, values: Vec<Arg>| {
+            let mut fragment = fragment.to_owned();
+            for value in values {
+                args.push(value);
+                fragment = fragment.replacen("$?", &format!("${}", args.len()), 1);
+            }
+            sql.push_str(&fragment);
+        };
+        let now = secs(now);
+        match query.status {
+            None => {}
+            Some(ArticleStatus::Draft) => filter(&mut sql, " AND a.status = 'draft'", vec![]),
+            // `is_public` and its negation, as `Article::status_at` reads them.
+            Some(ArticleStatus::Published) => {
+                filter(&mut sql, " AND a.status <> 'draft' AND a.published_at <= $?", vec![Arg::Int(now)])
+            }
+            Some(ArticleStatus::Scheduled) => filter(
+                &mut sql,
+                " AND a.status <> 'draft' AND (a.published_at IS NULL OR a.published_at > $?)",
+                vec![Arg::Int(now)],
+            ),
+        }
+        if let Some(author) = &query.author {
+            filter(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM article_authors l JOIN authors t ON t.id = l.author_id \
+                 WHERE l.article_id = a.id AND t.slug = $?)",
+                vec![Arg::Text(author.as_str().to_owned())],
+            );
+        }
+        if let Some(tag) = &query.tag {
+            filter(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM article_tags l JOIN tags t ON t.id = l.tag_id \
+                 WHERE l.article_id = a.id AND t.slug = $?)",
+                vec![Arg::Text(tag.as_str().to_owned())],
+            );
+        }
+        if let Some(search) = &query.search {
+            let fragment = format!(" AND {}", dialect::matches_search(self.backend));
+            filter(&mut sql, &fragment, vec![Arg::Text(dialect::search_argument(self.backend, search))]);
+        }
+        if let Some(after) = query.after {
+            let (t, id) = (secs(after.created_at), after.id);
+            let fragment = " AND (a.created_at < $? OR (a.created_at = $? AND a.id < $?))";
+            filter(&mut sql, fragment, vec![Arg::Int(t), Arg::Int(t), Arg::Int(id)]);
+        }
+        filter(
+            &mut sql,
+            " ORDER BY a.created_at DESC, a.id DESC LIMIT $?",
+            vec![Arg::Int(i64::from(size) + 1)],
+        );
+        let mut q = sqlx::query(&sql);
+        for arg in args {
+            q = match arg {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(from_sqlx)?;
+        self.page_of(rows, PageRequest::new(1, size)).await
+    }
+
+    async fn bylines_and_tags(&self) -> Result<(Vec<NamedLink>, Vec<NamedLink>), StoreError> {
+        let mut lists = Vec::with_capacity(2);
+        for sql in [
+            "SELECT slug, name FROM authors ORDER BY name, slug",
+            "SELECT slug, name FROM tags ORDER BY name, slug",
+        ] {
+            let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(from_sqlx)?;
+            lists.push(rows.iter().map(named_link).collect::<Result<Vec<_>, _>>()?);
+        }
+        let tags = lists.pop().unwrap_or_default();
+        Ok((lists.pop().unwrap_or_default(), tags))
     }
 
     async fn set_article_status(

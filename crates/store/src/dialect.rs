@@ -22,6 +22,15 @@ pub(crate) fn search_articles(backend: Backend, columns: &str) -> String {
     }
 }
 
+/// The condition "article `a` matches the search", whatever its state (the admin's list),
+/// with one `$?` for the argument from [`search_argument`].
+pub(crate) fn matches_search(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH $?)",
+        Backend::Postgres => "a.search @@ plainto_tsquery('english', $?)",
+    }
+}
+
 /// The query argument: FTS5 gets every term quoted (so none is read as an operator);
 /// PostgreSQL's plainto_tsquery takes plain words and never fails on syntax.
 pub(crate) fn search_argument(backend: Backend, query: &SearchQuery) -> String {

@@ -40,7 +40,7 @@ impl SessionStore for Store {
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM sessions s, {USER_FROM} \
-             WHERE u.id = s.user_id AND s.token_hash = $1 AND s.expires_at > $2"
+             WHERE u.id = s.user_id AND s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)

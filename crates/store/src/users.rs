@@ -12,8 +12,8 @@ use crate::Store;
 use crate::error::from_sqlx;
 use crate::rows::{secs, time};
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.role, u.created_at, au.slug AS author_slug, au.name AS author_name";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.created_at, u.disabled_at, u.must_change_password, \
+     au.slug AS author_slug, au.name AS author_name";
 pub(crate) const USER_FROM: &str = "users u LEFT JOIN authors au ON au.id = u.author_id";
 
 impl UserStore for Store {
@@ -88,6 +88,117 @@ impl UserStore for Store {
             .map_err(from_sqlx)?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
+
+    async fn set_user_name(&self, id: i64, name: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn change_own_password(&self, id: i64, password_hash: &str, keep: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)
+    }
+
+    async fn require_password_change(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        end_sessions(&mut tx, id).await?;
+        tx.commit().await.map_err(from_sqlx)
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+            .bind(disabled_at.map(secs))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled_at.is_some() {
+            end_sessions(&mut tx, id).await?;
+        }
+        tx.commit().await.map_err(from_sqlx)
+    }
+
+    async fn delete_user(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        // The discussions the account took part in: their pages show its votes or comments.
+        let articles: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT c.article_id FROM comments c WHERE c.user_id = $1 \
+             OR c.id IN (SELECT v.comment_id FROM comment_votes v WHERE v.user_id = $1) ORDER BY 1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        // Each reference decided per table: the name is already on the row wherever a
+        // reader sees it (comments, the moderation log), so the account link goes.
+        for sql in [
+            // A score is its votes' sum (as a vote recounts it): recounted without theirs.
+            "UPDATE comments SET score = (SELECT COALESCE(SUM(v.value), 0) FROM comment_votes v \
+             WHERE v.comment_id = comments.id AND v.user_id <> $1) \
+             WHERE id IN (SELECT comment_id FROM comment_votes WHERE user_id = $1)",
+            "DELETE FROM comment_votes WHERE user_id = $1",
+            "UPDATE comments SET user_id = NULL WHERE user_id = $1",
+            "UPDATE comment_flags SET user_id = NULL WHERE user_id = $1",
+            "UPDATE bans SET created_by = NULL WHERE created_by = $1",
+            "UPDATE moderation_actions SET actor_id = NULL WHERE actor_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(from_sqlx)?;
+        }
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(articles)
+    }
+}
+
+/// Ends every session of a user, inside the transaction that made them invalid.
+async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
 }
 
 pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
@@ -106,5 +217,7 @@ pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
             None => None,
         },
         created_at: time(r.try_get("created_at").map_err(from_sqlx)?),
+        disabled: r.try_get::<Option<i64>, _>("disabled_at").map_err(from_sqlx)?.is_some(),
+        must_change_password: r.try_get::<i64, _>("must_change_password").map_err(from_sqlx)? != 0,
     })
 }

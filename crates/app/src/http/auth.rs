@@ -24,8 +24,8 @@ pub const SESSION_DAYS: i64 = 30;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/login", get(staff_login_form).post(staff_login))
-        .route("/login", get(reader_login_form).post(reader_login))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
 }
 
@@ -40,9 +40,19 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = session_token(state, &parts.headers)
             .ok_or(AppError::SignInRequired { back_to: back_to.clone() })?;
         let user = state.store.session_user(&token_hash(token), Utc::now()).await?;
-        user.map(CurrentUser).ok_or(AppError::SignInRequired { back_to })
+        let user = user.ok_or(AppError::SignInRequired { back_to })?;
+        // A password an admin gave is replaced before anything else (signing out aside).
+        let allowed = [ACCOUNT_PATH, CHANGE_PASSWORD_PATH, "/admin/logout"];
+        if user.must_change_password && !allowed.contains(&parts.uri.path()) {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(CurrentUser(user))
     }
 }
+
+/// The page where a user changes their name and password, and where its password form posts.
+pub const ACCOUNT_PATH: &str = "/account";
+pub const CHANGE_PASSWORD_PATH: &str = "/account/password";
 
 /// Whoever is reading a discussion: the signed-in user, if any, and the guest browser's
 /// token (by its hash), if it has commented before and holds the cookie this site signed
@@ -66,6 +76,8 @@ impl FromRequestParts<AppState> for Reader {
             Some(token) => state.store.session_user(&token_hash(token), Utc::now()).await?,
             None => None,
         };
+        // Until they set their own password, a reader is nobody to the discussion.
+        let user = user.filter(|u| !u.must_change_password);
         let guest_token_hash = cookies::get(&parts.headers, cookies::GUEST)
             .and_then(|signed| state.keys.verify(GUEST_COOKIE, signed))
             .map(|t| guest_hash(state, t));
@@ -108,38 +120,14 @@ pub(super) fn reader_next(next: Option<&str>) -> &str {
     }
 }
 
-async fn reader_login_form(
-    state: State<AppState>,
-    csrf: CsrfToken,
-    q: Query<NextQuery>,
-) -> Result<Response, AppError> {
-    login_form(state, csrf, q, Door::Readers).await
-}
+/// The door is the path the request came through: `/admin/login` is staff's, any other
+/// sign-in path the readers'.
+impl<S: Send + Sync> FromRequestParts<S> for Door {
+    type Rejection = std::convert::Infallible;
 
-async fn staff_login_form(
-    state: State<AppState>,
-    csrf: CsrfToken,
-    q: Query<NextQuery>,
-) -> Result<Response, AppError> {
-    login_form(state, csrf, q, Door::Staff).await
-}
-
-async fn reader_login(
-    state: State<AppState>,
-    client: ClientAddress,
-    csrf: CsrfToken,
-    form: CsrfForm<LoginForm>,
-) -> Result<Response, AppError> {
-    login(state, client, csrf, form, Door::Readers).await
-}
-
-async fn staff_login(
-    state: State<AppState>,
-    client: ClientAddress,
-    csrf: CsrfToken,
-    form: CsrfForm<LoginForm>,
-) -> Result<Response, AppError> {
-    login(state, client, csrf, form, Door::Staff).await
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(if parts.uri.path() == "/admin/login" { Door::Staff } else { Door::Readers })
+    }
 }
 
 #[derive(Template)]
@@ -189,9 +177,9 @@ struct NextQuery {
 
 async fn login_form(
     State(state): State<AppState>,
+    door: Door,
     csrf: CsrfToken,
     Query(q): Query<NextQuery>,
-    door: Door,
 ) -> Result<Response, AppError> {
     let html = login_page(&state, door, &csrf.token, q.next.as_deref(), "", None)?;
     Ok((csrf, html).into_response())
@@ -207,10 +195,10 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    door: Door,
     client: ClientAddress,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<LoginForm>,
-    door: Door,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let attempt = sign_in(&state.store, &*state.work, &form.email, form.password, &client.hash, now).await;
@@ -221,6 +209,11 @@ async fn login(
             let html = login_page(&state, door, &csrf.token, Some(&form.next), &form.email, error)?;
             return Ok((StatusCode::UNAUTHORIZED, csrf, html).into_response());
         }
+        Err(SignInError::Disabled) => {
+            let error = Some("This account is disabled. Ask the site's admin.");
+            let html = login_page(&state, door, &csrf.token, Some(&form.next), &form.email, error)?;
+            return Ok((StatusCode::FORBIDDEN, csrf, html).into_response());
+        }
         Err(SignInError::Throttled(t)) => return Err(t.into()),
         Err(SignInError::Busy(b)) => return Err(b.into()),
         Err(SignInError::Store(e)) => return Err(e.into()),
@@ -230,8 +223,8 @@ async fn login(
     state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
     let cookie = session_cookie(&state, &token);
     tracing::info!(user_id = user.id, "signed in");
-    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(door.next(Some(&form.next))))
-        .into_response())
+    let next = if user.must_change_password { ACCOUNT_PATH } else { door.next(Some(&form.next)) };
+    Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(next)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -260,7 +253,7 @@ pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
 }
 
 /// The session token a request carries, if its cookie is one this site signed.
-fn session_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+pub(super) fn session_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
     cookies::get(headers, cookies::SESSION).and_then(|signed| state.keys.verify(SESSION_COOKIE, signed))
 }
 

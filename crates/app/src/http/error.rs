@@ -8,6 +8,7 @@ use tribune_core::moderators::ModerationError;
 use tribune_core::publishing::PublishError;
 use tribune_core::store::StoreError;
 use tribune_core::throttle::Throttled;
+use tribune_core::user_admin::UserAdminError;
 use tribune_core::work::Busy;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum AppError {
     /// Not signed in: sent to the login page, which brings them back.
     #[error("Please sign in.")]
     SignInRequired { back_to: String },
+    /// Signed in with a password an admin gave: sent to set their own first.
+    #[error("Please choose a new password first.")]
+    PasswordChangeRequired,
     #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
     CsrfMismatch,
     /// A throttle refused the attempt; the client may try again after this many seconds.
@@ -55,7 +59,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::SignInRequired { .. } | AppError::PasswordChangeRequired => StatusCode::SEE_OTHER,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -119,6 +123,22 @@ impl From<ModerationError> for AppError {
     }
 }
 
+impl From<UserAdminError> for AppError {
+    fn from(e: UserAdminError) -> Self {
+        match e {
+            UserAdminError::NotFound => AppError::NotFound,
+            UserAdminError::Store(e) => e.into(),
+            UserAdminError::Busy(b) => b.into(),
+            e @ (UserAdminError::Forbidden | UserAdminError::Yourself(_)) => {
+                AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
+            }
+            e @ UserAdminError::Invalid(_) => {
+                AppError::Unprocessable(format!("{}.", capitalized(&e.to_string())))
+            }
+        }
+    }
+}
+
 /// The core's messages start in lower case, to read well after a field name; a page shows
 /// them as sentences.
 pub fn capitalized(s: &str) -> String {
@@ -141,9 +161,12 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
             AppError::SignInRequired { back_to } => {
-                let target = format!("/admin/login?next={}", encode_component(back_to));
+                // Staff sign in on the admin's page, readers on the site's own.
+                let door = if is_admin_path(back_to) { "/admin/login" } else { "/login" };
+                let target = format!("{door}?next={}", encode_component(back_to));
                 return Redirect::to(&target).into_response();
             }
+            AppError::PasswordChangeRequired => return Redirect::to("/account").into_response(),
             AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
@@ -190,6 +213,10 @@ impl From<Busy> for AppError {
     }
 }
 
+fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
 /// Percent-encodes everything but unreserved characters, for a value inside a URL.
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -229,6 +256,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self.0 {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             e => e.status(),
         };
         if let AppError::Internal(cause) = &self.0 {

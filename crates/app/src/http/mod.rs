@@ -1,6 +1,7 @@
 //! The web front: one router, thin handlers (extract, call the core, render), and the
 //! layers every response goes through (error pages, security headers).
 
+mod account;
 mod accounts;
 mod admin;
 mod api;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router(state.clone()))
         .merge(auth::router())
         .merge(accounts::router())
+        .merge(account::router())
         .merge(assets::router())
         .merge(health::router())
         .merge(metrics::router())

@@ -1,5 +1,5 @@
-// axe-core on each page given, in headless Chromium: prints every violation and exits 1 if
-// there is any. Usage: node a11y.mjs BASE_URL COOKIE_HEADER PATH...
+// axe-core on each page given, in headless Chromium, at 390 and 1280 px (and, at 390, no
+// sideways scroll): prints every violation and exits 1 if there is any. Usage: node a11y.mjs BASE_URL COOKIE_HEADER PATH...
 // (COOKIE_HEADER "" for a stranger). Needs TRIBUNE_PLAYWRIGHT_DIR, TRIBUNE_CHROMIUM, TRIBUNE_AXE.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -45,6 +45,14 @@ try {
       if (!res || res.status() >= 500) {
         console.log(`${path}: HTTP ${res && res.status()}`);
         failed++;
+      }
+      // A phone must not scroll sideways: wide tables scroll inside their own box.
+      if (width === 390) {
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scrollWidth > width) {
+          console.log(`${path} at ${width} px: the page scrolls sideways (${scrollWidth} px wide)`);
+          failed++;
+        }
       }
       await page.addScriptTag({ content: axe });
       const { violations } = await page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));

@@ -147,6 +147,8 @@ mod tests {
             role: Role::Reader,
             author: None,
             created_at: Utc::now(),
+            disabled: false,
+            must_change_password: false,
         };
         let both = Viewer { user: Some(user), guest_token_hash: Some("abc".into()) };
         assert_eq!(flagger(&both).as_deref(), Some("u7"), "signed in, the account counts");

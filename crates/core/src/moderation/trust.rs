@@ -41,6 +41,8 @@ mod tests {
                 role,
                 author: None,
                 created_at: chrono::Utc::now(),
+                disabled: false,
+                must_change_password: false,
             })
         };
         assert!(applies_to(&Viewer { user: None, guest_token_hash: Some("g".into()) }));

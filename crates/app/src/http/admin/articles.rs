@@ -8,18 +8,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
-use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError};
+use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError, NamedLink};
+use tribune_core::article_list::{ArticleListQuery, ListCursor};
 use tribune_core::front_matter::parse_date;
 use tribune_core::publishing::{PublishError, SaveTarget, Saved, change_status, save_article};
-use tribune_core::store::{ArticleStore, PageRequest};
+use tribune_core::store::ArticleStore;
 use tribune_core::user::User;
 
 use crate::coherence::Change;
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
-use crate::http::pages::{ArticlePage, PageParam};
-use crate::http::views::{DateView, Pager, date};
+use crate::http::error::{capitalized, encode_component};
+use crate::http::pages::ArticlePage;
+use crate::http::views::{DateView, date};
 use crate::http::{AppError, AppState, render};
 
 pub fn router() -> Router<AppState> {
@@ -38,6 +40,36 @@ struct Row<'a> {
     date: Option<DateView>,
 }
 
+/// The list's filters as typed, kept in the form and in the next page's link.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListParams {
+    status: String,
+    author: String,
+    tag: String,
+    q: String,
+    after: String,
+}
+
+impl ListParams {
+    /// This list's address with `after` as its cursor.
+    fn link(&self, after: Option<&str>) -> String {
+        let pairs = [
+            ("status", self.status.as_str()),
+            ("author", &self.author),
+            ("tag", &self.tag),
+            ("q", &self.q),
+            ("after", after.unwrap_or("")),
+        ];
+        let query: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect();
+        if query.is_empty() { "/admin".into() } else { format!("/admin?{}", query.join("&")) }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/articles.html")]
 struct ListPage<'a> {
@@ -45,14 +77,23 @@ struct ListPage<'a> {
     me: &'a User,
     csrf: &'a str,
     rows: Vec<Row<'a>>,
-    pager: Pager,
+    params: &'a ListParams,
+    statuses: [&'static str; 3],
+    authors: Vec<NamedLink>,
+    tags: Vec<NamedLink>,
+    filtered: bool,
+    first: Option<String>,
+    next: Option<String>,
 }
+
+/// A page of the admin's list holds this many articles.
+const LIST_PAGE: u32 = 50;
 
 async fn list(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     csrf: CsrfToken,
-    Query(q): Query<PageParam>,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
     if !me.can_write_articles() {
         // A moderator's admin is the queue.
@@ -61,25 +102,42 @@ async fn list(
         }
         return Err(AppError::Forbidden("Your role does not include articles.".into()));
     }
+    let mut query =
+        ArticleListQuery::parse(&params.status, &params.author, &params.tag, &params.q, &params.after)
+            .map_err(|e| AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))))?;
     // Authors see their own articles; editors and admins see all.
-    let only = if me.can_edit_any() { None } else { me.author.as_ref().map(|a| &a.slug) };
-    if !me.can_edit_any() && only.is_none() {
+    if !me.can_edit_any() {
         // An author without a byline (a reader given the role) has no articles of their own.
-        return Err(AppError::Forbidden("Your account has no byline to write under.".into()));
+        let mine = me
+            .author
+            .as_ref()
+            .ok_or_else(|| AppError::Forbidden("Your account has no byline to write under.".into()))?;
+        query.author = Some(mine.slug.clone());
     }
-    let page = state.store.all_articles(only, PageRequest::new(q.number()?, 50)).await?;
     let now = Utc::now();
+    let page = state.store.article_list(&query, now, LIST_PAGE).await?;
+    let (authors, tags) = state.store.bylines_and_tags().await?;
     let rows = page
         .items
         .iter()
         .map(|a| Row { a, status: a.status_at(now).as_str(), date: a.published_at.map(date) })
         .collect();
+    let next = page.has_next.then(|| page.items.last().map(|a| ListCursor::of(a).to_string())).flatten();
     let view = ListPage {
         site: &state.config,
         me: &me,
         csrf: &csrf.token,
         rows,
-        pager: Pager::new("/admin", &page),
+        params: &params,
+        statuses: ["draft", "scheduled", "published"],
+        authors: if me.can_edit_any() { authors } else { Vec::new() },
+        tags,
+        filtered: query.status.is_some()
+            || query.tag.is_some()
+            || query.search.is_some()
+            || (me.can_edit_any() && query.author.is_some()),
+        first: query.after.is_some().then(|| params.link(None)),
+        next: next.map(|n| params.link(Some(&n))),
     };
     let html = render(&view)?;
     Ok((csrf, html).into_response())
@@ -106,9 +164,7 @@ struct ArticleForm {
 
 impl ArticleForm {
     fn from_article(a: &Article) -> Self {
-        let names = |links: &[tribune_core::article::NamedLink]| {
-            links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ")
-        };
+        let names = |links: &[NamedLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ");
         ArticleForm {
             title: a.title.clone(),
             slug: a.slug.to_string(),

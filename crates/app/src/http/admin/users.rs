@@ -1,4 +1,5 @@
-//! Admins add users and change their roles.
+//! Admins add users, change their roles, disable, enable and delete them, and give them a
+//! password to replace. Each action that ends someone's access asks for a ticked box.
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +12,9 @@ use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
 use tribune_core::store::UserStore;
 use tribune_core::user::{NewUser, Role, User};
+use tribune_core::user_admin;
 
+use crate::coherence::Change;
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfToken};
@@ -21,6 +24,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list).post(create))
         .route("/admin/users/{id}/role", post(set_role))
+        .route("/admin/users/{id}/disabled", post(set_disabled))
+        .route("/admin/users/{id}/delete", post(delete))
+        .route("/admin/users/{id}/password", post(force_password))
 }
 
 #[derive(Template)]
@@ -75,7 +81,15 @@ async fn list(
     Query(q): Query<Notice>,
 ) -> Result<Response, AppError> {
     admin_only(&me)?;
-    let notice = q.done.as_ref().map(|_| "Done.");
+    let notice = q.done.as_deref().map(|done| match done {
+        "disabled" => "The account is disabled and signed out.",
+        "enabled" => "The account is enabled.",
+        "deleted" => "The account is deleted; its bylines and comments keep their name.",
+        "password" => {
+            "The password is set and the account signed out; it must choose its own at next sign-in."
+        }
+        _ => "Done.",
+    });
     let html = page(&state, &me, &csrf, notice, None, "", "").await?;
     Ok((csrf, html).into_response())
 }
@@ -134,4 +148,81 @@ async fn set_role(
     state.store.set_user_role(id, role).await?;
     tracing::info!(by = me.id, user_id = id, role = role.as_str(), "changed role");
     Ok(Redirect::to("/admin/users?done=1").into_response())
+}
+
+/// A ticked box, without JavaScript: an action that ends someone's access is never one click.
+#[derive(Deserialize)]
+struct Confirmed {
+    #[serde(default)]
+    confirm: String,
+}
+
+fn confirmed(confirm: &str) -> Result<(), AppError> {
+    if confirm == "yes" {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest("confirm: tick the box to confirm. Nothing was changed.".into()))
+    }
+}
+
+#[derive(Deserialize)]
+struct DisabledForm {
+    #[serde(default)]
+    disabled: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn set_disabled(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DisabledForm>,
+) -> Result<Response, AppError> {
+    let disabled = match form.disabled.as_str() {
+        "yes" => true,
+        "no" => false,
+        other => return Err(AppError::BadRequest(format!("disabled: \"{other}\" is neither yes nor no."))),
+    };
+    if disabled {
+        confirmed(&form.confirm)?;
+    }
+    user_admin::set_disabled(&state.store, &me, id, disabled, Utc::now()).await?;
+    tracing::info!(by = me.id, user_id = id, disabled, "changed account access");
+    let done = if disabled { "disabled" } else { "enabled" };
+    Ok(Redirect::to(&format!("/admin/users?done={done}")).into_response())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<Confirmed>,
+) -> Result<Response, AppError> {
+    confirmed(&form.confirm)?;
+    let articles = user_admin::delete(&state.store, &me, id).await?;
+    // Their comments and votes were on these discussions' pages.
+    state.changed(Change::Discussions(&articles)).await;
+    tracing::info!(by = me.id, user_id = id, "deleted user");
+    Ok(Redirect::to("/admin/users?done=deleted").into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn force_password(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    confirmed(&form.confirm)?;
+    user_admin::force_password_change(&state.store, &*state.work, &me, id, form.password).await?;
+    tracing::info!(by = me.id, user_id = id, "set a password to be replaced");
+    Ok(Redirect::to("/admin/users?done=password").into_response())
 }

@@ -1,0 +1,155 @@
+//! `/account`: any signed-in user (reader or staff) changes the name they comment under
+//! and their password. A user whose password an admin set is sent here first.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::Deserialize;
+use tribune_core::account::{AccountError, PasswordChange, change_password, rename};
+use tribune_core::user::User;
+
+use super::auth::{CurrentUser, session_token};
+use super::client::ClientAddress;
+use super::csrf::{CsrfForm, CsrfToken};
+use super::error::capitalized;
+use super::{AppError, AppState, render_public};
+use crate::config::Config;
+use crate::keys::token_hash;
+
+/// The paths are `auth::ACCOUNT_PATH` and `auth::CHANGE_PASSWORD_PATH` (literal here, where routes are read).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show))
+        .route("/account/name", post(set_name))
+        .route("/account/password", post(set_password))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    site: &'a Config,
+    me: &'a User,
+    csrf: &'a str,
+    name: &'a str,
+    notice: Option<&'static str>,
+    name_error: Option<String>,
+    password_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    csrf: CsrfToken,
+    Query(q): Query<Done>,
+) -> Result<Response, AppError> {
+    let notice = match q.done.as_deref() {
+        Some("name") => Some("Your name is changed."),
+        Some("password") => Some("Your password is changed. Your other sessions are signed out."),
+        _ => None,
+    };
+    let page = AccountPage {
+        site: &state.config,
+        me: &me,
+        csrf: &csrf.token,
+        name: &me.name,
+        notice,
+        name_error: None,
+        password_error: None,
+    };
+    let html = render_public(&state, &page)?;
+    Ok((csrf, html).into_response())
+}
+
+/// The page again with what was refused and why, the name as typed.
+fn refused(
+    state: &AppState,
+    me: &User,
+    csrf: CsrfToken,
+    name: &str,
+    e: AccountError,
+    on_password: bool,
+) -> Result<Response, AppError> {
+    let status = match e {
+        AccountError::WrongPassword => StatusCode::UNAUTHORIZED,
+        AccountError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AccountError::Throttled(t) => return Err(t.into()),
+        AccountError::Busy(b) => return Err(b.into()),
+        AccountError::Store(e) => return Err(e.into()),
+    };
+    let message = Some(format!("{}.", capitalized(&e.to_string())));
+    let (name_error, password_error) = if on_password { (None, message) } else { (message, None) };
+    let page = AccountPage {
+        site: &state.config,
+        me,
+        csrf: &csrf.token,
+        name,
+        notice: None,
+        name_error,
+        password_error,
+    };
+    let html = render_public(state, &page)?;
+    Ok((status, csrf, html).into_response())
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn set_name(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<NameForm>,
+) -> Result<Response, AppError> {
+    match rename(&state.store, &me, &form.name).await {
+        Ok(_) => {
+            tracing::info!(user_id = me.id, "changed own name");
+            Ok(Redirect::to("/account?done=name").into_response())
+        }
+        Err(e) => refused(&state, &me, csrf, &form.name, e, false),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    client: ClientAddress,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    // CurrentUser found the session, so the cookie is there.
+    let session = session_token(&state, &headers).map(token_hash).unwrap_or_default();
+    let change = PasswordChange {
+        current: form.current,
+        new: form.password,
+        session: &session,
+        address: &client.hash,
+    };
+    match change_password(&state.store, &*state.work, &me, change, Utc::now()).await {
+        Ok(()) => {
+            tracing::info!(user_id = me.id, "changed own password");
+            Ok(Redirect::to("/account?done=password").into_response())
+        }
+        Err(e) => refused(&state, &me, csrf, &me.name, e, true),
+    }
+}
