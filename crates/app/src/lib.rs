@@ -17,5 +17,8 @@ pub mod demo;
 pub mod funding_bar;
 pub mod http;
 pub mod keys;
+pub mod mail;
+pub mod mail_worker;
+pub mod reply_mail;
 pub mod server;
 pub mod work_pool;

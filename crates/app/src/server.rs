@@ -18,6 +18,8 @@ use crate::connections;
 use crate::funding_bar::FundingBar;
 use crate::http::{AppState, router};
 use crate::keys::SiteKeys;
+use crate::mail::{MailError, Mailer};
+use crate::mail_worker::MailWorker;
 use crate::work_pool::WorkPool;
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it.
@@ -35,7 +37,20 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Ok(store)
 }
 
-pub async fn build_state(config: Config, store: Store) -> Result<AppState, StoreError> {
+/// Why a site could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+pub async fn build_state(config: Config, store: Store) -> Result<AppState, StartError> {
+    let mail = Mailer::from_config(&config)?.map(|mailer| {
+        let first_wait = std::time::Duration::from_secs(config.mail_retry_seconds);
+        Arc::new(MailWorker::new(store.clone(), mailer, first_wait))
+    });
     let keys = SiteKeys::load(&store).await?;
     learned::refresh(&store, &config.moderation.model).await?;
     let funding = FundingBar::new(Utc::now(), &config);
@@ -58,6 +73,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         coherence: Arc::new(coherence),
         work: Arc::new(WorkPool::sized_to_machine()),
         commented,
+        mail,
     })
 }
 
@@ -70,11 +86,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Started before the first request is taken (see `coherence::start`).
     let tasks = coherence::start(state.coherence.clone()).await;
+    let mail = state.mail.clone().map(MailWorker::start);
     let limits = connections::Limits::from_config(&state.config);
     connections::serve(listener, router(state.clone()), limits, shutdown).await;
     // A comment whose poster was cut off may still be queued: it is written all the same.
     state.store.flush_comments().await;
     tasks.stop().await;
+    if let Some(mail) = mail {
+        // A message being sent now stays claimed, and is sent again when its claim runs
+        // out: at worst a repeat, never a loss.
+        mail.abort();
+    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Admins add users and change their roles.
+//! Admins add users and change their roles, and see whether the site sends mail.
 
 use askama::Template;
 use axum::Router;
@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
-use tribune_core::store::UserStore;
+use tribune_core::store::{OutboxCounts, OutboxStore, UserStore};
 use tribune_core::user::{NewUser, Role, User};
 
 use crate::config::Config;
@@ -35,6 +35,8 @@ struct UsersPage<'a> {
     error: Option<String>,
     new_name: &'a str,
     new_email: &'a str,
+    /// The outbox's counts when mail is on; `None` says mail is off.
+    mail: Option<OutboxCounts>,
 }
 
 fn admin_only(me: &User) -> Result<(), AppError> {
@@ -60,6 +62,10 @@ async fn page(
         error,
         new_name,
         new_email,
+        mail: match state.mail {
+            Some(_) => Some(state.store.outbox_counts().await?),
+            None => None,
+        },
     })
 }
 
