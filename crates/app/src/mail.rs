@@ -49,7 +49,8 @@ impl Mailer {
             return Ok(None);
         }
         check_url(&config.smtp_url).map_err(MailError::Config)?;
-        let from = config.mail_from.parse::<Mailbox>().map_err(|e| MailError::Config(format!("mail_from: {e}")))?;
+        let from =
+            config.mail_from.parse::<Mailbox>().map_err(|e| MailError::Config(format!("mail_from: {e}")))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
             .map_err(|e| MailError::Config(format!("smtp_url: {e}")))?
             .timeout(Some(SEND_TIMEOUT));
@@ -61,7 +62,9 @@ impl Mailer {
             (Ok(user), Ok(password)) => builder = builder.credentials(Credentials::new(user, password)),
             (Err(_), Err(_)) => {}
             _ => {
-                return Err(MailError::Config(format!("set both {USERNAME_VAR} and {PASSWORD_VAR}, or neither")));
+                return Err(MailError::Config(format!(
+                    "set both {USERNAME_VAR} and {PASSWORD_VAR}, or neither"
+                )));
             }
         }
         Ok(Some(Mailer { transport: builder.build(), from }))
@@ -70,10 +73,11 @@ impl Mailer {
     /// Hands one message to the SMTP server; returns once the server accepted it.
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         let message = self.message(mail)?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| MailError::Send {
-            message: e.to_string(),
-            permanent: e.is_permanent(),
-        })
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| MailError::Send { message: e.to_string(), permanent: e.is_permanent() })
     }
 
     fn message(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
@@ -83,15 +87,21 @@ impl Mailer {
         if let Some(url) = &mail.unsubscribe_url {
             // RFC 8058: a mail client may unsubscribe with one POST, no page, no sign-in.
             builder = builder
-                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
                 .raw_header(HeaderValue::new(
                     HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
                     "List-Unsubscribe=One-Click".into(),
                 ));
         }
         let message = match &mail.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone())),
-            None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone())),
+            Some(html) => {
+                builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone()))
+            }
+            None => builder
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone())),
         };
         message.map_err(|e| refused(&e))
     }

@@ -101,7 +101,8 @@ impl Composer for SiteComposer {
 impl SiteComposer {
     /// The one-click address: the subscription's id, signed, so it works without signing in.
     pub fn unsubscribe_url(&self, id: i64) -> String {
-        self.config.url(&format!("/replies/unsubscribe/{}", self.keys.sign(UNSUBSCRIBE_PURPOSE, &id.to_string())))
+        self.config
+            .url(&format!("/replies/unsubscribe/{}", self.keys.sign(UNSUBSCRIBE_PURPOSE, &id.to_string())))
     }
 }
 

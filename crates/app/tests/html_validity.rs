@@ -201,7 +201,8 @@ async fn every_page_type_is_valid_html() {
     // Mail on: the form's "tell me of replies" box, the pages its messages link to, and
     // the HTML part of a reply's notice.
     let sink = common::smtp_sink::SmtpSink::start().await;
-    let mailing = TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
+    let mailing =
+        TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
     let mailed = mailing.publish(article("Mailed", &["Ada Lovelace"], &[], now)).await;
     let b = mailing.browser();
     pages.push(("the reply box".into(), b.get(&format!("/articles/{}", mailed.slug)).await.body));
@@ -219,11 +220,17 @@ async fn every_page_type_is_valid_html() {
     }
     let left = b.post_form(&format!("/replies/unsubscribe/{unsubscribe}"), &[]).await;
     pages.push(("unsubscribed".into(), left.body));
-    let composer =
-        tribune::reply_mail::SiteComposer { config: mailing.state.config.clone(), keys: mailing.state.keys.clone() };
+    let composer = tribune::reply_mail::SiteComposer {
+        config: mailing.state.config.clone(),
+        keys: mailing.state.keys.clone(),
+    };
     let parent = app.state.store.comment(first + 1).await.unwrap().unwrap();
     let reply = tribune_core::comment::validate(
-        &CommentInput { body: "A *reply* & <b>more</b>".into(), author_name: Some("Bob".into()), ..Default::default() },
+        &CommentInput {
+            body: "A *reply* & <b>more</b>".into(),
+            author_name: Some("Bob".into()),
+            ..Default::default()
+        },
         None,
     )
     .unwrap();

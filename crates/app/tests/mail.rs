@@ -55,7 +55,7 @@ async fn queued_mail_reaches_the_smtp_server(db: TestDatabase) {
     assert_eq!(got.header("List-Unsubscribe").as_deref(), Some("<https://news.example/unsubscribe/1>"));
     assert_eq!(got.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
     assert!(got.header("Content-Type").unwrap().starts_with("multipart/alternative"));
-    assert!(got.data.contains("Plain text 1") && got.data.contains("<p>HTML 1</p>"), "both parts");
+    assert!(got.decoded().contains("Plain text 1") && got.decoded().contains("<p>HTML 1</p>"), "both parts");
     assert!(eventually(5, || async { counts(&app).await.sent == 1 }).await, "recorded as sent");
 }
 
@@ -67,7 +67,11 @@ async fn the_outbox_survives_an_smtp_outage(db: TestDatabase) {
         queue(&app, n).await;
     }
     assert!(eventually(5, || async { sink.refused() > 0 }).await, "the worker tried");
-    assert_eq!(counts(&app).await, OutboxCounts { queued: 5, sent: 0, failed: 0 }, "nothing lost, nothing sent");
+    assert_eq!(
+        counts(&app).await,
+        OutboxCounts { queued: 5, sent: 0, failed: 0 },
+        "nothing lost, nothing sent"
+    );
 
     sink.up();
     assert!(eventually(15, || async { sink.received().len() >= 5 }).await, "all sent once SMTP is back");
@@ -133,7 +137,8 @@ async fn mail_test_command() {
             .await
             .unwrap()
     };
-    let out = run(vec![("TRIBUNE_SMTP_URL", sink.url()), ("TRIBUNE_MAIL_FROM", "news@gazette.test".into())]).await;
+    let out =
+        run(vec![("TRIBUNE_SMTP_URL", sink.url()), ("TRIBUNE_MAIL_FROM", "news@gazette.test".into())]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("accepted a test message to editor@example.test"));
     assert_eq!(sink.received().len(), 1);
@@ -144,7 +149,8 @@ async fn mail_test_command() {
     assert!(String::from_utf8_lossy(&off.stderr).contains("mail is off"));
 
     sink.down();
-    let refused = run(vec![("TRIBUNE_SMTP_URL", sink.url()), ("TRIBUNE_MAIL_FROM", "news@gazette.test".into())]).await;
+    let refused =
+        run(vec![("TRIBUNE_SMTP_URL", sink.url()), ("TRIBUNE_MAIL_FROM", "news@gazette.test".into())]).await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("was not sent"));
 
@@ -179,7 +185,10 @@ async fn outbox_throughput() {
         let app = TestApp::with_config(db, |c| mail_through(c, &sink)).await;
         assert!(eventually(600, || async { sink.received().len() >= n }).await, "all {n} sent");
         let seconds = started.elapsed().as_secs_f64();
-        println!("outbox to SMTP sink, {name}: {n} mails in {seconds:.2} s = {:.0} mails/s", n as f64 / seconds);
+        println!(
+            "outbox to SMTP sink, {name}: {n} mails in {seconds:.2} s = {:.0} mails/s",
+            n as f64 / seconds
+        );
         assert_eq!(counts(&app).await.sent, n as i64);
     }
 }

@@ -56,8 +56,9 @@ async fn quiet(sink: &SmtpSink, count: usize) {
 
 /// The first address in the text that starts with `prefix`.
 fn link(mail: &Received, prefix: &str) -> String {
-    let start = mail.data.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {}", mail.data));
-    mail.data[start..].split_whitespace().next().unwrap().trim_end_matches(['>', '"']).to_owned()
+    let text = mail.decoded();
+    let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {text}"));
+    text[start..].split_whitespace().next().unwrap().trim_end_matches(['>', '"']).to_owned()
 }
 
 async fn a_reader_hears_of_replies_after_asking_and_not_of_their_own(db: TestDatabase) {
@@ -69,7 +70,8 @@ async fn a_reader_hears_of_replies_after_asking_and_not_of_their_own(db: TestDat
     let quiet_one = post(&ann, &slug, "No mail for this one.", &[]).await.comment_id();
     let asked = post(&ann, &slug, "Tell me what you think.", &[("notify_replies", "on")]).await.comment_id();
     let id = quiet_one.to_string();
-    post(&bob, &slug, "A reply nobody asked to hear of.", &[("author_name", "Bob"), ("parent_id", &id)]).await;
+    post(&bob, &slug, "A reply nobody asked to hear of.", &[("author_name", "Bob"), ("parent_id", &id)])
+        .await;
     quiet(&sink, 0).await;
 
     let id = asked.to_string();
@@ -79,10 +81,12 @@ async fn a_reader_hears_of_replies_after_asking_and_not_of_their_own(db: TestDat
     let got = &sink.received()[0];
     assert_eq!(got.to, vec![ann_email.clone()]);
     assert_eq!(got.header("Subject").as_deref(), Some("Bob replied to your comment on Talk of the Town"));
-    assert!(got.data.contains("I **disagree**."), "the text part has the reply: {}", got.data);
-    assert!(got.data.contains("<strong>disagree</strong>"), "the HTML part has it rendered");
-    assert!(!got.data.contains("<script>"), "and sanitized: {}", got.data);
-    assert!(got.data.contains(&format!("{}/comments/{asked}/replies", app.url)), "a link to the replies");
+    let text = got.decoded();
+    let (plain, html) = text.split_once("Content-Type: text/html").expect("an HTML part");
+    assert!(plain.contains("I **disagree**."), "the text part has the reply as written: {plain}");
+    assert!(html.contains("<strong>disagree</strong>"), "the HTML part has it rendered: {html}");
+    assert!(!html.contains("<script>"), "and sanitized: {html}");
+    assert!(html.contains(&format!("{}/comments/{asked}/replies", app.url)), "a link to the replies");
     let unsubscribe = got.header("List-Unsubscribe").unwrap();
     assert!(unsubscribe.starts_with(&format!("<{}/replies/unsubscribe/", app.url)), "{unsubscribe}");
     assert_eq!(got.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
@@ -128,8 +132,7 @@ async fn a_guest_confirms_their_address_first(db: TestDatabase) {
 
     post(&bob, &slug, "After you confirmed.", &[("author_name", "Bob"), ("parent_id", &id)]).await;
     assert!(eventually(5, || async { sink.received().len() == 2 }).await, "now the notice goes out");
-    assert!(sink.received()[1].data.contains("After you confirmed."));
-    // Bob's own address given on a reply does not make him hear of it.
+    assert!(sink.received()[1].decoded().contains("After you confirmed."));
 }
 
 async fn one_click_stops_the_notices(db: TestDatabase) {
@@ -180,10 +183,11 @@ async fn a_held_reply_tells_once_approved(db: TestDatabase) {
     };
     approve(asked).await;
     let id = asked.to_string();
-    let reply = post(&bob, &slug, "Held at first.", &[("author_name", "Bob"), ("parent_id", &id)]).await.comment_id();
+    let reply =
+        post(&bob, &slug, "Held at first.", &[("author_name", "Bob"), ("parent_id", &id)]).await.comment_id();
     quiet(&sink, 0).await;
     assert!(approve(reply).await.status.is_redirection());
     assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval tells");
     assert_eq!(sink.received()[0].to, vec![ann_email]);
-    assert!(sink.received()[0].data.contains("Held at first."));
+    assert!(sink.received()[0].decoded().contains("Held at first."));
 }

@@ -261,7 +261,8 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + Re
     }
     let (subscription, mail) = match &rules.notices {
         Some(composer) => {
-            let poster = Poster { viewer: author, valid: &valid, guest_token_hash: guest_token_hash.as_deref() };
+            let poster =
+                Poster { viewer: author, valid: &valid, guest_token_hash: guest_token_hash.as_deref() };
             // A held reply tells no one yet: its approval will (`moderators::decide`).
             let answered = parent.as_ref().filter(|_| status_of(&decision) == CommentStatus::Published);
             comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?
@@ -342,7 +343,8 @@ async fn comment_mail<S: ReplySubscriptionStore + ThrottleStore>(
             email: email.as_deref(),
         };
         mail.reply_notice =
-            reply_notices::notice_of_reply(store, composer, article, parent, poster.valid, &replier, now).await?;
+            reply_notices::notice_of_reply(store, composer, article, parent, poster.valid, &replier, now)
+                .await?;
     }
     Ok((subscription, mail))
 }
@@ -491,7 +493,8 @@ pub async fn moderate<S: crate::moderators::DecidingStore>(
         Moderation::Delete => Verdict::Delete,
     };
     let decided =
-        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), notices, now).await?;
+        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), notices, now)
+            .await?;
     Ok(decided.before)
 }
 

@@ -54,7 +54,12 @@ pub enum AfterFailure {
 /// The rule for a failed try: a permanent refusal (SMTP 5xx) is not repeated; a passing
 /// failure (server down, 4xx, timeout) is, after a wait that doubles, capped, until
 /// [`MAX_ATTEMPTS`]. `first_wait` is the wait after the first failure.
-pub fn after_failure(attempts: u32, permanent: bool, now: DateTime<Utc>, first_wait: Duration) -> AfterFailure {
+pub fn after_failure(
+    attempts: u32,
+    permanent: bool,
+    now: DateTime<Utc>,
+    first_wait: Duration,
+) -> AfterFailure {
     if permanent || attempts >= MAX_ATTEMPTS {
         return AfterFailure::GiveUp;
     }
@@ -75,10 +80,22 @@ mod tests {
     #[test]
     fn retries_wait_longer_each_time_up_to_an_hour() {
         let now = Utc::now();
-        assert_eq!(after_failure(1, false, now, FIRST_RETRY), AfterFailure::RetryAt(now + chrono::Duration::seconds(30)));
-        assert_eq!(after_failure(2, false, now, FIRST_RETRY), AfterFailure::RetryAt(now + chrono::Duration::seconds(60)));
-        assert_eq!(after_failure(3, false, now, FIRST_RETRY), AfterFailure::RetryAt(now + chrono::Duration::seconds(120)));
-        assert_eq!(after_failure(30, false, now, FIRST_RETRY), AfterFailure::RetryAt(now + chrono::Duration::hours(1)));
+        assert_eq!(
+            after_failure(1, false, now, FIRST_RETRY),
+            AfterFailure::RetryAt(now + chrono::Duration::seconds(30))
+        );
+        assert_eq!(
+            after_failure(2, false, now, FIRST_RETRY),
+            AfterFailure::RetryAt(now + chrono::Duration::seconds(60))
+        );
+        assert_eq!(
+            after_failure(3, false, now, FIRST_RETRY),
+            AfterFailure::RetryAt(now + chrono::Duration::seconds(120))
+        );
+        assert_eq!(
+            after_failure(30, false, now, FIRST_RETRY),
+            AfterFailure::RetryAt(now + chrono::Duration::hours(1))
+        );
     }
 
     #[test]

@@ -127,8 +127,13 @@ pub trait Composer: Send + Sync + std::fmt::Debug {
     /// the address itself is not kept there).
     fn recipient_key(&self, email: &str) -> String;
     /// The notice of `reply` (sanitized already) to the subscriber of `parent`.
-    fn reply_notice(&self, sub: &Subscription, article: &Article, parent: &Comment, reply: &ValidComment)
-    -> OutgoingMail;
+    fn reply_notice(
+        &self,
+        sub: &Subscription,
+        article: &Article,
+        parent: &Comment,
+        reply: &ValidComment,
+    ) -> OutgoingMail;
 }
 
 #[cfg(test)]
@@ -157,7 +162,8 @@ mod tests {
         assert!(!tells(&Subscription { confirmed: false, ..sub() }, &user(8)), "not confirmed");
         assert!(!tells(&Subscription { unsubscribed: true, ..sub() }, &user(8)), "left");
         assert!(!tells(&sub(), &user(7)), "their own reply");
-        let as_guest = Replier { email: Some(" ada@EXAMPLE.test"), guest_token_hash: Some("x"), user_id: None };
+        let as_guest =
+            Replier { email: Some(" ada@EXAMPLE.test"), guest_token_hash: Some("x"), user_id: None };
         assert!(!tells(&sub(), &as_guest), "their address as a guest");
         let guest = Subscription { user_id: None, guest_token_hash: Some("g".into()), ..sub() };
         let same = Replier { guest_token_hash: Some("g"), ..Default::default() };

@@ -672,10 +672,18 @@ pub trait Restore {
 pub trait OutboxStore {
     /// Queues a message on its own. A change that causes mail queues it in its own
     /// transaction instead, so the two commit together.
-    async fn queue_mail(&self, mail: &crate::mail::OutgoingMail, now: DateTime<Utc>) -> Result<i64, StoreError>;
+    async fn queue_mail(
+        &self,
+        mail: &crate::mail::OutgoingMail,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
     /// Claims up to `limit` due messages until `now + LEASE`, skipping those another
     /// worker holds; each claim counts as a try.
-    async fn claim_mail(&self, limit: u32, now: DateTime<Utc>) -> Result<Vec<crate::mail::QueuedMail>, StoreError>;
+    async fn claim_mail(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::mail::QueuedMail>, StoreError>;
     /// Records that SMTP accepted the message.
     async fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Records a failed try and what follows it.
@@ -705,7 +713,11 @@ pub trait ReplySubscriptionStore {
         comment_id: i64,
     ) -> Result<Option<crate::reply_notices::Subscription>, StoreError>;
     /// Confirms the request whose mailed token hashes to `token_hash`; false if none waits.
-    async fn confirm_reply_subscription(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn confirm_reply_subscription(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Ends a request (once; again is harmless); false if there is no such request.
     async fn unsubscribe_replies(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }

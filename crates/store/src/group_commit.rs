@@ -135,10 +135,17 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Resul
     }
     for (job, result) in batch.iter().zip(&results) {
         let r = &job.record;
-        let has_mail = r.subscription.is_some() || r.mail.confirmation.is_some() || r.mail.reply_notice.is_some();
+        let has_mail =
+            r.subscription.is_some() || r.mail.confirmation.is_some() || r.mail.reply_notice.is_some();
         if let (true, Ok(comment)) = (has_mail, result)
-            && let Err(e) =
-                crate::reply_subscriptions::write_with_comment(&mut tx, r, comment.id, comment.status, job.now).await
+            && let Err(e) = crate::reply_subscriptions::write_with_comment(
+                &mut tx,
+                r,
+                comment.id,
+                comment.status,
+                job.now,
+            )
+            .await
         {
             return all_failed(e);
         }

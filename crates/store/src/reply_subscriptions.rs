@@ -38,7 +38,11 @@ impl ReplySubscriptionStore for Store {
         .map_err(from_sqlx)
     }
 
-    async fn confirm_reply_subscription(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn confirm_reply_subscription(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE reply_subscriptions SET confirmed_at = $2, confirm_token_hash = NULL
              WHERE confirm_token_hash = $1 AND unsubscribed_at IS NULL",
@@ -96,7 +100,8 @@ pub(crate) async fn write_with_comment(
     if let Some(mail) = &record.mail.confirmation {
         crate::outbox::queue_in(&mut **tx, mail, now).await?;
     }
-    if let Some((sub_id, mail)) = record.mail.reply_notice.as_ref().filter(|_| status == CommentStatus::Published)
+    if let Some((sub_id, mail)) =
+        record.mail.reply_notice.as_ref().filter(|_| status == CommentStatus::Published)
     {
         queue_notice(tx, *sub_id, mail, now).await?;
     }

@@ -9,11 +9,7 @@ use tribune_store::Store;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 
-on_both_backends!(
-    a_claim_lasts_its_lease,
-    two_workers_claim_different_messages,
-    failures_wait_and_give_up,
-);
+on_both_backends!(a_claim_lasts_its_lease, two_workers_claim_different_messages, failures_wait_and_give_up,);
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

@@ -470,7 +470,15 @@ async fn moderate(
 ) -> Result<Response, AppError> {
     let action = Moderation::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest("A moderator may approve, hide or delete a comment.".into()))?;
-    let comment = discussion::moderate(&state.store, id, action, &reader.viewer, state.notices().as_deref(), Utc::now()).await?;
+    let comment = discussion::moderate(
+        &state.store,
+        id,
+        action,
+        &reader.viewer,
+        state.notices().as_deref(),
+        Utc::now(),
+    )
+    .await?;
     state.mail_queued();
     tracing::info!(comment = id, ?action, moderator = reader.viewer.user.as_ref().map(|u| u.id), "moderated");
     if action == Moderation::Delete {

@@ -63,12 +63,16 @@ pub struct AppState {
 impl AppState {
     /// The discussion's rules, with reply notifications composed here when mail is on.
     pub fn discussion_rules(&self) -> tribune_core::discussion::DiscussionRules {
-        tribune_core::discussion::DiscussionRules { notices: self.notices(), ..self.config.discussion_rules() }
+        tribune_core::discussion::DiscussionRules {
+            notices: self.notices(),
+            ..self.config.discussion_rules()
+        }
     }
 
     /// What composes reply notifications, when mail is on.
     pub fn notices(&self) -> Option<Arc<dyn tribune_core::reply_notices::Composer>> {
-        let composer = crate::reply_mail::SiteComposer { config: self.config.clone(), keys: self.keys.clone() };
+        let composer =
+            crate::reply_mail::SiteComposer { config: self.config.clone(), keys: self.keys.clone() };
         self.mail.as_ref().map(|_| Arc::new(composer) as Arc<dyn tribune_core::reply_notices::Composer>)
     }
 

@@ -37,8 +37,14 @@ struct NoticePage<'a> {
     csrf: &'a str,
 }
 
-fn page(state: &AppState, status: StatusCode, title: &str, said: &str, button: Option<&str>, csrf: &str)
--> Result<Response, AppError> {
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    said: &str,
+    button: Option<&str>,
+    csrf: &str,
+) -> Result<Response, AppError> {
     let html = render_public(state, &NoticePage { site: &state.config, title, said, button, csrf })?;
     Ok((status, html).into_response())
 }

@@ -19,6 +19,30 @@ pub struct Received {
 }
 
 impl Received {
+    /// The message as a mail client shows it: quoted-printable undone (soft line breaks
+    /// joined, `=XX` decoded), which is how lettre sends long or non-ASCII lines.
+    pub fn decoded(&self) -> String {
+        let bytes = self.data.replace("=\r\n", "").into_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+            match (bytes[i], hex) {
+                (b'=', Some(b)) => {
+                    out.push(b);
+                    i += 3;
+                }
+                (b, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// The value of the first header `name` (unfolded), if any.
     pub fn header(&self, name: &str) -> Option<String> {
         let head = self.data.split("\r\n\r\n").next().unwrap_or("");

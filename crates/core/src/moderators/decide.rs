@@ -8,11 +8,19 @@ use crate::comment::{Comment, CommentStatus, ValidComment};
 use crate::mail::OutgoingMail;
 use crate::moderation::learned::{Class, features};
 use crate::reply_notices::{self, Composer, Replier};
-use crate::store::{ArticleStore, CommentStore, FilterExample, ReplySubscriptionStore, StoreError, ThrottleStore};
+use crate::store::{
+    ArticleStore, CommentStore, FilterExample, ReplySubscriptionStore, StoreError, ThrottleStore,
+};
 
 /// What the moderating store can do: decide, and read what a reply's notice needs.
-pub trait DecidingStore: CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore {}
-impl<S: CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore> DecidingStore for S {}
+pub trait DecidingStore:
+    CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore
+{
+}
+impl<S: CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore> DecidingStore
+    for S
+{
+}
 
 /// What a moderator may decide about a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +146,8 @@ async fn notice_on_approval<S: DecidingStore>(
     now: DateTime<Utc>,
 ) -> Result<Option<(i64, OutgoingMail)>, StoreError> {
     let Some(parent_id) = reply.parent_id else { return Ok(None) };
-    let (Some(parent), Some(article)) = (store.comment(parent_id).await?, store.article_by_id(reply.article_id).await?)
+    let (Some(parent), Some(article)) =
+        (store.comment(parent_id).await?, store.article_by_id(reply.article_id).await?)
     else {
         return Ok(None);
     };

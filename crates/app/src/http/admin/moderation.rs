@@ -186,7 +186,9 @@ async fn decide_one(
     let actor = moderator(&me)?;
     let verdict = verdict_of(&form.verdict)?;
     let notices = state.notices();
-    match decide(&state.store, id, verdict, seen_of(&form.seen)?, &actor, notices.as_deref(), Utc::now()).await {
+    match decide(&state.store, id, verdict, seen_of(&form.seen)?, &actor, notices.as_deref(), Utc::now())
+        .await
+    {
         Ok(decided) => {
             state.mail_queued();
             drop_pages(&state, &[decided.before.article_id]).await?;
