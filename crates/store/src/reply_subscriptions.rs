@@ -98,7 +98,7 @@ pub(crate) async fn write_with_comment(
         .map_err(from_sqlx)?;
     }
     if let Some(mail) = &record.mail.confirmation {
-        crate::outbox::queue_in(&mut **tx, mail, now).await?;
+        crate::outbox::queue_in(tx, mail, now).await?;
     }
     if let Some((sub_id, mail)) =
         record.mail.reply_notice.as_ref().filter(|_| status == CommentStatus::Published)
