@@ -86,6 +86,9 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Send mail outside the site's outbox
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Check the database: schema version, integrity, counts kept in step (exit 1 on a problem)
     Check {
         /// Count again what is out of step before checking
@@ -200,6 +203,15 @@ pub enum DonationCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Send a test message now through smtp_url, and say whether the server took it
+    Test {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Add a user
     Add {
@@ -302,6 +314,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             Ok(())
         }
         Command::Moderation(command) => crate::cli_moderation::run(&config, command).await,
+        Command::Mail(MailCommand::Test { address }) => send_test_mail(&config, &address).await,
         Command::Import(command) => crate::cli_import::run(&config, command).await,
         Command::Export(args) => {
             let store = server::open_store(&config).await.map_err(fail)?;
@@ -467,4 +480,25 @@ fn read_article(path: &Path, now: chrono::DateTime<Utc>) -> Result<ArticleFile, 
         Ok(_) => Ok(file),
         Err(field_errors) => Err(field_errors.iter().map(|e| file.locate(e).to_string()).collect()),
     }
+}
+
+/// `tribune mail test`: straight to SMTP rather than through the outbox, so the operator
+/// learns at once whether the server takes the site's mail, and why not.
+async fn send_test_mail(config: &Config, address: &str) -> Result<(), CliError> {
+    let mailer = crate::mail::Mailer::from_config(config)
+        .map_err(fail)?
+        .ok_or_else(|| fail("mail is off: set smtp_url (and mail_from) first"))?;
+    let mail = tribune_core::mail::OutgoingMail {
+        to: address.to_owned(),
+        subject: format!("Test message from {}", config.site_title),
+        text: format!(
+            "This is a test message from {} ({}).\nIf you can read it, the site can send mail.\n",
+            config.site_title, config.base_url
+        ),
+        html: None,
+        unsubscribe_url: None,
+    };
+    mailer.send(&mail).await.map_err(|e| fail(format!("the test message to {address} was not sent: {e}")))?;
+    println!("The SMTP server accepted a test message to {address}.");
+    Ok(())
 }

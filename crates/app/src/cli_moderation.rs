@@ -120,7 +120,9 @@ async fn print_queue(store: &Store, limit: u32) -> Result<(), CliError> {
 }
 
 async fn decide_one(store: &Store, id: i64, verdict: Verdict) -> Result<(), CliError> {
-    let decided = decide(store, id, verdict, None, &Actor::Cli, Utc::now())
+    // No reply notice from here: the command line composes no mail (a moderator's
+    // approval on the site does).
+    let decided = decide(store, id, verdict, None, &Actor::Cli, None, Utc::now())
         .await
         .map_err(|e| fail(format!("comment {id}: {e}")))?;
     drop_pages(store, &[decided.before.article_id]).await?;

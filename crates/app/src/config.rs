@@ -124,6 +124,17 @@ pub struct Config {
     /// An address (e.g. `127.0.0.1:9101`) where `/metrics` is served without a token, for a
     /// scraper on a private network; empty: none.
     pub metrics_bind: String,
+    /// Where mail goes out: `smtp://HOST:25` (plain, for a relay on the same host),
+    /// `smtp://HOST:587?tls=required` (STARTTLS) or `smtps://HOST:465`; empty turns mail
+    /// off. The user name and password come only from `TRIBUNE_SMTP_USERNAME` and
+    /// `TRIBUNE_SMTP_PASSWORD` in the environment, never from here, so they are never
+    /// in a file or a log.
+    pub smtp_url: String,
+    /// The sender of every message, e.g. `Daily Tribune <news@tribune.example>`.
+    pub mail_from: String,
+    /// The wait before the first retry of a message that could not be sent; each later
+    /// wait doubles, up to an hour.
+    pub mail_retry_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +194,9 @@ impl Default for Config {
             cache_sync_seconds: 1,
             metrics_token: String::new(),
             metrics_bind: String::new(),
+            smtp_url: String::new(),
+            mail_from: String::new(),
+            mail_retry_seconds: tribune_core::mail::FIRST_RETRY.as_secs(),
         }
     }
 }
@@ -232,6 +246,9 @@ const KEYS: &[&str] = &[
     "cache_sync_seconds",
     "metrics_token",
     "metrics_bind",
+    "smtp_url",
+    "mail_from",
+    "mail_retry_seconds",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -344,6 +361,13 @@ impl Config {
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
             .ok_or_else(|| invalid("moderation_ban_mode", "must be refuse or shadow"))?;
+        if !self.smtp_url.is_empty() {
+            crate::mail::check_url(&self.smtp_url).map_err(|why| invalid("smtp_url", &why))?;
+            crate::mail::check_from(&self.mail_from).map_err(|why| invalid("mail_from", &why))?;
+        }
+        if !(1..=86_400).contains(&self.mail_retry_seconds) {
+            return Err(invalid("mail_retry_seconds", "must be between 1 and 86400"));
+        }
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }
@@ -371,6 +395,7 @@ impl Config {
             closed: self.comments_closed,
             moderation: self.moderation.clone(),
             ban_mode: self.ban_mode,
+            notices: None,
         }
     }
 

@@ -18,5 +18,8 @@ pub mod funding_bar;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod mail;
+pub mod mail_worker;
+pub mod reply_mail;
 pub mod server;
 pub mod work_pool;

@@ -19,6 +19,8 @@ use crate::funding_bar::FundingBar;
 use crate::http::{AppState, Node, router};
 use crate::keys::SiteKeys;
 use crate::metrics::Metrics;
+use crate::mail::{MailError, Mailer};
+use crate::mail_worker::MailWorker;
 use crate::work_pool::WorkPool;
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it.
@@ -36,7 +38,20 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Ok(store)
 }
 
-pub async fn build_state(config: Config, store: Store) -> Result<AppState, StoreError> {
+/// Why a site could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+pub async fn build_state(config: Config, store: Store) -> Result<AppState, StartError> {
+    let mail = Mailer::from_config(&config)?.map(|mailer| {
+        let first_wait = std::time::Duration::from_secs(config.mail_retry_seconds);
+        Arc::new(MailWorker::new(store.clone(), mailer, first_wait))
+    });
     let keys = SiteKeys::load(&store).await?;
     learned::refresh(&store, &config.moderation.model).await?;
     let funding = FundingBar::new(Utc::now(), &config);
@@ -66,6 +81,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Store
         work: Arc::new(WorkPool::sized_to_machine()),
         commented,
         metrics,
+        mail,
     }))
 }
 
@@ -79,6 +95,7 @@ pub async fn serve(
     // Started before the first request is taken (see `coherence::start`).
     let tasks = coherence::start(state.coherence.clone()).await;
     let metrics = serve_metrics(&state).await?;
+    let mail = state.mail.clone().map(MailWorker::start);
     let limits = connections::Limits::from_config(&state.config);
     connections::serve(listener, router(state.clone()), limits, shutdown).await;
     if let Some(metrics) = metrics {
@@ -87,6 +104,11 @@ pub async fn serve(
     // A comment whose poster was cut off may still be queued: it is written all the same.
     state.store.flush_comments().await;
     tasks.stop().await;
+    if let Some(mail) = mail {
+        // A message being sent now stays claimed, and is sent again when its claim runs
+        // out: at worst a repeat, never a loss.
+        mail.abort();
+    }
     Ok(())
 }
 

@@ -105,6 +105,8 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
             decision: None,
             rate: vec![],
             copies_since: None,
+            subscription: None,
+            mail: Default::default(),
         };
         app.state.store.insert_comment(&record, Utc::now()).await.unwrap();
     }
@@ -160,7 +162,9 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
 #[tokio::test]
 async fn every_kind_of_page_passes_axe_core() {
     let Some(tools) = tools() else { return };
-    let app = TestApp::new(TestDatabase::sqlite().await).await;
+    // Mail on: the comment form offers "tell me of replies", and its pages exist.
+    let sink = common::smtp_sink::SmtpSink::start().await;
+    let app = TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
     let published = Utc::now() - chrono::Duration::hours(1);
     let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
     let seed = |body: String| ImportedComment {
@@ -195,6 +199,9 @@ async fn every_kind_of_page_passes_axe_core() {
         .unwrap();
     let gift = app.give("307", Some("Ines"), guard).await;
     let slug = story.slug.as_str();
+    let expires = (now + chrono::Duration::days(1)).timestamp();
+    let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
+    let unsubscribe = app.state.keys.sign(tribune::reply_mail::UNSUBSCRIBE_PURPOSE, "1");
     let public = [
         "/".to_owned(),
         format!("/articles/{slug}"),
@@ -210,6 +217,9 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/comments/{top}/flag"),
         format!("/comments/{}/replies", ids[0]),
         "/no-such-page".into(),
+        format!("/replies/confirm/{confirm}"),
+        "/replies/confirmed".into(),
+        format!("/replies/unsubscribe/{unsubscribe}"),
     ];
     let admin = app.signed_in("Ada Admin", tribune_core::user::Role::Admin).await;
     let signed_in = [

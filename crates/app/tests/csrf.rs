@@ -63,6 +63,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/comments/{id}/vote", Guard::Token),
     ("/comments/{id}/flag", Guard::Token),
     ("/comments/{id}/moderate", Guard::Token),
+    ("/replies/confirm/{token}", Guard::Token),
     ("/admin/moderation/{id}/decide", Guard::Token),
     ("/admin/moderation/bulk", Guard::Token),
     // Bans the guest's address, which every browser of the walk shares: after the comments.
@@ -76,6 +77,9 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/api/v1/articles/{slug}/comments", Guard::Json),
     ("/api/v1/comments/{id}/flag", Guard::Json),
     ("/webhooks/stripe", Guard::Signature),
+    // RFC 8058's one-click POST from a mail client: the signed link is the authority, and
+    // it only ever turns messages off.
+    ("/replies/unsubscribe/{token}", Guard::Signature),
 ];
 
 /// The POST routes the source declares: every `.route("…", …post(…))` under `src/http`.
@@ -123,6 +127,8 @@ struct World {
     entry_id: i64,
     admin_email: String,
     admin_password: String,
+    /// A confirmation link's token as the site signs it.
+    confirm_token: String,
 }
 
 async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_password: String) -> World {
@@ -157,6 +163,10 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
         entry_id,
         admin_email,
         admin_password,
+        confirm_token: app.state.keys.sign(
+            tribune::reply_mail::CONFIRM_PURPOSE,
+            &format!("walk~{}", (Utc::now() + Duration::days(1)).timestamp()),
+        ),
     }
 }
 
@@ -263,6 +273,7 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             (s(route), vec![("email", w.admin_email.clone()), ("password", w.admin_password.clone())])
         }
         "/admin/logout" => (s(route), vec![]),
+        "/replies/confirm/{token}" => (format!("/replies/confirm/{}", w.confirm_token), vec![]),
         other => panic!("no request for {other}"),
     }
 }

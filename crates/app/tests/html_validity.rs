@@ -97,6 +97,7 @@ async fn every_page_type_is_valid_html() {
             parent_id: parent,
             author_name: Some(format!("Reader {i}")),
             author_email: None,
+            notify_replies: false,
         };
         let c = post_comment(&app.state.store, &rich, &input, &guest, &Default::default(), &rules, now)
             .await
@@ -112,6 +113,7 @@ async fn every_page_type_is_valid_html() {
         parent_id: parent,
         author_name: Some("Held <Reader>".into()),
         author_email: None,
+        notify_replies: false,
     };
     post_comment(&app.state.store, &rich, &input, &guest, &Default::default(), &held_rules, now)
         .await
@@ -199,6 +201,55 @@ async fn every_page_type_is_valid_html() {
     pages.push(("refused comment".into(), empty_comment.body));
     let wrong = app.browser().login("nobody@example.org", "wrong password").await;
     pages.push(("failed login".into(), wrong.body));
+
+    // Mail on: the form's "tell me of replies" box, the pages its messages link to, and
+    // the HTML part of a reply's notice.
+    let sink = common::smtp_sink::SmtpSink::start().await;
+    let mailing =
+        TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
+    let mailed = mailing.publish(article("Mailed", &["Ada Lovelace"], &[], now)).await;
+    let b = mailing.browser();
+    pages.push(("the reply box".into(), b.get(&format!("/articles/{}", mailed.slug)).await.body));
+    let keys = &mailing.state.keys;
+    let expires = (now + Duration::days(1)).timestamp();
+    let confirm = keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("t~{expires}"));
+    let unsubscribe = keys.sign(tribune::reply_mail::UNSUBSCRIBE_PURPOSE, "1");
+    for path in [
+        format!("/replies/confirm/{confirm}"),
+        "/replies/confirm/forged".to_owned(),
+        "/replies/confirmed".to_owned(),
+        format!("/replies/unsubscribe/{unsubscribe}"),
+    ] {
+        pages.push((path.clone(), b.get(&path).await.body));
+    }
+    let left = b.post_form(&format!("/replies/unsubscribe/{unsubscribe}"), &[]).await;
+    pages.push(("unsubscribed".into(), left.body));
+    let composer = tribune::reply_mail::SiteComposer {
+        config: mailing.state.config.clone(),
+        keys: mailing.state.keys.clone(),
+    };
+    let parent = app.state.store.comment(first + 1).await.unwrap().unwrap();
+    let reply = tribune_core::comment::validate(
+        &CommentInput {
+            body: "A *reply* & <b>more</b>".into(),
+            author_name: Some("Bob".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    let sub = tribune_core::reply_notices::Subscription {
+        id: 1,
+        comment_id: parent.id,
+        email: "ann@example.test".into(),
+        user_id: None,
+        guest_token_hash: None,
+        confirmed: true,
+        unsubscribed: false,
+    };
+    use tribune_core::reply_notices::Composer;
+    let notice = composer.reply_notice(&sub, &mailed, &parent, &reply);
+    pages.push(("a reply notice's HTML part".into(), notice.html.unwrap()));
 
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();

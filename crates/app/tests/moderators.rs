@@ -170,8 +170,8 @@ async fn two_moderators_at_once_leave_one_outcome_and_the_second_gets_409(db: Te
         let id = post(&guest, &format!("Raced comment number {round}."), "Gus").await;
         let now = Utc::now();
         let (a, b) = tokio::join!(
-            decide(store, id, Verdict::Approve, Some(CommentStatus::Pending), &Actor::Cli, now),
-            decide(store, id, Verdict::RejectSpam, Some(CommentStatus::Pending), &Actor::Cli, now),
+            decide(store, id, Verdict::Approve, Some(CommentStatus::Pending), &Actor::Cli, None, now),
+            decide(store, id, Verdict::RejectSpam, Some(CommentStatus::Pending), &Actor::Cli, None, now),
         );
         let wins = [a.is_ok(), b.is_ok()].iter().filter(|w| **w).count();
         assert_eq!(wins, 1, "round {round}: {a:?} {b:?}");
@@ -195,7 +195,7 @@ async fn bulk_actions_decide_each_chosen_comment(db: TestDatabase) {
     ];
     let mo = app.signed_in("Mo Moderator", Role::Moderator).await;
     // Another moderator took the second already.
-    decide(&app.state.store, ids[1], Verdict::Approve, None, &Actor::Cli, Utc::now()).await.unwrap();
+    decide(&app.state.store, ids[1], Verdict::Approve, None, &Actor::Cli, None, Utc::now()).await.unwrap();
     let csrf = mo.get("/admin/moderation").await.csrf();
     let (p0, p1) = (format!("c{}", ids[0]), format!("c{}", ids[1]));
     let fields = [("csrf", csrf.as_str()), ("verdict", "reject-spam"), (&p0, "on"), (&p1, "on")];

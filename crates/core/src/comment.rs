@@ -100,6 +100,8 @@ pub struct CommentInput {
     pub author_name: Option<String>,
     /// Optional for guests, never shown.
     pub author_email: Option<String>,
+    /// "Tell me of replies": needs an address (a guest's, confirmed first, or the account's).
+    pub notify_replies: bool,
 }
 
 /// A comment that passed validation, rendered, ready to store.
@@ -148,6 +150,9 @@ pub fn validate(input: &CommentInput, signed_in_name: Option<&str>) -> Result<Va
             None
         }
     };
+    if input.notify_replies && signed_in_name.is_none() && email.is_none() && errors.is_empty() {
+        errors.push(FieldError::new("author_email", "is needed to tell you of replies"));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
-use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, Viewer, validate};
+use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, ValidComment, Viewer, validate};
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::moderators::bans::{self, BanMode};
 use crate::moderators::{Actor, DuplicateLookup, ModerationError, ModerationStore, Verdict};
+use crate::reply_notices::{self, CommentMail, Composer, NewSubscription, Replier};
 use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
-    StoreError, ThreadPage, ThrottleStore, Tops,
+    ReplySubscriptionStore, StoreError, ThreadPage, ThrottleStore, Tops,
 };
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
@@ -36,6 +37,9 @@ pub struct DiscussionRules {
     pub moderation: Arc<Pipeline>,
     /// What becomes of a banned poster's comment.
     pub ban_mode: BanMode,
+    /// Composes reply notifications when the site sends mail; `None`: mail is off, and
+    /// "tell me of replies" is not offered.
+    pub notices: Option<Arc<dyn crate::reply_notices::Composer>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,7 +186,7 @@ pub async fn set_closed<S: CommentStore + ArticleStore>(
 /// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.
 /// `author` is the signed-in user or, for a guest, the browser's token hash. The
 /// moderation pipeline decides its status: published, held (pending), or refused.
-pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
+pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + ReplySubscriptionStore>(
     store: &S,
     article: &Article,
     input: &CommentInput,
@@ -255,7 +259,19 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
         }
         return Err(DiscussionError::Refused(refusal.detail.clone()));
     }
+    let (subscription, mail) = match &rules.notices {
+        Some(composer) => {
+            let poster =
+                Poster { viewer: author, valid: &valid, guest_token_hash: guest_token_hash.as_deref() };
+            // A held reply tells no one yet: its approval will (`moderators::decide`).
+            let answered = parent.as_ref().filter(|_| status_of(&decision) == CommentStatus::Published);
+            comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?
+        }
+        None => (None, CommentMail::default()),
+    };
     let record = CommentRecord {
+        subscription,
+        mail,
         article_id: article.id,
         parent,
         comment: valid,
@@ -274,6 +290,63 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore>(
         Err(StoreError::Refused(why)) => Err(DiscussionError::Refused(why)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Who posts a comment, as reply notifications need to know them.
+struct Poster<'a> {
+    viewer: &'a Viewer,
+    valid: &'a ValidComment,
+    guest_token_hash: Option<&'a str>,
+}
+
+/// The request to hear of replies that a new comment makes (a guest's mailed a
+/// confirmation), and the notice it sends the parent's subscriber: both written with it.
+/// Each address receives at most `NOTICES_PER_RECIPIENT`, confirmations included.
+/// `parent` is the comment answered by a reply about to be published.
+async fn comment_mail<S: ReplySubscriptionStore + ThrottleStore>(
+    store: &S,
+    composer: &dyn Composer,
+    article: &Article,
+    input: &CommentInput,
+    poster: &Poster<'_>,
+    parent: Option<&Comment>,
+    now: DateTime<Utc>,
+) -> Result<(Option<NewSubscription>, CommentMail), StoreError> {
+    let mut mail = CommentMail::default();
+    let account = poster.viewer.user.as_ref();
+    let email = account.map(|u| u.email.clone()).or_else(|| poster.valid.author_email.clone());
+    let subscription = match (input.notify_replies, &email) {
+        (true, Some(email)) => {
+            let confirm_token_hash = match account {
+                Some(_) => None,
+                None => {
+                    let (message, token_hash) = composer.confirmation(email, article);
+                    if reply_notices::admitted(store, composer, email, now).await? {
+                        mail.confirmation = Some(message);
+                    }
+                    Some(token_hash)
+                }
+            };
+            Some(NewSubscription {
+                email: email.clone(),
+                user_id: account.map(|u| u.id),
+                guest_token_hash: poster.guest_token_hash.map(str::to_owned),
+                confirm_token_hash,
+            })
+        }
+        _ => None,
+    };
+    if let Some(parent) = parent {
+        let replier = Replier {
+            user_id: account.map(|u| u.id),
+            guest_token_hash: poster.guest_token_hash,
+            email: email.as_deref(),
+        };
+        mail.reply_notice =
+            reply_notices::notice_of_reply(store, composer, article, parent, poster.valid, &replier, now)
+                .await?;
+    }
+    Ok((subscription, mail))
 }
 
 /// The "new commenter" hold, when the site asks for `needed` approved comments first and
@@ -403,11 +476,12 @@ impl Moderation {
 
 /// A moderator's action from the article's page, through the same audited, compare-and-set
 /// path as the queue's.
-pub async fn moderate<S: CommentStore + ModerationStore>(
+pub async fn moderate<S: crate::moderators::DecidingStore>(
     store: &S,
     id: i64,
     action: Moderation,
     by: &Viewer,
+    notices: Option<&dyn Composer>,
     now: DateTime<Utc>,
 ) -> Result<Comment, ModerationError> {
     let Some(user) = by.user.as_ref().filter(|_| by.moderates()) else {
@@ -419,7 +493,8 @@ pub async fn moderate<S: CommentStore + ModerationStore>(
         Moderation::Delete => Verdict::Delete,
     };
     let decided =
-        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), now).await?;
+        crate::moderators::decide(store, id, verdict, None, &Actor::Moderator(user.clone()), notices, now)
+            .await?;
     Ok(decided.before)
 }
 
@@ -552,6 +627,7 @@ mod tests {
             closed: false,
             moderation: Arc::default(),
             ban_mode: Default::default(),
+            notices: None,
         }
     }
 

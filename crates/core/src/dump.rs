@@ -3,6 +3,7 @@
 //! so that the export, the import, the JSON Schema in `docs/` and its test agree.
 //!
 //! Left out on purpose: password hashes, sessions, rate-limit counters, the cache's log,
+//! the mail outbox (messages in flight, not content),
 //! the site's secret keys, and the keyed hashes of readers' addresses and browsers (useless
 //! without the keys, and not the site's to hand on).
 

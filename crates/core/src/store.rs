@@ -338,6 +338,10 @@ pub struct CommentRecord {
     /// duplicate (`moderation::copies_in_burst`): a new comment, on a site that checks
     /// duplicates. The lookup before the write cannot see a copy that is being written.
     pub copies_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The commenter's request to hear of replies, stored with the comment.
+    pub subscription: Option<crate::reply_notices::NewSubscription>,
+    /// Mail that goes with the comment, written in its transaction.
+    pub mail: crate::reply_notices::CommentMail,
 }
 
 /// One rate limit to count with a write: its policy and whom it counts.
@@ -686,4 +690,58 @@ pub trait Restore {
     ) -> Result<(), StoreError>;
     /// Moves every generated key past the largest restored, and commits.
     async fn finish(self) -> Result<(), StoreError>;
+}
+
+/// The outbox of outgoing mail (see `mail`), shared by every node's worker.
+pub trait OutboxStore {
+    /// Queues a message on its own. A change that causes mail queues it in its own
+    /// transaction instead, so the two commit together.
+    async fn queue_mail(
+        &self,
+        mail: &crate::mail::OutgoingMail,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// Claims up to `limit` due messages until `now + LEASE`, skipping those another
+    /// worker holds; each claim counts as a try.
+    async fn claim_mail(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::mail::QueuedMail>, StoreError>;
+    /// Records that SMTP accepted the message.
+    async fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a failed try and what follows it.
+    async fn mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        after: crate::mail::AfterFailure,
+    ) -> Result<(), StoreError>;
+    /// Deletes the messages sent before `before` (given-up ones stay, for the operator).
+    async fn forget_sent_mail(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// How many messages are queued, sent and given up, for the admin and the tests.
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+/// Requests to hear of replies (`reply_notices`); new ones are written with their comment.
+pub trait ReplySubscriptionStore {
+    async fn reply_subscription(
+        &self,
+        comment_id: i64,
+    ) -> Result<Option<crate::reply_notices::Subscription>, StoreError>;
+    /// Confirms the request whose mailed token hashes to `token_hash`; false if none waits.
+    async fn confirm_reply_subscription(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Ends a request (once; again is harmless); false if there is no such request.
+    async fn unsubscribe_replies(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }

@@ -195,6 +195,23 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Resul
     if let Err(e) = insert_decisions(&mut tx, backend, batch, &results).await {
         return all_failed(e);
     }
+    for (job, result) in batch.iter().zip(&results) {
+        let r = &job.record;
+        let has_mail =
+            r.subscription.is_some() || r.mail.confirmation.is_some() || r.mail.reply_notice.is_some();
+        if let (true, Ok(comment)) = (has_mail, result)
+            && let Err(e) = crate::reply_subscriptions::write_with_comment(
+                &mut tx,
+                r,
+                comment.id,
+                comment.status,
+                job.now,
+            )
+            .await
+        {
+            return all_failed(e);
+        }
+    }
     let mut published: BTreeMap<i64, i64> = BTreeMap::new();
     for comment in results.iter().flatten().filter(|c| c.status == CommentStatus::Published) {
         *published.entry(comment.article_id).or_default() += 1;

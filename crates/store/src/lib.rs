@@ -17,6 +17,8 @@ mod invalidations;
 mod maintenance;
 mod migrate;
 mod moderators;
+mod outbox;
+mod reply_subscriptions;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod schema;

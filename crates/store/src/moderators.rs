@@ -50,6 +50,11 @@ impl ModerationStore for Store {
         if let Some(example) = &change.example {
             append_example(&mut tx, self.backend, example, now).await?;
         }
+        if let Some((sub_id, mail)) =
+            change.reply_notice.as_ref().filter(|_| after == CommentStatus::Published)
+        {
+            crate::reply_subscriptions::queue_notice(&mut tx, *sub_id, mail, now).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(after))
     }

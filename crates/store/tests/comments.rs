@@ -38,6 +38,8 @@ async fn post(store: &Store, article_id: i64, parent: Option<&Comment>, name: &s
         decision: None,
         rate: vec![],
         copies_since: None,
+        subscription: None,
+        mail: Default::default(),
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }
@@ -223,6 +225,8 @@ async fn concurrent_posts_share_commits_and_one_bad_post_fails_alone(db: TestDat
                 decision: None,
                 rate: vec![],
                 copies_since: None,
+                subscription: None,
+                mail: Default::default(),
             };
             store.insert_comment(&record, t0()).await
         }));

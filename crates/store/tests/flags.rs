@@ -55,6 +55,8 @@ async fn post(store: &Store, article_id: i64, guest: &str, status: CommentStatus
         decision: Some(decision),
         rate: vec![],
         copies_since: None,
+        subscription: None,
+        mail: Default::default(),
     };
     store.insert_comment(&record, t0()).await.unwrap()
 }

@@ -247,9 +247,12 @@ async fn create_comment(
         parent_id: new.parent_id,
         author_name: new.author_name,
         author_email: new.author_email,
+        // The API does not subscribe (no confirmation page to send a script to); a reply
+        // posted through it still tells the parent's subscriber.
+        notify_replies: false,
     };
     let (author, guest_cookie) = commenter(&state, &reader);
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     let email = input.author_email.clone().unwrap_or_default();
     let origin = Origin {
         new_guest: guest_cookie.is_some(),
@@ -259,6 +262,7 @@ async fn create_comment(
     let comment =
         discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, Utc::now())
             .await?;
+    state.mail_queued();
     state.changed(crate::coherence::Change::Discussion(&article)).await;
     let mut shown = ApiComment::new(&comment);
     if author.moderates() {

@@ -54,6 +54,8 @@ struct PostForm {
     author_name: String,
     #[serde(default)]
     author_email: String,
+    /// The "tell me of replies" box: sent only when ticked.
+    notify_replies: Option<String>,
 }
 
 #[derive(Template)]
@@ -84,11 +86,12 @@ async fn post_comment(
         parent_id,
         author_name: Some(form.author_name.clone()),
         author_email: Some(form.author_email.clone()),
+        notify_replies: form.notify_replies.is_some(),
     };
     let (author, new_guest_cookie) = commenter(&state, &reader);
     let fragment = headers.contains_key(FRAGMENT_HEADER);
     let now = Utc::now();
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     let origin = Origin {
         new_guest: new_guest_cookie.is_some(),
         email_hash: email_hash(&state, &author, &form.author_email),
@@ -96,6 +99,7 @@ async fn post_comment(
     };
     match discussion::post_comment(&state.store, &article, &input, &author, &origin, &rules, now).await {
         Ok(comment) => {
+            state.mail_queued();
             state.changed(crate::coherence::Change::Discussion(&article)).await;
             let mut response = if fragment {
                 new_comment_fragment(&state, &comment, &author, &csrf.token)?
@@ -120,6 +124,7 @@ async fn post_comment(
                 body: form.body,
                 author_name: form.author_name,
                 author_email: form.author_email,
+                notify_replies: form.notify_replies.is_some(),
                 parent_id,
                 errors,
             };
@@ -465,7 +470,16 @@ async fn moderate(
 ) -> Result<Response, AppError> {
     let action = Moderation::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest("A moderator may approve, hide or delete a comment.".into()))?;
-    let comment = discussion::moderate(&state.store, id, action, &reader.viewer, Utc::now()).await?;
+    let comment = discussion::moderate(
+        &state.store,
+        id,
+        action,
+        &reader.viewer,
+        state.notices().as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    state.mail_queued();
     tracing::info!(comment = id, ?action, moderator = reader.viewer.user.as_ref().map(|u| u.id), "moderated");
     if action == Moderation::Delete {
         back_to_discussion(&state, &comment).await

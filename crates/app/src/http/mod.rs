@@ -21,6 +21,7 @@ pub mod metrics;
 mod page_body;
 mod pages;
 mod reader_page;
+mod reply_notices;
 mod thread_view;
 mod views;
 
@@ -79,9 +80,33 @@ pub struct Node {
     pub commented: Arc<crate::commented::Commented>,
     /// What this node has done, for Prometheus (see `crate::metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The outbox worker, when mail is on (`smtp_url`); `None` means mail is off.
+    pub mail: Option<Arc<crate::mail_worker::MailWorker>>,
 }
 
 impl AppState {
+    /// The discussion's rules, with reply notifications composed here when mail is on.
+    pub fn discussion_rules(&self) -> tribune_core::discussion::DiscussionRules {
+        tribune_core::discussion::DiscussionRules {
+            notices: self.notices(),
+            ..self.config.discussion_rules()
+        }
+    }
+
+    /// What composes reply notifications, when mail is on.
+    pub fn notices(&self) -> Option<Arc<dyn tribune_core::reply_notices::Composer>> {
+        let composer =
+            crate::reply_mail::SiteComposer { config: self.config.clone(), keys: self.keys.clone() };
+        self.mail.as_ref().map(|_| Arc::new(composer) as Arc<dyn tribune_core::reply_notices::Composer>)
+    }
+
+    /// Has this node's mail worker look at the outbox now (a post may have queued mail).
+    pub fn mail_queued(&self) {
+        if let Some(worker) = &self.mail {
+            worker.wake.notify_one();
+        }
+    }
+
     /// Drops what `change` made stale, here and on every node (see `coherence`).
     pub async fn changed(&self, change: crate::coherence::Change<'_>) {
         self.coherence.changed(change).await;
@@ -111,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(comments::router())
         .merge(flags::router())
+        .merge(reply_notices::router())
         .merge(api::router())
         .merge(feeds::router())
         .merge(funding::router())

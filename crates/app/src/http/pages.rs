@@ -196,6 +196,7 @@ pub struct CommentForm {
     pub body: String,
     pub author_name: String,
     pub author_email: String,
+    pub notify_replies: bool,
     pub parent_id: Option<i64>,
     pub errors: Vec<String>,
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp_sink;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -322,10 +324,16 @@ impl TestApp {
     /// Another node on the same database, with its own connections, as another machine
     /// behind the load balancer would be.
     pub async fn another_node(&self) -> Node {
+        self.another_node_with(|_| {}).await
+    }
+
+    /// Another node, with some of its settings changed.
+    pub async fn another_node_with(&self, adjust: impl FnOnce(&mut Config)) -> Node {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config =
+        let mut config =
             Config { bind: addr, base_url: format!("http://{addr}"), ..(*self.state.config).clone() };
+        adjust(&mut config);
         let store = tribune_store::Store::connect(&self.db.url).await.unwrap();
         let state = server::build_state(config, store).await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -379,4 +387,11 @@ pub fn tribune_cli(args: &[&str], database_url: &str) -> (i32, String, String) {
         .unwrap();
     let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
     (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+/// Mail on, through `sink`, with retries a second apart (not the production half-minute).
+pub fn mail_through(config: &mut Config, sink: &smtp_sink::SmtpSink) {
+    config.smtp_url = sink.url();
+    config.mail_from = "Test Gazette <news@gazette.test>".into();
+    config.mail_retry_seconds = 1;
 }

@@ -4,9 +4,23 @@
 use chrono::{DateTime, Utc};
 
 use super::{Actor, ModerationError, ModerationStore, StatusChange};
-use crate::comment::{Comment, CommentStatus};
+use crate::comment::{Comment, CommentStatus, ValidComment};
+use crate::mail::OutgoingMail;
 use crate::moderation::learned::{Class, features};
-use crate::store::{CommentStore, FilterExample};
+use crate::reply_notices::{self, Composer, Replier};
+use crate::store::{
+    ArticleStore, CommentStore, FilterExample, ReplySubscriptionStore, StoreError, ThrottleStore,
+};
+
+/// What the moderating store can do: decide, and read what a reply's notice needs.
+pub trait DecidingStore:
+    CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore
+{
+}
+impl<S: CommentStore + ModerationStore + ArticleStore + ReplySubscriptionStore + ThrottleStore> DecidingStore
+    for S
+{
+}
 
 /// What a moderator may decide about a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,13 +88,16 @@ pub struct Decided {
 
 /// Applies `verdict` to comment `id`, provided its status is still `seen` (the status the
 /// moderator's page showed; `None`: as it is now). A second moderator acting on the same
-/// comment gets [`ModerationError::AlreadyDecided`] and changes nothing.
-pub async fn decide<S: CommentStore + ModerationStore>(
+/// comment gets [`ModerationError::AlreadyDecided`] and changes nothing. A held reply that
+/// is approved tells the parent's subscriber (when `notices` composes mail), in the
+/// decision's transaction.
+pub async fn decide<S: DecidingStore>(
     store: &S,
     id: i64,
     verdict: Verdict,
     seen: Option<CommentStatus>,
     actor: &Actor,
+    notices: Option<&dyn Composer>,
     now: DateTime<Utc>,
 ) -> Result<Decided, ModerationError> {
     actor.check()?;
@@ -90,7 +107,14 @@ pub async fn decide<S: CommentStore + ModerationStore>(
     if before.status != seen || (seen == CommentStatus::Deleted && verdict != Verdict::Delete) {
         return Err(ModerationError::AlreadyDecided { id, now: before.status });
     }
+    let reply_notice = match notices {
+        Some(composer) if verdict == Verdict::Approve && before.status != CommentStatus::Published => {
+            notice_on_approval(store, composer, &before, now).await?
+        }
+        _ => None,
+    };
     let change = StatusChange {
+        reply_notice,
         comment_id: id,
         article_id: before.article_id,
         seen,
@@ -114,13 +138,36 @@ pub async fn decide<S: CommentStore + ModerationStore>(
     }
 }
 
+/// The notice a reply being approved sends its parent's subscriber, if any.
+async fn notice_on_approval<S: DecidingStore>(
+    store: &S,
+    composer: &dyn Composer,
+    reply: &Comment,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, OutgoingMail)>, StoreError> {
+    let Some(parent_id) = reply.parent_id else { return Ok(None) };
+    let (Some(parent), Some(article)) =
+        (store.comment(parent_id).await?, store.article_by_id(reply.article_id).await?)
+    else {
+        return Ok(None);
+    };
+    let text = ValidComment {
+        body_markdown: reply.body_markdown.clone(),
+        body_html: reply.body_html.clone(),
+        author_name: reply.author_name.clone(),
+        author_email: None,
+    };
+    reply_notices::notice_of_reply(store, composer, &article, &parent, &text, &Replier::of(reply), now).await
+}
+
 /// The outcome of each decision of a bulk action, in the order asked: one stale comment
 /// does not stop the others (each is its own transaction).
-pub async fn decide_each<S: CommentStore + ModerationStore>(
+pub async fn decide_each<S: DecidingStore>(
     store: &S,
     ids: &[(i64, Option<CommentStatus>)],
     verdict: Verdict,
     actor: &Actor,
+    notices: Option<&dyn Composer>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Result<Decided, ModerationError>>, ModerationError> {
     actor.check()?;
@@ -129,7 +176,7 @@ pub async fn decide_each<S: CommentStore + ModerationStore>(
     }
     let mut outcomes = Vec::with_capacity(ids.len());
     for &(id, seen) in ids {
-        outcomes.push(decide(store, id, verdict, seen, actor, now).await);
+        outcomes.push(decide(store, id, verdict, seen, actor, notices, now).await);
     }
     Ok(outcomes)
 }

@@ -15,7 +15,7 @@ use crate::store::StoreError;
 use crate::user::User;
 
 pub use bans::{Ban, BanKind, BanMode, BanTarget, NewBan};
-pub use decide::{Decided, Verdict, decide};
+pub use decide::{Decided, DecidingStore, Verdict, decide};
 pub use log::{LogCursor, LogEntry, LogFilter};
 pub use queue::{QueueItem, QueuePage};
 
@@ -88,6 +88,9 @@ pub struct StatusChange {
     pub reason: String,
     /// What the learned filter learns from the decision, stored with it.
     pub example: Option<crate::store::FilterExample>,
+    /// An approved reply's notice to its parent's subscriber (the subscription's id and
+    /// the message), written with the decision if the subscriber is still in.
+    pub reply_notice: Option<(i64, crate::mail::OutgoingMail)>,
 }
 
 /// What the store did to the comments of a banned author when asked to remove them.

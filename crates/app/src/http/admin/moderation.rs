@@ -185,8 +185,12 @@ async fn decide_one(
 ) -> Result<Response, AppError> {
     let actor = moderator(&me)?;
     let verdict = verdict_of(&form.verdict)?;
-    match decide(&state.store, id, verdict, seen_of(&form.seen)?, &actor, Utc::now()).await {
+    let notices = state.notices();
+    match decide(&state.store, id, verdict, seen_of(&form.seen)?, &actor, notices.as_deref(), Utc::now())
+        .await
+    {
         Ok(decided) => {
+            state.mail_queued();
             drop_pages(&state, &[decided.before.article_id]).await?;
             state.refresh_filter().await;
             tracing::info!(comment = id, verdict = verdict.as_str(), moderator = me.id, "decided");
@@ -229,7 +233,9 @@ async fn bulk(
         return Err(AppError::BadRequest("Choose at least one comment for a bulk action.".into()));
     }
     ids.sort_unstable_by_key(|(id, _)| *id);
-    let outcomes = decide_each(&state.store, &ids, verdict, &actor, Utc::now()).await?;
+    let notices = state.notices();
+    let outcomes = decide_each(&state.store, &ids, verdict, &actor, notices.as_deref(), Utc::now()).await?;
+    state.mail_queued();
     let decided: Vec<&Decided> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let stale = outcomes.iter().filter(|o| matches!(o, Err(ModerationError::AlreadyDecided { .. }))).count();
     if let Some(Err(e)) =

@@ -1,5 +1,6 @@
 //! Admins add users, change their roles, disable, enable and delete them, and give them a
-//! password to replace. Each action that ends someone's access asks for a ticked box.
+//! password to replace (each action that ends someone's access asks for a ticked box); the
+//! page also says whether the site sends mail.
 
 use askama::Template;
 use axum::Router;
@@ -10,7 +11,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::publishing::{AddUserError, add_user};
-use tribune_core::store::UserStore;
+use tribune_core::store::{OutboxCounts, OutboxStore, UserStore};
 use tribune_core::user::{NewUser, Role, User};
 use tribune_core::user_admin;
 
@@ -41,6 +42,8 @@ struct UsersPage<'a> {
     error: Option<String>,
     new_name: &'a str,
     new_email: &'a str,
+    /// The outbox's counts when mail is on; `None` says mail is off.
+    mail: Option<OutboxCounts>,
 }
 
 fn admin_only(me: &User) -> Result<(), AppError> {
@@ -66,6 +69,10 @@ async fn page(
         error,
         new_name,
         new_email,
+        mail: match state.mail {
+            Some(_) => Some(state.store.outbox_counts().await?),
+            None => None,
+        },
     })
 }
 
