@@ -17,8 +17,8 @@ use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache, keys_of, keys_of_change};
 use crate::commented::Commented;
-use crate::config::Config;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
+use crate::site::{LiveConfig, SETTINGS_KEY};
 
 /// What a write changed, as the use cases report it; [`Coherence::changed`] knows which
 /// pages that makes stale.
@@ -34,6 +34,8 @@ pub enum Change<'a> {
     Discussions(&'a [i64]),
     /// The funding figures or the goal.
     Funding,
+    /// The site's settings, these keys of them (`tribune_core::site::FIELDS`).
+    Settings(&'a [&'static str]),
 }
 
 /// How a burst of discussion changes may gather before pages are dropped and other nodes
@@ -58,7 +60,7 @@ pub struct Coherence {
     store: Store,
     cache: Arc<PageCache>,
     funding: Arc<FundingBar>,
-    config: Arc<Config>,
+    live: Arc<LiveConfig>,
     commented: Arc<Commented>,
     /// Discussion keys dropped soon (see [`DISCUSSION_BURST`]).
     gathered: Mutex<Vec<String>>,
@@ -76,14 +78,14 @@ impl Coherence {
         store: Store,
         cache: Arc<PageCache>,
         funding: Arc<FundingBar>,
-        config: Arc<Config>,
+        live: Arc<LiveConfig>,
         commented: Arc<Commented>,
     ) -> Self {
         Coherence {
             store,
             cache,
             funding,
-            config,
+            live,
             commented,
             gathered: Mutex::default(),
             gathered_articles: Mutex::default(),
@@ -100,6 +102,9 @@ impl Coherence {
             Change::Article(saved) => self.invalidate(keys_of_change(saved)).await,
             Change::ArticleChanged(article) => self.invalidate(keys_of(article)).await,
             Change::Funding => self.invalidate(vec![FUNDING_KEY.into()]).await,
+            Change::Settings(keys) => {
+                self.invalidate(crate::site::keys_of_change(keys.iter().copied())).await
+            }
             Change::Discussion(article) => self.invalidate_soon(keys_of(article)),
             Change::Discussions(ids) => {
                 self.gathered_articles.lock().expect("gathered articles").extend(ids);
@@ -159,7 +164,7 @@ impl Coherence {
     /// Applies the learned filter's examples stored since this node last looked: call it
     /// after a moderator's decision taught the filter, so this node scores with it at once.
     pub async fn refresh_filter(&self) {
-        if let Err(e) = learned::refresh(&self.store, &self.config.moderation.model).await {
+        if let Err(e) = learned::refresh(&self.store, &self.live.base().moderation.model).await {
             tracing::warn!(error = %e, "could not read the learned filter's new examples");
         }
     }
@@ -180,6 +185,12 @@ impl Coherence {
     /// Drops the pages showing `keys`; a change to the funding figures also renders the bar
     /// again (pages keep their cached bodies and take the new bar).
     async fn apply(&self, keys: &[String]) {
+        if keys.iter().any(|k| k == SETTINGS_KEY) {
+            // Before the pages go: those rendered next must show the new settings.
+            if let Err(e) = self.live.reload(&self.store).await {
+                tracing::error!(error = %e, "could not read the site's settings");
+            }
+        }
         self.cache.invalidate(keys);
         if keys.iter().any(|k| k == FUNDING_KEY || k == "*") {
             self.refresh_funding().await;
@@ -187,7 +198,7 @@ impl Coherence {
     }
 
     async fn refresh_funding(&self) {
-        if let Err(e) = self.funding.refresh(&self.store, &self.config, Utc::now()).await {
+        if let Err(e) = self.funding.refresh(&self.store, &self.live.current(), Utc::now()).await {
             tracing::error!(error = %e, "could not refresh the funding bar");
         }
     }
@@ -284,7 +295,7 @@ async fn refresh_bar_after_donations(co: Arc<Coherence>) {
 /// comes, so it appears without anyone touching the site.
 async fn keep_cache_in_step(co: Arc<Coherence>, mut position: LogPosition) {
     let mut next_publication = co.store.next_publication_after(Utc::now()).await.ok().flatten();
-    let mut ticker = tokio::time::interval(Duration::from_secs(co.config.cache_sync_seconds));
+    let mut ticker = tokio::time::interval(Duration::from_secs(co.live.base().cache_sync_seconds));
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -297,7 +308,7 @@ async fn keep_cache_in_step(co: Arc<Coherence>, mut position: LogPosition) {
             // Which lists the article joins is not known here; dropping them all is rare.
             co.cache.invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
         }
-        if co.funding.current().month != Month::containing(now, co.config.tz()) {
+        if co.funding.current().month != Month::containing(now, co.live.current().tz()) {
             // Midnight in the site's time zone: a new month, a new goal.
             co.cache.invalidate(&[FUNDING_KEY.into()]);
             co.refresh_funding().await;

@@ -18,4 +18,5 @@ pub mod funding_bar;
 pub mod http;
 pub mod keys;
 pub mod server;
+pub mod site;
 pub mod work_pool;

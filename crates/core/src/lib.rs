@@ -21,6 +21,8 @@ pub mod moderators;
 pub mod password;
 pub mod publishing;
 pub mod search;
+pub mod setup;
+pub mod site;
 pub mod slug;
 pub mod store;
 pub mod text;

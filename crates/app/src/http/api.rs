@@ -249,7 +249,7 @@ async fn create_comment(
         author_email: new.author_email,
     };
     let (author, guest_cookie) = commenter(&state, &reader);
-    let rules = state.config.discussion_rules();
+    let rules = state.site().discussion_rules();
     let email = input.author_email.clone().unwrap_or_default();
     let origin = Origin {
         new_guest: guest_cookie.is_some(),
@@ -323,7 +323,7 @@ async fn flag_comment(
         AppError::Unprocessable("reason must be one of spam, abuse, off-topic or other.".into())
     })?;
     let (viewer, guest_cookie) = commenter(&state, &reader);
-    let rules = state.config.discussion_rules();
+    let rules = state.site().discussion_rules();
     let (comment, flagged) =
         discussion::flag_comment(&state.store, id, reason, &viewer, &client.origin(), &rules, Utc::now())
             .await?;

@@ -19,6 +19,7 @@ mod input;
 mod page_body;
 mod pages;
 mod reader_page;
+pub mod setup;
 mod thread_view;
 mod views;
 
@@ -45,7 +46,10 @@ pub use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The configuration as started (file, environment, flags): the settings' defaults.
     pub config: Arc<Config>,
+    /// The configuration with the admin's settings over it: what pages show.
+    pub live: Arc<crate::site::LiveConfig>,
     pub cache: Arc<PageCache>,
     pub keys: Arc<SiteKeys>,
     pub funding: Arc<FundingBar>,
@@ -55,9 +59,16 @@ pub struct AppState {
     pub work: Arc<crate::work_pool::WorkPool>,
     /// The articles being commented on, kept a moment (see `commented`).
     pub commented: Arc<crate::commented::Commented>,
+    /// Whether the site may still wait for its first-run setup (see `setup`).
+    pub setup: Arc<setup::Pending>,
 }
 
 impl AppState {
+    /// The configuration with the admin's settings: what every page renders with.
+    pub fn site(&self) -> Arc<Config> {
+        self.live.current()
+    }
+
     /// Drops what `change` made stale, here and on every node (see `coherence`).
     pub async fn changed(&self, change: crate::coherence::Change<'_>) {
         self.coherence.changed(change).await;
@@ -95,7 +106,9 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(assets::router())
         .merge(health::router())
+        .merge(setup::router())
         .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), setup::lead_to_setup))
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
@@ -142,7 +155,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
         None => framework_message(status),
     };
     let page = ErrorPage {
-        site: &state.config,
+        site: &state.site(),
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
         message: &message,

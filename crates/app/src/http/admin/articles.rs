@@ -75,7 +75,7 @@ async fn list(
         .map(|a| Row { a, status: a.status_at(now).as_str(), date: a.published_at.map(date) })
         .collect();
     let view = ListPage {
-        site: &state.config,
+        site: &state.site(),
         me: &me,
         csrf: &csrf.token,
         rows,
@@ -168,7 +168,7 @@ impl ArticleForm {
 #[derive(Template)]
 #[template(path = "admin/edit.html")]
 struct EditPage<'a> {
-    site: &'a Config,
+    site: std::sync::Arc<Config>,
     me: &'a User,
     csrf: &'a str,
     id: Option<i64>,
@@ -194,7 +194,7 @@ impl<'a> EditPage<'a> {
         form: &'a ArticleForm,
     ) -> Self {
         EditPage {
-            site: &state.config,
+            site: state.site(),
             me,
             csrf: &csrf.token,
             id,
@@ -339,7 +339,7 @@ fn preview(
         comments_closed: false,
         comment_count: 0,
     };
-    Ok(render(&ArticlePage::new(&state.config, &article, true))?.into_response())
+    Ok(render(&ArticlePage::new(&state.site(), &article, true))?.into_response())
 }
 
 #[derive(Deserialize)]
