@@ -272,9 +272,8 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
             }
         }
         "support_card_url" => {
-            if !trimmed.is_empty()
-                && !(trimmed.starts_with("https://") && crate::article::is_absolute_http_url(&trimmed))
-            {
+            let https = trimmed.starts_with("https://") && crate::article::is_absolute_http_url(&trimmed);
+            if !trimmed.is_empty() && !https {
                 return Err("must be an https:// address, e.g. https://buy.stripe.com/…".into());
             }
             within(500)?;
@@ -371,7 +370,7 @@ impl SiteSettings {
     /// These defaults with the stored values over them. A stored value the rules refuse
     /// (written by hand, or by a version with other rules) is skipped and named, so the
     /// caller can log it: the default shows instead.
-    pub fn with_stored<'a>(mut self, stored: &'a BTreeMap<String, String>) -> (SiteSettings, Vec<&'a str>) {
+    pub fn with_stored(mut self, stored: &BTreeMap<String, String>) -> (SiteSettings, Vec<&str>) {
         let mut skipped = Vec::new();
         for (key, raw) in stored {
             match check(key, raw) {
