@@ -404,8 +404,13 @@ async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
         .await
         .map_err(|e| fail(format!("cannot listen on {}: {e}", config.bind)))?;
     let url = config.base_url.clone();
+    // Shown once, here, and nowhere else (not logged): whoever reads this terminal owns the site.
+    let setup_code = if demo { None } else { server::issue_setup_code(&store).await.map_err(fail)? };
     let state = server::build_state(config, store).await.map_err(fail)?;
     println!("Tribune is serving {url}");
+    if let Some(code) = setup_code {
+        println!("This site has no account yet. Open {url}/setup and enter this one-time code: {code}");
+    }
     if let Some((email, password)) = admin_login {
         println!("Demo admin: {url}/admin  email: {email}  password: {password}");
     }

@@ -19,8 +19,8 @@ use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache, article_key, keys_of, keys_of_change};
 use crate::commented::Commented;
-use crate::config::Config;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
+use crate::site::{LiveConfig, SETTINGS_KEY};
 
 /// What a write changed, as the use cases report it; [`Coherence::changed`] knows which
 /// pages that makes stale.
@@ -36,6 +36,8 @@ pub enum Change<'a> {
     Discussions(&'a [i64]),
     /// The funding figures or the goal.
     Funding,
+    /// The site's settings, these keys of them (`tribune_core::site::FIELDS`).
+    Settings(&'a [&'static str]),
     /// Comments imported under these articles (`None`: under any): their pages and every list.
     Imported(Option<&'a [Slug]>),
     /// Anything may have changed (a restore, a repair): every page.
@@ -50,6 +52,7 @@ fn stale_keys(change: &Change<'_>) -> Option<Vec<String>> {
         Change::ArticleChanged(article) | Change::Discussion(article) => keys_of(article),
         Change::Discussions(_) => return None,
         Change::Funding => vec![FUNDING_KEY.into()],
+        Change::Settings(fields) => crate::site::keys_of_change(fields.iter().copied()),
         Change::Imported(articles) => {
             let mut keys = match articles {
                 Some(slugs) => slugs.iter().map(|s| article_key(s.as_str())).collect(),
@@ -106,7 +109,7 @@ pub struct Coherence {
     store: Store,
     cache: Arc<PageCache>,
     funding: Arc<FundingBar>,
-    config: Arc<Config>,
+    live: Arc<LiveConfig>,
     commented: Arc<Commented>,
     /// Discussion keys dropped soon (see [`DISCUSSION_BURST`]).
     gathered: Mutex<Vec<String>>,
@@ -132,14 +135,14 @@ impl Coherence {
         store: Store,
         cache: Arc<PageCache>,
         funding: Arc<FundingBar>,
-        config: Arc<Config>,
+        live: Arc<LiveConfig>,
         commented: Arc<Commented>,
     ) -> Self {
         Coherence {
             store,
             cache,
             funding,
-            config,
+            live,
             commented,
             gathered: Mutex::default(),
             gathered_articles: Mutex::default(),
@@ -230,7 +233,7 @@ impl Coherence {
     /// Applies the learned filter's examples stored since this node last looked: call it
     /// after a moderator's decision taught the filter, so this node scores with it at once.
     pub async fn refresh_filter(&self) {
-        if let Err(e) = learned::refresh(&self.store, &self.config.moderation.model).await {
+        if let Err(e) = learned::refresh(&self.store, &self.live.base().moderation.model).await {
             tracing::warn!(error = %e, "could not read the learned filter's new examples");
         }
     }
@@ -252,6 +255,12 @@ impl Coherence {
     /// Drops the pages showing `keys`; a change to the funding figures also renders the bar
     /// again (pages keep their cached bodies and take the new bar).
     async fn apply(&self, keys: &[String]) {
+        if keys.iter().any(|k| k == SETTINGS_KEY) {
+            // Before the pages go: those rendered next must show the new settings.
+            if let Err(e) = self.live.reload(&self.store).await {
+                tracing::error!(error = %e, "could not read the site's settings");
+            }
+        }
         self.cache.invalidate(keys);
         if keys.iter().any(|k| k == FUNDING_KEY || k == "*") {
             self.refresh_funding().await;
@@ -259,7 +268,7 @@ impl Coherence {
     }
 
     async fn refresh_funding(&self) {
-        if let Err(e) = self.funding.refresh(&self.store, &self.config, Utc::now()).await {
+        if let Err(e) = self.funding.refresh(&self.store, &self.live.current(), Utc::now()).await {
             tracing::error!(error = %e, "could not refresh the funding bar");
         }
     }
@@ -357,7 +366,7 @@ async fn refresh_bar_after_donations(co: Arc<Coherence>) {
 /// comes, so it appears without anyone touching the site.
 async fn keep_cache_in_step(co: Arc<Coherence>, mut position: LogPosition) {
     let mut next_publication = co.store.next_publication_after(Utc::now()).await.ok().flatten();
-    let mut ticker = tokio::time::interval(Duration::from_secs(co.config.cache_sync_seconds));
+    let mut ticker = tokio::time::interval(Duration::from_secs(co.live.base().cache_sync_seconds));
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -370,7 +379,7 @@ async fn keep_cache_in_step(co: Arc<Coherence>, mut position: LogPosition) {
             // Which lists the article joins is not known here; dropping them all is rare.
             co.cache.invalidate(&[FRONT.into(), "tag:*".into(), "author:*".into()]);
         }
-        if co.funding.current().month != Month::containing(now, co.config.tz()) {
+        if co.funding.current().month != Month::containing(now, co.live.current().tz()) {
             // Midnight in the site's time zone: a new month, a new goal.
             co.cache.invalidate(&[FUNDING_KEY.into()]);
             co.refresh_funding().await;

@@ -26,6 +26,10 @@ pub struct Config {
     pub site_description: String,
     /// The language of the site's content, as a BCP 47 tag (`en`, `fr-CA`).
     pub language: String,
+    /// The site's logo, a path on this site (`/media/…`, `/static/…`); empty for none.
+    pub site_logo: String,
+    /// The browser tab's icon, a path on this site; empty for the built-in one.
+    pub site_icon: String,
     pub articles_per_page: u32,
     /// How many rendered pages to keep in memory.
     pub page_cache_entries: usize,
@@ -154,6 +158,8 @@ impl Default for Config {
             site_title: "Tribune".into(),
             site_description: "An independent, reader-funded news site.".into(),
             language: "en".into(),
+            site_logo: String::new(),
+            site_icon: String::new(),
             articles_per_page: 10,
             page_cache_entries: 5000,
             log_format: LogFormat::Text,
@@ -209,6 +215,8 @@ const KEYS: &[&str] = &[
     "site_title",
     "site_description",
     "language",
+    "site_logo",
+    "site_icon",
     "articles_per_page",
     "page_cache_entries",
     "log_format",
@@ -342,6 +350,9 @@ impl Config {
         if !self.metrics_bind.is_empty() && self.metrics_bind.parse::<SocketAddr>().is_err() {
             return Err(invalid("metrics_bind", "must be an address and port such as 127.0.0.1:9101"));
         }
+        for (key, value) in [("site_logo", &self.site_logo), ("site_icon", &self.site_icon)] {
+            tribune_core::site::check(key, value).map_err(|why| invalid(key, &why))?;
+        }
         if self.funding_ceiling == 0 {
             return Err(invalid("funding_ceiling", "must be at least 1 (in major units, e.g. 100000)"));
         }
@@ -382,6 +393,64 @@ impl Config {
             }
         }
         Ok(self)
+    }
+
+    /// The settings an admin may change from the browser, as this configuration sets them:
+    /// their defaults.
+    pub fn site_settings(&self) -> tribune_core::site::SiteSettings {
+        use tribune_core::site::ModerationMode;
+        tribune_core::site::SiteSettings {
+            site_title: self.site_title.clone(),
+            site_description: self.site_description.clone(),
+            language: self.language.clone(),
+            timezone: self.timezone.clone(),
+            site_logo: self.site_logo.clone(),
+            site_icon: self.site_icon.clone(),
+            support_call: self.support_call.clone(),
+            support_card_url: self.support_card_url.clone(),
+            support_bank_details: self.support_bank_details.clone(),
+            support_other: self.support_other.clone(),
+            comments_allow_guests: self.comments_allow_guests,
+            comment_edit_minutes: self.comment_edit_minutes,
+            comments_close_after_days: self.comments_close_after_days,
+            comments_moderation: if self.comments_closed {
+                ModerationMode::Closed
+            } else if self.comments_hold_for_review {
+                ModerationMode::Before
+            } else {
+                ModerationMode::After
+            },
+            articles_per_page: self.articles_per_page,
+        }
+    }
+
+    /// This configuration with `s` in place of its own site settings.
+    pub fn with_site_settings(&self, s: &tribune_core::site::SiteSettings) -> Config {
+        use tribune_core::site::ModerationMode;
+        Config {
+            site_title: s.site_title.clone(),
+            site_description: s.site_description.clone(),
+            language: s.language.clone(),
+            timezone: s.timezone.clone(),
+            site_logo: s.site_logo.clone(),
+            site_icon: s.site_icon.clone(),
+            support_call: s.support_call.clone(),
+            support_card_url: s.support_card_url.clone(),
+            support_bank_details: s.support_bank_details.clone(),
+            support_other: s.support_other.clone(),
+            comments_allow_guests: s.comments_allow_guests,
+            comment_edit_minutes: s.comment_edit_minutes,
+            comments_close_after_days: s.comments_close_after_days,
+            comments_hold_for_review: s.comments_moderation == ModerationMode::Before,
+            comments_closed: s.comments_moderation == ModerationMode::Closed,
+            articles_per_page: s.articles_per_page,
+            ..self.clone()
+        }
+    }
+
+    /// Whether readers have any way to give (else /support says only what the goal is).
+    pub fn has_way_to_give(&self) -> bool {
+        self.site_settings().has_way_to_give()
     }
 
     /// The discussion settings, as the core's use cases take them.

@@ -61,12 +61,16 @@ impl FundingBar {
         now: DateTime<Utc>,
     ) -> Result<(), FundingError> {
         let progress = current_progress(store, config.tz(), config.funding_carry_forward, now).await?;
+        // The Give button rides with the bar, so a cached page gets it (or loses it) with
+        // the bar's next version, never by being rendered again.
+        let give = config.has_way_to_give();
         let html = match &progress {
-            Some(p) => BarView::new(p).render().map_err(|e| {
+            Some(p) => BarView { give, ..BarView::new(p) }.render().map_err(|e| {
                 FundingError::Store(tribune_core::store::StoreError::Database(format!(
                     "funding bar template: {e}"
                 )))
             })?,
+            None if give => GIVE_ONLY.to_owned(),
             None => String::new(),
         };
         let version = self.versions.fetch_add(1, Ordering::AcqRel) + 1;
@@ -76,6 +80,9 @@ impl FundingBar {
         Ok(())
     }
 }
+
+/// The bar's place when there is no goal to show but there is a way to give.
+const GIVE_ONLY: &str = r#"<div class="funding funding-give-only"><div class="wrap"><a class="button give" href="/support">Give</a></div></div>"#;
 
 pub struct MilestoneView {
     pub label: String,
@@ -99,6 +106,8 @@ pub struct BarView {
     pub goal_major: String,
     pub milestones: Vec<MilestoneView>,
     pub text: Option<String>,
+    /// The Give button beside the bar (when readers have a way to give).
+    pub give: bool,
 }
 
 impl BarView {
@@ -126,6 +135,7 @@ impl BarView {
                 })
                 .collect(),
             text: p.goal.text.clone(),
+            give: false,
         }
     }
 }

@@ -18,9 +18,10 @@ use crate::connections;
 use crate::funding_bar::FundingBar;
 use crate::http::{AppState, Node, router};
 use crate::keys::SiteKeys;
-use crate::metrics::Metrics;
 use crate::mail::{MailError, Mailer};
 use crate::mail_worker::MailWorker;
+use crate::metrics::Metrics;
+use crate::site::LiveConfig;
 use crate::work_pool::WorkPool;
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it.
@@ -54,20 +55,23 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Start
     });
     let keys = SiteKeys::load(&store).await?;
     learned::refresh(&store, &config.moderation.model).await?;
-    let funding = FundingBar::new(Utc::now(), &config);
-    funding.refresh(&store, &config, Utc::now()).await.map_err(|e| match e {
+    let config = Arc::new(config);
+    let live = Arc::new(LiveConfig::new(config.clone()));
+    live.reload(&store).await?;
+    let funding = FundingBar::new(Utc::now(), &live.current());
+    funding.refresh(&store, &live.current(), Utc::now()).await.map_err(|e| match e {
         FundingError::Store(e) => e,
         e => StoreError::Database(e.to_string()),
     })?;
     let cache = Arc::new(PageCache::new(config.page_cache_entries));
-    let config = Arc::new(config);
     let funding = Arc::new(funding);
     let commented = Arc::new(Commented::default());
+    let store_for_setup = store.clone();
     let coherence = Arc::new(Coherence::new(
         store.clone(),
         cache.clone(),
         funding.clone(),
-        config.clone(),
+        live.clone(),
         commented.clone(),
     ));
     let metrics = Arc::new(Metrics::new(cache.clone(), coherence.clone(), store.clone()));
@@ -75,6 +79,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Start
         store,
         cache,
         config,
+        live,
         keys: Arc::new(keys),
         funding,
         coherence,
@@ -82,7 +87,21 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Start
         commented,
         metrics,
         mail,
+        setup: Arc::new(crate::http::setup::Pending::new(
+            tribune_core::setup::awaiting_setup(&store_for_setup).await?,
+        )),
     }))
+}
+
+/// On a site still to be set up, a new one-time code for `/setup` (the last printed is the
+/// one that works; only its hash is kept). `None` once the site is set up.
+pub async fn issue_setup_code(store: &Store) -> Result<Option<String>, StoreError> {
+    if !tribune_core::setup::needs_setup(store).await? {
+        return Ok(None);
+    }
+    let code = tribune_core::setup::format_code(&crate::keys::random_token());
+    tribune_core::setup::issue_code(store, &code).await?;
+    Ok(Some(code))
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight

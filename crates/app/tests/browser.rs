@@ -198,6 +198,13 @@ async fn every_kind_of_page_passes_axe_core() {
         .await
         .unwrap();
     let gift = app.give("307", Some("Ines"), guard).await;
+    // A way to give, so that the Give button beside the bar is on every page.
+    let give = tribune_core::site::SettingsChange {
+        set: vec![("support_card_url", "https://pay.example/give".into())],
+        reset: Vec::new(),
+    };
+    tribune::site::save(&app.state.store, &give).await.unwrap();
+    app.state.changed(tribune::coherence::Change::Settings(&["support_card_url"])).await;
     let slug = story.slug.as_str();
     let expires = (now + chrono::Duration::days(1)).timestamp();
     let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
@@ -234,11 +241,21 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/admin/funding/entries/{gift}/reverse"),
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),
+        "/admin/settings".into(),
     ];
-    for (cookie, paths) in [(String::new(), &public[..]), (admin.cookie_header(), &signed_in[..])] {
+    // A fresh site, as `tribune serve` leaves it: the first-run setup.
+    let fresh_db = TestDatabase::sqlite().await;
+    tribune_core::setup::issue_code(&fresh_db.store, "ABCD-EFGH-JKLM").await.unwrap();
+    let fresh = TestApp::new(fresh_db).await;
+    let setup = ["/setup".to_owned()];
+    for (url, cookie, paths) in [
+        (&app.url, String::new(), &public[..]),
+        (&app.url, admin.cookie_header(), &signed_in[..]),
+        (&fresh.url, String::new(), &setup[..]),
+    ] {
         let output = tokio::process::Command::new("node")
             .arg(A11Y_SCRIPT)
-            .arg(&app.url)
+            .arg(url)
             .arg(&cookie)
             .args(paths)
             .env("TRIBUNE_PLAYWRIGHT_DIR", &tools.playwright)

@@ -161,6 +161,7 @@ async fn every_page_type_is_valid_html() {
         "/admin/moderation",
         "/admin/moderation/log",
         "/admin/moderation/log?action=ban&from=2020-01-01",
+        "/admin/settings",
         "/articles/rich",
         &format!("/admin/funding/entries/{gift_id}/reverse"),
     ] {
@@ -199,6 +200,26 @@ async fn every_page_type_is_valid_html() {
         )
         .await;
     pages.push(("refused comment".into(), empty_comment.body));
+    let bad_settings = editor
+        .post_form(
+            "/admin/settings",
+            &[("csrf", &csrf), ("site_title", ""), ("articles_per_page", "0"), ("support_other", "<b>")],
+        )
+        .await;
+    assert_eq!(bad_settings.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push(("refused settings".into(), bad_settings.body));
+    // A fresh site's setup, and its refusal of a wrong code.
+    let fresh_db = TestDatabase::sqlite().await;
+    tribune_core::setup::issue_code(&fresh_db.store, "ABCD-EFGH-JKLM").await.unwrap();
+    let fresh = TestApp::new(fresh_db).await;
+    let visitor = fresh.browser();
+    let setup = visitor.get("/setup").await;
+    let token = setup.csrf();
+    pages.push(("/setup".into(), setup.body));
+    let wrong_code =
+        visitor.post_form("/setup", &[("csrf", &token), ("code", "nope"), ("site_title", "X")]).await;
+    assert_eq!(wrong_code.status, reqwest::StatusCode::FORBIDDEN);
+    pages.push(("refused setup".into(), wrong_code.body));
     let wrong = app.browser().login("nobody@example.org", "wrong password").await;
     pages.push(("failed login".into(), wrong.body));
 

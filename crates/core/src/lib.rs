@@ -25,6 +25,8 @@ pub mod password;
 pub mod publishing;
 pub mod reply_notices;
 pub mod search;
+pub mod setup;
+pub mod site;
 pub mod slug;
 pub mod store;
 pub mod text;

@@ -175,6 +175,8 @@ pub trait UserStore {
     /// The user with this (normalized) email and their password hash.
     async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Whether any account exists (a site without one is set up in the browser).
+    async fn has_users(&self) -> Result<bool, StoreError>;
     async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
     /// The display name a user comments under (their byline, if any, stays as published).
@@ -229,6 +231,10 @@ pub trait SettingStore {
     /// Stores `value` unless the key already has one, and returns the value that won, so
     /// that nodes starting together settle on one.
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
+    /// Every key starting with `prefix`, with its value, in key order.
+    async fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Stores `set` (replacing what was there) and removes `remove`, in one transaction.
+    async fn change_settings(&self, set: &[(String, String)], remove: &[String]) -> Result<(), StoreError>;
 }
 
 /// The log of cache invalidations that keeps every node's page cache coherent: a writer

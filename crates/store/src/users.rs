@@ -69,6 +69,14 @@ impl UserStore for Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    async fn has_users(&self) -> Result<bool, StoreError> {
+        let one: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(one.is_some())
+    }
+
     async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
             .bind(role.as_str())

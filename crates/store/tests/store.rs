@@ -57,6 +57,7 @@ on_both_backends!(
     search_ranks_and_survives_any_input,
     users_sessions_and_throttle,
     settings_keep_the_first_value,
+    settings_change_together_and_are_read_by_prefix,
     migrating_twice_changes_nothing,
 );
 
@@ -316,6 +317,21 @@ async fn settings_keep_the_first_value(db: TestDatabase) {
     assert_eq!(db.store.setting("k").await.unwrap(), None);
     assert_eq!(db.store.setting_or_insert("k", "first").await.unwrap(), "first");
     assert_eq!(db.store.setting_or_insert("k", "second").await.unwrap(), "first");
+}
+
+async fn settings_change_together_and_are_read_by_prefix(db: TestDatabase) {
+    let pairs =
+        |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    db.store.setting_or_insert("site_secret", "never listed").await.unwrap();
+    db.store
+        .change_settings(&pairs(&[("site.b", "2"), ("site.a", "1"), ("site%x", "no")]), &[])
+        .await
+        .unwrap();
+    db.store
+        .change_settings(&pairs(&[("site.a", "one")]), &["site.b".into(), "site.none".into()])
+        .await
+        .unwrap();
+    assert_eq!(db.store.settings_with_prefix("site.").await.unwrap(), pairs(&[("site.a", "one")]));
 }
 
 async fn migrating_twice_changes_nothing(db: TestDatabase) {

@@ -49,7 +49,7 @@ async fn register_form(
 ) -> Result<Response, AppError> {
     let next = reader_next(q.next.as_deref());
     let page =
-        RegisterPage { site: &state.config, csrf: &csrf.token, next, name: "", email: "", error: None };
+        RegisterPage { site: &state.site(), csrf: &csrf.token, next, name: "", email: "", error: None };
     let html = render_public(&state, &page)?;
     Ok((csrf, html).into_response())
 }
@@ -83,7 +83,7 @@ async fn register(
         Ok(user) => user,
         Err(RegisterError::Refused(AddUserError::Invalid(e))) => {
             let page = RegisterPage {
-                site: &state.config,
+                site: &state.site(),
                 csrf: &csrf.token,
                 next: reader_next(Some(&form.next)),
                 name: &form.name,

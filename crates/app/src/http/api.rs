@@ -327,7 +327,7 @@ async fn flag_comment(
         AppError::Unprocessable("reason must be one of spam, abuse, off-topic or other.".into())
     })?;
     let (viewer, guest_cookie) = commenter(&state, &reader);
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     let (comment, flagged) =
         discussion::flag_comment(&state.store, id, reason, &viewer, &client.origin(), &rules, Utc::now())
             .await?;

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use tribune_core::accounts::{SignInError, sign_in};
 use tribune_core::comment::Viewer;
@@ -161,7 +161,7 @@ fn login_page(
     email: &str,
     error: Option<&str>,
 ) -> Result<Html<String>, AppError> {
-    let (site, next) = (&state.config, door.next(next));
+    let (site, next) = (&state.site(), door.next(next));
     match door {
         Door::Staff => render(&StaffLoginPage { site, action: "/admin/login", csrf, next, email, error }),
         Door::Readers => {
@@ -218,10 +218,7 @@ async fn login(
         Err(SignInError::Busy(b)) => return Err(b.into()),
         Err(SignInError::Store(e)) => return Err(e.into()),
     };
-    let token = random_token();
-    let expires = now + Duration::days(SESSION_DAYS);
-    state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
-    let cookie = session_cookie(&state, &token);
+    let cookie = open_session(&state, &user, now).await?;
     tracing::info!(user_id = user.id, "signed in");
     let next = if user.must_change_password { ACCOUNT_PATH } else { door.next(Some(&form.next)) };
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to(next)).into_response())
@@ -240,6 +237,18 @@ async fn logout(
     }
     let cookie = cookies::set(cookies::SESSION, "", Some(0), state.config.is_https());
     Ok(([(header::SET_COOKIE, cookie)], csrf::rotated(&state), Redirect::to("/")).into_response())
+}
+
+/// Opens a session for `user` (signed in, or the admin a setup just made): its cookie.
+pub async fn open_session(
+    state: &AppState,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<HeaderValue, AppError> {
+    let token = random_token();
+    let expires = now + Duration::days(SESSION_DAYS);
+    state.store.create_session(&token_hash(&token), user.id, now, expires).await?;
+    Ok(session_cookie(state, &token))
 }
 
 /// What a session cookie's signature is for (see [`SiteKeys::sign`](crate::keys::SiteKeys::sign)).

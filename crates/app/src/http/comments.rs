@@ -152,7 +152,7 @@ fn new_comment_fragment(
     csrf: &str,
 ) -> Result<Response, AppError> {
     let indent = state.config.comment_max_indent;
-    let view = view_of_one(&state.config, comment, author, indent, 0, true)
+    let view = view_of_one(&state.site(), comment, author, indent, 0, true)
         .ok_or_else(|| AppError::Internal("a new comment its author cannot see".into()))?;
     let html = CommentFragment { c: &view, csrf }.render()?;
     Ok((StatusCode::CREATED, Html(html)).into_response())
@@ -208,8 +208,8 @@ async fn more_comments(
     let article = public_article(&state, &slug).await?;
     let scope = Scope::article(&article);
     let thread =
-        thread_view::load(&state.store, &state.config, &article, &reader.viewer, scope, q.parse()?).await?;
-    let html = ThreadFragment { site: &state.config, slug: article.slug.as_str(), thread, csrf: &csrf.token }
+        thread_view::load(&state.store, &state.site(), &article, &reader.viewer, scope, q.parse()?).await?;
+    let html = ThreadFragment { site: &state.site(), slug: article.slug.as_str(), thread, csrf: &csrf.token }
         .render()?;
     Ok((csrf, Html(html)).into_response())
 }
@@ -278,18 +278,18 @@ async fn replies(
     let base_depth = if fragment { 0 } else { parent.depth };
     let scope = Scope { tops: Tops::RepliesTo(id), base_depth, tops_depth: parent.depth + 1 };
     let thread =
-        thread_view::load(&state.store, &state.config, &article, &reader.viewer, scope, q.parse()?).await?;
+        thread_view::load(&state.store, &state.site(), &article, &reader.viewer, scope, q.parse()?).await?;
     let vary = [(header::VARY, HeaderValue::from_static("x-tribune-fragment"))];
     if fragment {
-        let html = RepliesFragment { site: &state.config, id, thread, csrf: &csrf.token }.render()?;
+        let html = RepliesFragment { site: &state.site(), id, thread, csrf: &csrf.token }.render()?;
         return Ok((vary, csrf, Html(html)).into_response());
     }
     let open = thread.closed.is_none();
     let indent = state.config.comment_max_indent;
-    let c = view_of_one(&state.config, &parent, &reader.viewer, indent, parent.depth, open)
+    let c = view_of_one(&state.site(), &parent, &reader.viewer, indent, parent.depth, open)
         .ok_or(AppError::NotFound)?;
     let page = RepliesPage {
-        site: &state.config,
+        site: &state.site(),
         article: &article,
         slug: article.slug.as_str(),
         c,
@@ -330,7 +330,7 @@ async fn reply_form(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let (comment, article) = comment_and_article(&state, id).await?;
-    discussion::open_for_comments(&article, &state.config.discussion_rules(), Utc::now())?;
+    discussion::open_for_comments(&article, &state.site().discussion_rules(), Utc::now())?;
     let form = CommentForm { parent_id: Some(id), ..CommentForm::default() };
     comment_page(&state, &reader, csrf, CommentPageKind::Reply, &comment, &article, form)
 }
@@ -342,7 +342,7 @@ async fn edit_form(
     csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let (comment, article) = comment_and_article(&state, id).await?;
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     if !reader.viewer.may_edit(&comment, rules.edit_window, Utc::now()) {
         return Err(AppError::Forbidden(
             "Only its author may edit a comment, and only for a while after posting it.".into(),
@@ -374,10 +374,10 @@ fn comment_page(
         CommentPageKind::Reply => ("Reply", false),
         CommentPageKind::Edit => ("Edit your comment", true),
     };
-    let c = view_of_one(&state.config, comment, &reader.viewer, 0, comment.depth, true)
+    let c = view_of_one(&state.site(), comment, &reader.viewer, 0, comment.depth, true)
         .ok_or(AppError::NotFound)?;
     let page = CommentPage {
-        site: &state.config,
+        site: &state.site(),
         heading,
         article,
         slug: article.slug.as_str(),
@@ -405,7 +405,7 @@ async fn edit(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<EditForm>,
 ) -> Result<Response, AppError> {
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     match discussion::edit_comment(&state.store, id, &form.body, &reader.viewer, &rules, Utc::now()).await {
         Ok(comment) => changed(&state, &comment).await,
         Err(DiscussionError::Invalid(errors)) => {
@@ -438,7 +438,7 @@ async fn delete(
     reader: Reader,
     _checked: CsrfForm<ActionForm>,
 ) -> Result<Response, AppError> {
-    let rules = state.config.discussion_rules();
+    let rules = state.discussion_rules();
     let (comment, _) =
         discussion::delete_comment(&state.store, id, &reader.viewer, &rules, Utc::now()).await?;
     back_to_discussion(&state, &comment).await

@@ -72,7 +72,7 @@ async fn site_feed(
 ) -> Result<Response, AppError> {
     let path = format!("/feed.{}", kind.extension());
     let info = FeedInfo {
-        title: state.config.site_title.clone(),
+        title: state.site().site_title.clone(),
         page_url: state.config.url("/"),
         feed_url: state.config.url(&path),
     };
@@ -89,7 +89,7 @@ async fn tag_feed(
     let tag = state.store.tag_by_slug(&parse_slug(&slug)?).await?.ok_or(AppError::NotFound)?;
     let path = format!("/tags/{}/feed.{}", tag.slug, kind.extension());
     let info = FeedInfo {
-        title: format!("{}: {}", state.config.site_title, tag.name),
+        title: format!("{}: {}", state.site().site_title, tag.name),
         page_url: state.config.url(&format!("/tags/{}", tag.slug)),
         feed_url: state.config.url(&path),
     };
@@ -105,7 +105,7 @@ async fn render_feed(
 ) -> Result<String, AppError> {
     let now = Utc::now();
     let page = state.store.public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS)).await?;
-    let config = &state.config;
+    let config = &state.site();
     Ok(match kind {
         Kind::Atom => atom_feed(config, &info, &page.items, now),
         Kind::Rss => rss_feed(config, &info, &page.items, now),

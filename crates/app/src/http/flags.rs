@@ -58,7 +58,7 @@ async fn flag_page(
     let (comment, article) = comment_and_article(&state, id).await?;
     // A reader without a guest token gets one when they flag: judged as they will be.
     let (viewer, _) = commenter(&state, &reader);
-    let flagger = discussion::may_flag(&comment, &viewer, &state.config.discussion_rules())?;
+    let flagger = discussion::may_flag(&comment, &viewer, &state.site().discussion_rules())?;
     let earlier = state.store.flag_by(id, &flagger).await?;
     let said = match (earlier, comment.status) {
         (Some(reason), CommentStatus::Pending) => Said::Notice(format!(
@@ -98,7 +98,7 @@ async fn flag(
         return page(&state, &reader, csrf, (&comment, &article), Said::Form { error }, status);
     };
     let (viewer, guest_cookie) = commenter(&state, &reader);
-    let rules = state.config.discussion_rules();
+    let rules = state.site().discussion_rules();
     let (comment, flagged) =
         discussion::flag_comment(&state.store, id, reason, &viewer, &client.origin(), &rules, Utc::now())
             .await?;
@@ -142,9 +142,9 @@ fn page(
     };
     let c = notice
         .is_none()
-        .then(|| view_of_one(&state.config, comment, &reader.viewer, 0, comment.depth, false));
+        .then(|| view_of_one(&state.site(), comment, &reader.viewer, 0, comment.depth, false));
     let page = FlagPage {
-        site: &state.config,
+        site: &state.site(),
         article,
         slug: article.slug.as_str(),
         c: c.flatten().map(|c| CommentView { can_flag: false, ..c }),

@@ -63,7 +63,7 @@ async fn support_page(State(state): State<AppState>, headers: HeaderMap) -> Resu
             })
             .collect();
         let page = SupportPage {
-            site: &state.config,
+            site: &state.site(),
             bar: snapshot.progress.as_ref().map(BarView::new),
             month_name: month.name(),
             totals,
@@ -86,7 +86,7 @@ struct EmbedPage<'a> {
 async fn embed_goal(State(state): State<AppState>) -> Result<Response, AppError> {
     let snapshot = state.funding.current();
     let html =
-        EmbedPage { site: &state.config, bar: std::str::from_utf8(&snapshot.html).unwrap_or("") }.render()?;
+        EmbedPage { site: &state.site(), bar: std::str::from_utf8(&snapshot.html).unwrap_or("") }.render()?;
     let policy = "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'";
     Ok((
         [
@@ -149,7 +149,7 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
         &state.store,
         &event,
         state.config.funding_guard(),
-        state.config.tz(),
+        state.site().tz(),
         Utc::now(),
     )
     .await

@@ -22,6 +22,7 @@ mod page_body;
 mod pages;
 mod reader_page;
 mod reply_notices;
+pub mod setup;
 mod thread_view;
 mod views;
 
@@ -68,7 +69,10 @@ impl std::ops::Deref for AppState {
 /// Everything one node serves with.
 pub struct Node {
     pub store: Store,
+    /// The configuration as started (file, environment, flags): the settings' defaults.
     pub config: Arc<Config>,
+    /// The configuration with the admin's settings over it: what pages show.
+    pub live: Arc<crate::site::LiveConfig>,
     pub cache: Arc<PageCache>,
     pub keys: Arc<SiteKeys>,
     pub funding: Arc<FundingBar>,
@@ -82,21 +86,28 @@ pub struct Node {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The outbox worker, when mail is on (`smtp_url`); `None` means mail is off.
     pub mail: Option<Arc<crate::mail_worker::MailWorker>>,
+    /// Whether the site may still wait for its first-run setup (see `setup`).
+    pub setup: Arc<setup::Pending>,
 }
 
 impl AppState {
-    /// The discussion's rules, with reply notifications composed here when mail is on.
+    /// The configuration with the admin's settings: what every page renders with.
+    pub fn site(&self) -> Arc<Config> {
+        self.live.current()
+    }
+
+    /// The discussion's rules as the settings say, with reply notifications composed here
+    /// when mail is on.
     pub fn discussion_rules(&self) -> tribune_core::discussion::DiscussionRules {
         tribune_core::discussion::DiscussionRules {
             notices: self.notices(),
-            ..self.config.discussion_rules()
+            ..self.site().discussion_rules()
         }
     }
 
     /// What composes reply notifications, when mail is on.
     pub fn notices(&self) -> Option<Arc<dyn tribune_core::reply_notices::Composer>> {
-        let composer =
-            crate::reply_mail::SiteComposer { config: self.config.clone(), keys: self.keys.clone() };
+        let composer = crate::reply_mail::SiteComposer { config: self.site(), keys: self.keys.clone() };
         self.mail.as_ref().map(|_| Arc::new(composer) as Arc<dyn tribune_core::reply_notices::Composer>)
     }
 
@@ -147,7 +158,9 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(health::router())
         .merge(metrics::router())
+        .merge(setup::router())
         .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), setup::lead_to_setup))
         .layer(middleware::from_fn(input::plain_text_only))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
@@ -200,7 +213,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
         None => framework_message(status),
     };
     let page = ErrorPage {
-        site: &state.config,
+        site: &state.site(),
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
         message: &message,

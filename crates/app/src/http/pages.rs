@@ -91,13 +91,13 @@ async fn serve_list(
 ) -> Result<Response, AppError> {
     let path = list_path(&spec.base, n);
     let render = async {
-        let request = PageRequest::new(n, state.config.articles_per_page);
+        let request = PageRequest::new(n, state.site().articles_per_page);
         let page = state.store.public_articles(&spec.filter, Utc::now(), request).await?;
         if page.items.is_empty() && n > 1 {
             return Err(AppError::NotFound);
         }
         let list = ListPage {
-            site: &state.config,
+            site: &state.site(),
             heading: &spec.heading,
             is_front: spec.filter == ArticleFilter::All,
             feed_base: spec.feed_base.clone(),
@@ -117,7 +117,7 @@ async fn front_page(
 ) -> Result<Response, AppError> {
     let spec = ListSpec {
         filter: ArticleFilter::All,
-        heading: state.config.site_title.clone(),
+        heading: state.site().site_title.clone(),
         base: "/".into(),
         feed_base: String::new(),
         cache_key: FRONT.into(),
@@ -281,8 +281,9 @@ pub async fn render_article(
 ) -> Result<String, AppError> {
     let scope = thread_view::Scope::article(article);
     let thread =
-        thread_view::load(&state.store, &state.config, article, viewer, scope, (sort, after)).await?;
-    let mut page = ArticlePage::new(&state.config, article, false);
+        thread_view::load(&state.store, &state.site(), article, viewer, scope, (sort, after)).await?;
+    let site = state.site();
+    let mut page = ArticlePage::new(&site, article, false);
     page.thread = Some(thread);
     page.csrf = csrf.to_owned();
     page.form = form;
@@ -335,7 +336,7 @@ async fn sees_shared_page(state: &AppState, reader: &Reader, slug: &str) -> Resu
         (Some(_), _) => false,
         (None, None) => true,
         (None, Some(guest)) => {
-            let rules = state.config.discussion_rules();
+            let rules = state.site().discussion_rules();
             !guest_has_own_on_page(&state.store, slug, guest, &rules, Utc::now()).await?
         }
     })
@@ -367,14 +368,14 @@ async fn search_page(
     let query = SearchQuery::parse(&q).map_err(|e| AppError::BadRequest(format!("Cannot search: {e}.")))?;
     let page = match &query {
         Some(query) => {
-            let request = PageRequest::new(number, state.config.articles_per_page);
+            let request = PageRequest::new(number, state.site().articles_per_page);
             state.store.search_articles(query, Utc::now(), request).await?
         }
         None => tribune_core::store::Page { items: vec![], number, has_next: false },
     };
     let base = format!("/search?q={}", super::error::encode_component(&q));
     let page_view = SearchPage {
-        site: &state.config,
+        site: &state.site(),
         q: &q,
         searched: query.is_some(),
         articles: article_views(&page.items),

@@ -70,7 +70,7 @@ pub async fn serve(
         }
         None => HashMap::new(),
     };
-    let config = &state.config;
+    let config = &state.site();
     let rules = config.discussion_rules();
     let now = Utc::now();
     let views =
@@ -120,7 +120,7 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     let order = (CommentSort::default(), None);
     let (mut thread, comments) = thread_view::load_with_comments(
         &state.store,
-        &state.config,
+        &state.site(),
         &article,
         &anonymous,
         Scope::article(&article),
@@ -137,7 +137,8 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     }
     thread.holes = true;
     let open = thread.closed.is_none();
-    let mut page = ArticlePage::new(&state.config, &article, false);
+    let site = state.site();
+    let mut page = ArticlePage::new(&site, &article, false);
     page.thread = Some(thread);
     let html = page.render()?;
     let segments: Vec<String> = html.split(HOLE).map(str::to_owned).collect();

@@ -124,7 +124,7 @@ async fn list(
         .collect();
     let next = page.has_next.then(|| page.items.last().map(|a| ListCursor::of(a).to_string())).flatten();
     let view = ListPage {
-        site: &state.config,
+        site: &state.site(),
         me: &me,
         csrf: &csrf.token,
         rows,
@@ -224,7 +224,7 @@ impl ArticleForm {
 #[derive(Template)]
 #[template(path = "admin/edit.html")]
 struct EditPage<'a> {
-    site: &'a Config,
+    site: std::sync::Arc<Config>,
     me: &'a User,
     csrf: &'a str,
     id: Option<i64>,
@@ -250,7 +250,7 @@ impl<'a> EditPage<'a> {
         form: &'a ArticleForm,
     ) -> Self {
         EditPage {
-            site: &state.config,
+            site: state.site(),
             me,
             csrf: &csrf.token,
             id,
@@ -395,7 +395,7 @@ fn preview(
         comments_closed: false,
         comment_count: 0,
     };
-    Ok(render(&ArticlePage::new(&state.config, &article, true))?.into_response())
+    Ok(render(&ArticlePage::new(&state.site(), &article, true))?.into_response())
 }
 
 #[derive(Deserialize)]

@@ -51,7 +51,7 @@ struct MonthQuery {
 impl MonthQuery {
     fn month(&self, state: &AppState) -> Result<Month, AppError> {
         match self.month.as_deref().filter(|m| !m.is_empty()) {
-            None => Ok(Month::containing(Utc::now(), state.config.tz())),
+            None => Ok(Month::containing(Utc::now(), state.site().tz())),
             Some(m) => Month::parse(m).map_err(|e| AppError::BadRequest(e.to_string())),
         }
     }
@@ -176,7 +176,7 @@ async fn page(
     });
     let (chart, chart_rows) = chart(state, month, &goals).await?;
     render(&LedgerPage {
-        site: &state.config,
+        site: &state.site(),
         me,
         csrf: &csrf.token,
         month: month.to_string(),
@@ -197,7 +197,7 @@ async fn page(
             .collect(),
         chart,
         chart_rows,
-        today: Utc::now().with_timezone(&state.config.tz()).format("%Y-%m-%d").to_string(),
+        today: Utc::now().with_timezone(&state.site().tz()).format("%Y-%m-%d").to_string(),
         goal,
         goal_form,
         error: shown.error,
@@ -223,7 +223,7 @@ fn entry_rows(entries: &[Entry], goal_currency: Option<&str>, state: &AppState) 
             };
         rows.push(EntryRow {
             id: e.id,
-            date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
+            date: x.occurred_at.with_timezone(&state.site().tz()).format("%Y-%m-%d %H:%M").to_string(),
             correction,
             kind: kind_label(x.kind),
             amount: x.amount.format(),
@@ -378,7 +378,7 @@ async fn add_donation(
 ) -> Result<Response, AppError> {
     publisher_only(&me)?;
     let now = Utc::now();
-    let this_month = Month::containing(now, state.config.tz());
+    let this_month = Month::containing(now, state.site().tz());
     let date = match form.date.trim() {
         "" => None,
         d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
@@ -405,7 +405,7 @@ async fn add_donation(
         note: Some(form.note),
     };
     let month = date.map_or(this_month, |d| Month { year: d.year(), month: d.month() });
-    match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.config.tz(), now).await
+    match add_manual_donation(&state.store, gift, state.config.funding_guard(), state.site().tz(), now).await
     {
         Ok(_) => {
             state.changed(crate::coherence::Change::Funding).await;

@@ -1,4 +1,4 @@
-//! The editors' side of the site, behind sign-in: articles, funding, users, moderation. Nothing here is
+//! The editors' side of the site, behind sign-in: articles, funding, users, moderation, settings. Nothing here is
 //! cached, and every form carries a CSRF token.
 
 mod articles;
@@ -6,6 +6,7 @@ mod chart;
 mod funding;
 mod moderation;
 mod reversal;
+pub mod settings;
 mod users;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(funding::router())
         .merge(moderation::router())
         .merge(users::router())
+        .merge(settings::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(state, fill_waiting))
 }

@@ -133,7 +133,7 @@ async fn queue_html(
     let page = queue_page(&state.store, after, PER_PAGE).await?;
     let waiting = state.store.waiting_count().await?;
     render(&QueueView {
-        site: &state.config,
+        site: &state.site(),
         me,
         csrf: &csrf.token,
         page,
@@ -369,7 +369,7 @@ async fn log(
     let older = entries.last().filter(|_| more).map(|e| LogCursor::after(e).to_param());
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let html = render(&LogView {
-        site: &state.config,
+        site: &state.site(),
         me: &me,
         csrf: &csrf.token,
         q: &q,

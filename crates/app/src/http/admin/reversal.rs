@@ -49,11 +49,11 @@ fn confirm_page(
 ) -> Result<axum::response::Html<String>, AppError> {
     let x = &entry.entry;
     render(&ConfirmPage {
-        site: &state.config,
+        site: &state.site(),
         me,
         csrf: &csrf.token,
         id: entry.id,
-        date: x.occurred_at.with_timezone(&state.config.tz()).format("%Y-%m-%d %H:%M").to_string(),
+        date: x.occurred_at.with_timezone(&state.site().tz()).format("%Y-%m-%d %H:%M").to_string(),
         kind: kind_label(x.kind),
         amount: x.amount.format(),
         reversal: Money::new(x.amount.minor.saturating_neg(), x.amount.currency).format(),

@@ -60,7 +60,7 @@ async fn page(
     new_email: &str,
 ) -> Result<axum::response::Html<String>, AppError> {
     render(&UsersPage {
-        site: &state.config,
+        site: &state.site(),
         me,
         csrf: &csrf.token,
         users: state.store.list_users().await?,
