@@ -118,6 +118,8 @@ pub struct Config {
     /// writes wake it at once and this is only the catch-up; on SQLite it bounds how long
     /// a write from the command line takes to show.
     pub cache_sync_seconds: u64,
+    /// The largest image file an editor may upload, in bytes (refused with 413 beyond).
+    pub media_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +177,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
             cache_sync_seconds: 1,
+            media_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -222,6 +225,7 @@ const KEYS: &[&str] = &[
     "request_timeout_seconds",
     "shutdown_grace_seconds",
     "cache_sync_seconds",
+    "media_max_bytes",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -323,6 +327,9 @@ impl Config {
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
             .ok_or_else(|| invalid("moderation_ban_mode", "must be refuse or shadow"))?;
+        if !(1024..=100 * 1024 * 1024).contains(&self.media_max_bytes) {
+            return Err(invalid("media_max_bytes", "must be between 1024 and 104857600 (100 MiB)"));
+        }
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));
         }

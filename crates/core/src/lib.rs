@@ -16,6 +16,7 @@ pub mod front_matter;
 pub mod funding;
 pub mod import;
 pub mod markdown;
+pub mod media;
 pub mod moderation;
 pub mod moderators;
 pub mod password;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_import_sources.sql", "import sources"),
     migration!(11, "0011_imported_articles.sql", "imported articles"),
     migration!(12, "0012_invalidation_commit_order.sql", "invalidation log in commit order"),
+    migration!(15, "0015_media.sql", "uploaded images"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

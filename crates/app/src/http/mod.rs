@@ -16,6 +16,7 @@ mod flags;
 mod funding;
 mod health;
 mod input;
+mod media;
 mod page_body;
 mod pages;
 mod reader_page;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(accounts::router())
         .merge(assets::router())
+        .merge(media::router())
         .merge(health::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(input::plain_text_only))

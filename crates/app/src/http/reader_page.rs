@@ -138,6 +138,7 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     thread.holes = true;
     let open = thread.closed.is_none();
     let mut page = ArticlePage::new(&state.config, &article, false);
+    page.find_media(&state.store).await?;
     page.thread = Some(thread);
     let html = page.render()?;
     let segments: Vec<String> = html.split(HOLE).map(str::to_owned).collect();

@@ -4,6 +4,7 @@
 mod articles;
 mod chart;
 mod funding;
+pub mod media;
 mod moderation;
 mod reversal;
 mod users;
@@ -27,6 +28,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(moderation::router())
         .merge(users::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
+        // After the general limit, so that the upload's own (larger) limit is the one applied.
+        .merge(media::router(&state))
         .layer(middleware::from_fn_with_state(state, fill_waiting))
 }
 
