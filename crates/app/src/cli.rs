@@ -256,7 +256,9 @@ async fn add_media_file(config: &Config, file: &std::path::Path, alt: &str) -> R
     let store = server::open_store(config).await.map_err(fail)?;
     let added = tribune_core::media::add_media(&store, &Inline, None, file_name, bytes, alt).await;
     store.close().await;
-    let media = added.map_err(|e| fail(format!("{}: {}", file.display(), crate::http::error::capitalized(&e.to_string()))))?;
+    let media = added.map_err(|e| {
+        fail(format!("{}: {}", file.display(), crate::http::error::capitalized(&e.to_string())))
+    })?;
     println!("{}", media.path());
     Ok(())
 }

@@ -29,8 +29,12 @@ const SECRET: &[u8] = b"SECRET-PLACE-NEAR-HOME";
 /// Uploads through the library's form, as a browser sends it (token first).
 async fn upload(b: &Browser, file_name: &str, bytes: &[u8], alt: &str) -> common::Page {
     let csrf = b.csrf().await;
-    b.post_multipart("/admin/media", &[("csrf", &csrf), ("alt", alt)], ("file", file_name, "image/png", bytes))
-        .await
+    b.post_multipart(
+        "/admin/media",
+        &[("csrf", &csrf), ("alt", alt)],
+        ("file", file_name, "image/png", bytes),
+    )
+    .await
 }
 
 /// The name an upload redirected to (`/admin/media?added=NAME`).
@@ -61,14 +65,19 @@ async fn a_png_is_resized_and_served_for_a_year(db: TestDatabase) {
         let (copy, _) = image_at(&reader, &format!("/media/w{w}/river-at-dusk.png")).await;
         assert_eq!(copy.dimensions(), (w, h), "the {w} px copy");
     }
-    assert_eq!(reader.get("/media/w2000/river-at-dusk.png").await.status, StatusCode::NOT_FOUND, "no such copy");
+    assert_eq!(
+        reader.get("/media/w2000/river-at-dusk.png").await.status,
+        StatusCode::NOT_FOUND,
+        "no such copy"
+    );
     assert_eq!(reader.get("/media/w480/nothing.png").await.status, StatusCode::NOT_FOUND);
 
     let (_, headers, _) = reader.get_bytes("/media/river-at-dusk.png", &[]).await;
     assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     let etag = headers["etag"].to_str().unwrap().to_owned();
-    let (status, again, body) = reader.get_bytes("/media/river-at-dusk.png", &[("if-none-match", &etag)]).await;
+    let (status, again, body) =
+        reader.get_bytes("/media/river-at-dusk.png", &[("if-none-match", &etag)]).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty() && again["etag"] == etag.as_str());
 
@@ -93,7 +102,9 @@ async fn a_png_is_resized_and_served_for_a_year(db: TestDatabase) {
 /// clockwise to show), a description, and a GPS position.
 fn phone_photo(w: u32, h: u32) -> Vec<u8> {
     // The left half red, the right half blue: once turned upright, red is on top.
-    let img = image::RgbImage::from_fn(w, h, |x, _| if x < w / 2 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) });
+    let img = image::RgbImage::from_fn(w, h, |x, _| {
+        if x < w / 2 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) }
+    });
     let mut jpeg = Vec::new();
     image::DynamicImage::ImageRgb8(img)
         .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90))
@@ -244,10 +255,18 @@ async fn articles_show_their_image_with_srcset_and_size(db: TestDatabase) {
 
     let reader = app.browser();
     let page = reader.get("/articles/harbour-news").await;
-    let srcset = "srcset=\"/media/w480/harbour.png 480w, /media/w960/harbour.png 960w, /media/harbour.png 1200w\"";
+    let srcset =
+        "srcset=\"/media/w480/harbour.png 480w, /media/w960/harbour.png 960w, /media/harbour.png 1200w\"";
     assert!(page.body.contains(srcset), "{}", page.body);
-    assert!(page.body.contains("width=\"1200\" height=\"800\" alt=\"Boats in the harbour\""), "{}", page.body);
-    assert!(page.body.contains(&format!("<meta property=\"og:image\" content=\"{}/media/harbour.png\">", app.url)));
+    assert!(
+        page.body.contains("width=\"1200\" height=\"800\" alt=\"Boats in the harbour\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("<meta property=\"og:image\" content=\"{}/media/harbour.png\">", app.url))
+    );
     assert!(page.body.contains("<meta property=\"og:image:width\" content=\"1200\">"));
     assert!(page.body.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
     assert!(page.body.contains(&format!("\"image\":\"{}/media/harbour.png\"", app.url)), "JSON-LD");
@@ -257,11 +276,7 @@ async fn articles_show_their_image_with_srcset_and_size(db: TestDatabase) {
     assert!(front.body.contains("loading=\"lazy\""));
 
     let rss = reader.get("/feed.rss").await;
-    assert!(
-        rss.body.contains(&format!("<enclosure url=\"{}/media/harbour.png\"", app.url)),
-        "{}",
-        rss.body
-    );
+    assert!(rss.body.contains(&format!("<enclosure url=\"{}/media/harbour.png\"", app.url)), "{}", rss.body);
     assert!(rss.body.contains("type=\"image/png\""));
     let atom = reader.get("/feed.atom").await;
     assert!(atom.body.contains("rel=\"enclosure\""), "{}", atom.body);
@@ -282,7 +297,8 @@ async fn the_command_line_adds_the_readme_example(db: TestDatabase) {
 
     let text = dir.path().join("notes.png");
     std::fs::write(&text, "just words").unwrap();
-    let (code, _, err) = tribune_cli(&["media", "add", text.to_str().unwrap(), "--alt", "Notes"], &app.db.url);
+    let (code, _, err) =
+        tribune_cli(&["media", "add", text.to_str().unwrap(), "--alt", "Notes"], &app.db.url);
     assert_eq!(code, 1);
     assert!(err.contains("not a JPEG or PNG image"), "{err}");
     let (code, _, err) = tribune_cli(&["media", "add", river.to_str().unwrap(), "--alt", ""], &app.db.url);

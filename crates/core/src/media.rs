@@ -211,7 +211,11 @@ impl Media {
 /// The name of the image an article's `/media/…` path (or an absolute URL ending in one)
 /// shows, if it is one of ours.
 pub fn name_in_url(url: &str) -> Option<&str> {
-    let path = if url.starts_with('/') { url } else { url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]))? };
+    let path = if url.starts_with('/') {
+        url
+    } else {
+        url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]))?
+    };
     let rest = path.strip_prefix("/media/")?;
     let name = rest.rsplit('/').next()?;
     is_media_name(name).then_some(name)
@@ -219,8 +223,7 @@ pub fn name_in_url(url: &str) -> Option<&str> {
 
 /// A name Tribune gives: a slug, a dot, a known extension.
 pub fn is_media_name(name: &str) -> bool {
-    name.rsplit_once('.')
-        .is_some_and(|(stem, ext)| matches!(ext, "jpg" | "png") && Slug::parse(stem).is_ok())
+    name.rsplit_once('.').is_some_and(|(stem, ext)| matches!(ext, "jpg" | "png") && Slug::parse(stem).is_ok())
 }
 
 /// The name derived from what the file was called (`River at dusk.JPG` → `river-at-dusk`),

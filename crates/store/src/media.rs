@@ -47,7 +47,8 @@ impl MediaStore for Store {
     }
 
     async fn media_by_hash(&self, hash: &str) -> Result<Option<Media>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM media WHERE content_hash = $1 AND deleted_at IS NULL LIMIT 1");
+        let sql =
+            format!("SELECT {COLUMNS} FROM media WHERE content_hash = $1 AND deleted_at IS NULL LIMIT 1");
         let row: Option<MediaRow> =
             sqlx::query_as(&sql).bind(hash).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
         Ok(row.map(media))

@@ -132,7 +132,11 @@ impl From<MediaError> for AppError {
             }
             e @ (MediaError::TooManyPixels | MediaError::Broken(_)) => AppError::Unprocessable(sentence(&e)),
             MediaError::Invalid(errors) => AppError::Unprocessable(
-                errors.iter().map(|e| format!("The field “{}” {}.", e.field, e.problem)).collect::<Vec<_>>().join(" "),
+                errors
+                    .iter()
+                    .map(|e| format!("The field “{}” {}.", e.field, e.problem))
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ),
             e @ MediaError::Forbidden(_) => AppError::Forbidden(sentence(&e)),
             e @ MediaError::InUse(_) => AppError::Conflict(format!("{} Nothing was deleted.", sentence(&e))),

@@ -52,7 +52,8 @@ async fn serve(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)])
             .into_response());
     }
-    let content_type = HeaderValue::from_str(&file.content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    let content_type =
+        HeaderValue::from_str(&file.content_type).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
         [(header::CONTENT_TYPE, content_type), (header::ETAG, etag_value), (header::CACHE_CONTROL, cache)],
         file.bytes,

@@ -48,14 +48,20 @@ pub const COLUMN_SIZES: &str = "(max-width: 46rem) calc(100vw - 2rem), 44rem";
 pub const THUMB_SIZES: &str = "(max-width: 30rem) 6rem, 9rem";
 
 /// Each article's stored image (`None` for none, or one not ours), all in one query.
-pub async fn media_of(store: &impl MediaStore, articles: &[&Article]) -> Result<Vec<Option<Media>>, StoreError> {
+pub async fn media_of(
+    store: &impl MediaStore,
+    articles: &[&Article],
+) -> Result<Vec<Option<Media>>, StoreError> {
     let name_of = |a: &Article| a.image.as_ref().and_then(|i| name_in_url(&i.url)).map(str::to_owned);
     let names: Vec<String> = articles.iter().filter_map(|a| name_of(a)).collect();
     if names.is_empty() {
         return Ok(vec![None; articles.len()]);
     }
     let found = store.media_by_names(&names.iter().map(String::as_str).collect::<Vec<_>>()).await?;
-    Ok(articles.iter().map(|a| name_of(a).and_then(|n| found.iter().find(|m| m.name == n).cloned())).collect())
+    Ok(articles
+        .iter()
+        .map(|a| name_of(a).and_then(|n| found.iter().find(|m| m.name == n).cloned()))
+        .collect())
 }
 
 /// Fills in each view's stored image.

@@ -252,12 +252,18 @@ impl Browser {
 
     /// Posts a `multipart/form-data` form as a browser does: `fields` in order, then the
     /// file (`field`, file name, declared type, bytes).
-    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str, &[u8])) -> Page {
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str, &[u8]),
+    ) -> Page {
         let boundary = "----tribune-test-boundary-7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, value) in fields {
             body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
             );
         }
         let (field, file_name, content_type, bytes) = file;
@@ -278,7 +284,11 @@ impl Browser {
     }
 
     /// A GET whose body is kept as bytes (an image), with extra request headers.
-    pub async fn get_bytes(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
         let mut request = self.client.get(format!("{}{path}", self.base));
         for (k, v) in headers {
             request = request.header(*k, *v);

@@ -87,7 +87,11 @@ async fn library(
 /// "10 MiB", "1.5 MiB": the limit as the form states it.
 pub fn mib(bytes: usize) -> String {
     let tenths = bytes * 10 / (1024 * 1024);
-    if tenths % 10 == 0 { format!("{} MiB", tenths / 10) } else { format!("{}.{} MiB", tenths / 10, tenths % 10) }
+    if tenths % 10 == 0 {
+        format!("{} MiB", tenths / 10)
+    } else {
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
+    }
 }
 
 async fn upload(
@@ -115,7 +119,9 @@ async fn upload(
         }
     }
     let Some((file_name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
-        return Err(AppError::Unprocessable("The field “file” is required: choose an image to upload.".into()));
+        return Err(AppError::Unprocessable(
+            "The field “file” is required: choose an image to upload.".into(),
+        ));
     };
     let media = add_media(&state.store, &*state.work, Some(&me), &file_name, bytes, &alt).await?;
     let name = encode_component(&media.name);
@@ -141,10 +147,11 @@ async fn read_field(mut field: Field<'_>, max: usize) -> Result<Vec<u8>, AppErro
 
 async fn text_field(field: Field<'_>) -> Result<String, AppError> {
     let name = field.name().unwrap_or("").to_owned();
-    let bytes = read_field(field, MAX_TEXT_FIELD_BYTES).await.map_err(|_| {
-        AppError::Unprocessable(format!("The field “{name}” is too long."))
-    })?;
-    String::from_utf8(bytes).map_err(|_| AppError::BadRequest(format!("The field “{name}” is not UTF-8 text.")))
+    let bytes = read_field(field, MAX_TEXT_FIELD_BYTES)
+        .await
+        .map_err(|_| AppError::Unprocessable(format!("The field “{name}” is too long.")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::BadRequest(format!("The field “{name}” is not UTF-8 text.")))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
