@@ -87,7 +87,7 @@ async fn library(
 /// "10 MiB", "1.5 MiB": the limit as the form states it.
 pub fn mib(bytes: usize) -> String {
     let tenths = bytes * 10 / (1024 * 1024);
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} MiB", tenths / 10)
     } else {
         format!("{}.{} MiB", tenths / 10, tenths % 10)
