@@ -73,6 +73,9 @@ pub enum Command {
     /// Record gifts received outside Stripe
     #[command(subcommand)]
     Donation(DonationCommand),
+    /// Upload images for articles (prints the /media/… path to use)
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Moderate comments (every action is logged as by "cli")
     #[command(subcommand)]
     Moderation(ModerationCommand),
@@ -212,6 +215,18 @@ pub enum MailCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum MediaCommand {
+    /// Add a JPEG or PNG image: metadata (location!) removed, resized copies made
+    Add {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// What the image shows, for readers who cannot see it (required)
+        #[arg(long)]
+        alt: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Add a user
     Add {
@@ -234,6 +249,28 @@ pub enum ArticleCommand {
         #[arg(required = true, value_name = "FILE.md")]
         files: Vec<PathBuf>,
     },
+}
+
+/// `tribune media add`: the same checks as an upload in the browser, the work done here.
+async fn add_media_file(config: &Config, file: &std::path::Path, alt: &str) -> Result<(), CliError> {
+    let size = std::fs::metadata(file).map_err(|e| fail(format!("{}: {e}", file.display())))?.len();
+    if size > config.media_max_bytes as u64 {
+        return Err(fail(format!(
+            "{}: {size} bytes is more than media_max_bytes ({})",
+            file.display(),
+            config.media_max_bytes
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
+    let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let store = server::open_store(config).await.map_err(fail)?;
+    let added = tribune_core::media::add_media(&store, &Inline, None, file_name, bytes, alt).await;
+    store.close().await;
+    let media = added.map_err(|e| {
+        fail(format!("{}: {}", file.display(), crate::http::error::capitalized(&e.to_string())))
+    })?;
+    println!("{}", media.path());
+    Ok(())
 }
 
 /// A failure the user should read: printed as is, exit code 1.
@@ -313,6 +350,7 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
             println!("Added {} <{}> as {}.", user.name, user.email, user.role.as_str());
             Ok(())
         }
+        Command::Media(MediaCommand::Add { file, alt }) => add_media_file(&config, &file, &alt).await,
         Command::Moderation(command) => crate::cli_moderation::run(&config, command).await,
         Command::Mail(MailCommand::Test { address }) => send_test_mail(&config, &address).await,
         Command::Import(command) => crate::cli_import::run(&config, command).await,

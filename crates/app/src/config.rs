@@ -139,6 +139,8 @@ pub struct Config {
     /// The wait before the first retry of a message that could not be sent; each later
     /// wait doubles, up to an hour.
     pub mail_retry_seconds: u64,
+    /// The largest image file an editor may upload, in bytes (refused with 413 beyond).
+    pub media_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +205,7 @@ impl Default for Config {
             smtp_url: String::new(),
             mail_from: String::new(),
             mail_retry_seconds: tribune_core::mail::FIRST_RETRY.as_secs(),
+            media_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -257,6 +260,7 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "mail_retry_seconds",
+    "media_max_bytes",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -378,6 +382,9 @@ impl Config {
         }
         if !(1..=86_400).contains(&self.mail_retry_seconds) {
             return Err(invalid("mail_retry_seconds", "must be between 1 and 86400"));
+        }
+        if !(1024..=100 * 1024 * 1024).contains(&self.media_max_bytes) {
+            return Err(invalid("media_max_bytes", "must be between 1024 and 104857600 (100 MiB)"));
         }
         if self.max_connections > 1_000_000 {
             return Err(invalid("max_connections", "must be at most 1000000 (0: from the open-files limit)"));

@@ -65,7 +65,21 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
     let Some(tools) = tools() else { return };
     let app = TestApp::new(TestDatabase::sqlite().await).await;
     let published = Utc::now() - chrono::Duration::hours(1);
-    let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
+    // An uploaded image as the story's, so its page and the lists show it.
+    let image = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "harbour.png",
+        common::png(1200, 800),
+        "Lights on the harbour wall",
+    )
+    .await
+    .unwrap();
+    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
+    input.image = Some(image.path());
+    input.image_alt = Some(image.alt.clone());
+    let story = app.publish(input).await;
     // More top-level threads than a page shows (20), for "More comments".
     let busy = app.publish(article("Busy Harbour", &["Ada Writer"], &["Local"], published)).await;
     let threads: Vec<ImportedComment> = (0..25)
@@ -166,7 +180,21 @@ async fn every_kind_of_page_passes_axe_core() {
     let sink = common::smtp_sink::SmtpSink::start().await;
     let app = TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
     let published = Utc::now() - chrono::Duration::hours(1);
-    let story = app.publish(article("Harbour Lights", &["Ada Writer"], &["Local"], published)).await;
+    // An uploaded image as the story's, so its page and the lists show it.
+    let image = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "harbour.png",
+        common::png(1200, 800),
+        "Lights on the harbour wall",
+    )
+    .await
+    .unwrap();
+    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
+    input.image = Some(image.path());
+    input.image_alt = Some(image.alt.clone());
+    let story = app.publish(input).await;
     let seed = |body: String| ImportedComment {
         parent: None,
         comment: validate(
@@ -236,6 +264,9 @@ async fn every_kind_of_page_passes_axe_core() {
         "/account".into(),
         "/admin/articles/new".into(),
         format!("/admin/articles/{}", story.id),
+        format!("/admin/articles/{}?uploaded={}", story.id, image.name),
+        "/admin/media".into(),
+        format!("/admin/media?added={}", image.name),
         "/admin/users".into(),
         "/admin/funding".into(),
         format!("/admin/funding/entries/{gift}/reverse"),

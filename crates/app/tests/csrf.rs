@@ -60,6 +60,9 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/settings", Guard::Token),
     // Gone on a site with accounts, as this one is: its own token is tried in settings.rs.
     ("/setup", Guard::Token),
+    // A multipart form (the file upload): the token is its first field.
+    ("/admin/media", Guard::Token),
+    ("/admin/media/{name}/delete", Guard::Token),
     ("/articles/{slug}/comments", Guard::Token),
     ("/comments/{id}/edit", Guard::Token),
     ("/comments/{id}/delete", Guard::Token),
@@ -132,6 +135,7 @@ struct World {
     admin_password: String,
     /// A confirmation link's token as the site signs it.
     confirm_token: String,
+    media_name: String,
 }
 
 async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_password: String) -> World {
@@ -155,7 +159,18 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
     )
     .await
     .unwrap();
+    let media = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "walk.png",
+        common::png(20, 10),
+        "A walk",
+    )
+    .await
+    .unwrap();
     World {
+        media_name: media.name,
         slug: a.slug.as_str().to_owned(),
         article_id: a.id,
         other_article_id: other.id,
@@ -254,6 +269,8 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
                 ("goal_currency", s("USD")),
             ],
         ),
+        "/admin/media" => (s(route), vec![("alt", s("Forged"))]),
+        "/admin/media/{name}/delete" => (format!("/admin/media/{}/delete", w.media_name), vec![]),
         "/articles/{slug}/comments" => {
             (format!("/articles/{}/comments", w.slug), vec![("body", s("Forged")), ("author_name", s("X"))])
         }
@@ -295,6 +312,12 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
 }
 
 async fn post_with(b: &Browser, path: &str, fields: &[(&'static str, String)], token: Option<&str>) -> Page {
+    if path == "/admin/media" {
+        // An upload: the token goes first, as the form's hidden field does.
+        let mut all: Vec<(&str, &str)> = token.map(|t| ("csrf", t)).into_iter().collect();
+        all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        return b.post_multipart(path, &all, ("file", "forged.png", "image/png", &common::png(30, 20))).await;
+    }
     let mut all: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     if let Some(token) = token {
         all.push(("csrf", token));

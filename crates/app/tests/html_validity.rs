@@ -39,7 +39,17 @@ async fn every_page_type_is_valid_html() {
     let mut rich = article("Syndicated & illustrated", &["Ada Lovelace", "Bob"], &["Local", "Science"], now);
     rich.source_name = Some("The Original".into());
     rich.source_url = Some("https://original.example/story?a=1&b=2".into());
-    rich.image = Some("/static/lead.jpg".into());
+    let lead = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "lead.png",
+        common::png(1000, 600),
+        "A harbour at dawn",
+    )
+    .await
+    .unwrap();
+    rich.image = Some(lead.path());
     rich.image_alt = Some("A harbour at dawn".into());
     rich.body_markdown =
         "# Heading\n\nText with a footnote[^1], a [link](https://example.org) and `code`.\n\n\
@@ -157,6 +167,9 @@ async fn every_page_type_is_valid_html() {
         "/admin/articles/new",
         &format!("/admin/articles/{}", rich.id),
         "/admin/users",
+        "/admin/media",
+        "/admin/media?added=lead.png",
+        &format!("/admin/articles/{}?uploaded=lead.png", rich.id),
         "/admin/funding",
         "/admin/moderation",
         "/admin/moderation/log",

@@ -19,6 +19,7 @@ pub mod funding;
 pub mod import;
 pub mod mail;
 pub mod markdown;
+pub mod media;
 pub mod moderation;
 pub mod moderators;
 pub mod password;

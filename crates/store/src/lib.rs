@@ -15,6 +15,7 @@ mod funding;
 mod group_commit;
 mod invalidations;
 mod maintenance;
+mod media;
 mod migrate;
 mod moderators;
 mod outbox;

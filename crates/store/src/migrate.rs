@@ -40,7 +40,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_imported_articles.sql", "imported articles"),
     migration!(12, "0012_invalidation_commit_order.sql", "invalidation log in commit order"),
     migration!(13, "0013_user_accounts.sql", "disabled accounts, passwords to replace, articles by creation"),
-    migration!(16, "0016_outbox.sql", "outbox of outgoing mail, reply subscriptions"),
+    migration!(14, "0014_media.sql", "uploaded images"),
+    migration!(15, "0015_outbox.sql", "outbox of outgoing mail, reply subscriptions"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

@@ -56,8 +56,9 @@ async fn show(
         Some("password") => Some("Your password is changed. Your other sessions are signed out."),
         _ => None,
     };
+    let site = state.site();
     let page = AccountPage {
-        site: &state.config,
+        site: &site,
         me: &me,
         csrf: &csrf.token,
         name: &me.name,
@@ -87,15 +88,9 @@ fn refused(
     };
     let message = Some(format!("{}.", capitalized(&e.to_string())));
     let (name_error, password_error) = if on_password { (None, message) } else { (message, None) };
-    let page = AccountPage {
-        site: &state.config,
-        me,
-        csrf: &csrf.token,
-        name,
-        notice: None,
-        name_error,
-        password_error,
-    };
+    let site = state.site();
+    let page =
+        AccountPage { site: &site, me, csrf: &csrf.token, name, notice: None, name_error, password_error };
     let html = render_public(state, &page)?;
     Ok((status, csrf, html).into_response())
 }

@@ -7,7 +7,7 @@
 //! `CsrfForm<T>` is the only way a form handler reads its form, so none can forget the check.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{AppendHeaders, IntoResponse, IntoResponseParts, Response, ResponseParts};
@@ -128,6 +128,48 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             AppError::Unprocessable(why).into_response()
         })
     }
+}
+
+/// A multipart form (a file upload) whose CSRF token, the `X-CSRF-Token` header or the
+/// form's *first* field `csrf`, is checked before any other field (the file) is read.
+/// Browsers send fields in the document's order, so the hidden field goes first.
+pub struct CsrfMultipart(pub Multipart);
+
+/// A token is 64 hex digits; a longer first field is not one.
+const MAX_TOKEN_BYTES: usize = 128;
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let mut form = Multipart::from_request(request, state).await.map_err(|_| {
+            AppError::UnsupportedMediaType("Send this as a form with a file (multipart/form-data).".into())
+                .into_response()
+        })?;
+        let submitted = match headers.get(HEADER).and_then(|v| v.to_str().ok()) {
+            Some(token) => token.to_owned(),
+            None => first_field_token(&mut form).await,
+        };
+        verify(&state.keys, &headers, &submitted).map_err(IntoResponse::into_response)?;
+        Ok(CsrfMultipart(form))
+    }
+}
+
+/// The first field's value if it is `csrf` and token-sized; else nothing (a mismatch).
+async fn first_field_token(form: &mut Multipart) -> String {
+    let Ok(Some(mut field)) = form.next_field().await else { return String::new() };
+    if field.name() != Some("csrf") {
+        return String::new();
+    }
+    let mut token = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        token.extend_from_slice(&chunk);
+        if token.len() > MAX_TOKEN_BYTES {
+            return String::new();
+        }
+    }
+    String::from_utf8(token).unwrap_or_default()
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

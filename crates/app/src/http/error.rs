@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use tribune_core::discussion::DiscussionError;
+use tribune_core::media::MediaError;
 use tribune_core::moderators::ModerationError;
 use tribune_core::publishing::PublishError;
 use tribune_core::store::StoreError;
@@ -135,6 +136,30 @@ impl From<UserAdminError> for AppError {
             e @ UserAdminError::Invalid(_) => {
                 AppError::Unprocessable(format!("{}.", capitalized(&e.to_string())))
             }
+        }
+    }
+}
+
+impl From<MediaError> for AppError {
+    fn from(e: MediaError) -> Self {
+        let sentence = |e: &MediaError| format!("{}.", capitalized(&e.to_string()));
+        match e {
+            MediaError::NotFound => AppError::NotFound,
+            MediaError::Store(e) => e.into(),
+            MediaError::Busy(_) => AppError::Busy,
+            e @ (MediaError::NotAnImage | MediaError::Unsupported(_)) => {
+                AppError::UnsupportedMediaType(sentence(&e))
+            }
+            e @ (MediaError::TooManyPixels | MediaError::Broken(_)) => AppError::Unprocessable(sentence(&e)),
+            MediaError::Invalid(errors) => AppError::Unprocessable(
+                errors
+                    .iter()
+                    .map(|e| format!("The field “{}” {}.", e.field, e.problem))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            e @ MediaError::Forbidden(_) => AppError::Forbidden(sentence(&e)),
+            e @ MediaError::InUse(_) => AppError::Conflict(format!("{} Nothing was deleted.", sentence(&e))),
         }
     }
 }

@@ -11,6 +11,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use tribune_core::article::Article;
+use tribune_core::media::Media;
 use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
 
 use super::pages::parse_slug;
@@ -106,9 +107,10 @@ async fn render_feed(
     let now = Utc::now();
     let page = state.store.public_articles(&filter, now, PageRequest::new(1, FEED_ITEMS)).await?;
     let config = &state.site();
+    let media = super::views::media_of(&state.store, &page.items.iter().collect::<Vec<_>>()).await?;
     Ok(match kind {
-        Kind::Atom => atom_feed(config, &info, &page.items, now),
-        Kind::Rss => rss_feed(config, &info, &page.items, now),
+        Kind::Atom => atom_feed(config, &info, &page.items, &media, now),
+        Kind::Rss => rss_feed(config, &info, &page.items, &media, now),
         Kind::Json => json_feed(config, &info, &page.items),
     })
 }
@@ -122,7 +124,18 @@ fn last_updated(articles: &[Article], now: DateTime<Utc>) -> DateTime<Utc> {
     articles.iter().map(|a| a.updated_at).max().unwrap_or(now)
 }
 
-fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTime<Utc>) -> String {
+/// An uploaded image as a feed enclosure: its absolute URL, type and length.
+fn enclosure(config: &Config, m: &Media) -> (String, String, String) {
+    (config.url(&m.path()), m.content_type.clone(), m.byte_size.to_string())
+}
+
+fn atom_feed(
+    config: &Config,
+    info: &FeedInfo,
+    articles: &[Article],
+    media: &[Option<Media>],
+    now: DateTime<Utc>,
+) -> String {
     let link = |href: &str, rel: &str, mime: Option<&str>| atom::Link {
         href: href.to_owned(),
         rel: rel.to_owned(),
@@ -131,11 +144,15 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
     };
     let entries = articles
         .iter()
-        .map(|a| {
+        .zip(media)
+        .map(|(a, m)| {
             let url = article_url(config, a);
             let mut links = vec![link(&url, "alternate", Some("text/html"))];
             if let Some(s) = &a.syndication {
                 links.push(link(&s.source_url, "via", None));
+            }
+            if let Some((href, mime, length)) = m.as_ref().map(|m| enclosure(config, m)) {
+                links.push(atom::Link { length: Some(length), ..link(&href, "enclosure", Some(&mime)) });
             }
             atom::Entry {
                 title: atom::Text::plain(a.title.clone()),
@@ -184,10 +201,17 @@ fn atom_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTi
     feed.to_string()
 }
 
-fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTime<Utc>) -> String {
+fn rss_feed(
+    config: &Config,
+    info: &FeedInfo,
+    articles: &[Article],
+    media: &[Option<Media>],
+    now: DateTime<Utc>,
+) -> String {
     let items = articles
         .iter()
-        .map(|a| {
+        .zip(media)
+        .map(|(a, m)| {
             let url = article_url(config, a);
             let dc = rss::extension::dublincore::DublinCoreExtension {
                 creators: a.authors.iter().map(|au| au.name.clone()).collect(),
@@ -210,6 +234,10 @@ fn rss_feed(config: &Config, info: &FeedInfo, articles: &[Article], now: DateTim
                     .as_ref()
                     .map(|s| rss::Source { url: s.source_url.clone(), title: Some(s.source_name.clone()) }),
                 dublin_core_ext: Some(dc),
+                enclosure: m.as_ref().map(|m| {
+                    let (url, mime_type, length) = enclosure(config, m);
+                    rss::Enclosure { url, length, mime_type }
+                }),
                 ..Default::default()
             }
         })

@@ -17,6 +17,7 @@ mod flags;
 mod funding;
 mod health;
 mod input;
+mod media;
 pub mod metrics;
 mod page_body;
 mod pages;
@@ -156,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(account::router())
         .merge(assets::router())
+        .merge(media::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(setup::router())

@@ -21,7 +21,7 @@ use super::auth::Reader;
 use super::csrf::CsrfToken;
 use super::reader_page;
 use super::thread_view::{self, ThreadView};
-use super::views::{ArticleView, Pager, article_views, news_article_json_ld};
+use super::views::{ArticleView, Pager, article_views, news_article_json_ld, with_media};
 use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
 use crate::cache::{FORM_TOKEN, FRONT, article_key, author_key, tag_key};
 use crate::config::Config;
@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 pub struct PageParam {
-    page: Option<String>,
+    pub page: Option<String>,
 }
 
 impl PageParam {
@@ -101,7 +101,7 @@ async fn serve_list(
             heading: &spec.heading,
             is_front: spec.filter == ArticleFilter::All,
             feed_base: spec.feed_base.clone(),
-            articles: article_views(&page.items),
+            articles: with_media(&state.store, article_views(&page.items)).await?,
             pager: Pager::new(&spec.base, &page),
             canonical: state.config.url(&path),
         };
@@ -223,6 +223,17 @@ impl<'a> ArticlePage<'a> {
     }
 }
 
+impl ArticlePage<'_> {
+    /// Finds the article's image among the uploaded ones, for its `srcset` and size.
+    pub async fn find_media(&mut self, store: &tribune_store::Store) -> Result<(), AppError> {
+        use tribune_core::media::{MediaStore, name_in_url};
+        if let Some(name) = self.view.a.image.as_ref().and_then(|i| name_in_url(&i.url)) {
+            self.view.media = store.media_by_names(&[name]).await?.into_iter().next();
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ThreadQuery {
     pub sort: Option<String>,
@@ -284,6 +295,7 @@ pub async fn render_article(
         thread_view::load(&state.store, &state.site(), article, viewer, scope, (sort, after)).await?;
     let site = state.site();
     let mut page = ArticlePage::new(&site, article, false);
+    page.find_media(&state.store).await?;
     page.thread = Some(thread);
     page.csrf = csrf.to_owned();
     page.form = form;
@@ -378,7 +390,7 @@ async fn search_page(
         site: &state.site(),
         q: &q,
         searched: query.is_some(),
-        articles: article_views(&page.items),
+        articles: with_media(&state.store, article_views(&page.items)).await?,
         pager: Pager::new(&base, &page),
     };
     Ok(render_public(&state, &page_view)?.into_response())

@@ -139,6 +139,7 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     let open = thread.closed.is_none();
     let site = state.site();
     let mut page = ArticlePage::new(&site, &article, false);
+    page.find_media(&state.store).await?;
     page.thread = Some(thread);
     let html = page.render()?;
     let segments: Vec<String> = html.split(HOLE).map(str::to_owned).collect();

@@ -45,7 +45,8 @@ fn page(
     button: Option<&str>,
     csrf: &str,
 ) -> Result<Response, AppError> {
-    let html = render_public(state, &NoticePage { site: &state.config, title, said, button, csrf })?;
+    let site = state.site();
+    let html = render_public(state, &NoticePage { site: &site, title, said, button, csrf })?;
     Ok((status, html).into_response())
 }
 

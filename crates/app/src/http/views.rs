@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use tribune_core::article::Article;
-use tribune_core::store::Page;
+use tribune_core::media::{Media, MediaStore, name_in_url};
+use tribune_core::store::{Page, StoreError};
 
 use crate::config::Config;
 
@@ -26,16 +27,53 @@ pub struct ArticleView<'a> {
     pub a: &'a Article,
     pub url: String,
     pub date: Option<DateView>,
+    /// The article's image when it is one of ours (`/media/…`): its sizes and copies give
+    /// `srcset` and `width`/`height`, so the page does not shift as it loads.
+    pub media: Option<Media>,
 }
 
 impl<'a> ArticleView<'a> {
     pub fn new(a: &'a Article) -> Self {
-        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date) }
+        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date), media: None }
     }
 }
 
 pub fn article_views(articles: &[Article]) -> Vec<ArticleView<'_>> {
     articles.iter().map(ArticleView::new).collect()
+}
+
+/// `sizes` for an image as wide as the text column (46rem less the side padding).
+pub const COLUMN_SIZES: &str = "(max-width: 46rem) calc(100vw - 2rem), 44rem";
+/// `sizes` for a list's thumbnail (`.card-with-image .thumb`).
+pub const THUMB_SIZES: &str = "(max-width: 30rem) 6rem, 9rem";
+
+/// Each article's stored image (`None` for none, or one not ours), all in one query.
+pub async fn media_of(
+    store: &impl MediaStore,
+    articles: &[&Article],
+) -> Result<Vec<Option<Media>>, StoreError> {
+    let name_of = |a: &Article| a.image.as_ref().and_then(|i| name_in_url(&i.url)).map(str::to_owned);
+    let names: Vec<String> = articles.iter().filter_map(|a| name_of(a)).collect();
+    if names.is_empty() {
+        return Ok(vec![None; articles.len()]);
+    }
+    let found = store.media_by_names(&names.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    Ok(articles
+        .iter()
+        .map(|a| name_of(a).and_then(|n| found.iter().find(|m| m.name == n).cloned()))
+        .collect())
+}
+
+/// Fills in each view's stored image.
+pub async fn with_media<'a>(
+    store: &impl MediaStore,
+    mut views: Vec<ArticleView<'a>>,
+) -> Result<Vec<ArticleView<'a>>, StoreError> {
+    let articles: Vec<&Article> = views.iter().map(|v| v.a).collect();
+    for (view, media) in views.iter_mut().zip(media_of(store, &articles).await?) {
+        view.media = media;
+    }
+    Ok(views)
 }
 
 /// Links to the neighbouring pages of a paginated list at `base` (which may carry a query).

@@ -257,6 +257,54 @@ impl Browser {
         self.cookies.lock().unwrap().clear();
     }
 
+    /// Posts a `multipart/form-data` form as a browser does: `fields` in order, then the
+    /// file (`field`, file name, declared type, bytes).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str, &[u8]),
+    ) -> Page {
+        let boundary = "----tribune-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (field, file_name, content_type, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(request).await
+    }
+
+    /// A GET whose body is kept as bytes (an image), with extra request headers.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Page {
         let cookie_header = {
             let jar = self.cookies.lock().unwrap();
@@ -357,9 +405,13 @@ pub async fn snapshot(db: &TestDatabase) -> Vec<String> {
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
     let mut columns: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let column_lines = db.schema().await;
-    for tc in column_lines.iter().filter_map(|l| l.strip_prefix("column ")?.split(' ').next()) {
-        let (table, column) = tc.split_once('.').unwrap();
-        columns.entry(table.to_owned()).or_default().push(column.to_owned());
+    for line in column_lines.iter().filter_map(|l| l.strip_prefix("column ")) {
+        let mut words = line.split(' ');
+        let (table, column) = words.next().unwrap().split_once('.').unwrap();
+        // Bytes (an image) are not text on SQLite: their length stands for them.
+        let value =
+            if words.next() == Some("blob") { format!("LENGTH({column})") } else { column.to_owned() };
+        columns.entry(table.to_owned()).or_default().push(value);
     }
     let mut rows = Vec::new();
     for (table, cols) in columns {
@@ -373,6 +425,14 @@ pub async fn snapshot(db: &TestDatabase) -> Vec<String> {
     }
     pool.close().await;
     rows
+}
+
+/// A real PNG, `w` × `h`, of a gradient (so its copies are not trivially tiny).
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 /// Runs the `tribune` binary with `args` on the database at `database_url`, as an

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError, NamedLink};
 use tribune_core::article_list::{ArticleListQuery, ListCursor};
 use tribune_core::front_matter::parse_date;
+use tribune_core::media::MediaStore;
 use tribune_core::publishing::{PublishError, SaveTarget, Saved, change_status, save_article};
 use tribune_core::store::ArticleStore;
 use tribune_core::user::User;
@@ -236,6 +237,11 @@ struct EditPage<'a> {
     statuses: [(&'static str, &'static str); 3],
     /// For a saved article: whether its discussion is closed.
     comments_closed: Option<bool>,
+    /// The image just uploaded from this page, with its path and Markdown to copy.
+    uploaded: Option<tribune_core::media::Media>,
+    /// Where the upload form comes back to.
+    back: String,
+    max_mib: String,
 }
 
 const STATUSES: [(&str, &str); 3] =
@@ -261,6 +267,9 @@ impl<'a> EditPage<'a> {
             public_url: None,
             statuses: STATUSES,
             comments_closed: None,
+            uploaded: None,
+            back: id.map(|id| format!("/admin/articles/{id}")).unwrap_or_default(),
+            max_mib: super::media::mib(state.config.media_max_bytes),
         }
     }
 }
@@ -285,6 +294,7 @@ async fn new_form(
 #[derive(Deserialize)]
 struct SavedNotice {
     saved: Option<String>,
+    uploaded: Option<String>,
 }
 
 async fn edit_form(
@@ -301,10 +311,15 @@ async fn edit_form(
     let notice = q.saved.as_ref().map(|_| "Saved.");
     let public_url = article.is_public_at(Utc::now()).then(|| format!("/articles/{}", article.slug));
     let form = ArticleForm::from_article(&article);
+    let uploaded = match q.uploaded.as_deref() {
+        Some(name) => state.store.media_by_names(&[name]).await?.into_iter().next(),
+        None => None,
+    };
     let page = EditPage {
         notice,
         public_url,
         comments_closed: Some(article.comments_closed),
+        uploaded,
         ..EditPage::new(&state, &me, &csrf, Some(id), &form)
     };
     let html = render(&page)?;
@@ -349,7 +364,7 @@ async fn submit(
     };
     let now = Utc::now();
     if form.action == "preview" {
-        return preview(state, me, input, now);
+        return preview(state, me, input, now).await;
     }
     let target = id.map_or(SaveTarget::New, SaveTarget::Existing);
     match save_article(&state.store, target, input, Some(me), now).await {
@@ -364,7 +379,7 @@ async fn submit(
 }
 
 /// Renders the article page from the form, as readers would see it, without saving.
-fn preview(
+async fn preview(
     state: &AppState,
     me: &User,
     input: ArticleInput,
@@ -395,7 +410,10 @@ fn preview(
         comments_closed: false,
         comment_count: 0,
     };
-    Ok(render(&ArticlePage::new(&state.site(), &article, true))?.into_response())
+    let site = state.site();
+    let mut page = ArticlePage::new(&site, &article, true);
+    page.find_media(&state.store).await?;
+    Ok(render(&page)?.into_response())
 }
 
 #[derive(Deserialize)]

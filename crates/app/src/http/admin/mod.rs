@@ -4,6 +4,7 @@
 mod articles;
 mod chart;
 mod funding;
+pub mod media;
 mod moderation;
 mod reversal;
 pub mod settings;
@@ -29,6 +30,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(settings::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
+        // After the general limit, so that the upload's own (larger) limit is the one applied.
+        .merge(media::router(&state))
         .layer(middleware::from_fn_with_state(state, fill_waiting))
 }
 
