@@ -242,6 +242,20 @@ const HARM: &[&str] = &[
     "whipped",
     "jailed",
     "caged",
+    "hurt",
+    "smash",
+    "smashed",
+    "punch",
+    "punched",
+    "torch",
+    "torched",
+    "strangle",
+    "strangled",
+    "choke",
+    "choked",
+    "bury",
+    "buried",
+    "shut",
 ];
 /// Said of people, these make them less than human.
 const VERMIN: &[&str] = &[
@@ -306,6 +320,28 @@ const ESSENCE: &[&str] = &[
     "breed like",
     "go back to",
     "send them all back",
+    "every single one",
+    "they are all",
+    "they're all",
+    "all the same",
+    "what they are",
+    "it's in their",
+    "it is in their",
+    "different species",
+    "not like us",
+    "don't belong here",
+    "do not belong here",
+    "never integrate",
+    "can't integrate",
+    "cannot integrate",
+    "won't integrate",
+    "these types",
+    "their sort",
+    "their type",
+    "people like them",
+    "people like you",
+    "the lot of them",
+    "the whole lot of them",
 ];
 /// What a threat says to its target.
 const THREAT: &[&str] = &[
@@ -341,6 +377,40 @@ const THREAT: &[&str] = &[
     "outside your",
     "put you in",
     "bullet",
+    "pay you a visit",
+    "pay him a visit",
+    "pay her a visit",
+    "pay them a visit",
+    "gets a visit",
+    "a visit from",
+    "teach you a lesson",
+    "teach him a lesson",
+    "teach her a lesson",
+    "teach them a lesson",
+    "a lesson they won't forget",
+    "a shame if something",
+    "if something happened",
+    "something happens to",
+    "sleep well",
+    "be careful",
+    "careful what you",
+    "we have your",
+    "i have your",
+    "your address",
+    "home address",
+    "your front door",
+    "where you work",
+    "where you live",
+    "your wife",
+    "your husband",
+    "your daughter",
+    "your son",
+    "over your shoulder",
+    "when i'm done with you",
+    "when we're done with you",
+    "end up in",
+    "find out what happens",
+    "see what happens",
 ];
 /// Telling someone to end their life.
 const SELF_HARM: &[&str] = &[
@@ -381,14 +451,146 @@ const CONTEMPT: &[&str] = &[
     "ignorant",
     "whore",
     "slut",
+    "dim",
+    "thick",
+    "dense",
+    "halfwit",
+    "simpleton",
+    "buffoon",
+    "fool",
+    "clueless",
+    "delusional",
+    "unhinged",
+    "hysterical",
+    "shrill",
+    "bitter",
+    "embarrassment",
+    "joke",
+    "deranged",
+    "senile",
+    "dimwit",
+    "dunce",
+    "muppet",
+    "irrelevant",
+    "spineless",
+    "nutjob",
+    "nutcase",
+    "psycho",
+    "lunatic",
+    "troll",
+    "failure",
+    "nobody",
 ];
 /// Modal words that make a wish or a demand of what follows.
 const OUGHT: &[&str] =
     &["should", "must", "deserve", "deserves", "need", "needs", "ought", "will", "gonna", "shall"];
+/// What a threat is carried out with. Not "gun" or "rifle": gun laws are ordinary politics.
+const WEAPON: &[&str] = &[
+    "bat",
+    "knife",
+    "knives",
+    "machete",
+    "noose",
+    "rope",
+    "acid",
+    "crowbar",
+    "hammer",
+    "petrol",
+    "pitchfork",
+    "pitchforks",
+    "torches",
+    "brick",
+    "bricks",
+    "molotov",
+    "shotgun",
+];
+/// People named as a group by origin, faith, sex, sexuality, age or condition: what hate is
+/// said of. Named alone they are ordinary debate; said of "all" of them, a generalisation.
+const GROUPS: &[&str] = &[
+    "immigrants",
+    "migrants",
+    "refugees",
+    "foreigners",
+    "muslims",
+    "jews",
+    "christians",
+    "catholics",
+    "hindus",
+    "sikhs",
+    "atheists",
+    "blacks",
+    "whites",
+    "asians",
+    "africans",
+    "arabs",
+    "chinese",
+    "mexicans",
+    "indians",
+    "pakistanis",
+    "romanians",
+    "poles",
+    "roma",
+    "gypsies",
+    "travellers",
+    "women",
+    "men",
+    "gays",
+    "lesbians",
+    "trans",
+    "disabled",
+    "homeless",
+    "elderly",
+    "pensioners",
+];
+/// What makes a statement about a group one about every member of it.
+const ALL: &[&str] = &["all", "every", "always", "never", "each", "entire", "whole", "none"];
+
+/// Going after a person's life, looks or standing rather than what they said.
+const PERSONAL: &[&str] = &[
+    "still single",
+    "your parents",
+    "your mother",
+    "your mum",
+    "your mom",
+    "basement",
+    "no friends",
+    "nobody likes you",
+    "no one likes you",
+    "nobody listens",
+    "no one listens",
+    "nobody cares",
+    "no one cares",
+    "nobody asked",
+    "no one asked",
+    "shut up",
+    "get a life",
+    "crawl back",
+    "the kitchen",
+    "your face",
+    "your photo",
+    "your looks",
+    "your voice",
+    "your weight",
+    "your hair",
+    "look at you",
+    "look at this guy",
+    "look at her",
+    "look at him",
+    "what a loser",
+    "imagine being",
+    "touch grass",
+    "get a job",
+    "virgin",
+    "incel",
+    "cat lady",
+    "has-been",
+    "no man",
+    "no woman",
+];
 
 /// Signs of abuse: a wish or demand for harm ("should be wiped out"), words that make
 /// people vermin, a group spoken of as one nature, a threat, telling someone to end their
-/// life, and contempt aimed at "you". Each is one pooled feature; the model learns how much
+/// life, a weapon, going after a person's life or looks, and contempt aimed at "you". Each is one pooled feature; the model learns how much
 /// each weighs, and heated argument about a policy rarely carries them.
 fn abuse_cues(body: &str) -> Vec<&'static str> {
     let lower = links::without_links(body).to_lowercase().replace('’', "'");
@@ -414,12 +616,23 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
     add(phrase(ESSENCE), "cue:essence");
     add(phrase(THREAT), "cue:threat");
     add(phrase(SELF_HARM), "cue:self-harm");
-    // "you are an idiot", "you pathetic loser", "your ugly face": contempt within three
-    // words of "you".
+    add(words.iter().any(|w| WEAPON.contains(w)), "cue:weapon");
+    add(phrase(PERSONAL), "cue:personal");
+    // "immigrants are all thieves", "every one of the muslims", "travellers never work": a
+    // group and a word of "all" within three words of each other.
+    add(
+        words.iter().enumerate().any(|(i, w)| {
+            GROUPS.contains(w)
+                && words[i.saturating_sub(3)..(i + 4).min(words.len())].iter().any(|n| ALL.contains(n))
+        }),
+        "cue:group-all",
+    );
+    // "you are an idiot", "you pathetic loser", "you are such a clueless fool": contempt
+    // within four words of "you".
     add(
         words.iter().enumerate().any(|(i, w)| {
             matches!(*w, "you" | "you're" | "your" | "ur" | "u")
-                && words[i + 1..].iter().take(3).any(|n| CONTEMPT.contains(n))
+                && words[i + 1..].iter().take(4).any(|n| CONTEMPT.contains(n))
         }),
         "cue:contempt-you",
     );
@@ -448,6 +661,14 @@ mod tests {
         assert!(of("Do everyone a favour and kill yourself").contains(&"cue:self-harm"));
         assert!(of("You are a pathetic little man").contains(&"cue:contempt-you"));
         assert!(of("These people are criminals by nature").contains(&"cue:essence"));
+        assert!(of("Someone should pay him a visit with a cricket bat").contains(&"cue:threat"));
+        assert!(of("Someone should pay him a visit with a cricket bat").contains(&"cue:weapon"));
+        assert!(of("Still single? Still living with your parents?").contains(&"cue:personal"));
+        assert!(of("you are such a clueless fool").contains(&"cue:contempt-you"));
+        assert!(of("They are all the same, every single one").contains(&"cue:essence"));
         assert!(of("The minister lied about the budget and should resign before the election.").is_empty());
+        assert!(
+            of("I disagree with the council's plan, and I will say so at the meeting on Tuesday.").is_empty()
+        );
     }
 }

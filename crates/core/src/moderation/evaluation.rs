@@ -168,6 +168,54 @@ impl std::fmt::Display for Report {
 mod tests {
     use super::*;
 
+    /// The eval split by source and kind, with the shipped model and after the 200
+    /// decisions: where the filter fails, without building the binary. `cargo test
+    /// --release -p tribune-core --lib eval_split_by_kind -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn eval_split_by_kind() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/moderation/");
+        let read = |name: &str| std::fs::read_to_string(format!("{dir}{name}")).unwrap();
+        let eval = read("eval.jsonl");
+        let items = parse_items(&eval).unwrap();
+        let groups: Vec<String> = eval
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{} {} {}",
+                    v["label"].as_str().unwrap(),
+                    v["source"].as_str().unwrap(),
+                    v["kind"].as_str().unwrap_or("-")
+                )
+            })
+            .collect();
+        let pipeline = Pipeline::default();
+        let print = |pipeline: &Pipeline| {
+            let (report, decisions) = evaluate(pipeline, &items);
+            println!("{report}");
+            let mut by: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+            for (g, d) in groups.iter().zip(&decisions) {
+                let e = by.entry(g).or_default();
+                e.0 += 1;
+                e.1 += usize::from(d.outcome != Outcome::Publish);
+            }
+            for (g, (n, caught)) in by {
+                println!("  {g:<50} {caught:>4}/{n:<4} {:.3}", caught as f64 / n as f64);
+            }
+        };
+        print(&pipeline);
+        let decisions: Vec<_> = parse_items(&read("decisions.jsonl"))
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (class, item))| (i as i64 + 1, class, super::super::learned::features(&item.body)))
+            .collect();
+        pipeline.model.apply(&decisions);
+        println!("after the 200 decisions");
+        print(&pipeline);
+    }
+
     #[test]
     fn bad_items_name_their_index_and_field() {
         let err = parse_items(r#"[{"label":"spam","body":"x"},{"label":"ham","body":"y"}]"#).unwrap_err();
