@@ -445,12 +445,12 @@ async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     // Shown once, here, and nowhere else (not logged): whoever reads this terminal owns the site.
     let setup_code = if demo { None } else { server::issue_setup_code(&store).await.map_err(fail)? };
     let state = server::build_state(config, store).await.map_err(fail)?;
-    println!("Tribune is serving {url}");
+    say(&format!("Tribune is serving {url}"));
     if let Some(code) = setup_code {
-        println!("This site has no account yet. Open {url}/setup and enter this one-time code: {code}");
+        say(&format!("This site has no account yet. Open {url}/setup and enter this one-time code: {code}"));
     }
     if let Some((email, password)) = admin_login {
-        println!("Demo admin: {url}/admin  email: {email}  password: {password}");
+        say(&format!("Demo admin: {url}/admin  email: {email}  password: {password}"));
     }
     server::serve(state, listener, server::shutdown_signal()).await.map_err(fail)
 }
@@ -544,4 +544,11 @@ async fn send_test_mail(config: &Config, address: &str) -> Result<(), CliError> 
     mailer.send(&mail).await.map_err(|e| fail(format!("the test message to {address} was not sent: {e}")))?;
     println!("The SMTP server accepted a test message to {address}.");
     Ok(())
+}
+
+/// A line for whoever started the server. A server must not die because nobody reads its
+/// terminal any more (`println!` panics on a closed pipe): the line is then lost, not the site.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -120,7 +120,10 @@ async fn create_articles(store: &Store) -> Result<(), StoreError> {
     let mut rng = Lcg(202_007);
     for i in 0..ARTICLES {
         let input = demo_article(&mut rng, i, now);
-        save_article(store, SaveTarget::BySlug, input, None, now).await.map_err(|e| match e {
+        // Written a second apart, the newest story last, as a newsroom writes them: the
+        // admin's list (newest written first) then reads like the front page.
+        let written = now - Duration::seconds(i as i64);
+        save_article(store, SaveTarget::BySlug, input, None, written).await.map_err(|e| match e {
             tribune_core::publishing::PublishError::Store(e) => e,
             e => StoreError::Database(format!("demo article {i}: {e}")),
         })?;

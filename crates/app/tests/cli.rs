@@ -377,8 +377,13 @@ async fn serve_runs_on_postgres_too() {
     let Some(db) = TestDatabase::postgres().await else {
         return;
     };
-    let server = start(&["serve", "--database-url", &db.url], "Tribune is serving");
+    // The code comes after "Tribune is serving": by then the server answers.
+    let server = start(&["serve", "--database-url", &db.url], "one-time code");
     let b = common::Browser::new(&server.url);
     assert_eq!(b.get("/readyz").await.status, reqwest::StatusCode::OK);
-    assert!(b.get("/").await.body.contains("Nothing has been published here yet."));
+    // A fresh site leads its first visitor to the setup.
+    let front = b.get("/").await;
+    assert_eq!(front.status, reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(front.header("location"), "/setup");
+    assert!(b.get("/setup").await.body.contains("Set up your site"));
 }

@@ -217,8 +217,18 @@ pub fn name_in_url(url: &str) -> Option<&str> {
         url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]))?
     };
     let rest = path.strip_prefix("/media/")?;
-    let name = rest.rsplit('/').next()?;
+    // `/media/NAME` or `/media/wWIDTH/NAME`, nothing else (`/media/../x.jpg` is not ours).
+    let name = match rest.split_once('/') {
+        None => rest,
+        Some((width, name)) if is_width(width) && !name.contains('/') => name,
+        Some(_) => return None,
+    };
     is_media_name(name).then_some(name)
+}
+
+/// A copy's folder: `w` and a width.
+fn is_width(folder: &str) -> bool {
+    folder.strip_prefix('w').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A name Tribune gives: a slug, a dot, a known extension.

@@ -20,17 +20,21 @@ impl OutboxStore for Store {
         let until = secs(now) + LEASE.as_secs() as i64;
         // SQLite has one writer, so the UPDATE alone claims atomically; PostgreSQL's rows
         // locked by another node's claim are skipped rather than waited for. The outer
-        // WHERE repeats the test, so a row claimed meanwhile is never taken twice.
+        // WHERE repeats the test, so a row claimed meanwhile is never taken twice. The
+        // pick is a materialized CTE: as a subquery of the UPDATE, PostgreSQL may run it
+        // more than once and claim more than `limit` rows (seen in the two-workers test).
         let lock = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1
+            "WITH picked AS MATERIALIZED (
+                 SELECT id FROM outbox
+                 WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
+                 ORDER BY next_attempt_at, id LIMIT $3 {lock})
+             UPDATE outbox SET claimed_until = $2, attempts = attempts + 1
              WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
-               AND id IN (SELECT id FROM outbox
-                          WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
-                          ORDER BY next_attempt_at, id LIMIT $3 {lock})
+               AND id IN (SELECT id FROM picked)
              RETURNING id, attempts, recipient, subject, body_text, body_html, unsubscribe_url"
         );
         let rows = sqlx::query(&sql)
