@@ -65,21 +65,7 @@ async fn readers_post_and_reply_in_a_real_browser_with_and_without_javascript() 
     let Some(tools) = tools() else { return };
     let app = TestApp::new(TestDatabase::sqlite().await).await;
     let published = Utc::now() - chrono::Duration::hours(1);
-    // An uploaded image as the story's, so its page and the lists show it.
-    let image = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "harbour.png",
-        common::png(1200, 800),
-        "Lights on the harbour wall",
-    )
-    .await
-    .unwrap();
-    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
-    input.image = Some(image.path());
-    input.image_alt = Some(image.alt.clone());
-    let story = app.publish(input).await;
+    let (story, _) = publish_with_image(&app, published).await;
     // More top-level threads than a page shows (20), for "More comments".
     let busy = app.publish(article("Busy Harbour", &["Ada Writer"], &["Local"], published)).await;
     let threads: Vec<ImportedComment> = (0..25)
@@ -180,21 +166,7 @@ async fn every_kind_of_page_passes_axe_core() {
     let sink = common::smtp_sink::SmtpSink::start().await;
     let app = TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
     let published = Utc::now() - chrono::Duration::hours(1);
-    // An uploaded image as the story's, so its page and the lists show it.
-    let image = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "harbour.png",
-        common::png(1200, 800),
-        "Lights on the harbour wall",
-    )
-    .await
-    .unwrap();
-    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
-    input.image = Some(image.path());
-    input.image_alt = Some(image.alt.clone());
-    let story = app.publish(input).await;
+    let (story, image) = publish_with_image(&app, published).await;
     let seed = |body: String| ImportedComment {
         parent: None,
         comment: validate(
@@ -306,4 +278,25 @@ async fn every_kind_of_page_passes_axe_core() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// "Harbour Lights", with an uploaded image as the story's, so its page and the lists show it.
+async fn publish_with_image(
+    app: &TestApp,
+    published: chrono::DateTime<Utc>,
+) -> (tribune_core::article::Article, tribune_core::media::Media) {
+    let image = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "harbour.png",
+        common::png(1200, 800),
+        "Lights on the harbour wall",
+    )
+    .await
+    .unwrap();
+    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
+    input.image = Some(image.path());
+    input.image_alt = Some(image.alt.clone());
+    (app.publish(input).await, image)
 }

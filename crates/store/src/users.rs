@@ -118,12 +118,7 @@ impl UserStore for Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(id)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        end_sessions_but(&mut tx, id, keep).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 
@@ -201,8 +196,18 @@ impl UserStore for Store {
 
 /// Ends every session of a user, inside the transaction that made them invalid.
 async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    end_sessions_but(tx, id, "").await
+}
+
+/// Ends every session of user `id` but the one whose token hashes to `keep` (none: "").
+async fn end_sessions_but(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    keep: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(id)
+        .bind(keep)
         .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
