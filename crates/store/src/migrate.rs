@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_user_accounts.sql", "disabled accounts, passwords to replace, articles by creation"),
     migration!(14, "0014_media.sql", "uploaded images"),
     migration!(15, "0015_outbox.sql", "outbox of outgoing mail, reply subscriptions"),
+    migration!(16, "0016_article_kinds_and_confirmed_addresses.sql", "article kinds, confirmed addresses"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.
