@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{Browser, TestApp, article};
+use reqwest::StatusCode;
 use sqlx::Connection;
 use tribune_core::publishing::{SaveTarget, save_article};
+use tribune_core::user::Role;
 use tribune_store::Backend;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -18,6 +20,7 @@ on_both_backends!(
     a_comment_on_one_node_shows_on_another_at_once,
     an_entry_committed_late_still_reaches_a_node,
     a_node_that_lost_its_listening_connection_serves_fresh_pages,
+    each_kind_of_change_on_one_of_three_nodes_reaches_the_other_two,
 );
 
 /// The catch-up read is made too slow to matter: only the notification can be in time.
@@ -112,6 +115,112 @@ async fn a_node_that_lost_its_listening_connection_serves_fresh_pages(db: TestDa
     .await;
     assert!(fresh, "the node dropped its pages once it listened again");
     assert!(listening(&url, &name).await, "and it listens again");
+}
+
+/// Three nodes on one database, each change made on a different node, every page read
+/// (and so cached) on all three first: a comment held, then approved by a moderator, a
+/// reader's vote, a donation and an article edit are each seen on the two other nodes.
+async fn each_kind_of_change_on_one_of_three_nodes_reaches_the_other_two(db: TestDatabase) {
+    let app = TestApp::with_config(db, |c| {
+        c.comments_hold_for_review = true;
+        common::without_rate_limits(c);
+    })
+    .await;
+    let story =
+        app.publish(article("Three Nodes", &["Ada"], &[], Utc::now() - chrono::Duration::hours(1))).await;
+    let month = tribune_core::funding::month::Month::containing(Utc::now(), app.state.config.tz());
+    let guard = tribune_core::funding::guard::Guard::default();
+    tribune_core::funding::donations::set_goal(
+        &app.state.store,
+        month,
+        "5000",
+        "USD",
+        &[],
+        None,
+        guard,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (b, c) = (app.another_node().await, app.another_node().await);
+    let urls = [app.url.clone(), b.url.clone(), c.url.clone()];
+    // Each node in turn makes one change; `sees` asks the two others.
+    let sees = |maker: usize, text: &'static str, path: &'static str| {
+        let others: Vec<String> = (0..3).filter(|n| *n != maker).map(|n| urls[n].clone()).collect();
+        async move {
+            for url in others {
+                let there = Browser::new(&url);
+                let seen = seen_within(Duration::from_secs(5), || async {
+                    there.get(path).await.body.contains(text)
+                })
+                .await;
+                assert!(seen, "{text:?} at {path} reached {url}");
+            }
+        }
+    };
+    let read_everywhere = |path: &'static str| {
+        let urls = urls.clone();
+        async move {
+            for url in &urls {
+                assert_eq!(Browser::new(url).get(path).await.status, StatusCode::OK);
+            }
+        }
+    };
+    let page = "/articles/three-nodes";
+    let signed_in_at = |url: String, name: &'static str, role: Role| {
+        let app = &app;
+        async move {
+            let (email, password) = app.add_user(name, role).await;
+            let browser = Browser::new(&url);
+            assert_eq!(browser.login(&email, &password).await.status, StatusCode::SEE_OTHER);
+            browser
+        }
+    };
+
+    // A comment posted on the first node is held; a moderator on the third approves it.
+    read_everywhere(page).await;
+    let id =
+        Browser::new(&urls[0]).post_comment("three-nodes", "Heard on every node.", "Gus").await.comment_id();
+    let moderator = signed_in_at(urls[2].clone(), "Mo Moderator", Role::Moderator).await;
+    let csrf = moderator.get("/admin/moderation").await.csrf();
+    let fields = [("csrf", csrf.as_str()), ("verdict", "approve"), ("seen", "pending")];
+    let decided = moderator.post_form(&format!("/admin/moderation/{id}/decide"), &fields).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    sees(2, "Heard on every node.", page).await;
+
+    // A reader on the second node votes it up.
+    let reader = signed_in_at(urls[1].clone(), "Rita Reader", Role::Reader).await;
+    let csrf = reader.get(page).await.csrf();
+    let voted = reader.post_form(&format!("/comments/{id}/vote"), &[("csrf", &csrf), ("value", "up")]).await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER);
+    sees(1, "1 point", page).await;
+
+    // An admin on the first node records a gift: the bar on every page of the others.
+    read_everywhere("/").await;
+    let admin = signed_in_at(urls[0].clone(), "Pat Publisher", Role::Admin).await;
+    let csrf = admin.get("/admin/funding").await.csrf();
+    let gift = [("csrf", csrf.as_str()), ("amount", "120.50"), ("currency", "USD")];
+    assert_eq!(admin.post_form("/admin/funding/donations", &gift).await.status, StatusCode::SEE_OTHER);
+    sees(0, "<strong>$120.50</strong> raised of $5,000", "/").await;
+    sees(0, "<strong>$120.50</strong> raised of $5,000", page).await;
+
+    // An editor on the third node retitles the story.
+    let editor = signed_in_at(urls[2].clone(), "Erin Editor", Role::Editor).await;
+    let edit = format!("/admin/articles/{}", story.id);
+    let csrf = editor.get(&edit).await.csrf();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("title", "Three Nodes, Retitled"),
+        ("slug", "three-nodes"),
+        ("authors", "Ada"),
+        ("body", "The body, edited."),
+        ("status", "published"),
+        ("action", "save"),
+    ];
+    let saved = editor.post_form(&edit, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    sees(2, "Three Nodes, Retitled", page).await;
+    sees(2, "Three Nodes, Retitled", "/").await;
 }
 
 /// Whether a connection named `name` is open (the node's listener), within a few seconds.
