@@ -178,10 +178,15 @@ pub fn router(state: AppState) -> Router {
 
 /// Responses rendered per request (a signed-in reader's page, admin pages, the API) are
 /// gzipped on the fly when large enough to gain; cached pages and assets come compressed
-/// already (`Content-Encoding` set), which the layer leaves alone.
+/// already (`Content-Encoding` set), which the layer leaves alone. The fastest level, as
+/// nginx's default: deflate was a third of a signed-in page's CPU at the default level, for
+/// a few hundred bytes less on the wire.
 fn dynamic_compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::CompressionLevel;
     use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
-    CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 #[derive(Template)]
