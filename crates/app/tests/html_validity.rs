@@ -191,7 +191,10 @@ async fn every_page_type_is_valid_html() {
     pages.push(("a supporter's badge, filled".into(), member.get("/articles/rich").await.body));
     pages.push(("a supporter's badge".into(), app.browser().get("/articles/rich").await.body));
     pages.push(("supporters only".into(), app.browser().get("/articles/story-2").await.body));
-    pages.push(("supporters only, filled".into(), app.signed_in("Nora", Role::Reader).await.get("/articles/story-2").await.body));
+    pages.push((
+        "supporters only, filled".into(),
+        app.signed_in("Nora", Role::Reader).await.get("/articles/story-2").await.body,
+    ));
     pages.push(("/admin/supporters".into(), editor.get("/admin/supporters").await.body));
     let csrf = editor.csrf().await;
     let preview = editor

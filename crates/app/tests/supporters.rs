@@ -181,7 +181,10 @@ async fn an_unconfirmed_address_gives_no_status_until_it_is_confirmed(db: TestDa
     choose_badge(&una, "yes").await;
     app.settle().await;
     let stranger = app.browser();
-    assert!(!stranger.get("/articles/quay-works").await.body.contains(BADGE), "an unconfirmed address is no one's");
+    assert!(
+        !stranger.get("/articles/quay-works").await.body.contains(BADGE),
+        "an unconfirmed address is no one's"
+    );
     assert!(!una.get("/account").await.body.contains("makes you a supporter until"));
     let admin = app.signed_in("Ada Admin", Role::Admin).await;
     assert!(admin.get("/admin/supporters").await.body.contains("No supporters at the moment."));
@@ -189,7 +192,9 @@ async fn an_unconfirmed_address_gives_no_status_until_it_is_confirmed(db: TestDa
     confirm(&app, &email).await;
     assert!(una.get("/account").await.body.contains("makes you a supporter until"));
     let id = user_id(&app, &email).await;
-    assert!(app.state.store.supporter_status(id, Utc::now(), Duration::days(35)).await.unwrap().badge_shown());
+    assert!(
+        app.state.store.supporter_status(id, Utc::now(), Duration::days(35)).await.unwrap().badge_shown()
+    );
     assert!(admin.get("/admin/supporters").await.body.contains(&email));
 }
 
@@ -206,7 +211,8 @@ async fn a_refund_ends_only_what_its_own_gift_gave(db: TestDatabase) {
     let until = status().await.until.unwrap();
     assert!(until > Utc::now() + Duration::days(33), "the latest gift sets the end: {until}");
     // A partial refund leaves part of the gift: it still counts.
-    deliver(&app, refunded("evt_part", "pi_new", 400).replace("\"refunded\":true", "\"refunded\":false")).await;
+    deliver(&app, refunded("evt_part", "pi_new", 400).replace("\"refunded\":true", "\"refunded\":false"))
+        .await;
     assert_eq!(status().await.until, Some(until));
     // Refunded in full, the newer gift gives nothing; the older one still does, for less long.
     deliver(&app, refunded("evt_full", "pi_new", 1000)).await;
@@ -219,7 +225,8 @@ async fn a_refund_ends_only_what_its_own_gift_gave(db: TestDatabase) {
     deliver(&app, checkout("evt_ancient", "pi_ancient", 1000, &email, Utc::now() - Duration::days(40))).await;
     assert!(!status().await.is_supporter());
     // The ledger kept every address, for the admin only.
-    let entries = store.entries_of_month(tribune_core::funding::month::Month::containing(old, app.state.config.tz()));
+    let entries =
+        store.entries_of_month(tribune_core::funding::month::Month::containing(old, app.state.config.tz()));
     let entries = entries.await.unwrap();
     assert!(entries.iter().any(|e| e.entry.donor_email.as_deref() == Some(email.as_str())));
 }
@@ -239,16 +246,20 @@ async fn a_status_that_runs_out_is_found_for_its_pages(db: TestDatabase) {
     // Her status ended a day ago: the node that looks now finds her discussion.
     let lapsed = store.articles_where_badges_lapsed(now - Duration::days(2), now, period).await.unwrap();
     assert_eq!(lapsed, vec![a.id]);
-    let earlier = store.articles_where_badges_lapsed(now - Duration::days(9), now - Duration::days(2), period);
+    let earlier =
+        store.articles_where_badges_lapsed(now - Duration::days(9), now - Duration::days(2), period);
     assert!(earlier.await.unwrap().is_empty());
     // Without the badge chosen, no page showed it.
     choose_badge(&lea, "no").await;
-    assert!(store.articles_where_badges_lapsed(now - Duration::days(2), now, period).await.unwrap().is_empty());
+    assert!(
+        store.articles_where_badges_lapsed(now - Duration::days(2), now, period).await.unwrap().is_empty()
+    );
 }
 
 async fn a_supporters_only_discussion_refuses_others_and_takes_supporters(db: TestDatabase) {
     let app = app(db).await;
-    let a = app.publish(article("Members Night", &["Ada Writer"], &[], Utc::now() - Duration::hours(1))).await;
+    let a =
+        app.publish(article("Members Night", &["Ada Writer"], &[], Utc::now() - Duration::hours(1))).await;
     let editor = app.signed_in("Eda Editor", Role::Editor).await;
     let token = editor.get(&format!("/admin/articles/{}", a.id)).await.csrf();
     let path = format!("/admin/articles/{}/supporters-only", a.id);
@@ -318,7 +329,10 @@ async fn supporters_skip_the_new_commenter_hold_when_the_setting_says_so(db: Tes
     let admin = app.signed_in("Ada Admin", Role::Admin).await;
     let token = admin.get("/admin/settings").await.csrf();
     let save = admin
-        .post_form("/admin/settings", &[("csrf", &token), ("supporters_skip_hold", "yes"), ("supporter_days", "40")])
+        .post_form(
+            "/admin/settings",
+            &[("csrf", &token), ("supporters_skip_hold", "yes"), ("supporter_days", "40")],
+        )
         .await;
     assert_eq!(save.status, StatusCode::SEE_OTHER, "{}", save.body);
     let settings = admin.get("/admin/settings").await.body;

@@ -267,7 +267,9 @@ pub async fn post_comment<
         let needed = settings.trust_after;
         if let Some(reason) = untrusted(store, author, origin, guest_token_hash.as_deref(), needed).await? {
             let supporter = rules.supporters.skip_hold
-                && supporter_status(store, author, &rules.supporters, now, &mut standing).await?.is_supporter();
+                && supporter_status(store, author, &rules.supporters, now, &mut standing)
+                    .await?
+                    .is_supporter();
             if !supporter {
                 decision.add(reason);
             }

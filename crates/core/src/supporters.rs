@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::Article;
-use crate::funding::stripe::{Effect, Event};
 use crate::discussion::DiscussionError;
+use crate::funding::stripe::{Effect, Event};
 use crate::store::{ArticleStore, Page, PageRequest, StoreError};
 use crate::user::User;
 
@@ -136,7 +136,10 @@ pub async fn set_badge<S: SupporterStore>(
 /// The articles whose pages a Stripe event changes: those where the accounts its gift's
 /// donor address matches show their badge (a payment may start their status, a refund or
 /// a lost dispute end it). A redelivery drops them again, which costs one render each.
-pub async fn articles_showing_gift<S: SupporterStore>(store: &S, event: &Event) -> Result<Vec<i64>, StoreError> {
+pub async fn articles_showing_gift<S: SupporterStore>(
+    store: &S,
+    event: &Event,
+) -> Result<Vec<i64>, StoreError> {
     match &event.effect {
         Effect::Paid { payment_key, .. }
         | Effect::Refunded { payment_key, .. }
@@ -166,7 +169,9 @@ pub async fn set_supporters_only<S: SupporterStore + ArticleStore>(
 /// Whether `status` lets its holder post under `article`. A supporters-only discussion
 /// takes staff as well: they run it.
 pub fn may_post(article: &Article, user: Option<&User>, status: Status) -> bool {
-    !article.supporters_only || status.is_supporter() || user.is_some_and(|u| u.role != crate::user::Role::Reader)
+    !article.supporters_only
+        || status.is_supporter()
+        || user.is_some_and(|u| u.role != crate::user::Role::Reader)
 }
 
 #[cfg(test)]

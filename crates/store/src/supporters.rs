@@ -40,8 +40,12 @@ impl SupporterStore for Store {
                FROM ledger_entries p WHERE p.donor_email = u.email AND {STANDS} AND p.occurred_at <= $2) \
              END AS latest FROM users u WHERE u.id = $1"
         );
-        let row =
-            sqlx::query(&sql).bind(user_id).bind(secs(now)).fetch_optional(&self.pool).await.map_err(from_sqlx)?;
+        let row = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(secs(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
         let Some(row) = row else { return Ok(Status::default()) };
         let latest: Option<i64> = row.try_get("latest").map_err(from_sqlx)?;
         Ok(Status {

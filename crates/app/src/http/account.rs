@@ -74,7 +74,9 @@ async fn show(
     let notice = match q.done.as_deref() {
         Some("name") => Some("Your name is changed."),
         Some("password") => Some("Your password is changed. Your other sessions are signed out."),
-        Some("badge-shown") => Some("Your choice is saved: the badge shows beside your name while you are a supporter."),
+        Some("badge-shown") => {
+            Some("Your choice is saved: the badge shows beside your name while you are a supporter.")
+        }
         Some("badge-hidden") => Some("Your choice is saved: no badge shows beside your name."),
         _ => None,
     };

@@ -156,10 +156,7 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     if segments.len() != holes.len() + usize::from(open) + 1 {
         return Err(AppError::Internal("the shared discussion's holes do not match its comments".into()));
     }
-    let article = tribune_core::article::Article {
-        body_markdown: String::new(),
-        body_html: String::new(),
-        ..article
-    };
+    let article =
+        tribune_core::article::Article { body_markdown: String::new(), body_html: String::new(), ..article };
     Ok(Shared { segments, comments: holes, open, article })
 }

@@ -10,8 +10,8 @@ use tribune_core::comment::{Comment, CommentStatus, Viewer};
 use tribune_core::discussion::{DiscussionError, DiscussionRules, open_for_comments, thread_page};
 use tribune_core::store::{CommentStore, ThreadPage, Tops};
 use tribune_core::supporters::{self, Status, SupporterRules, SupporterStore};
-use tribune_core::user::Role;
 use tribune_core::thread::{Appearance, CommentSort, Cursor, MoreReplies, PageLimits, Shown, visible};
+use tribune_core::user::Role;
 
 use super::AppError;
 use super::views::{DateView, date};

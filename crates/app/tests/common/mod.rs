@@ -479,6 +479,8 @@ pub async fn make_supporter(app: &TestApp, email: &str) {
     };
     let guard = tribune_core::funding::guard::Guard::default();
     let tz = app.state.config.tz();
-    tribune_core::funding::donations::record_stripe_event(store, &event, guard, tz, Utc::now()).await.unwrap();
+    tribune_core::funding::donations::record_stripe_event(store, &event, guard, tz, Utc::now())
+        .await
+        .unwrap();
     store.set_supporter_badge(user.id, true).await.unwrap();
 }

@@ -770,7 +770,8 @@ mod tests {
 
     #[test]
     fn the_donor_email_is_taken_where_each_object_keeps_it_normalised() {
-        let email_of = |event_type: &str, object: Value| parse_event(&event(event_type, object)).unwrap().donor_email;
+        let email_of =
+            |event_type: &str, object: Value| parse_event(&event(event_type, object)).unwrap().donor_email;
         let session = with(checkout_session(), "customer_details", json!({ "email": "  Ada@Example.COM " }));
         assert_eq!(email_of("checkout.session.completed", session), Some("ada@example.com".into()));
         let session = with(checkout_session(), "customer_details", Value::Null);

@@ -464,7 +464,11 @@ async fn set_supporters_only(
     let only = match form.only.as_str() {
         "1" => true,
         "0" => false,
-        other => return Err(AppError::BadRequest(format!("\"{other}\" is neither 1 (supporters) nor 0 (everyone)."))),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "\"{other}\" is neither 1 (supporters) nor 0 (everyone)."
+            )));
+        }
     };
     let article = tribune_core::supporters::set_supporters_only(&state.store, id, only, &me).await?;
     state.changed(Change::ArticleChanged(&article)).await;

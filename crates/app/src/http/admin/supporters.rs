@@ -28,9 +28,7 @@ const CSV_ROWS: u32 = 1000;
 const MAX_PAGE: u32 = 10_000;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/supporters", get(list))
-        .route("/admin/supporters.csv", get(csv_export))
+    Router::new().route("/admin/supporters", get(list)).route("/admin/supporters.csv", get(csv_export))
 }
 
 struct Row {
@@ -77,7 +75,13 @@ async fn list(
     let rows = page
         .items
         .into_iter()
-        .map(|s| Row { name: s.name, email: s.email, since: date(s.since), until: date(s.until), months: s.months })
+        .map(|s| Row {
+            name: s.name,
+            email: s.email,
+            since: date(s.since),
+            until: date(s.until),
+            months: s.months,
+        })
         .collect();
     let html = render(&SupportersPage {
         site: &site,
@@ -92,7 +96,10 @@ async fn list(
 
 /// Every current supporter (up to `CSV_ROWS`) as CSV (RFC 4180, CRLF), each cell safe to
 /// open in a spreadsheet: a name or address cannot be run as a formula.
-async fn csv_export(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Response, AppError> {
+async fn csv_export(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Response, AppError> {
     publisher_only(&me)?;
     let period = state.site().supporter_rules().period;
     let page = state.store.supporter_list(Utc::now(), period, PageRequest::new(1, CSV_ROWS)).await?;
