@@ -15,6 +15,7 @@ use tribune_core::moderation::learned;
 use tribune_core::publishing::Saved;
 use tribune_core::slug::Slug;
 use tribune_core::store::{ArticleStore, InvalidationStore, LogPosition, StoreError};
+use tribune_core::supporters::SupporterStore;
 use tribune_store::Store;
 
 use crate::cache::{FRONT, PageCache, article_key, keys_of, keys_of_change};
@@ -100,6 +101,10 @@ const DONATION_BURST: Duration = Duration::from_millis(100);
 /// How often a node applies what the learned filter was taught elsewhere (by a moderator
 /// on another node, or `tribune moderation train`).
 const FILTER_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How often a node looks for supporters whose status ran out with no event (the period
+/// after their last gift ended), to take their badge off its cached pages.
+const BADGE_CHECK: Duration = Duration::from_secs(60);
 
 /// How long a node waits before listening again after its connection failed.
 const RELISTEN_AFTER: Duration = Duration::from_secs(1);
@@ -328,6 +333,7 @@ pub async fn start(coherence: Arc<Coherence>) -> Tasks {
         tokio::spawn(share_gathered(coherence.clone())),
         tokio::spawn(refresh_bar_after_donations(coherence.clone())),
         tokio::spawn(keep_filter_in_step(coherence.clone())),
+        tokio::spawn(take_off_lapsed_badges(coherence.clone())),
     ];
     Tasks { handles, coherence }
 }
@@ -423,5 +429,29 @@ async fn keep_filter_in_step(co: Arc<Coherence>) {
     loop {
         ticker.tick().await;
         co.refresh_filter().await;
+    }
+}
+
+/// A supporter's status also ends by itself, a period after their last gift: nothing is
+/// written then, so each node looks once in a while for the badges that lapsed since it
+/// last looked, and drops the discussions that showed them.
+async fn take_off_lapsed_badges(co: Arc<Coherence>) {
+    let mut since = Utc::now();
+    let mut ticker = tokio::time::interval(BADGE_CHECK);
+    ticker.tick().await; // the first tick is at once
+    loop {
+        ticker.tick().await;
+        let now = Utc::now();
+        let period = co.live.current().supporter_rules().period;
+        match co.store.articles_where_badges_lapsed(since, now, period).await {
+            Ok(articles) => {
+                if !articles.is_empty() {
+                    co.changed(Change::Discussions(&articles)).await;
+                }
+                since = now;
+            }
+            // Looked for again next time, from the same moment.
+            Err(e) => tracing::warn!(error = %e, "could not look for lapsed supporter badges"),
+        }
     }
 }

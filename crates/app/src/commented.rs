@@ -83,6 +83,7 @@ mod tests {
             tags: vec![],
             comments_closed: false,
             comment_count: 0,
+            supporters_only: false,
         }
     }
 

@@ -63,6 +63,11 @@ pub struct Config {
     /// No new comments anywhere on the site (the form gives way to a notice); existing
     /// discussions stay visible. An article can also be closed on its own.
     pub comments_closed: bool,
+    /// Days after each gift that its donor (matched by a confirmed account address) counts
+    /// as a supporter.
+    pub supporter_days: u32,
+    /// Supporters' comments skip the new-commenter hold (`moderation_trust_after`).
+    pub supporters_skip_hold: bool,
     /// Domains whose links never count against a comment, comma-separated.
     pub moderation_allow_domains: String,
     /// Domains whose links refuse a comment, comma-separated.
@@ -178,6 +183,8 @@ impl Default for Config {
             comments_close_after_days: 0,
             comments_hold_for_review: false,
             comments_closed: false,
+            supporter_days: tribune_core::supporters::DEFAULT_DAYS,
+            supporters_skip_hold: false,
             moderation_allow_domains: String::new(),
             moderation_deny_domains: String::new(),
             moderation_words: String::new(),
@@ -236,6 +243,8 @@ const KEYS: &[&str] = &[
     "comments_close_after_days",
     "comments_hold_for_review",
     "comments_closed",
+    "supporter_days",
+    "supporters_skip_hold",
     "moderation_allow_domains",
     "moderation_deny_domains",
     "moderation_words",
@@ -322,6 +331,9 @@ impl Config {
                 "base_url",
                 "must be an absolute http:// or https:// URL, e.g. https://news.example",
             ));
+        }
+        if self.supporter_days > tribune_core::supporters::MAX_DAYS {
+            return Err(invalid("supporter_days", "must be a whole number from 0 to 3660"));
         }
         if !(1..=100).contains(&self.articles_per_page) {
             return Err(invalid("articles_per_page", "must be between 1 and 100"));
@@ -428,6 +440,8 @@ impl Config {
                 ModerationMode::After
             },
             articles_per_page: self.articles_per_page,
+            supporter_days: self.supporter_days,
+            supporters_skip_hold: self.supporters_skip_hold,
         }
     }
 
@@ -451,6 +465,8 @@ impl Config {
             comments_hold_for_review: s.comments_moderation == ModerationMode::Before,
             comments_closed: s.comments_moderation == ModerationMode::Closed,
             articles_per_page: s.articles_per_page,
+            supporter_days: s.supporter_days,
+            supporters_skip_hold: s.supporters_skip_hold,
             ..self.clone()
         }
     }
@@ -472,7 +488,13 @@ impl Config {
             moderation: self.moderation.clone(),
             ban_mode: self.ban_mode,
             notices: None,
+            supporters: self.supporter_rules(),
         }
+    }
+
+    /// What makes a supporter, as the settings say.
+    pub fn supporter_rules(&self) -> tribune_core::supporters::SupporterRules {
+        tribune_core::supporters::SupporterRules::days(self.supporter_days, self.supporters_skip_hold)
     }
 
     /// The moderation keys, checked, as the core takes them.

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{TestApp, article};
 use tribune_core::comment::{CommentInput, CommentStatus, validate};
-use tribune_core::store::{CommentRecord, CommentStore, ImportedComment};
+use tribune_core::store::{CommentRecord, CommentStore, ImportedComment, UserStore};
+use tribune_core::supporters::SupporterStore;
 use tribune_store::testing::TestDatabase;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
@@ -205,6 +206,21 @@ async fn every_kind_of_page_passes_axe_core() {
     };
     tribune::site::save(&app.state.store, &give).await.unwrap();
     app.state.changed(tribune::coherence::Change::Settings(&["support_card_url"])).await;
+    // A supporter's badge beside their comment, and a discussion for supporters only.
+    let (sue, _) = app.add_user("Sue Supporter", tribune_core::user::Role::Reader).await;
+    common::make_supporter(&app, &sue).await;
+    let (sue_user, _) = app.state.store.user_credentials(&sue).await.unwrap().unwrap();
+    let sue_viewer = tribune_core::comment::Viewer { user: Some(sue_user), guest_token_hash: None };
+    let proud = CommentInput { body: "Proud to chip in.".into(), ..Default::default() };
+    let rules = app.state.config.discussion_rules();
+    let origin = tribune_core::discussion::Origin::default();
+    tribune_core::discussion::post_comment(store, &story, &proud, &sue_viewer, &origin, &rules, now)
+        .await
+        .unwrap();
+    let members = app.publish(article("Members Night", &["Ada Writer"], &[], published)).await;
+    store.set_supporters_only(members.id, true).await.unwrap();
+    store.flush_comments().await;
+    app.state.invalidate(vec!["article:*".into()]).await;
     let slug = story.slug.as_str();
     let expires = (now + chrono::Duration::days(1)).timestamp();
     let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
@@ -216,6 +232,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/authors/ada-writer".into(),
         "/search?q=harbour".into(),
         "/support".into(),
+        "/articles/members-night#no-form".into(),
         "/embed/goal".into(),
         "/register".into(),
         "/login".into(),
@@ -241,6 +258,7 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/admin/media?added={}", image.name),
         "/admin/users".into(),
         "/admin/funding".into(),
+        "/admin/supporters".into(),
         format!("/admin/funding/entries/{gift}/reverse"),
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),

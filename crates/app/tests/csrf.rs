@@ -49,6 +49,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/articles/{id}", Guard::Token),
     ("/admin/articles/{id}/status", Guard::Token),
     ("/admin/articles/{id}/comments", Guard::Token),
+    ("/admin/articles/{id}/supporters-only", Guard::Token),
     ("/admin/funding/goal", Guard::Token),
     ("/admin/funding/donations", Guard::Token),
     ("/admin/funding/entries/{id}/reverse", Guard::Token),
@@ -76,6 +77,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/moderation/{id}/ban", Guard::Token),
     ("/account/name", Guard::Token),
     ("/account/password", Guard::Token),
+    ("/account/supporter-badge", Guard::Token),
     ("/register", Guard::Token),
     ("/login", Guard::Token),
     ("/admin/login", Guard::Token),
@@ -222,6 +224,9 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         "/admin/articles/{id}/comments" => {
             (format!("/admin/articles/{}/comments", w.article_id), vec![("closed", s("0"))])
         }
+        "/admin/articles/{id}/supporters-only" => {
+            (format!("/admin/articles/{}/supporters-only", w.other_article_id), vec![("only", s("1"))])
+        }
         "/admin/funding/goal" => {
             (s(route), vec![("month", month), ("goal", s("500")), ("currency", s("USD"))])
         }
@@ -256,6 +261,7 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         "/account/password" => {
             (s(route), vec![("current", w.admin_password.clone()), ("password", w.admin_password.clone())])
         }
+        "/account/supporter-badge" => (s(route), vec![("shown", s("yes"))]),
         "/admin/settings" => (s(route), vec![("site_title", s("Walked")), ("support_other", s("Forged"))]),
         "/setup" => (
             s(route),

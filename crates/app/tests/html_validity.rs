@@ -184,6 +184,18 @@ async fn every_page_type_is_valid_html() {
     let member = app.signed_in("Rita Reader", Role::Reader).await;
     pages.push(("a reader's article page".into(), member.get("/articles/rich").await.body));
     pages.push(("a reader's account page".into(), member.get("/account").await.body));
+    // The reader becomes a supporter who shows the badge, beside a comment of theirs; a
+    // discussion for supporters only, as others see it.
+    supporter_scene(&app, &rich, "rita.reader@example.org").await;
+    pages.push(("a supporter's account page".into(), member.get("/account").await.body));
+    pages.push(("a supporter's badge, filled".into(), member.get("/articles/rich").await.body));
+    pages.push(("a supporter's badge".into(), app.browser().get("/articles/rich").await.body));
+    pages.push(("supporters only".into(), app.browser().get("/articles/story-2").await.body));
+    pages.push((
+        "supporters only, filled".into(),
+        app.signed_in("Nora", Role::Reader).await.get("/articles/story-2").await.body,
+    ));
+    pages.push(("/admin/supporters".into(), editor.get("/admin/supporters").await.body));
     let csrf = editor.csrf().await;
     let preview = editor
         .post_form(
@@ -319,4 +331,23 @@ async fn every_page_type_is_valid_html() {
         .collect();
     assert!(errors.is_empty(), "HTML errors:\n{}", errors.join("\n"));
     assert!(output.status.success(), "vnu failed: {report}");
+}
+
+/// Makes the reader at `email` a supporter who shows the badge, with a comment under
+/// `article`; and story-2 a supporters-only discussion.
+async fn supporter_scene(app: &TestApp, article: &tribune_core::article::Article, email: &str) {
+    use tribune_core::store::{ArticleStore, UserStore};
+    use tribune_core::supporters::SupporterStore;
+    let store = &app.state.store;
+    common::make_supporter(app, email).await;
+    let (user, _) = store.user_credentials(email).await.unwrap().unwrap();
+    let input = CommentInput { body: "Proud to chip in.".into(), ..Default::default() };
+    let viewer = Viewer { user: Some(user), guest_token_hash: None };
+    let rules = app.state.config.discussion_rules();
+    post_comment(store, article, &input, &viewer, &Default::default(), &rules, Utc::now()).await.unwrap();
+    let slug = tribune_core::slug::Slug::parse("story-2").unwrap();
+    let only = store.article_by_slug(&slug).await.unwrap().unwrap();
+    store.set_supporters_only(only.id, true).await.unwrap();
+    store.flush_comments().await;
+    app.state.invalidate(vec!["article:*".into()]).await;
 }

@@ -81,6 +81,8 @@ pub struct Article {
     pub comments_closed: bool,
     /// Published comments, for lists and metadata.
     pub comment_count: i64,
+    /// Only supporters (and staff) may post under it; everyone may read.
+    pub supporters_only: bool,
 }
 
 impl Article {

@@ -17,6 +17,7 @@ use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
     ReplySubscriptionStore, StoreError, ThreadPage, ThrottleStore, Tops,
 };
+use crate::supporters::{self, SupporterRules, SupporterStore};
 use crate::thread::{CommentSort, Cursor, PageLimits, Trimmed, trim};
 use crate::throttle::{self, ThrottleError, Throttled};
 use crate::user::User;
@@ -40,6 +41,8 @@ pub struct DiscussionRules {
     /// Composes reply notifications when the site sends mail; `None`: mail is off, and
     /// "tell me of replies" is not offered.
     pub notices: Option<Arc<dyn crate::reply_notices::Composer>>,
+    /// Who counts as a supporter, and whether they skip the new-commenter hold.
+    pub supporters: crate::supporters::SupporterRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,9 @@ pub enum DiscussionError {
     Closed(&'static str),
     #[error("sign in to comment: this site does not take comments from guests")]
     GuestsNotAllowed,
+    /// The article's discussion takes supporters' comments only.
+    #[error("this discussion is open to supporters; see /support to become one")]
+    SupportersOnly,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("no such comment")]
@@ -186,7 +192,9 @@ pub async fn set_closed<S: CommentStore + ArticleStore>(
 /// Posts a comment (or a reply, when `input.parent_id` is set) on a public article.
 /// `author` is the signed-in user or, for a guest, the browser's token hash. The
 /// moderation pipeline decides its status: published, held (pending), or refused.
-pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + ReplySubscriptionStore>(
+pub async fn post_comment<
+    S: CommentStore + ThrottleStore + ModerationStore + ReplySubscriptionStore + SupporterStore,
+>(
     store: &S,
     article: &Article,
     input: &CommentInput,
@@ -198,6 +206,15 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + Re
     open_for_comments(article, rules, now)?;
     if author.user.is_none() && (!rules.allow_guests || author.guest_token_hash.is_none()) {
         return Err(DiscussionError::GuestsNotAllowed);
+    }
+    // Read only when something turns on it: a supporters-only discussion, or supporters
+    // skipping the new-commenter hold.
+    let mut standing = None;
+    if article.supporters_only {
+        let status = supporter_status(store, author, &rules.supporters, now, &mut standing).await?;
+        if !supporters::may_post(article, author.user.as_ref(), status) {
+            return Err(DiscussionError::SupportersOnly);
+        }
     }
     let valid =
         validate(input, author.user.as_ref().map(|u| u.name.as_str())).map_err(DiscussionError::Invalid)?;
@@ -249,7 +266,13 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + Re
     if decision.outcome != Outcome::Refuse {
         let needed = settings.trust_after;
         if let Some(reason) = untrusted(store, author, origin, guest_token_hash.as_deref(), needed).await? {
-            decision.add(reason);
+            let supporter = rules.supporters.skip_hold
+                && supporter_status(store, author, &rules.supporters, now, &mut standing)
+                    .await?
+                    .is_supporter();
+            if !supporter {
+                decision.add(reason);
+            }
         }
     }
     if let Some(refusal) = decision.refusal() {
@@ -347,6 +370,25 @@ async fn comment_mail<S: ReplySubscriptionStore + ThrottleStore>(
                 .await?;
     }
     Ok((subscription, mail))
+}
+
+/// `author`'s supporter status, read once per post (a guest is never a supporter).
+async fn supporter_status<S: SupporterStore>(
+    store: &S,
+    author: &Viewer,
+    rules: &SupporterRules,
+    now: DateTime<Utc>,
+    read: &mut Option<supporters::Status>,
+) -> Result<supporters::Status, StoreError> {
+    if let Some(status) = read {
+        return Ok(*status);
+    }
+    let status = match &author.user {
+        Some(user) => store.supporter_status(user.id, now, rules.period).await?,
+        None => supporters::Status::default(),
+    };
+    *read = Some(status);
+    Ok(status)
 }
 
 /// The "new commenter" hold, when the site asks for `needed` approved comments first and
@@ -628,6 +670,7 @@ mod tests {
             moderation: Arc::default(),
             ban_mode: Default::default(),
             notices: None,
+            supporters: Default::default(),
         }
     }
 

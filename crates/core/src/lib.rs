@@ -30,6 +30,7 @@ pub mod setup;
 pub mod site;
 pub mod slug;
 pub mod store;
+pub mod supporters;
 pub mod text;
 pub mod thread;
 pub mod throttle;

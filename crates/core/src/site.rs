@@ -65,6 +65,8 @@ pub struct SiteSettings {
     pub comments_close_after_days: u32,
     pub comments_moderation: ModerationMode,
     pub articles_per_page: u32,
+    pub supporter_days: u32,
+    pub supporters_skip_hold: bool,
 }
 
 /// Which pages a change of a setting makes stale.
@@ -165,6 +167,19 @@ pub const FIELDS: &[Field] = &[
     },
     Field { key: "comments_moderation", label: "Moderation", hint: "", reach: Reach::Articles },
     Field { key: "articles_per_page", label: "Articles per page", hint: "1 to 100.", reach: Reach::Lists },
+    Field {
+        key: "supporter_days",
+        label: "Supporter for (days after each gift)",
+        hint: "A reader whose confirmed address gave is a supporter this long; 0 to 3660.",
+        // Badges show beside comments, on the articles' pages.
+        reach: Reach::Articles,
+    },
+    Field {
+        key: "supporters_skip_hold",
+        label: "Supporters skip the new-commenter hold",
+        hint: "Their comments publish at once even before a moderator approved any.",
+        reach: Reach::Articles,
+    },
 ];
 
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -278,13 +293,14 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
             }
             within(500)?;
         }
-        "comments_allow_guests" => {
+        "comments_allow_guests" | "supporters_skip_hold" => {
             if trimmed != "yes" && trimmed != "no" {
                 return Err("must be yes or no".into());
             }
         }
         "comment_edit_minutes" => return number(1440),
         "comments_close_after_days" => return number(3650),
+        "supporter_days" => return number(crate::supporters::MAX_DAYS),
         "comments_moderation" => {
             if ModerationMode::parse(&trimmed).is_none() {
                 return Err("must be after, before or closed".into());
@@ -336,6 +352,8 @@ impl SiteSettings {
             "comments_close_after_days" => self.comments_close_after_days.to_string(),
             "comments_moderation" => self.comments_moderation.as_str().to_owned(),
             "articles_per_page" => self.articles_per_page.to_string(),
+            "supporter_days" => self.supporter_days.to_string(),
+            "supporters_skip_hold" => yes_no(self.supporters_skip_hold),
             _ => String::new(),
         }
     }
@@ -363,6 +381,8 @@ impl SiteSettings {
                 self.comments_moderation = ModerationMode::parse(&value).unwrap_or(self.comments_moderation)
             }
             "articles_per_page" => self.articles_per_page = n.unwrap_or(self.articles_per_page),
+            "supporter_days" => self.supporter_days = n.unwrap_or(self.supporter_days),
+            "supporters_skip_hold" => self.supporters_skip_hold = value == "yes",
             _ => {}
         }
     }
@@ -468,6 +488,8 @@ mod tests {
             comments_close_after_days: 0,
             comments_moderation: ModerationMode::After,
             articles_per_page: 10,
+            supporter_days: 35,
+            supporters_skip_hold: false,
         };
         let stored: BTreeMap<String, String> =
             [("articles_per_page", "5000"), ("site_title", "Stored"), ("comments_allow_guests", "no")]

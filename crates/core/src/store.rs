@@ -297,6 +297,9 @@ pub trait FundingStore {
         entry: &crate::funding::ledger::NewEntry,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError>;
+    /// Gives a payment's entry the donor's address another event about it carried, unless
+    /// it has one already.
+    async fn add_donor_email(&self, payment_key: &str, email: &str) -> Result<(), StoreError>;
     async fn entry(&self, id: i64) -> Result<Option<crate::funding::ledger::Entry>, StoreError>;
     /// Entries that count toward `month`, oldest first.
     async fn entries_of_month(

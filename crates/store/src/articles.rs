@@ -21,14 +21,14 @@ use crate::{Store, dialect};
 
 pub(crate) const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
     a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
-    a.comment_count";
+    a.comment_count, a.supporters_only";
 
 /// An article without its bodies, one row per author and tag (one row with NULL links
 /// when it has none), authors first, each in its order. Each side of the union finds the
 /// article by its slug itself, so neither reads other articles' links.
 const TO_COMMENT_ON: &str = "SELECT a.id, a.slug, a.title, a.summary, '' AS body_markdown, '' AS body_html, \
      a.status, a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, \
-     a.updated_at, a.comments_closed, a.comment_count, l.kind AS link_kind, l.slug AS link_slug, \
+     a.updated_at, a.comments_closed, a.comment_count, a.supporters_only, l.kind AS link_kind, l.slug AS link_slug, \
      l.name AS link_name \
      FROM articles a LEFT JOIN ( \
        SELECT 'author' AS kind, la.position AS position, t.slug AS slug, t.name AS name \
@@ -564,6 +564,7 @@ pub(crate) fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
         tags: Vec::new(),
         comments_closed: r.try_get::<i64, _>("comments_closed").map_err(from_sqlx)? != 0,
         comment_count: r.try_get("comment_count").map_err(from_sqlx)?,
+        supporters_only: r.try_get::<i64, _>("supporters_only").map_err(from_sqlx)? != 0,
     })
 }
 

@@ -14,7 +14,7 @@ use crate::error::from_sqlx;
 use crate::rows::{secs, time};
 
 const ENTRY_COLUMNS: &str = "id, kind, amount_minor, currency, month, occurred_at, event_id, payment_key, \
-     supporter_name, note, reverses, created_at, \
+     supporter_name, donor_email, note, reverses, created_at, \
      CAST(CASE WHEN l.kind IN ('refund', 'dispute_lost') AND NOT EXISTS (SELECT 1 FROM ledger_entries c \
        WHERE c.kind = 'payment' AND c.payment_key = l.payment_key AND c.currency = l.currency) \
      THEN 0 ELSE 1 END AS BIGINT) AS counted";
@@ -94,7 +94,8 @@ impl FundingStore for Store {
         // per key, one reversal per entry. Concurrent duplicates race here, and one wins.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO ledger_entries (kind, amount_minor, currency, month, occurred_at, event_id, payment_key, \
-             supporter_name, note, reverses, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             supporter_name, donor_email, note, reverses, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(e.kind.as_str())
@@ -105,6 +106,7 @@ impl FundingStore for Store {
         .bind(e.event_id.clone())
         .bind(e.payment_key.clone())
         .bind(e.supporter_name.clone())
+        .bind(e.donor_email.clone())
         .bind(e.note.clone())
         .bind(e.reverses)
         .bind(secs(now))
@@ -112,6 +114,20 @@ impl FundingStore for Store {
         .await
         .map_err(from_sqlx)?;
         Ok(id)
+    }
+
+    async fn add_donor_email(&self, payment_key: &str, email: &str) -> Result<(), StoreError> {
+        // Only an address not yet known: the first one Stripe sent stays.
+        sqlx::query(
+            "UPDATE ledger_entries SET donor_email = $1 \
+             WHERE kind = 'payment' AND payment_key = $2 AND donor_email IS NULL",
+        )
+        .bind(email)
+        .bind(payment_key)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(())
     }
 
     async fn entry(&self, id: i64) -> Result<Option<Entry>, StoreError> {
@@ -202,6 +218,7 @@ fn entry_from_row(r: &AnyRow) -> Result<Entry, StoreError> {
             event_id: opt("event_id")?,
             payment_key: opt("payment_key")?,
             supporter_name: opt("supporter_name")?,
+            donor_email: opt("donor_email")?,
             note: opt("note")?,
             reverses: r.try_get("reverses").map_err(from_sqlx)?,
         },

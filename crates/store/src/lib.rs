@@ -25,6 +25,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod settings;
+mod supporters;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod throttles;

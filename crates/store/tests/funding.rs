@@ -37,6 +37,7 @@ fn paid(event: &str, key: &str, cents: i64, at: DateTime<Utc>) -> Event {
             currency: "USD".into(),
             supporter_name: None,
         },
+        donor_email: None,
     }
 }
 
@@ -49,6 +50,7 @@ fn refunded(event: &str, key: &str, total_cents: i64, at: DateTime<Utc>) -> Even
             refunded_total_minor: total_cents,
             currency: "USD".into(),
         },
+        donor_email: None,
     }
 }
 
@@ -61,6 +63,7 @@ fn dispute_lost(event: &str, key: &str, cents: i64, currency: &str) -> Event {
             amount_minor: cents,
             currency: currency.into(),
         },
+        donor_email: None,
     }
 }
 

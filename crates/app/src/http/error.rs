@@ -101,6 +101,7 @@ impl From<DiscussionError> for AppError {
             DiscussionError::Throttled(t) => t.into(),
             e @ (DiscussionError::Closed(_)
             | DiscussionError::GuestsNotAllowed
+            | DiscussionError::SupportersOnly
             | DiscussionError::Forbidden(_)) => {
                 AppError::Forbidden(format!("{}.", capitalized(&e.to_string())))
             }

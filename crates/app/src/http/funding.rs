@@ -159,6 +159,20 @@ async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body:
                 tracing::info!(event = %event.id, entry, "recorded a Stripe event");
                 state.donation_recorded();
             }
+            // A duplicate may still have brought the donor's address (see `add_donor_email`).
+            if recorded != Recorded::Ignored {
+                match tribune_core::supporters::articles_showing_gift(&state.store, &event).await {
+                    Ok(articles) if !articles.is_empty() => {
+                        state.changed(crate::coherence::Change::Discussions(&articles)).await;
+                    }
+                    Ok(_) => {}
+                    // Stripe retries; the redelivery is a duplicate that comes back here.
+                    Err(e) => {
+                        tracing::error!(error = %e, event = %event.id, "could not find supporters' pages");
+                        return json_error(StatusCode::SERVICE_UNAVAILABLE, "could not finish; retry later");
+                    }
+                }
+            }
             let outcome = match recorded {
                 Recorded::Counted(_) => "recorded",
                 Recorded::Duplicate => "already recorded",

@@ -29,7 +29,13 @@ struct Shared {
     comments: Vec<Comment>,
     /// Whether the discussion is open: the last hole is then the comment form's.
     open: bool,
+    /// The article, without its text: whether its discussion is for supporters only.
+    article: tribune_core::article::Article,
 }
+
+#[derive(Template)]
+#[template(path = "supporters_only.html")]
+struct SupportersOnly;
 
 #[derive(Template)]
 #[template(path = "comment_actions.html")]
@@ -84,6 +90,10 @@ pub async fn serve(
         if let Some(c) = views.get(i) {
             Actions { c, csrf }.render_into(&mut html)?;
         } else if i == views.len() && shared.open {
+            if !thread_view::may_post(&state.store, &shared.article, viewer, &rules.supporters).await? {
+                SupportersOnly.render_into(&mut html)?;
+                continue;
+            }
             let signed_in_as = viewer.user.as_ref().map(|u| u.name.clone());
             let join = Join { site: config, slug, signed_in_as, form: CommentForm::default(), csrf };
             join.render_into(&mut html)?;
@@ -146,5 +156,7 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     if segments.len() != holes.len() + usize::from(open) + 1 {
         return Err(AppError::Internal("the shared discussion's holes do not match its comments".into()));
     }
-    Ok(Shared { segments, comments: holes, open })
+    let article =
+        tribune_core::article::Article { body_markdown: String::new(), body_html: String::new(), ..article };
+    Ok(Shared { segments, comments: holes, open, article })
 }

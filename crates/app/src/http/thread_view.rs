@@ -9,7 +9,9 @@ use tribune_core::article::Article;
 use tribune_core::comment::{Comment, CommentStatus, Viewer};
 use tribune_core::discussion::{DiscussionError, DiscussionRules, open_for_comments, thread_page};
 use tribune_core::store::{CommentStore, ThreadPage, Tops};
+use tribune_core::supporters::{self, Status, SupporterRules, SupporterStore};
 use tribune_core::thread::{Appearance, CommentSort, Cursor, MoreReplies, PageLimits, Shown, visible};
+use tribune_core::user::Role;
 
 use super::AppError;
 use super::views::{DateView, date};
@@ -49,6 +51,8 @@ pub struct CommentView {
     pub more_after: Vec<MoreLink>,
     /// Its actions are left out, for each reader's own (see `reader_page`).
     pub hole: bool,
+    /// Its author is a supporter who chose to show it.
+    pub supporter: bool,
 }
 
 /// "More replies": the replies of one comment that a page leaves off.
@@ -67,6 +71,9 @@ pub struct ThreadView {
     pub closed: Option<&'static str>,
     /// The comment form is left out, for each reader's own (see `reader_page`).
     pub holes: bool,
+    /// This reader may post here: false in a supporters-only discussion for anyone but
+    /// supporters and staff, who see why instead of the form.
+    pub may_post: bool,
 }
 
 impl ThreadView {
@@ -93,7 +100,8 @@ impl Scope {
 }
 
 /// Loads a page of threads and prepares it for `viewer`: four queries (see
-/// `discussion::thread_page`), plus one for the reader's own votes when signed in.
+/// `discussion::thread_page`), one for the supporters' badges, one for the reader's own
+/// votes when signed in, and one for their standing in a supporters-only discussion.
 pub async fn load(
     store: &tribune_store::Store,
     config: &Config,
@@ -144,8 +152,46 @@ pub async fn load_with_comments(
         Utc::now(),
     );
     add_links(&mut views, &comments, links, scope, sort, config.comment_max_indent);
+    mark_supporters(store, &mut views, &comments, &rules.supporters).await?;
+    let may_post = may_post(store, article, viewer, &rules.supporters).await?;
     let more_query = next.map(|c| format!("sort={}&after={}", sort.as_str(), c.encode(sort)));
-    Ok((ThreadView { comments: views, sort, more_query, closed, holes: false }, comments))
+    Ok((ThreadView { comments: views, sort, more_query, closed, holes: false, may_post }, comments))
+}
+
+/// Puts the badge on the comments of supporters who chose to show it: one query for the
+/// page's authors.
+async fn mark_supporters(
+    store: &tribune_store::Store,
+    views: &mut [CommentView],
+    comments: &[Comment],
+    rules: &SupporterRules,
+) -> Result<(), AppError> {
+    let author_of: HashMap<i64, i64> = comments.iter().filter_map(|c| Some((c.id, c.user_id?))).collect();
+    let mut authors: Vec<i64> = author_of.values().copied().collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let badges = store.badge_holders(&authors, Utc::now(), rules.period).await?;
+    for view in views.iter_mut().filter(|v| v.appearance == "full") {
+        view.supporter = author_of.get(&view.id).is_some_and(|id| badges.contains(id));
+    }
+    Ok(())
+}
+
+/// Whether `viewer` may post under `article` (see `supporters::may_post`); read from the
+/// ledger only for a supporters-only discussion and a signed-in reader.
+pub async fn may_post(
+    store: &tribune_store::Store,
+    article: &Article,
+    viewer: &Viewer,
+    rules: &SupporterRules,
+) -> Result<bool, AppError> {
+    let status = match &viewer.user {
+        Some(user) if article.supporters_only && user.role == Role::Reader => {
+            store.supporter_status(user.id, Utc::now(), rules.period).await?
+        }
+        _ => Status::default(),
+    };
+    Ok(supporters::may_post(article, viewer.user.as_ref(), status))
 }
 
 /// Puts each comment's "continue" and "more replies" links on its view; the links of a
@@ -243,6 +289,7 @@ pub fn views_of(
                 continue_href: None,
                 more_after: Vec::new(),
                 hole: false,
+                supporter: false,
             }
         })
         .collect()

@@ -455,3 +455,32 @@ pub fn mail_through(config: &mut Config, sink: &smtp_sink::SmtpSink) {
     config.mail_from = "Test Gazette <news@gazette.test>".into();
     config.mail_retry_seconds = 1;
 }
+
+/// Makes the account at `email` a supporter who shows the badge: its address confirmed (as
+/// following a mailed link does), a Stripe gift from that address today, the badge chosen.
+pub async fn make_supporter(app: &TestApp, email: &str) {
+    use tribune_core::funding::stripe::{Effect, Event};
+    use tribune_core::store::UserStore;
+    use tribune_core::supporters::SupporterStore;
+    let store = &app.state.store;
+    let (user, _) = store.user_credentials(email).await.unwrap().unwrap();
+    let at = Utc::now().timestamp();
+    app.db.execute(&format!("UPDATE users SET email_confirmed_at = {at} WHERE id = {}", user.id)).await;
+    let event = Event {
+        id: format!("evt_supporter_{}", user.id),
+        created: at,
+        effect: Effect::Paid {
+            payment_key: format!("pi_supporter_{}", user.id),
+            amount_minor: 1200,
+            currency: "USD".into(),
+            supporter_name: None,
+        },
+        donor_email: Some(email.into()),
+    };
+    let guard = tribune_core::funding::guard::Guard::default();
+    let tz = app.state.config.tz();
+    tribune_core::funding::donations::record_stripe_event(store, &event, guard, tz, Utc::now())
+        .await
+        .unwrap();
+    store.set_supporter_badge(user.id, true).await.unwrap();
+}

@@ -48,6 +48,7 @@ pub(super) fn article(id: i64, slug: &str, title: &str, status: ArticleStatus) -
             },
             comments_closed: !published,
             comment_count: 0,
+            supporters_only: false,
         },
         import: None,
     }

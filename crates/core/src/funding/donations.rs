@@ -166,12 +166,21 @@ pub async fn record_stripe_event<S: FundingStore>(
         event_id: Some(event.id.clone()),
         payment_key: Some(payment_key.clone()),
         supporter_name,
+        donor_email: event.donor_email.clone(),
         note: None,
         reverses: None,
     };
     Ok(match store.append_entry(&entry, now).await? {
         Some(id) => Recorded::Counted(id),
-        None => Recorded::Duplicate,
+        None => {
+            // Several events describe one payment, and not all carry the donor's address
+            // (a payment intent often has none, its checkout session does): whichever
+            // brings it first gives it to the payment's entry.
+            if let (EntryKind::Payment, Some(email)) = (kind, &entry.donor_email) {
+                store.add_donor_email(payment_key, email).await?;
+            }
+            Recorded::Duplicate
+        }
     })
 }
 
@@ -208,6 +217,7 @@ pub async fn add_manual_donation<S: FundingStore>(
         event_id: None,
         payment_key: None,
         supporter_name: gift.donor.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+        donor_email: None,
         note: gift.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
         reverses: None,
     };
@@ -252,6 +262,7 @@ pub async fn reverse_entry<S: FundingStore>(
         event_id: None,
         payment_key: None,
         supporter_name: None,
+        donor_email: None,
         note: note.or_else(|| Some(format!("reverses entry {id}"))),
         reverses: Some(id),
     };

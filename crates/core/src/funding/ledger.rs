@@ -61,6 +61,9 @@ pub struct NewEntry {
     pub payment_key: Option<String>,
     /// Shown on the support page only when the donor chose to be named.
     pub supporter_name: Option<String>,
+    /// The donor's address as Stripe reported it (normalised): seen by admins only, and
+    /// matched against readers' confirmed addresses (`crate::supporters`).
+    pub donor_email: Option<String>,
     pub note: Option<String>,
     pub reverses: Option<i64>,
 }
@@ -127,6 +130,7 @@ mod tests {
                 event_id: None,
                 payment_key: key.map(str::to_owned),
                 supporter_name: None,
+                donor_email: None,
                 note: None,
                 reverses,
             },

@@ -116,6 +116,9 @@ pub struct Event {
     /// Unix seconds, from the event's `created`.
     pub created: i64,
     pub effect: Effect,
+    /// The donor's address, when a payment's event carries one: normalised as account
+    /// addresses are, so a reader's confirmed address can be matched to it. Never shown.
+    pub donor_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +157,8 @@ pub fn parse_event(payload: &[u8]) -> Result<Event, EventError> {
         .filter(|o| o.is_object())
         .ok_or_else(|| EventError("\"data.object\" must be an object".into()))?;
     let effect = effect(event_type, object)?;
-    Ok(Event { id: id.to_owned(), created, effect })
+    let donor_email = matches!(effect, Effect::Paid { .. }).then(|| donor_email(object)).flatten();
+    Ok(Event { id: id.to_owned(), created, effect, donor_email })
 }
 
 fn effect(event_type: &str, object: &Value) -> Result<Effect, EventError> {
@@ -266,6 +270,19 @@ fn currency(object: &Value) -> Result<String, EventError> {
         .and_then(Value::as_str)
         .map(str::to_ascii_uppercase)
         .ok_or_else(|| EventError("\"data.object.currency\" must be a string".into()))
+}
+
+/// Where each kind of object keeps the payer's address: a checkout session's customer
+/// details (or the address it was opened with), a payment intent's receipt address, a
+/// charge's billing details, an invoice's customer address. The first valid one counts.
+const DONOR_EMAIL_AT: [&str; 4] =
+    ["/customer_details/email", "/customer_email", "/receipt_email", "/billing_details/email"];
+
+fn donor_email(object: &Value) -> Option<String> {
+    DONOR_EMAIL_AT
+        .iter()
+        .filter_map(|at| object.pointer(at)?.as_str())
+        .find_map(|email| crate::user::normalize_email(email).ok())
 }
 
 /// The name a donor typed on the form, passed through the payment's metadata.
@@ -612,6 +629,7 @@ mod tests {
                 id: "evt_1PqRsTuVwXyZ".into(),
                 created: 1_721_822_400,
                 effect: paid("pi_3PdonationA", 5000, "JPY", Some("Zoë")),
+                donor_email: None,
             })
         );
     }
@@ -748,6 +766,28 @@ mod tests {
             effect_of("checkout.session.completed", anonymous),
             paid("pi_3PdonationA", 2500, "USD", None)
         );
+    }
+
+    #[test]
+    fn the_donor_email_is_taken_where_each_object_keeps_it_normalised() {
+        let email_of =
+            |event_type: &str, object: Value| parse_event(&event(event_type, object)).unwrap().donor_email;
+        let session = with(checkout_session(), "customer_details", json!({ "email": "  Ada@Example.COM " }));
+        assert_eq!(email_of("checkout.session.completed", session), Some("ada@example.com".into()));
+        let session = with(checkout_session(), "customer_details", Value::Null);
+        let session = with(session, "customer_email", json!("ada@example.com"));
+        assert_eq!(email_of("checkout.session.completed", session), Some("ada@example.com".into()));
+        let pi = with(payment_intent(), "receipt_email", json!("Grace@Example.org"));
+        assert_eq!(email_of("payment_intent.succeeded", pi), Some("grace@example.org".into()));
+        let invoice = with(invoice(), "customer_email", json!("monthly@example.net"));
+        assert_eq!(email_of("invoice.paid", invoice), Some("monthly@example.net".into()));
+        // None, or not an address: no donor to match.
+        assert_eq!(email_of("payment_intent.succeeded", payment_intent()), None);
+        let session = with(checkout_session(), "customer_details", json!({ "email": "not an address" }));
+        assert_eq!(email_of("checkout.session.completed", session), None);
+        // Only payments carry a donor: a refund names the payment, whose donor is known.
+        let charge = with(charge(), "billing_details", json!({ "email": "ada@example.com" }));
+        assert_eq!(email_of("charge.refunded", charge), None);
     }
 
     #[test]

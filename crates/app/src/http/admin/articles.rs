@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles/{id}", get(edit_form).post(update))
         .route("/admin/articles/{id}/status", post(set_status))
         .route("/admin/articles/{id}/comments", post(set_comments))
+        .route("/admin/articles/{id}/supporters-only", post(set_supporters_only))
 }
 
 struct Row<'a> {
@@ -237,6 +238,8 @@ struct EditPage<'a> {
     statuses: [(&'static str, &'static str); 3],
     /// For a saved article: whether its discussion is closed.
     comments_closed: Option<bool>,
+    /// For a saved article: whether only supporters may post under it.
+    supporters_only: bool,
     /// The image just uploaded from this page, with its path and Markdown to copy.
     uploaded: Option<tribune_core::media::Media>,
     /// Where the upload form comes back to.
@@ -267,6 +270,7 @@ impl<'a> EditPage<'a> {
             public_url: None,
             statuses: STATUSES,
             comments_closed: None,
+            supporters_only: false,
             uploaded: None,
             back: id.map(|id| format!("/admin/articles/{id}")).unwrap_or_default(),
             max_mib: super::media::mib(state.config.media_max_bytes),
@@ -319,6 +323,7 @@ async fn edit_form(
         notice,
         public_url,
         comments_closed: Some(article.comments_closed),
+        supporters_only: article.supporters_only,
         uploaded,
         ..EditPage::new(&state, &me, &csrf, Some(id), &form)
     };
@@ -409,6 +414,7 @@ async fn preview(
         tags: valid.tags,
         comments_closed: false,
         comment_count: 0,
+        supporters_only: false,
     };
     let site = state.site();
     let mut page = ArticlePage::new(&site, &article, true);
@@ -446,6 +452,33 @@ async fn set_status(
 struct CommentsForm {
     #[serde(default)]
     closed: String,
+}
+
+/// Opens an article's discussion to supporters alone, or to everyone again.
+async fn set_supporters_only(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<SupportersOnlyForm>,
+) -> Result<Response, AppError> {
+    let only = match form.only.as_str() {
+        "1" => true,
+        "0" => false,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "\"{other}\" is neither 1 (supporters) nor 0 (everyone)."
+            )));
+        }
+    };
+    let article = tribune_core::supporters::set_supporters_only(&state.store, id, only, &me).await?;
+    state.changed(Change::ArticleChanged(&article)).await;
+    Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}
+
+#[derive(Deserialize)]
+struct SupportersOnlyForm {
+    #[serde(default)]
+    only: String,
 }
 
 /// Closes or reopens an article's discussion.

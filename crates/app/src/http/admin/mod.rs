@@ -1,4 +1,4 @@
-//! The editors' side of the site, behind sign-in: articles, funding, users, moderation, settings. Nothing here is
+//! The editors' side of the site, behind sign-in: articles, funding, supporters, users, moderation, settings. Nothing here is
 //! cached, and every form carries a CSRF token.
 
 mod articles;
@@ -8,6 +8,7 @@ pub mod media;
 mod moderation;
 mod reversal;
 pub mod settings;
+mod supporters;
 mod users;
 
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(moderation::router())
         .merge(users::router())
         .merge(settings::router())
+        .merge(supporters::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         // After the general limit, so that the upload's own (larger) limit is the one applied.
         .merge(media::router(&state))

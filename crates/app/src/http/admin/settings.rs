@@ -71,7 +71,7 @@ fn admin_only(me: &User) -> Result<(), AppError> {
 fn kind(key: &str) -> Kind {
     match key {
         "support_bank_details" | "support_other" | "site_description" | "support_call" => Kind::Text,
-        "comments_allow_guests" => Kind::Choice(vec![("yes", "Yes"), ("no", "No")]),
+        "comments_allow_guests" | "supporters_skip_hold" => Kind::Choice(vec![("yes", "Yes"), ("no", "No")]),
         "comments_moderation" => {
             Kind::Choice(ModerationMode::ALL.iter().map(|m| (m.as_str(), m.label())).collect())
         }
