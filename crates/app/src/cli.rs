@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use tribune_core::front_matter::{ArticleFile, parse_article_file};
+use tribune_core::media::MediaStore;
 use tribune_core::publishing::{SaveTarget, add_user, save_article};
 use tribune_core::user::{NewUser, Role};
-use tribune_core::media::MediaStore;
 use tribune_core::work::Inline;
 use tribune_store::Store;
 

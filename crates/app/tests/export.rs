@@ -322,7 +322,8 @@ async fn the_images_move_with_the_site_to_the_other_backend(db: TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("quay.png");
     std::fs::write(&file, common::png(1200, 800)).unwrap();
-    let out = ok(tribune_cli(&["media", "add", file.to_str().unwrap(), "--alt", "The quay at noon"], &app.db.url));
+    let out =
+        ok(tribune_cli(&["media", "add", file.to_str().unwrap(), "--alt", "The quay at noon"], &app.db.url));
     assert_eq!(out.trim(), "/media/quay.png");
     let mut story = article("Quay works", &["Ana Editor"], &[], Utc::now() - Duration::hours(1));
     story.image = Some("/media/quay.png".into());
@@ -337,7 +338,10 @@ async fn the_images_move_with_the_site_to_the_other_backend(db: TestDatabase) {
     let json: Value = serde_json::from_str(&text).unwrap();
     let media = json["tables"]["media"].as_array().unwrap();
     assert_eq!(media.len(), 1, "{media:?}");
-    assert_eq!((media[0]["name"].as_str(), media[0]["alt"].as_str()), (Some("quay.png"), Some("The quay at noon")));
+    assert_eq!(
+        (media[0]["name"].as_str(), media[0]["alt"].as_str()),
+        (Some("quay.png"), Some("The quay at noon"))
+    );
     let files = json["tables"]["media_files"].as_array().unwrap();
     assert_eq!(files.len(), 1, "the full size only: the copies are made again");
     assert_eq!(files[0]["width"], 1200);
@@ -358,6 +362,12 @@ async fn the_images_move_with_the_site_to_the_other_backend(db: TestDatabase) {
         assert_eq!((copy.width(), copy.height()), (w, h));
     }
     let page = reader.get("/articles/quay-works").await;
-    assert!(page.body.contains(r#"srcset="/media/w480/quay.png 480w, /media/w960/quay.png 960w, /media/quay.png 1200w""#), "{}", page.body);
+    assert!(
+        page.body.contains(
+            r#"srcset="/media/w480/quay.png 480w, /media/w960/quay.png 960w, /media/quay.png 1200w""#
+        ),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(r#"alt="The quay at noon""#), "{}", page.body);
 }

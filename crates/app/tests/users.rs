@@ -262,7 +262,11 @@ async fn a_writers_new_name_is_their_byline_at_once(db: TestDatabase) {
     for path in ["/articles/tide-tables", "/", "/authors/wren-marsh"] {
         let page = reader.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        assert!(page.body.contains("Wren Marsh") && !page.body.contains("Wren Writer"), "{path}: {}", page.body);
+        assert!(
+            page.body.contains("Wren Marsh") && !page.body.contains("Wren Writer"),
+            "{path}: {}",
+            page.body
+        );
     }
     // The byline is the same record: saved again under the new name, no second author.
     let mut again = article("Tide tables", &["Wren Marsh"], &[], Utc::now() - Duration::hours(1));
@@ -271,5 +275,8 @@ async fn a_writers_new_name_is_their_byline_at_once(db: TestDatabase) {
     assert_eq!(saved.authors.len(), 1);
     assert_eq!(saved.authors[0].slug.as_str(), "wren-marsh");
     let me = app.state.store.user_credentials(&email).await.unwrap().unwrap().0;
-    assert_eq!(me.author.map(|a| (a.slug.as_str().to_owned(), a.name)), Some(("wren-marsh".into(), "Wren Marsh".into())));
+    assert_eq!(
+        me.author.map(|a| (a.slug.as_str().to_owned(), a.name)),
+        Some(("wren-marsh".into(), "Wren Marsh".into()))
+    );
 }

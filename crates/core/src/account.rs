@@ -49,7 +49,8 @@ pub struct Renamed {
 pub async fn rename<S: UserStore>(store: &S, me: &User, name: &str) -> Result<Renamed, AccountError> {
     let name = valid_name(name)?;
     // A name with nothing to make a slug of keeps the slug it had.
-    let slug = crate::slug::Slug::from_text(&name).ok().or_else(|| me.author.as_ref().map(|a| a.slug.clone()));
+    let slug =
+        crate::slug::Slug::from_text(&name).ok().or_else(|| me.author.as_ref().map(|a| a.slug.clone()));
     let articles = store.set_user_name(me.id, &name, slug.as_ref().map_or("", |s| s.as_str())).await?;
     let mut bylines: Vec<crate::slug::Slug> = me.author.iter().map(|a| a.slug.clone()).collect();
     if let Some(slug) = slug.filter(|s| !bylines.is_empty() && !bylines.contains(s)) {

@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn renders_markdown() {
-        let html = render_article("# Title\n\n*em* and [link](https://example.org)\n\n| a |\n|---|\n| b |", "t");
+        let html =
+            render_article("# Title\n\n*em* and [link](https://example.org)\n\n| a |\n|---|\n| b |", "t");
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<em>em</em>"));
         assert!(html.contains(r#"<a href="https://example.org" rel="noopener">link</a>"#));
@@ -162,11 +163,15 @@ mod tests {
 
     #[test]
     fn footnotes_are_numbered_linked_both_ways_and_prefixed() {
-        let md = "Second[^b], first[^a], again[^b], missing[^z].\n\n[^a]: Note A.\n[^b]: Note B, citing[^a].\n";
+        let md =
+            "Second[^b], first[^a], again[^b], missing[^z].\n\n[^a]: Note A.\n[^b]: Note B, citing[^a].\n";
         let html = render_article(md, "river");
         assert!(html.contains(r##"<sup class="footnote-ref"><a href="#river-fn-1" id="river-fnref-1" rel="noopener">1</a></sup>"##), "{html}");
         assert!(html.contains(r##"id="river-fnref-1-2""##), "{html}");
-        assert!(html.contains(r##"<a href="#river-fn-2" id="river-fnref-2" rel="noopener">2</a>"##), "{html}");
+        assert!(
+            html.contains(r##"<a href="#river-fn-2" id="river-fnref-2" rel="noopener">2</a>"##),
+            "{html}"
+        );
         assert!(html.contains("missing[^z]"), "{html}");
         assert!(html.contains(r##"<li id="river-fn-1"><p>Note B, citing<sup class="footnote-ref"><a href="#river-fn-2" id="river-fnref-2-2" rel="noopener">2</a></sup>. <a href="#river-fnref-1" class="footnote-back" aria-label="Back to reference 1" rel="noopener">↩</a> <a href="#river-fnref-1-2" class="footnote-back" aria-label="Back to reference 1, citation 2" rel="noopener">↩</a></p></li>"##), "{html}");
         assert!(html.contains(r##"<li id="river-fn-2"><p>Note A. <a href="#river-fnref-2""##), "{html}");
@@ -181,12 +186,18 @@ mod tests {
         let md = "Intro.\n\nhttps://youtu.be/dQw4w9WgXcQ\n\n<https://vimeo.com/76979871>\n\nSee https://youtu.be/dQw4w9WgXcQ here.\n\nhttps://evil.example/x\n";
         let html = render_article(md, "v");
         assert_eq!(html.matches("<figure class=\"video\"").count(), 2, "{html}");
-        assert!(html.contains(r#"data-player="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1""#), "{html}");
+        assert!(
+            html.contains(r#"data-player="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1""#),
+            "{html}"
+        );
         assert!(html.contains("Play video from vimeo.com"), "{html}");
         assert!(html.contains("<p>See https://youtu.be/dQw4w9WgXcQ here.</p>"), "{html}");
         assert!(!html.contains("<iframe"), "{html}");
         // What the editor writes cannot pose as a figure: the sanitizer strips the attribute.
-        let forged = render_article("<figure class=\"video\" data-player=\"https://evil.example\"><button>x</button></figure>", "f");
+        let forged = render_article(
+            "<figure class=\"video\" data-player=\"https://evil.example\"><button>x</button></figure>",
+            "f",
+        );
         assert!(!forged.contains("data-player") && !forged.contains("<button"), "{forged}");
     }
 }

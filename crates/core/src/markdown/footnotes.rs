@@ -42,7 +42,8 @@ pub(super) fn number<'a>(events: Vec<Event<'a>>, prefix: &str) -> (Vec<Event<'a>
     if rendered.is_empty() {
         return (text, String::new());
     }
-    let mut list = String::from("<section class=\"footnotes\"><h2 class=\"footnotes-title\">Notes</h2>\n<ol>\n");
+    let mut list =
+        String::from("<section class=\"footnotes\"><h2 class=\"footnotes-title\">Notes</h2>\n<ol>\n");
     for (n, (label, html)) in (1..).zip(rendered) {
         let back: String = (1..=citations.counts[&*label])
             .map(|k| {

@@ -152,7 +152,12 @@ mod tests {
     fn the_library_alt_fills_an_empty_one_and_quotes_do_not_confuse() {
         let html = r#"<p title="a > <img src=&quot;/media/river.jpg&quot;>"><img src="/media/w480/river.jpg" alt=""></p>"#;
         let out = with_media(html, &[river()], "100vw");
-        assert!(out.starts_with(r#"<p title="a > <img src=&quot;/media/river.jpg&quot;>"><img src="/media/w960/river.jpg""#), "{out}");
+        assert!(
+            out.starts_with(
+                r#"<p title="a > <img src=&quot;/media/river.jpg&quot;>"><img src="/media/w960/river.jpg""#
+            ),
+            "{out}"
+        );
         assert!(out.ends_with(r#"decoding="async" alt="The river at dusk"></p>"#), "{out}");
     }
 }
