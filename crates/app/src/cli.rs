@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use tribune_core::front_matter::{ArticleFile, parse_article_file};
+use tribune_core::media::MediaStore;
 use tribune_core::publishing::{SaveTarget, add_user, save_article};
 use tribune_core::user::{NewUser, Role};
 use tribune_core::work::Inline;
@@ -265,10 +266,23 @@ async fn add_media_file(config: &Config, file: &std::path::Path, alt: &str) -> R
     let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let store = server::open_store(config).await.map_err(fail)?;
     let added = tribune_core::media::add_media(&store, &Inline, None, file_name, bytes, alt).await;
+    let media = match added {
+        Ok(media) => media,
+        Err(e) => {
+            store.close().await;
+            let e = crate::http::error::capitalized(&e.to_string());
+            return Err(fail(format!("{}: {e}", file.display())));
+        }
+    };
+    // A running server drops the pages that showed the path before the image existed.
+    let limit = tribune_core::media::SHOWN_BY_AT_MOST;
+    let shown_by = store.articles_using_media(&media.name, limit).await;
+    let announced = match shown_by {
+        Ok(slugs) => coherence::announce(&store, Change::MediaAdded(&slugs)).await,
+        Err(e) => Err(e),
+    };
     store.close().await;
-    let media = added.map_err(|e| {
-        fail(format!("{}: {}", file.display(), crate::http::error::capitalized(&e.to_string())))
-    })?;
+    announced.map_err(fail)?;
     println!("{}", media.path());
     Ok(())
 }
@@ -409,9 +423,10 @@ pub async fn execute(command: Command, config: Config) -> Result<(), CliError> {
         }
         Command::Donation(DonationCommand::Add { amount, currency, date, donor, note, confirm_large }) => {
             let store = server::open_store(&config).await.map_err(fail)?;
+            let site = crate::site::live(&store, &config).await.map_err(fail)?;
             let gift = ManualDonation { amount, currency, date, donor, note };
-            let guard = Guard { large_confirmed: confirm_large, ..config.funding_guard() };
-            let id = add_manual_donation(&store, gift, guard, config.tz(), Utc::now())
+            let guard = Guard { large_confirmed: confirm_large, ..site.funding_guard() };
+            let id = add_manual_donation(&store, gift, guard, site.tz(), Utc::now())
                 .await
                 .map_err(funding_failure)?;
             coherence::announce(&store, Change::Funding).await.map_err(fail)?;
@@ -434,7 +449,8 @@ fn funding_failure(e: FundingError) -> CliError {
 async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     let store = server::open_store(&config).await.map_err(fail)?;
     let admin_login = if demo {
-        Some(crate::demo::ensure_demo_content(&store, config.tz()).await.map_err(fail)?)
+        let site = crate::site::live(&store, &config).await.map_err(fail)?;
+        Some(crate::demo::ensure_demo_content(&store, site.tz()).await.map_err(fail)?)
     } else {
         None
     };

@@ -207,6 +207,11 @@ fn order_of(table: &Table, row: &[Stored]) -> Vec<Stored> {
         .collect()
 }
 
+/// Rows written at a time: a few for a table of images (each may be megabytes).
+fn batch_rows(table: &Table) -> usize {
+    if table.columns.iter().any(|c| c.kind == dump::Kind::Bytes) { 8 } else { PAGE as usize }
+}
+
 /// Reads a Tribune export into an empty site, in one transaction: a fault anywhere in the
 /// file (reported with its line and column) keeps nothing.
 pub async fn import_tribune(store: &Store, file: &Path) -> Result<Vec<(&'static str, u64)>, CliError> {
@@ -229,7 +234,7 @@ pub async fn import_tribune(store: &Store, file: &Path) -> Result<Vec<(&'static 
     let mut batch: Vec<Vec<Stored>> = Vec::new();
     let mut current: Option<&'static Table> = None;
     while let Some((table, row)) = received.recv().await {
-        if current.is_some_and(|t| t.name != table.name) || batch.len() >= PAGE as usize {
+        if current.is_some_and(|t| t.name != table.name) || batch.len() >= batch_rows(table) {
             flush(&mut restore, current, &mut batch, &mut counts)
                 .await
                 .map_err(|e| fail(format!("{shown}: {e}")))?;
@@ -251,9 +256,22 @@ async fn flush(
     table: Option<&'static Table>,
     batch: &mut Vec<Vec<Stored>>,
     counts: &mut Vec<(&'static str, u64)>,
-) -> Result<(), tribune_core::store::StoreError> {
+) -> Result<(), String> {
     let Some(table) = table.filter(|_| !batch.is_empty()) else { return Ok(()) };
-    restore.write(table, batch).await?;
+    restore.write(table, batch).await.map_err(|e| e.to_string())?;
+    if table.columns.iter().any(|c| c.kind == dump::Kind::Bytes) {
+        // The images' narrower copies, made again from the full size the file holds.
+        let rows = std::mem::take(batch);
+        let (rows, derived) = tokio::task::spawn_blocking(move || {
+            let derived = dump::derived_rows(table, &rows);
+            (rows, derived)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        *batch = rows;
+        let derived = derived.map_err(|e| format!("{} copies: {e}", table.name))?;
+        restore.write(table, &derived).await.map_err(|e| e.to_string())?;
+    }
     match counts.last_mut() {
         Some((name, n)) if *name == table.name => *n += batch.len() as u64,
         _ => counts.push((table.name, batch.len() as u64)),

@@ -454,7 +454,7 @@ fn stub_article(title: &str, link: &str) -> ImportedArticle {
         syndication: None,
         image: None,
     };
-    let body_html = tribune_core::markdown::render_article(&article.body_markdown);
+    let body_html = tribune_core::markdown::render_article(&article.body_markdown, article.slug.as_str());
     ImportedArticle {
         article,
         body_html,

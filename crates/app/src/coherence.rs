@@ -18,7 +18,7 @@ use tribune_core::store::{ArticleStore, InvalidationStore, LogPosition, StoreErr
 use tribune_core::supporters::SupporterStore;
 use tribune_store::Store;
 
-use crate::cache::{FRONT, PageCache, article_key, keys_of, keys_of_change};
+use crate::cache::{FRONT, PageCache, article_key, author_key, keys_of, keys_of_change};
 use crate::commented::Commented;
 use crate::funding_bar::{FUNDING_KEY, FundingBar};
 use crate::site::{LiveConfig, SETTINGS_KEY};
@@ -41,6 +41,11 @@ pub enum Change<'a> {
     Settings(&'a [&'static str]),
     /// Comments imported under these articles (`None`: under any): their pages and every list.
     Imported(Option<&'a [Slug]>),
+    /// An image uploaded that these articles (by slug) already showed: their pages, and the
+    /// lists that may show it as a thumbnail.
+    MediaAdded(&'a [String]),
+    /// A writer renamed: their byline's page, these articles (by slug) and the lists.
+    Byline(&'a tribune_core::account::Renamed),
     /// Anything may have changed (a restore, a repair): every page.
     Everything,
 }
@@ -60,6 +65,19 @@ fn stale_keys(change: &Change<'_>) -> Option<Vec<String>> {
                 None => vec!["article:*".to_owned()],
             };
             keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
+            keys
+        }
+        Change::MediaAdded([]) => vec![],
+        Change::MediaAdded(slugs) => {
+            let mut keys: Vec<String> = slugs.iter().map(|s| article_key(s)).collect();
+            keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
+            keys
+        }
+        Change::Byline(renamed) if renamed.bylines.is_empty() => vec![],
+        Change::Byline(renamed) => {
+            let mut keys: Vec<String> = renamed.articles.iter().map(|s| article_key(s)).collect();
+            keys.extend(renamed.bylines.iter().map(|s| author_key(s.as_str())));
+            keys.extend([FRONT.to_owned(), "tag:*".to_owned()]);
             keys
         }
         Change::Everything => vec!["*".into()],

@@ -69,6 +69,14 @@ impl LiveConfig {
     }
 }
 
+/// The configuration as a running server has it (the admin's settings over `base`): what a
+/// command works with, so that it counts in the site's time zone as the server does.
+pub async fn live(store: &Store, base: &Config) -> Result<Arc<Config>, StoreError> {
+    let live = LiveConfig::new(Arc::new(base.clone()));
+    live.reload(store).await?;
+    Ok(live.current())
+}
+
 /// Stores a validated change.
 pub async fn save(store: &Store, change: &SettingsChange) -> Result<(), StoreError> {
     let set: Vec<(String, String)> =

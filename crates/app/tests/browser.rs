@@ -24,6 +24,7 @@ use tribune_store::testing::TestDatabase;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/comments.mjs");
 const A11Y_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/a11y.mjs");
+const VIDEO_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/video.mjs");
 
 struct Tools {
     playwright: PathBuf,
@@ -168,6 +169,7 @@ async fn every_kind_of_page_passes_axe_core() {
     let app = TestApp::with_config(TestDatabase::sqlite().await, |c| common::mail_through(c, &sink)).await;
     let published = Utc::now() - chrono::Duration::hours(1);
     let (story, image) = publish_with_image(&app, published).await;
+    let notes = publish_notes(&app, &image, published).await;
     let seed = |body: String| ImportedComment {
         parent: None,
         comment: validate(
@@ -228,6 +230,7 @@ async fn every_kind_of_page_passes_axe_core() {
     let public = [
         "/".to_owned(),
         format!("/articles/{slug}"),
+        format!("/articles/{}", notes.slug),
         "/tags/local".into(),
         "/authors/ada-writer".into(),
         "/search?q=harbour".into(),
@@ -317,4 +320,52 @@ async fn publish_with_image(
     input.image = Some(image.path());
     input.image_alt = Some(image.alt.clone());
     (app.publish(input).await, image)
+}
+
+/// "Harbour Notes": a body with an uploaded image, notes cited twice and a video.
+async fn publish_notes(
+    app: &TestApp,
+    image: &tribune_core::media::Media,
+    published: chrono::DateTime<Utc>,
+) -> tribune_core::article::Article {
+    let mut input = article("Harbour Notes", &["Ada Writer"], &["Local"], published);
+    input.body_markdown = format!(
+        "The harbour wall was lit for the first time in forty years.[^lamps] Fishermen say \
+         the light helps them home.[^safety]\n\n{}\n\nThe council films its meetings:\n\n\
+         https://www.youtube.com/watch?v=dQw4w9WgXcQ\n\nIt decides on the cost next month.[^lamps]\n\n\
+         [^lamps]: Twelve lamps, restored by volunteers over two winters.\n\
+         [^safety]: The coastguard agrees.\n",
+        image.markdown()
+    );
+    app.publish(input).await
+}
+
+/// A video in an article's body asks nothing of its host until the reader presses Play;
+/// then the cookieless player is framed. Footnotes link both ways.
+#[tokio::test]
+async fn a_video_loads_only_when_the_reader_asks() {
+    let Some(tools) = tools() else { return };
+    let app = TestApp::new(TestDatabase::sqlite().await).await;
+    let published = Utc::now() - chrono::Duration::hours(1);
+    let (_, image) = publish_with_image(&app, published).await;
+    let notes = publish_notes(&app, &image, published).await;
+    let output = tokio::process::Command::new("node")
+        .arg(VIDEO_SCRIPT)
+        .arg(&app.url)
+        .arg(notes.slug.as_str())
+        .env("TRIBUNE_PLAYWRIGHT_DIR", &tools.playwright)
+        .env("TRIBUNE_CHROMIUM", &tools.chromium)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(180), output)
+        .await
+        .expect("the video script finished within 180 s")
+        .expect("node ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the video script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

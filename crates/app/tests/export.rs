@@ -18,6 +18,7 @@ on_both_backends!(
     an_export_restored_into_an_empty_site_exports_the_same,
     bad_tribune_exports_are_refused_and_change_nothing,
     disqus_and_wordpress_exports_bring_the_discussions_back,
+    the_images_move_with_the_site_to_the_other_backend,
 );
 
 /// A second, empty database on the same backend as `db`.
@@ -26,6 +27,15 @@ async fn empty_like(db: &TestDatabase) -> TestDatabase {
         TestDatabase::sqlite().await
     } else {
         TestDatabase::postgres().await.expect("PostgreSQL, as for the first database")
+    }
+}
+
+/// An empty database on the other backend: a site moves from SQLite to PostgreSQL (and back).
+async fn empty_other_than(db: &TestDatabase) -> TestDatabase {
+    if db.url.starts_with("sqlite") {
+        TestDatabase::postgres().await.expect("PostgreSQL, to move the site to")
+    } else {
+        TestDatabase::sqlite().await
     }
 }
 
@@ -303,4 +313,61 @@ fn parents_come_first(wxr: &str) {
         replies += usize::from(parent > 0);
     }
     assert!(replies > 0, "the site has replies to check");
+}
+
+/// The export carries the library (each image at full size, with its alt text), and the
+/// restore on the other backend serves every image again, its narrower copies made anew.
+async fn the_images_move_with_the_site_to_the_other_backend(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("quay.png");
+    std::fs::write(&file, common::png(1200, 800)).unwrap();
+    let out =
+        ok(tribune_cli(&["media", "add", file.to_str().unwrap(), "--alt", "The quay at noon"], &app.db.url));
+    assert_eq!(out.trim(), "/media/quay.png");
+    let mut story = article("Quay works", &["Ana Editor"], &[], Utc::now() - Duration::hours(1));
+    story.image = Some("/media/quay.png".into());
+    story.image_alt = Some("The quay at noon".into());
+    story.body_markdown = "The quay, again:\n\n![](/media/quay.png)\n".into();
+    app.publish(story).await;
+    let (_, _, original) = app.browser().get_bytes("/media/quay.png", &[]).await;
+
+    let export = dir.path().join("site.json");
+    ok(tribune_cli(&["export", "--output", export.to_str().unwrap()], &app.db.url));
+    let text = std::fs::read_to_string(&export).unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let media = json["tables"]["media"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{media:?}");
+    assert_eq!(
+        (media[0]["name"].as_str(), media[0]["alt"].as_str()),
+        (Some("quay.png"), Some("The quay at noon"))
+    );
+    let files = json["tables"]["media_files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "the full size only: the copies are made again");
+    assert_eq!(files[0]["width"], 1200);
+
+    let other = empty_other_than(&app.db).await;
+    let out = ok(tribune_cli(&["import", "tribune", export.to_str().unwrap()], &other.url));
+    assert!(out.contains("media"), "{out}");
+    let moved = TestApp::new(other).await;
+    let reader = moved.browser();
+    let (status, headers, bytes) = reader.get_bytes("/media/quay.png", &[]).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/png");
+    assert!(bytes == original, "the same bytes at full size");
+    for (w, h) in [(480, 320), (960, 640)] {
+        let (status, _, bytes) = reader.get_bytes(&format!("/media/w{w}/quay.png"), &[]).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "the {w} px copy");
+        let copy = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((copy.width(), copy.height()), (w, h));
+    }
+    let page = reader.get("/articles/quay-works").await;
+    assert!(
+        page.body.contains(
+            r#"srcset="/media/w480/quay.png 480w, /media/w960/quay.png 960w, /media/quay.png 1200w""#
+        ),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"alt="The quay at noon""#), "{}", page.body);
 }

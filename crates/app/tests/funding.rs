@@ -484,6 +484,7 @@ on_both_backends!(
     absurd_totals_never_show_an_overflowed_percentage,
     the_cli_guards_money_and_keeps_the_goal_text,
     the_search_page_and_the_widget_have_their_landmarks,
+    the_cli_counts_in_the_time_zone_the_admin_chose,
 );
 
 async fn the_webhook_refuses_a_payment_above_the_ceiling_and_records_nothing(db: TestDatabase) {
@@ -719,4 +720,27 @@ async fn the_search_page_and_the_widget_have_their_landmarks(db: TestDatabase) {
         assert_eq!(body.matches("<h1").count(), 1, "{body}");
         assert_eq!(body.contains("progressbar"), goal, "{body}");
     }
+}
+
+/// The time zone set in /admin/settings, not only the config file's, is the one a command
+/// counts in: a gift dated 1 June on a site in Kiritimati (UTC+14) is noon there.
+async fn the_cli_counts_in_the_time_zone_the_admin_chose(db: TestDatabase) {
+    let change = tribune_core::site::SettingsChange {
+        set: vec![("timezone", "Pacific/Kiritimati".into())],
+        reset: Vec::new(),
+    };
+    tribune::site::save(&db.store, &change).await.unwrap();
+    let (code, _, err) = common::tribune_cli(
+        &["donation", "add", "--amount", "5", "--currency", "USD", "--date", "2025-06-01"],
+        &db.url,
+    );
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.json");
+    let (code, _, err) = common::tribune_cli(&["export", "--output", file.to_str().unwrap()], &db.url);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let entry = &json["tables"]["ledger_entries"][0];
+    assert_eq!(entry["occurred_at"], "2025-05-31T22:00:00Z", "noon in Kiritimati: {entry}");
+    assert_eq!(entry["month"], "2025-06");
 }

@@ -54,7 +54,8 @@ async fn every_page_type_is_valid_html() {
     rich.body_markdown =
         "# Heading\n\nText with a footnote[^1], a [link](https://example.org) and `code`.\n\n\
         | a | b |\n|---|---|\n| 1 | 2 |\n\n> A quote\n\n1. one\n2. two\n\n```\nfn main() {}\n```\n\n\
-        <iframe src=\"x\"></iframe>\n\n[^1]: The note.\n"
+        <iframe src=\"x\"></iframe>\n\nAgain[^1], and another[^2].\n\n![](/media/lead.png)\n\n\
+        https://youtu.be/dQw4w9WgXcQ\n\n<https://vimeo.com/76979871>\n\n[^1]: The note.\n[^2]: Another.\n"
             .into();
     rich.slug = Some("rich".into());
     let rich = app.publish(rich).await;

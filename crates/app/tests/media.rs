@@ -21,6 +21,7 @@ on_both_backends!(
     an_image_in_use_cannot_be_deleted,
     articles_show_their_image_with_srcset_and_size,
     the_command_line_adds_the_readme_example,
+    body_images_get_their_sizes_even_when_uploaded_after_the_article,
 );
 
 /// The marker written in the photo's EXIF description, and its GPS latitude's first bytes.
@@ -303,4 +304,36 @@ async fn the_command_line_adds_the_readme_example(db: TestDatabase) {
     let (code, _, err) = tribune_cli(&["media", "add", river.to_str().unwrap(), "--alt", ""], &app.db.url);
     assert_eq!(code, 1);
     assert!(err.contains("Alt is required"), "{err}");
+}
+
+/// An editor may write `![…](/media/late.png)` before uploading the image: the body is
+/// rendered at save time, but the sizes come from the library when the page is, and the
+/// upload drops the page that had none.
+async fn body_images_get_their_sizes_even_when_uploaded_after_the_article(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let editor = app.signed_in("Erin Editor", Role::Editor).await;
+    let mut input = article("Late pictures", &["Ada Writer"], &[], Utc::now() - Duration::hours(1));
+    input.body_markdown =
+        "Before.\n\n![](/media/late.png)\n\n![A remote one](https://pictures.example/x.png)\n".into();
+    app.publish(input).await;
+
+    let reader = app.browser();
+    let before = reader.get("/articles/late-pictures").await;
+    assert!(before.body.contains(r#"<img src="/media/late.png" alt="">"#), "{}", before.body);
+
+    assert_eq!(added(&upload(&editor, "late.png", &png(1200, 600), "The late picture").await), "late.png");
+    let after = reader.get("/articles/late-pictures").await;
+    let img = r#"<img src="/media/w960/late.png" srcset="/media/w480/late.png 480w, /media/w960/late.png 960w, /media/late.png 1200w" sizes="(max-width: 46rem) calc(100vw - 2rem), 44rem" width="1200" height="600" loading="lazy" decoding="async" alt="The late picture">"#;
+    assert!(after.body.contains(img), "the cached page was dropped and the image sized: {}", after.body);
+    assert!(
+        after.body.contains(r#"<img src="https://pictures.example/x.png" alt="A remote one">"#),
+        "other images as they were: {}",
+        after.body
+    );
+    assert_eq!(reader.get_bytes("/media/w960/late.png", &[]).await.0, StatusCode::OK);
+
+    // Still in use by the body: not deleted.
+    let csrf = editor.get("/admin/media").await.csrf();
+    let refused = editor.post_form("/admin/media/late.png/delete", &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     a_deleted_users_articles_and_comments_keep_their_name,
     a_forced_password_change_comes_before_anything_else,
     signing_in_is_asked_on_the_door_of_the_page,
+    a_writers_new_name_is_their_byline_at_once,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -240,4 +241,42 @@ async fn signing_in_is_asked_on_the_door_of_the_page(db: TestDatabase) {
     let admin = b.get("/admin/users").await;
     assert_eq!(admin.header("location"), "/admin/login?next=/admin/users");
     assert!(b.get("/login").await.body.contains("Register"), "the readers' page");
+}
+
+/// An author renames themselves on /account: their articles' bylines say the new name at
+/// once (the cached pages dropped), the byline's page follows the name, and saving one of
+/// their articles again keeps crediting them, not a new byline.
+async fn a_writers_new_name_is_their_byline_at_once(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let (email, password) = app.add_user("Wren Writer", Role::Author).await;
+    app.publish(article("Tide tables", &["Wren Writer"], &[], Utc::now() - Duration::hours(1))).await;
+    let reader = app.browser();
+    assert!(reader.get("/articles/tide-tables").await.body.contains("Wren Writer"));
+    assert!(reader.get("/").await.body.contains("Wren Writer"), "cached with the old name");
+
+    let wren = app.browser();
+    assert_eq!(wren.login(&email, &password).await.status, StatusCode::SEE_OTHER);
+    let renamed = submit(&wren, "/account", "/account/name", &[("name", "Wren Marsh")]).await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.body);
+
+    for path in ["/articles/tide-tables", "/", "/authors/wren-marsh"] {
+        let page = reader.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            page.body.contains("Wren Marsh") && !page.body.contains("Wren Writer"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    // The byline is the same record: saved again under the new name, no second author.
+    let mut again = article("Tide tables", &["Wren Marsh"], &[], Utc::now() - Duration::hours(1));
+    again.slug = Some("tide-tables".into());
+    let saved = app.publish(again).await;
+    assert_eq!(saved.authors.len(), 1);
+    assert_eq!(saved.authors[0].slug.as_str(), "wren-marsh");
+    let me = app.state.store.user_credentials(&email).await.unwrap().unwrap().0;
+    assert_eq!(
+        me.author.map(|a| (a.slug.as_str().to_owned(), a.name)),
+        Some(("wren-marsh".into(), "Wren Marsh".into()))
+    );
 }

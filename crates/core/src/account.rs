@@ -34,11 +34,29 @@ impl From<ThrottleError> for AccountError {
     }
 }
 
-/// Renames `me`; returns the name as it will be shown.
-pub async fn rename<S: UserStore>(store: &S, me: &User, name: &str) -> Result<String, AccountError> {
+/// A user renamed: the name as it will be shown, and, when they write, their byline's
+/// slugs before and after and the articles that carry it (whose pages show the old name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    pub name: String,
+    pub bylines: Vec<crate::slug::Slug>,
+    pub articles: Vec<String>,
+}
+
+/// Renames `me`, and their byline with them: an author's articles say who wrote them as
+/// the author now wants to be known, and the byline's slug follows the name (as an
+/// article's editor derives it from the name), unless another byline has that slug.
+pub async fn rename<S: UserStore>(store: &S, me: &User, name: &str) -> Result<Renamed, AccountError> {
     let name = valid_name(name)?;
-    store.set_user_name(me.id, &name).await?;
-    Ok(name)
+    // A name with nothing to make a slug of keeps the slug it had.
+    let slug =
+        crate::slug::Slug::from_text(&name).ok().or_else(|| me.author.as_ref().map(|a| a.slug.clone()));
+    let articles = store.set_user_name(me.id, &name, slug.as_ref().map_or("", |s| s.as_str())).await?;
+    let mut bylines: Vec<crate::slug::Slug> = me.author.iter().map(|a| a.slug.clone()).collect();
+    if let Some(slug) = slug.filter(|s| !bylines.is_empty() && !bylines.contains(s)) {
+        bylines.push(slug);
+    }
+    Ok(Renamed { name, bylines, articles })
 }
 
 /// What a password change needs: the current password (not asked of a user who must

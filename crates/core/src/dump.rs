@@ -7,8 +7,12 @@
 //! the site's secret keys, and the keyed hashes of readers' addresses and browsers (useless
 //! without the keys, and not the site's to hand on).
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
+
+use crate::media::{MediaError, copies_of};
 
 pub const FORMAT: &str = "tribune-export";
 pub const VERSION: u64 = 1;
@@ -23,6 +27,8 @@ pub enum Kind {
     Time,
     /// Stored as 0 or 1; written as `false` or `true`.
     Flag,
+    /// Stored as BLOB or BYTEA; written as base64.
+    Bytes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +55,11 @@ pub struct Table {
     pub order: &'static [&'static str],
     /// Whether `id` is a generated key whose counter a restore moves past the largest.
     pub has_id: bool,
+    /// Which rows are written (SQL over the table's own columns), when not all are.
+    pub only: Option<&'static str>,
 }
 
-use Kind::{Flag, Int, Real, Text, Time};
+use Kind::{Bytes, Flag, Int, Real, Text, Time};
 
 /// The tables, in the order a restore writes them.
 pub const TABLES: &[Table] = &[
@@ -61,6 +69,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("id", Int), col("slug", Text), col("name", Text)],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "tags",
@@ -68,6 +77,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("id", Int), col("slug", Text), col("name", Text)],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "users",
@@ -82,6 +92,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "articles",
@@ -109,6 +120,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "article_authors",
@@ -116,6 +128,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("article_id", Int), col("author_id", Int), col("position", Int)],
         order: &["article_id", "position"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "article_tags",
@@ -123,6 +136,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("article_id", Int), col("tag_id", Int), col("position", Int)],
         order: &["article_id", "position"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "comments",
@@ -148,6 +162,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "comment_votes",
@@ -155,6 +170,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("comment_id", Int), col("user_id", Int), col("value", Int), col("created_at", Time)],
         order: &["comment_id", "user_id"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "comment_decisions",
@@ -168,6 +184,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["comment_id"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "comment_flags",
@@ -182,6 +199,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["comment_id", "flagger"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "bans",
@@ -197,6 +215,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "moderation_actions",
@@ -215,6 +234,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "funding_goals",
@@ -229,6 +249,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["month"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "ledger_entries",
@@ -249,6 +270,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
     },
     Table {
         name: "filter_examples",
@@ -262,6 +284,35 @@ pub const TABLES: &[Table] = &[
         ],
         order: &["id"],
         has_id: true,
+        only: None,
+    },
+    Table {
+        name: "media",
+        about: "Uploaded images: name (served at `/media/{name}`), size in pixels and alt text; a deleted one keeps its name, never given again.",
+        columns: &[
+            col("id", Int),
+            col("name", Text),
+            col("content_type", Text),
+            col("width", Int),
+            col("height", Int),
+            col("alt", Text),
+            col("content_hash", Text),
+            col("byte_size", Int),
+            opt("uploaded_by", Int),
+            col("created_at", Time),
+            opt("deleted_at", Time),
+        ],
+        order: &["id"],
+        has_id: true,
+        only: None,
+    },
+    Table {
+        name: "media_files",
+        about: "Each image's bytes at full size, base64; the narrower copies are made again on restore.",
+        columns: &[col("media_id", Int), col("width", Int), col("bytes", Bytes)],
+        order: &["media_id", "width"],
+        has_id: false,
+        only: Some("width = (SELECT m.width FROM media m WHERE m.id = media_files.media_id)"),
     },
 ];
 
@@ -276,6 +327,7 @@ pub enum Stored {
     Int(i64),
     Real(f64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 /// Why a row of a file cannot be restored.
@@ -299,6 +351,7 @@ pub fn to_json(column: &Column, value: &Stored) -> Value {
         (_, Stored::Int(n)) => Value::from(*n),
         (_, Stored::Real(x)) => Value::from(*x),
         (_, Stored::Text(s)) => Value::String(s.clone()),
+        (_, Stored::Bytes(b)) => Value::String(BASE64.encode(b)),
     }
 }
 
@@ -330,6 +383,9 @@ fn stored(c: &Column, v: &Value) -> Result<Stored, RowError> {
             n.as_f64().map(Stored::Real).map_or_else(|| bad("is not a number"), Ok)
         }
         (Kind::Text, Value::String(s)) => Ok(Stored::Text(s.clone())),
+        (Kind::Bytes, Value::String(s)) => {
+            BASE64.decode(s).map(Stored::Bytes).or_else(|_| bad("is not base64"))
+        }
         (Kind::Flag, Value::Bool(b)) => Ok(Stored::Int(i64::from(*b))),
         (Kind::Time, Value::String(s)) => DateTime::parse_from_rfc3339(s)
             .map(|t| Stored::Int(t.with_timezone(&Utc).timestamp()))
@@ -339,7 +395,26 @@ fn stored(c: &Column, v: &Value) -> Result<Stored, RowError> {
         (Kind::Text, _) => bad("must be a string"),
         (Kind::Flag, _) => bad("must be true or false"),
         (Kind::Time, _) => bad("must be an RFC 3339 time string"),
+        (Kind::Bytes, _) => bad("must be a base64 string"),
     }
+}
+
+/// What a restore writes besides `rows` of `table`, made from them: each image's narrower
+/// copies, which the file leaves out. CPU-bound.
+pub fn derived_rows(table: &Table, rows: &[Vec<Stored>]) -> Result<Vec<Vec<Stored>>, MediaError> {
+    if table.name != "media_files" {
+        return Ok(Vec::new());
+    }
+    let mut derived = Vec::new();
+    for row in rows {
+        let [Stored::Int(media_id), _, Stored::Bytes(bytes)] = row.as_slice() else {
+            return Err(MediaError::Broken("a media_files row without its bytes".into()));
+        };
+        for (width, copy) in copies_of(bytes)? {
+            derived.push(vec![Stored::Int(*media_id), Stored::Int(i64::from(width)), Stored::Bytes(copy)]);
+        }
+    }
+    Ok(derived)
 }
 
 /// The JSON Schema of the format, made from [`TABLES`]: `docs/export.schema.json` is this,
@@ -383,6 +458,7 @@ fn column_schema(c: &Column) -> Value {
         Kind::Text => serde_json::json!({ "type": "string" }),
         Kind::Flag => serde_json::json!({ "type": "boolean" }),
         Kind::Time => serde_json::json!({ "type": "string", "format": "date-time" }),
+        Kind::Bytes => serde_json::json!({ "type": "string", "contentEncoding": "base64" }),
     };
     if c.nullable { serde_json::json!({ "anyOf": [base, { "type": "null" }] }) } else { base }
 }
@@ -417,6 +493,7 @@ mod tests {
                 Kind::Int => Stored::Int(7),
                 Kind::Real => Stored::Real(0.5),
                 Kind::Text => Stored::Text("é <b>".into()),
+                Kind::Bytes => Stored::Bytes(vec![0, 255, 7]),
             })
             .collect();
         let row: serde_json::Map<String, Value> =

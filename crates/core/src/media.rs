@@ -25,6 +25,11 @@ pub const MAX_SIDE: u32 = 10_000;
 /// pass but not several at a time on a small server.
 const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 pub const MAX_ALT_CHARS: usize = 500;
+/// At most this many articles are named when an image cannot be deleted.
+const USERS_NAMED: u32 = 5;
+/// The articles whose pages an upload drops at most: those that showed the image's path
+/// before it existed (a body written first, the image uploaded after).
+pub const SHOWN_BY_AT_MOST: u32 = 1_000;
 const JPEG_QUALITY: u8 = 85;
 
 /// The formats Tribune serves; anything else is refused by its bytes.
@@ -100,6 +105,24 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaKind, MediaError> {
 /// says, and re-encodes them (nothing of the file but its pixels survives), at full size
 /// and at each narrower [`VARIANT_WIDTHS`]. CPU-bound: run it on a [`Worker`].
 pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
+    let (kind, pixels) = decode(bytes)?;
+    let (width, height) = (pixels.width(), pixels.height());
+    let full = encode(&pixels, kind)?;
+    let hash = hex(&Sha256::digest(&full));
+    let mut files = vec![(width, full)];
+    files.extend(copies(&pixels, kind)?);
+    Ok(Processed { kind, width, height, hash, files })
+}
+
+/// The narrower copies of a stored full-size image, made again (a restore's export holds
+/// only the full size). CPU-bound: run it on a [`Worker`] or a blocking thread.
+pub fn copies_of(full: &[u8]) -> Result<Vec<(u32, Vec<u8>)>, MediaError> {
+    let (kind, pixels) = decode(full)?;
+    copies(&pixels, kind)
+}
+
+/// The pixels of `bytes`, within the bounds, turned upright as the EXIF orientation says.
+fn decode(bytes: &[u8]) -> Result<(MediaKind, DynamicImage), MediaError> {
     let kind = sniff(bytes)?;
     let mut reader = ImageReader::new(Cursor::new(bytes));
     reader.set_format(match kind {
@@ -115,16 +138,21 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
     let orientation = decoder.orientation().map_err(decode_error)?;
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     pixels.apply_orientation(orientation);
+    Ok((kind, pixels))
+}
+
+/// A copy at each of [`VARIANT_WIDTHS`] narrower than the image, with its width.
+fn copies(pixels: &DynamicImage, kind: MediaKind) -> Result<Vec<(u32, Vec<u8>)>, MediaError> {
     let (width, height) = (pixels.width(), pixels.height());
-    let full = encode(&pixels, kind)?;
-    let hash = hex(&Sha256::digest(&full));
-    let mut files = vec![(width, full)];
-    for w in VARIANT_WIDTHS.into_iter().filter(|&w| w < width) {
-        let h = scaled_height(width, height, w);
-        let smaller = pixels.resize_exact(w, h, image::imageops::FilterType::CatmullRom);
-        files.push((w, encode(&smaller, kind)?));
-    }
-    Ok(Processed { kind, width, height, hash, files })
+    VARIANT_WIDTHS
+        .into_iter()
+        .filter(|&w| w < width)
+        .map(|w| {
+            let h = scaled_height(width, height, w);
+            let smaller = pixels.resize_exact(w, h, image::imageops::FilterType::CatmullRom);
+            Ok((w, encode(&smaller, kind)?))
+        })
+        .collect()
 }
 
 fn decode_error(e: image::ImageError) -> MediaError {
@@ -302,8 +330,8 @@ pub trait MediaStore {
     async fn list_media(&self, page: PageRequest) -> Result<Page<Media>, StoreError>;
     /// The copy `width` wide (`None`: full size) of a live image.
     async fn media_file(&self, name: &str, width: Option<u32>) -> Result<Option<MediaFile>, StoreError>;
-    /// The slugs of articles whose image or body uses the image (at most a few).
-    async fn articles_using_media(&self, name: &str) -> Result<Vec<String>, StoreError>;
+    /// The slugs of articles whose image or body uses the image, at most `limit`.
+    async fn articles_using_media(&self, name: &str, limit: u32) -> Result<Vec<String>, StoreError>;
     /// Drops the bytes and hides the image; its name stays taken.
     async fn delete_media(&self, id: i64) -> Result<(), StoreError>;
 }
@@ -350,7 +378,7 @@ pub async fn delete_media<S: MediaStore>(store: &S, user: &User, name: &str) -> 
     if !(user.can_edit_any() || user.can_write_articles() && media.uploaded_by == Some(user.id)) {
         return Err(MediaError::Forbidden("delete images others uploaded"));
     }
-    let users = store.articles_using_media(name).await?;
+    let users = store.articles_using_media(name, USERS_NAMED).await?;
     if !users.is_empty() {
         return Err(MediaError::InUse(users));
     }

@@ -88,7 +88,7 @@ pub async fn save_article<S: ArticleStore>(
             return Err(PublishError::Forbidden("authors can only edit articles that credit them"));
         }
     }
-    let html = render_article(&valid.body_markdown);
+    let html = render_article(&valid.body_markdown, valid.slug.as_str());
     let article = store.save_article(previous.as_ref().map(|p| p.id), &valid, &html, now).await?;
     Ok(Saved { article, previous })
 }

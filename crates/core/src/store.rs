@@ -179,8 +179,9 @@ pub trait UserStore {
     async fn has_users(&self) -> Result<bool, StoreError>;
     async fn set_user_role(&self, id: i64, role: Role) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
-    /// The display name a user comments under (their byline, if any, stays as published).
-    async fn set_user_name(&self, id: i64, name: &str) -> Result<(), StoreError>;
+    /// Renames the user and their byline, whose page moves to `slug` unless another byline
+    /// has it, in one transaction; the slugs of the articles that carry the byline.
+    async fn set_user_name(&self, id: i64, name: &str, slug: &str) -> Result<Vec<String>, StoreError>;
     /// The user's own new password: their other sessions end, `keep` (a session's token
     /// hash) stays, and no change is asked for any more. One transaction.
     async fn change_own_password(&self, id: i64, password_hash: &str, keep: &str) -> Result<(), StoreError>;

@@ -27,10 +27,12 @@ impl DumpStore for Store {
     ) -> Result<Vec<Vec<Stored>>, StoreError> {
         let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
         let order = table.order.join(", ");
-        let condition = match after {
-            None => String::new(),
-            Some(_) => format!("WHERE ({order}) > ({})", placeholders(1, table.order.len())),
-        };
+        let mut conditions: Vec<String> = table.only.iter().map(|c| format!("({c})")).collect();
+        if after.is_some() {
+            conditions.push(format!("({order}) > ({})", placeholders(1, table.order.len())));
+        }
+        let condition =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let sql = format!(
             "SELECT {} FROM {} {condition} ORDER BY {order} LIMIT {limit}",
             columns.join(", "),
@@ -125,10 +127,12 @@ fn bind<'q>(
         // A NULL of the column's own type: PostgreSQL will not put a number's NULL in text.
         Stored::Null if kind == Kind::Text => query.bind(None::<String>),
         Stored::Null if kind == Kind::Real => query.bind(None::<f64>),
+        Stored::Null if kind == Kind::Bytes => query.bind(None::<Vec<u8>>),
         Stored::Null => query.bind(None::<i64>),
         Stored::Int(n) => query.bind(*n),
         Stored::Real(x) => query.bind(*x),
         Stored::Text(s) => query.bind(s.clone()),
+        Stored::Bytes(b) => query.bind(b.clone()),
     }
 }
 
@@ -139,6 +143,7 @@ fn read(r: &AnyRow, c: &Column) -> Result<Stored, StoreError> {
         }
         Kind::Real => r.try_get::<Option<f64>, _>(c.name).map(|v| v.map(Stored::Real)),
         Kind::Text => r.try_get::<Option<String>, _>(c.name).map(|v| v.map(Stored::Text)),
+        Kind::Bytes => r.try_get::<Option<Vec<u8>>, _>(c.name).map(|v| v.map(Stored::Bytes)),
     };
     Ok(value.map_err(from_sqlx)?.unwrap_or(Stored::Null))
 }

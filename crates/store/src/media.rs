@@ -13,9 +13,6 @@ use crate::rows::{placeholders, time};
 const COLUMNS: &str =
     "id, name, content_type, width, height, alt, content_hash, byte_size, uploaded_by, created_at";
 
-/// At most this many articles are named when an image cannot be deleted.
-const USERS_NAMED: i64 = 5;
-
 /// A row of `media` in [`COLUMNS`]' order.
 type MediaRow = (i64, String, String, i64, i64, String, String, i64, Option<i64>, i64);
 
@@ -135,7 +132,7 @@ impl MediaStore for Store {
         Ok(row.map(|(bytes, content_type, content_hash)| MediaFile { bytes, content_type, content_hash }))
     }
 
-    async fn articles_using_media(&self, name: &str) -> Result<Vec<String>, StoreError> {
+    async fn articles_using_media(&self, name: &str, limit: u32) -> Result<Vec<String>, StoreError> {
         // A name is a slug and an extension: no LIKE wildcard in it. The full size and
         // any copy (`/media/w480/name`), as a path or inside an absolute URL.
         sqlx::query_scalar(
@@ -144,7 +141,7 @@ impl MediaStore for Store {
         )
         .bind(format!("%/media/{name}%"))
         .bind(format!("%/media/w%/{name}%"))
-        .bind(USERS_NAMED)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(from_sqlx)

@@ -97,14 +97,38 @@ impl UserStore for Store {
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
-    async fn set_user_name(&self, id: i64, name: &str) -> Result<(), StoreError> {
+    async fn set_user_name(&self, id: i64, name: &str, slug: &str) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let done = sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
             .bind(name)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE authors SET name = $1, slug = CASE WHEN EXISTS \
+             (SELECT 1 FROM authors o WHERE o.slug = $2 AND o.id <> authors.id) THEN slug ELSE $2 END \
+             WHERE id = (SELECT author_id FROM users WHERE id = $3)",
+        )
+        .bind(name)
+        .bind(slug)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let articles: Vec<String> = sqlx::query_scalar(
+            "SELECT a.slug FROM articles a JOIN article_authors aa ON aa.article_id = a.id \
+             JOIN users u ON u.author_id = aa.author_id WHERE u.id = $1 ORDER BY a.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(articles)
     }
 
     async fn change_own_password(&self, id: i64, password_hash: &str, keep: &str) -> Result<(), StoreError> {

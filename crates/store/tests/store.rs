@@ -39,7 +39,7 @@ fn article(
 }
 
 async fn save(store: &Store, a: &ValidArticle) -> i64 {
-    store.save_article(None, a, &render_article(&a.body_markdown), t0()).await.unwrap().id
+    store.save_article(None, a, &render_article(&a.body_markdown, a.slug.as_str()), t0()).await.unwrap().id
 }
 
 fn slug(s: &str) -> Slug {

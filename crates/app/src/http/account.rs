@@ -142,7 +142,8 @@ async fn set_name(
     CsrfForm(form): CsrfForm<NameForm>,
 ) -> Result<Response, AppError> {
     match rename(&state.store, &me, &form.name).await {
-        Ok(_) => {
+        Ok(renamed) => {
+            state.changed(crate::coherence::Change::Byline(&renamed)).await;
             tracing::info!(user_id = me.id, "changed own name");
             Ok(Redirect::to("/account?done=name").into_response())
         }

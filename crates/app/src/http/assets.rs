@@ -71,7 +71,7 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
     [
         Asset::new("site.css", "text/css; charset=utf-8", include_bytes!("../../assets/site.css")),
         Asset::new(
@@ -84,6 +84,7 @@ static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             include_bytes!("../../assets/moderation.js"),
         ),
+        Asset::new("video.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/video.js")),
         Asset::new("favicon.svg", "image/svg+xml", include_bytes!("../../assets/favicon.svg")),
         Asset::new("favicon.ico", "image/x-icon", include_bytes!("../../assets/favicon.ico")),
     ]

@@ -243,6 +243,15 @@ fn framework_message(status: StatusCode) -> String {
     }
 }
 
+/// The site's own styles and scripts only; images from any https site (an article may
+/// show one); frames only from the video players a reader asked for (click-to-load).
+static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "default-src 'self'; img-src 'self' https: data:; frame-src {}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        tribune_core::markdown::video::FRAME_SOURCES.join(" ")
+    )
+});
+
 /// No third-party anything: the policy allows only this site's own styles and scripts.
 /// Admin pages and exports hold what only their reader may see: no cache keeps them; what
 /// a signed-in reader gets is private to their browser.
@@ -257,12 +266,7 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         // Unless a handler has its own policy (the embeddable widget may be framed anywhere).
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-            ),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY.as_str()));
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));

@@ -188,6 +188,10 @@ pub struct ArticlePage<'a> {
     pub csrf: String,
     pub form: CommentForm,
     pub signed_in_as: Option<String>,
+    /// The body as readers get it: the stored HTML with its library images' sizes.
+    pub body: String,
+    /// Whether the body shows a video, which the page's script loads on a click.
+    pub has_video: bool,
 }
 
 /// What the comment form holds: empty, or what a reader sent back with its errors.
@@ -219,17 +223,28 @@ impl<'a> ArticlePage<'a> {
             csrf: String::new(),
             form: CommentForm::default(),
             signed_in_as: None,
+            body: article.body_html.clone(),
+            has_video: article.body_html.contains("<figure class=\"video\""),
         }
     }
 }
 
 impl ArticlePage<'_> {
-    /// Finds the article's image among the uploaded ones, for its `srcset` and size.
+    /// Finds the article's image and its body's images among the uploaded ones (one query),
+    /// for their `srcset` and sizes.
     pub async fn find_media(&mut self, store: &tribune_store::Store) -> Result<(), AppError> {
+        use tribune_core::markdown::images;
         use tribune_core::media::{MediaStore, name_in_url};
-        if let Some(name) = self.view.a.image.as_ref().and_then(|i| name_in_url(&i.url)) {
-            self.view.media = store.media_by_names(&[name]).await?.into_iter().next();
+        let article = self.view.a;
+        let lead = article.image.as_ref().and_then(|i| name_in_url(&i.url));
+        let mut names = images::media_names(&article.body_html);
+        names.extend(lead);
+        if names.is_empty() {
+            return Ok(());
         }
+        let found = store.media_by_names(&names).await?;
+        self.view.media = lead.and_then(|n| found.iter().find(|m| m.name == n).cloned());
+        self.body = images::with_media(&article.body_html, &found, super::views::COLUMN_SIZES);
         Ok(())
     }
 }

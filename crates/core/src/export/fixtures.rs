@@ -33,7 +33,7 @@ pub(super) fn article(id: i64, slug: &str, title: &str, status: ArticleStatus) -
             title: title.to_owned(),
             summary: "What it is about.".to_owned(),
             body_markdown: body.to_owned(),
-            body_html: crate::markdown::render_article(body),
+            body_html: crate::markdown::render_article(body, slug),
             status,
             published_at: published.then(|| at(0)),
             created_at: at(-3600),

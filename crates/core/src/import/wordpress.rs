@@ -56,7 +56,7 @@ pub fn article(
         ..ArticleInput::default()
     };
     let article = input.validate(now).map_err(|_| Skip::InvalidArticle)?;
-    let body_html = render_article(&article.body_markdown);
+    let body_html = render_article(&article.body_markdown, article.slug.as_str());
     Ok(ImportedArticle {
         article,
         body_html,

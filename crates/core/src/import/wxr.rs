@@ -858,7 +858,7 @@ mod tests {
             "<p>First line<br>\nsecond line</p>\n\n<p>Next <em>paragraph</em>.</p>\n\n<p>Last *one*</p>"
         );
         assert_eq!(
-            render_article(&md),
+            render_article(&md, "t"),
             "<p>First line<br>\nsecond line</p>\n<p>Next <em>paragraph</em>.</p>\n<p>Last *one*</p>",
             "Markdown syntax in WordPress text stays text"
         );
@@ -872,7 +872,7 @@ mod tests {
         let body = "<h2>What we know</h2>\n<ul>\n\t<li>one</li>\n\n\t<li>two\nlines</li>\n</ul>\n\
             <figure class=\"wp-block-image\"><img src=\"https://example.org/a.jpg\" alt=\"A\"/>\
             <figcaption>Caption</figcaption></figure>\n\n<pre>fn main() {\n\n    *x* = 1;\n}</pre>\nAfter.";
-        let shown = render_article(&article_markdown(body));
+        let shown = render_article(&article_markdown(body), "t");
         for part in [
             "<h2>What we know</h2>",
             "<li>one</li>",
@@ -898,7 +898,7 @@ mod tests {
              <figcaption>The <em>convoy</em></figcaption></figure>\n\n<figure><img src=\"b.jpg\">\n\
              <figcaption>Old style</figcaption></figure>"
         );
-        assert!(render_article(&md).contains("<figcaption>The <em>convoy</em></figcaption>"));
+        assert!(render_article(&md, "t").contains("<figcaption>The <em>convoy</em></figcaption>"));
         assert_eq!(article_markdown("[caption]unclosed"), "<p>[caption]unclosed</p>");
     }
 
@@ -925,7 +925,7 @@ mod tests {
             "« <b>é</b> »\r\n\r\n—",
         ] {
             let md = article_markdown(odd);
-            render_article(&md);
+            render_article(&md, "t");
             comment_markdown(odd);
             assert!(!md.contains("\n\n\n"), "{odd:?} -> {md:?}");
         }
@@ -937,7 +937,7 @@ mod tests {
             <p>Text</p>\n<!-- /wp:paragraph -->\n\nTeaser<!--more-->Rest";
         let md = article_markdown(body);
         assert_eq!(md, "<h2>Title</h2>\n\n<p>Text</p>\n\n<p>TeaserRest</p>");
-        assert_eq!(render_article(&md), "<h2>Title</h2>\n<p>Text</p>\n<p>TeaserRest</p>");
+        assert_eq!(render_article(&md, "t"), "<h2>Title</h2>\n<p>Text</p>\n<p>TeaserRest</p>");
     }
 
     #[test]
@@ -954,7 +954,7 @@ mod tests {
             "<style>\n\nbody{display:none}</style>\n\n<svg><script>alert(1)</script></svg>Hi",
             "<iframe src=\"https://evil.example/\"></iframe>",
         ] {
-            let shown = render_article(&article_markdown(body));
+            let shown = render_article(&article_markdown(body), "t");
             for bad in ["<script", "onerror", "onclick", "javascript:", "<style", "<svg", "<iframe", "alert"]
             {
                 assert!(!shown.contains(bad), "{body} -> {shown}");
@@ -965,7 +965,7 @@ mod tests {
             "We are <b>small</b>.\n<script>alert(\"page\")</script><img src=x onerror='alert(2)'>",
             "entities decoded: the page holds the markup they spelled"
         );
-        let shown = render_article(&article_markdown(&articles[3].body_html));
+        let shown = render_article(&article_markdown(&articles[3].body_html), "t");
         assert!(shown.contains("&lt;b&gt;Private&lt;/b&gt; &amp; <img src=\"x\">"), "{shown}");
     }
 

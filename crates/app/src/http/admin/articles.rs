@@ -399,7 +399,7 @@ async fn preview(
     })?;
     let article = Article {
         id: 0,
-        body_html: tribune_core::markdown::render_article(&valid.body_markdown),
+        body_html: tribune_core::markdown::render_article(&valid.body_markdown, valid.slug.as_str()),
         slug: valid.slug,
         title: valid.title,
         summary: valid.summary,

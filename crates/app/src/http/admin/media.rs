@@ -9,10 +9,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use tribune_core::media::{Media, MediaStore, add_media, delete_media};
+use tribune_core::media::{Media, MediaStore, SHOWN_BY_AT_MOST, add_media, delete_media};
 use tribune_core::store::PageRequest;
 use tribune_core::user::User;
 
+use crate::coherence::Change;
 use crate::config::Config;
 use crate::http::auth::CurrentUser;
 use crate::http::csrf::{CsrfForm, CsrfMultipart, CsrfToken};
@@ -125,6 +126,9 @@ async fn upload(
         ));
     };
     let media = add_media(&state.store, &*state.work, Some(&me), &file_name, bytes, &alt).await?;
+    // Articles may have shown its path before it existed: their cached pages lack it.
+    let shown_by = state.store.articles_using_media(&media.name, SHOWN_BY_AT_MOST).await?;
+    state.changed(Change::MediaAdded(&shown_by)).await;
     let name = encode_component(&media.name);
     // Back to the article being edited, if the form came from one.
     let target = match back.strip_prefix("/admin/articles/").and_then(|id| id.parse::<i64>().ok()) {
