@@ -8,7 +8,8 @@ use common::{TestApp, article};
 use tribune_core::article::ArticleStatus;
 use tribune_core::comment::{CommentInput, Viewer};
 use tribune_core::discussion::post_comment;
-use tribune_core::store::CommentStore;
+use tribune_core::account_mail::AccountComposer;
+use tribune_core::store::{AccountLinkStore, CommentStore};
 use tribune_core::user::Role;
 use tribune_store::testing::{TestDatabase, skip};
 
@@ -256,6 +257,28 @@ async fn every_page_type_is_valid_html() {
     ] {
         pages.push((path.clone(), b.get(&path).await.body));
     }
+    // The password reset: asking, the answer, a link's form, a used link, and the mail.
+    let account_mail =
+        tribune::account_mail::SiteAccountMail { config: mailing.state.config.clone(), keys: keys.clone() };
+    let (reset_mail, _) = account_mail.password_reset("ann@example.test");
+    let (reset_email, _) = mailing.add_user("Rae Reset", tribune_core::user::Role::Reader).await;
+    let reset_token = "r".repeat(43);
+    let reset_hash = tribune::keys::token_hash(&reset_token);
+    mailing.state.store.add_reset_link(&reset_email, &reset_hash, &reset_mail, now, now + Duration::hours(1)).await.unwrap();
+    for path in [
+        "/password/forgot".to_owned(),
+        "/password/sent".to_owned(),
+        format!("/password/reset/{reset_token}"),
+        format!("/password/reset/{}", "x".repeat(43)),
+        "/password/changed".to_owned(),
+        "/login".to_owned(),
+    ] {
+        pages.push((path.clone(), b.get(&path).await.body));
+    }
+    let short = b.post_form(&format!("/password/reset/{reset_token}"), &[("csrf", &b.csrf().await), ("password", "short")]).await;
+    pages.push(("a refused new password".into(), short.body));
+    pages.push(("a reset message's HTML part".into(), reset_mail.html.unwrap()));
+    pages.push(("/password/forgot without mail".into(), app.browser().get("/password/forgot").await.body));
     let left = b.post_form(&format!("/replies/unsubscribe/{unsubscribe}"), &[]).await;
     pages.push(("unsubscribed".into(), left.body));
     let composer = tribune::reply_mail::SiteComposer {

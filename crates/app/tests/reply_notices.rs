@@ -20,6 +20,7 @@ on_both_backends!(
     a_guest_confirms_their_address_first,
     one_click_stops_the_notices,
     a_held_reply_tells_once_approved,
+    a_reply_approved_from_the_command_line_tells_too,
 );
 
 async fn site(db: TestDatabase, sink: &SmtpSink, hold: bool) -> (TestApp, String) {
@@ -190,4 +191,39 @@ async fn a_held_reply_tells_once_approved(db: TestDatabase) {
     assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval tells");
     assert_eq!(sink.received()[0].to, vec![ann_email]);
     assert!(sink.received()[0].decoded().contains("Held at first."));
+}
+
+async fn a_reply_approved_from_the_command_line_tells_too(db: TestDatabase) {
+    let sink = SmtpSink::start().await;
+    let (app, slug) = site(db, &sink, true).await;
+    let moderator = app.signed_in("Mo", Role::Moderator).await;
+    let (ann, ann_email) = reader(&app, "Ann").await;
+    let asked = post(&ann, &slug, "Tell me what you think.", &[("notify_replies", "on")]).await.comment_id();
+    let csrf = moderator.csrf().await;
+    let path = format!("/comments/{asked}/moderate");
+    moderator.post_form(&path, &[("csrf", &csrf), ("action", "approve")]).await;
+    let id = asked.to_string();
+    let reply = post(&app.browser(), &slug, "Approved by the terminal.", &[("author_name", "Bob"), ("parent_id", &id)])
+        .await
+        .comment_id();
+    quiet(&sink, 0).await;
+
+    // The operator's terminal, with the site's mail settings: the notice is written to the
+    // outbox with the decision, and the running server's worker sends it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(["moderation", "approve", &reply.to_string(), "--database-url", &app.db.url])
+        .env_remove("TRIBUNE_CONFIG")
+        .env("TRIBUNE_SMTP_URL", &app.state.config.smtp_url)
+        .env("TRIBUNE_MAIL_FROM", &app.state.config.mail_from)
+        .env("TRIBUNE_BASE_URL", &app.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.state.mail_queued();
+    assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval from the CLI tells");
+    let notice = &sink.received()[0];
+    assert_eq!(notice.to, vec![ann_email]);
+    assert!(notice.decoded().contains("Approved by the terminal."));
+    assert!(link(notice, &format!("{}/replies/unsubscribe/", app.url)).len() > 40, "the site's own links");
 }

@@ -12,6 +12,7 @@ use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::moderators::bans::{self, BanMode};
 use crate::moderators::{Actor, DuplicateLookup, ModerationError, ModerationStore, Verdict};
+use crate::author_notices;
 use crate::reply_notices::{self, CommentMail, Composer, NewSubscription, Replier};
 use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
@@ -263,9 +264,18 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + Re
         Some(composer) => {
             let poster =
                 Poster { viewer: author, valid: &valid, guest_token_hash: guest_token_hash.as_deref() };
-            // A held reply tells no one yet: its approval will (`moderators::decide`).
-            let answered = parent.as_ref().filter(|_| status_of(&decision) == CommentStatus::Published);
-            comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?
+            // A held comment tells no one yet: its approval will (`moderators::decide`).
+            let published = status_of(&decision) == CommentStatus::Published;
+            let answered = parent.as_ref().filter(|_| published);
+            let (subscription, mut mail) =
+                comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?;
+            if published {
+                let commenter = author.user.as_ref().map(|u| u.id);
+                mail.author_notices =
+                    author_notices::notices_of_comment(store, composer.as_ref(), article, &valid, commenter, now)
+                        .await?;
+            }
+            (subscription, mail)
         }
         None => (None, CommentMail::default()),
     };

@@ -8,8 +8,10 @@
 
 pub mod account;
 pub mod accounts;
+pub mod account_mail;
 pub mod article;
 pub mod article_list;
+pub mod author_notices;
 pub mod comment;
 pub mod discussion;
 pub mod dump;
