@@ -180,23 +180,26 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
     )
     .await
     .unwrap();
+    // Links for an account the walk leaves alone (it disables and deletes Uma).
+    let (walker_email, _) = app.add_user("Walt Walker", Role::Reader).await;
+    let (walker, _) = app.state.store.user_credentials(&walker_email).await.unwrap().unwrap();
     let reset_token = "w".repeat(43);
     let (mail, _) = tribune::account_mail::SiteAccountMail {
         config: app.state.config.clone(),
         keys: app.state.keys.clone(),
     }
-    .password_reset(&email);
+    .password_reset(&walker_email);
     app.state
         .store
-        .add_reset_link(&email, &tribune::keys::token_hash(&reset_token), &mail, Utc::now(), Utc::now() + Duration::hours(1))
+        .add_reset_link(&walker_email, &tribune::keys::token_hash(&reset_token), &mail, Utc::now(), Utc::now() + Duration::hours(1))
         .await
         .unwrap();
     let change_token = "c".repeat(43);
     app.state
         .store
         .add_email_change_link(
-            user.id,
-            "uma.new@example.org",
+            walker.id,
+            "walt.new@example.org",
             &tribune::keys::token_hash(&change_token),
             &mail,
             Utc::now(),

@@ -14,6 +14,7 @@ use tribune_core::account_mail::{AccountMailError, confirm_email_change, email_c
 use super::csrf::{CsrfForm, CsrfToken};
 use super::password_reset::{link_hash, page};
 use super::{AppError, AppState};
+use crate::account_mail::SiteAccountMail;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,9 +60,12 @@ async fn confirm(
     csrf: CsrfToken,
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> Result<Response, AppError> {
-    let (Some(hash), Some(composer)) = (link_hash(&token), state.account_mail()) else {
+    let Some(hash) = link_hash(&token) else {
         return page(&state, csrf, StatusCode::BAD_REQUEST, TITLE, BAD_LINK, "", None);
     };
+    // A link mailed before mail was turned off still works; the old address's notice
+    // waits in the outbox until mail is on again.
+    let composer = SiteAccountMail { config: state.site(), keys: state.keys.clone() };
     match confirm_email_change(&state.store, &composer, &hash, Utc::now()).await {
         Ok(_) => {
             state.mail_queued();
