@@ -224,6 +224,11 @@ async fn every_kind_of_page_passes_axe_core() {
     tribune_core::store::AccountLinkStore::add_reset_link(store, &reset_email, &reset_hash, &reset_mail, now, reset_until)
         .await
         .unwrap();
+    let stop_comment_notices = tribune::reply_mail::SiteComposer { config: app.state.config.clone(), keys: app.state.keys.clone() }
+        .author_unsubscribe_url(1)
+        .strip_prefix(&app.url)
+        .unwrap()
+        .to_owned();
     let public = [
         "/".to_owned(),
         format!("/articles/{slug}"),
@@ -246,6 +251,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/password/sent".into(),
         format!("/password/reset/{reset_token}"),
         "/password/changed".into(),
+        stop_comment_notices,
     ];
     let admin = app.signed_in("Ada Admin", tribune_core::user::Role::Admin).await;
     let signed_in = [
