@@ -7,8 +7,8 @@ use std::sync::Arc;
 use askama::Template;
 use chrono::Utc;
 use tribune_core::article::Article;
-use tribune_core::comment::{Comment, ValidComment};
 use tribune_core::author_notices::Watcher;
+use tribune_core::comment::{Comment, ValidComment};
 use tribune_core::mail::OutgoingMail;
 use tribune_core::reply_notices::{CONFIRM_WITHIN, Composer, Subscription};
 
@@ -127,7 +127,9 @@ impl Composer for SiteComposer {
             to: watcher.email.clone(),
             subject: format!("{} commented on {}", comment.author_name, article.title),
             text: CommentText { site, article, comment, link, unsubscribe }.render().unwrap_or_default(),
-            html: Some(CommentHtml { site, article, comment, link, unsubscribe }.render().unwrap_or_default()),
+            html: Some(
+                CommentHtml { site, article, comment, link, unsubscribe }.render().unwrap_or_default(),
+            ),
             unsubscribe_url: Some(unsubscribe.to_owned()),
         }
     }

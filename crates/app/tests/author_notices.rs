@@ -15,7 +15,10 @@ use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 
-on_both_backends!(an_author_who_asks_hears_of_comments_until_one_click, a_held_comment_tells_its_author_once_approved,);
+on_both_backends!(
+    an_author_who_asks_hears_of_comments_until_one_click,
+    a_held_comment_tells_its_author_once_approved,
+);
 
 async fn site(db: TestDatabase, sink: &SmtpSink, hold: bool) -> (TestApp, String) {
     let app = TestApp::with_config(db, |c| {
@@ -103,8 +106,9 @@ async fn a_held_comment_tells_its_author_once_approved(db: TestDatabase) {
     let held = app.browser().post_comment(&slug, "Held at first.", "Bob").await.comment_id();
     quiet(&sink, 0).await;
     let csrf = moderator.csrf().await;
-    let res =
-        moderator.post_form(&format!("/comments/{held}/moderate"), &[("csrf", &csrf), ("action", "approve")]).await;
+    let res = moderator
+        .post_form(&format!("/comments/{held}/moderate"), &[("csrf", &csrf), ("action", "approve")])
+        .await;
     assert!(res.status.is_redirection());
     assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval tells");
     assert_eq!(sink.received()[0].to, vec![ann_email]);

@@ -221,14 +221,22 @@ async fn every_kind_of_page_passes_axe_core() {
     };
     let reset_hash = tribune::keys::token_hash(&reset_token);
     let reset_until = now + chrono::Duration::hours(1);
-    tribune_core::store::AccountLinkStore::add_reset_link(store, &reset_email, &reset_hash, &reset_mail, now, reset_until)
-        .await
-        .unwrap();
-    let stop_comment_notices = tribune::reply_mail::SiteComposer { config: app.state.config.clone(), keys: app.state.keys.clone() }
-        .author_unsubscribe_url(1)
-        .strip_prefix(&app.url)
-        .unwrap()
-        .to_owned();
+    tribune_core::store::AccountLinkStore::add_reset_link(
+        store,
+        &reset_email,
+        &reset_hash,
+        &reset_mail,
+        now,
+        reset_until,
+    )
+    .await
+    .unwrap();
+    let stop_comment_notices =
+        tribune::reply_mail::SiteComposer { config: app.state.config.clone(), keys: app.state.keys.clone() }
+            .author_unsubscribe_url(1)
+            .strip_prefix(&app.url)
+            .unwrap()
+            .to_owned();
     let public = [
         "/".to_owned(),
         format!("/articles/{slug}"),

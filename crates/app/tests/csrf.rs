@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use common::{Browser, Page, TestApp, article, snapshot};
 use reqwest::StatusCode;
-use tribune_core::funding::donations::{ManualDonation, add_manual_donation};
 use tribune_core::account_mail::AccountComposer;
+use tribune_core::funding::donations::{ManualDonation, add_manual_donation};
 use tribune_core::store::{AccountLinkStore, UserStore};
 use tribune_core::user::Role;
 use tribune_store::on_both_backends;
@@ -191,7 +191,13 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
     .password_reset(&walker_email);
     app.state
         .store
-        .add_reset_link(&walker_email, &tribune::keys::token_hash(&reset_token), &mail, Utc::now(), Utc::now() + Duration::hours(1))
+        .add_reset_link(
+            &walker_email,
+            &tribune::keys::token_hash(&reset_token),
+            &mail,
+            Utc::now(),
+            Utc::now() + Duration::hours(1),
+        )
         .await
         .unwrap();
     let change_token = "c".repeat(43);

@@ -112,10 +112,11 @@ async fn a_forgotten_password_is_reset_by_mail(db: TestDatabase) {
 async fn confirmed_addresses(app: &TestApp) -> Vec<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
-    let rows = sqlx::query_scalar("SELECT email FROM users WHERE email_confirmed_at IS NOT NULL ORDER BY email")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let rows =
+        sqlx::query_scalar("SELECT email FROM users WHERE email_confirmed_at IS NOT NULL ORDER BY email")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     rows
 }

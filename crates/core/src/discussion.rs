@@ -7,12 +7,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
+use crate::author_notices;
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, ValidComment, Viewer, validate};
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
 use crate::moderators::bans::{self, BanMode};
 use crate::moderators::{Actor, DuplicateLookup, ModerationError, ModerationStore, Verdict};
-use crate::author_notices;
 use crate::reply_notices::{self, CommentMail, Composer, NewSubscription, Replier};
 use crate::store::{
     ArticleStore, CommentRecord, CommentStore, FlagHold, FlagStore, FlagWrite, NewFlag, RateCount,
@@ -271,9 +271,15 @@ pub async fn post_comment<S: CommentStore + ThrottleStore + ModerationStore + Re
                 comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?;
             if published {
                 let commenter = author.user.as_ref().map(|u| u.id);
-                mail.author_notices =
-                    author_notices::notices_of_comment(store, composer.as_ref(), article, &valid, commenter, now)
-                        .await?;
+                mail.author_notices = author_notices::notices_of_comment(
+                    store,
+                    composer.as_ref(),
+                    article,
+                    &valid,
+                    commenter,
+                    now,
+                )
+                .await?;
             }
             (subscription, mail)
         }

@@ -7,8 +7,8 @@
 #![allow(async_fn_in_trait)]
 
 pub mod account;
-pub mod accounts;
 pub mod account_mail;
+pub mod accounts;
 pub mod article;
 pub mod article_list;
 pub mod author_notices;

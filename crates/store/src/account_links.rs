@@ -146,13 +146,15 @@ impl AccountLinkStore for Store {
         if done.rows_affected() == 0 {
             return Ok(None); // disabled meanwhile: the transaction is dropped, the link stays unused
         }
-        sqlx::query("UPDATE account_links SET used_at = $2 WHERE user_id = $1 AND purpose = $3 AND used_at IS NULL")
-            .bind(user_id)
-            .bind(secs(now))
-            .bind(LinkPurpose::PasswordReset.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        sqlx::query(
+            "UPDATE account_links SET used_at = $2 WHERE user_id = $1 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(secs(now))
+        .bind(LinkPurpose::PasswordReset.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
         end_sessions(&mut tx, user_id).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(user_id))

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use tribune_core::author_notices::Watcher;
 use tribune_core::comment::CommentStatus;
 use tribune_core::mail::OutgoingMail;
-use tribune_core::author_notices::Watcher;
 use tribune_core::reply_notices::Subscription;
 use tribune_core::store::{CommentRecord, ReplySubscriptionStore, StoreError};
 

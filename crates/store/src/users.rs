@@ -195,7 +195,10 @@ impl UserStore for Store {
 }
 
 /// Ends every session of a user, inside the transaction that made them invalid.
-pub(crate) async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> Result<(), StoreError> {
+pub(crate) async fn end_sessions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<(), StoreError> {
     end_sessions_but(tx, id, "").await
 }
 

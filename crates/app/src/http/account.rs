@@ -220,8 +220,16 @@ async fn change_email(
         }
         Err(e @ (AccountMailError::Invalid(_) | AccountMailError::SameAddress)) => {
             let message = format!("{}.", capitalized(&e.to_string()));
-            page_with_error(&state, &me, csrf, &me.name, StatusCode::UNPROCESSABLE_ENTITY, message, Part::Email)
-                .await
+            page_with_error(
+                &state,
+                &me,
+                csrf,
+                &me.name,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                Part::Email,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

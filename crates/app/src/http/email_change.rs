@@ -72,7 +72,9 @@ async fn confirm(
             tracing::info!("address changed by its link");
             Ok(Redirect::to("/account/email-changed").into_response())
         }
-        Err(AccountMailError::BadLink) => page(&state, csrf, StatusCode::BAD_REQUEST, TITLE, BAD_LINK, "", None),
+        Err(AccountMailError::BadLink) => {
+            page(&state, csrf, StatusCode::BAD_REQUEST, TITLE, BAD_LINK, "", None)
+        }
         Err(e) => Err(e.into()),
     }
 }

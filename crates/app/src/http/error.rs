@@ -128,8 +128,12 @@ impl From<ModerationError> for AppError {
 impl From<AccountMailError> for AppError {
     fn from(e: AccountMailError) -> Self {
         match e {
-            e @ AccountMailError::BadLink => AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))),
-            e @ (AccountMailError::Invalid(_) | AccountMailError::SameAddress) => AppError::Unprocessable(format!("{}.", capitalized(&e.to_string()))),
+            e @ AccountMailError::BadLink => {
+                AppError::BadRequest(format!("{}.", capitalized(&e.to_string())))
+            }
+            e @ (AccountMailError::Invalid(_) | AccountMailError::SameAddress) => {
+                AppError::Unprocessable(format!("{}.", capitalized(&e.to_string())))
+            }
             AccountMailError::Throttled(t) => t.into(),
             AccountMailError::Busy(b) => b.into(),
             AccountMailError::Store(e) => e.into(),

@@ -19,7 +19,6 @@ use super::{AppError, AppState, render_public};
 use crate::config::Config;
 use crate::keys::token_hash;
 
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/password/forgot", get(forgot_form).post(forgot))
@@ -100,7 +99,8 @@ async fn sent(State(state): State<AppState>, csrf: CsrfToken) -> Result<Response
 
 /// The hash of a link's token, or `None` for what cannot be one of ours (no query made).
 pub(super) fn link_hash(token: &str) -> Option<String> {
-    let plausible = token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let plausible =
+        token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     plausible.then(|| token_hash(token))
 }
 
@@ -140,7 +140,9 @@ async fn reset(
             tracing::info!(user_id, "password reset by e-mail");
             Ok(Redirect::to("/password/changed").into_response())
         }
-        Err(AccountMailError::BadLink) => page(&state, csrf, StatusCode::BAD_REQUEST, NEW, BAD_LINK, "", None),
+        Err(AccountMailError::BadLink) => {
+            page(&state, csrf, StatusCode::BAD_REQUEST, NEW, BAD_LINK, "", None)
+        }
         Err(AccountMailError::Invalid(e)) => {
             let error = Some(format!("{}.", capitalized(&e.to_string())));
             page(&state, csrf, StatusCode::UNPROCESSABLE_ENTITY, NEW, "", "password", error)

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Actor, ModerationError, ModerationStore, StatusChange};
+use crate::author_notices;
 use crate::comment::{Comment, CommentStatus, ValidComment};
 use crate::mail::OutgoingMail;
 use crate::moderation::learned::{Class, features};
-use crate::author_notices;
 use crate::reply_notices::{self, Composer, Replier};
 use crate::store::{
     ArticleStore, CommentStore, FilterExample, ReplySubscriptionStore, StoreError, ThrottleStore,
