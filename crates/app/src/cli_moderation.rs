@@ -18,6 +18,7 @@ use tribune_store::Store;
 use crate::cli::{CliError, ModerationCommand, fail};
 use crate::config::Config;
 use crate::keys::SiteKeys;
+use crate::reply_mail::SiteComposer;
 use crate::server;
 
 pub async fn run(config: &Config, command: ModerationCommand) -> Result<(), CliError> {
@@ -28,9 +29,9 @@ pub async fn run(config: &Config, command: ModerationCommand) -> Result<(), CliE
             eval(&store, config, &file, decisions.as_deref()).await
         }
         ModerationCommand::Queue { limit } => print_queue(&store, limit).await,
-        ModerationCommand::Approve { id } => decide_one(&store, id, Verdict::Approve).await,
+        ModerationCommand::Approve { id } => decide_one(&store, config, id, Verdict::Approve).await,
         ModerationCommand::Reject { id, label } => match Verdict::parse(&label) {
-            Some(verdict) => decide_one(&store, id, verdict).await,
+            Some(verdict) => decide_one(&store, config, id, verdict).await,
             None => Err(fail("--as: spam or abuse")),
         },
         ModerationCommand::Ban { user, email, comment, duration, reason, remove_comments } => {
@@ -119,15 +120,29 @@ async fn print_queue(store: &Store, limit: u32) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn decide_one(store: &Store, id: i64, verdict: Verdict) -> Result<(), CliError> {
-    // No reply notice from here: the command line composes no mail (a moderator's
-    // approval on the site does).
-    let decided = decide(store, id, verdict, None, &Actor::Cli, None, Utc::now())
+async fn decide_one(store: &Store, config: &Config, id: i64, verdict: Verdict) -> Result<(), CliError> {
+    // The same mail as a moderator's approval on the site, written with the decision: the
+    // servers' outbox workers send it.
+    let composer = site_composer(store, config).await?;
+    let notices = composer.as_ref().map(|c| c as &dyn tribune_core::reply_notices::Composer);
+    let decided = decide(store, id, verdict, None, &Actor::Cli, notices, Utc::now())
         .await
         .map_err(|e| fail(format!("comment {id}: {e}")))?;
     drop_pages(store, &[decided.before.article_id]).await?;
     println!("Comment {id}: {} → {}.", decided.before.status.as_str(), decided.after.as_str());
     Ok(())
+}
+
+/// What composes the site's notices, as a server would with the stored settings: `None`
+/// when mail is off (no `smtp_url`).
+async fn site_composer(store: &Store, config: &Config) -> Result<Option<SiteComposer>, CliError> {
+    if config.smtp_url.is_empty() {
+        return Ok(None);
+    }
+    let live = crate::site::LiveConfig::new(std::sync::Arc::new(config.clone()));
+    live.reload(store).await.map_err(fail)?;
+    let keys = std::sync::Arc::new(SiteKeys::load(store).await.map_err(fail)?);
+    Ok(Some(SiteComposer { config: live.current(), keys }))
 }
 
 /// Tells every running node which articles' pages are stale.

@@ -2,6 +2,7 @@
 //! layer: configuration, the command line, the HTTP front and the page cache. The rules
 //! live in `tribune-core`, the SQL in `tribune-store`.
 
+pub mod account_mail;
 pub mod cache;
 pub mod cli;
 mod cli_export;

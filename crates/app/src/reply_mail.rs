@@ -7,6 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use chrono::Utc;
 use tribune_core::article::Article;
+use tribune_core::author_notices::Watcher;
 use tribune_core::comment::{Comment, ValidComment};
 use tribune_core::mail::OutgoingMail;
 use tribune_core::reply_notices::{CONFIRM_WITHIN, Composer, Subscription};
@@ -17,6 +18,7 @@ use crate::keys::{SiteKeys, random_token, token_hash};
 /// What the signatures of the two links are for: a signature for one is no good for the other.
 pub const CONFIRM_PURPOSE: &str = "reply-confirm";
 pub const UNSUBSCRIBE_PURPOSE: &str = "reply-unsubscribe";
+pub const AUTHOR_UNSUBSCRIBE_PURPOSE: &str = "comment-notices-unsubscribe";
 
 pub struct SiteComposer {
     pub config: Arc<Config>,
@@ -53,6 +55,26 @@ struct ReplyHtml<'a> {
     site: &'a Config,
     article: &'a Article,
     reply: &'a ValidComment,
+    link: &'a str,
+    unsubscribe: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/comment.txt")]
+struct CommentText<'a> {
+    site: &'a Config,
+    article: &'a Article,
+    comment: &'a ValidComment,
+    link: &'a str,
+    unsubscribe: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/comment.html")]
+struct CommentHtml<'a> {
+    site: &'a Config,
+    article: &'a Article,
+    comment: &'a ValidComment,
     link: &'a str,
     unsubscribe: &'a str,
 }
@@ -96,9 +118,30 @@ impl Composer for SiteComposer {
             unsubscribe_url: Some(unsubscribe.to_owned()),
         }
     }
+
+    fn comment_notice(&self, watcher: &Watcher, article: &Article, comment: &ValidComment) -> OutgoingMail {
+        let link = self.config.url(&format!("/articles/{}#comments", article.slug));
+        let unsubscribe = self.author_unsubscribe_url(watcher.user_id);
+        let (site, link, unsubscribe) = (&*self.config, link.as_str(), unsubscribe.as_str());
+        OutgoingMail {
+            to: watcher.email.clone(),
+            subject: format!("{} commented on {}", comment.author_name, article.title),
+            text: CommentText { site, article, comment, link, unsubscribe }.render().unwrap_or_default(),
+            html: Some(
+                CommentHtml { site, article, comment, link, unsubscribe }.render().unwrap_or_default(),
+            ),
+            unsubscribe_url: Some(unsubscribe.to_owned()),
+        }
+    }
 }
 
 impl SiteComposer {
+    /// The one-click address that stops an author's notices of comments: their id, signed.
+    pub fn author_unsubscribe_url(&self, user_id: i64) -> String {
+        let signed = self.keys.sign(AUTHOR_UNSUBSCRIBE_PURPOSE, &user_id.to_string());
+        self.config.url(&format!("/notices/comments/unsubscribe/{signed}"))
+    }
+
     /// The one-click address: the subscription's id, signed, so it works without signing in.
     pub fn unsubscribe_url(&self, id: i64) -> String {
         self.config
@@ -110,6 +153,11 @@ impl SiteComposer {
 pub fn confirmation_token<'a>(keys: &SiteKeys, signed: &'a str, now: i64) -> Option<&'a str> {
     let (token, expires) = keys.verify(CONFIRM_PURPOSE, signed)?.split_once('~')?;
     (expires.parse::<i64>().ok()? >= now).then_some(token)
+}
+
+/// The author inside a link that stops notices of comments, if the site signed it.
+pub fn author_unsubscribe_id(keys: &SiteKeys, signed: &str) -> Option<i64> {
+    keys.verify(AUTHOR_UNSUBSCRIBE_PURPOSE, signed)?.parse().ok()
 }
 
 /// The subscription inside an unsubscribe link, if the site signed it.

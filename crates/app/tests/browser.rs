@@ -227,6 +227,34 @@ async fn every_kind_of_page_passes_axe_core() {
     let expires = (now + chrono::Duration::days(1)).timestamp();
     let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
     let unsubscribe = app.state.keys.sign(tribune::reply_mail::UNSUBSCRIBE_PURPOSE, "1");
+    // A password reset link that works, for its form.
+    let (reset_email, _) = app.add_user("Rae Reset", tribune_core::user::Role::Reader).await;
+    let reset_token = "r".repeat(43);
+    let reset_mail = tribune_core::mail::OutgoingMail {
+        to: reset_email.clone(),
+        subject: "Reset".into(),
+        text: "Reset".into(),
+        html: None,
+        unsubscribe_url: None,
+    };
+    let reset_hash = tribune::keys::token_hash(&reset_token);
+    let reset_until = now + chrono::Duration::hours(1);
+    tribune_core::store::AccountLinkStore::add_reset_link(
+        store,
+        &reset_email,
+        &reset_hash,
+        &reset_mail,
+        now,
+        reset_until,
+    )
+    .await
+    .unwrap();
+    let stop_comment_notices =
+        tribune::reply_mail::SiteComposer { config: app.state.config.clone(), keys: app.state.keys.clone() }
+            .author_unsubscribe_url(1)
+            .strip_prefix(&app.url)
+            .unwrap()
+            .to_owned();
     let public = [
         "/".to_owned(),
         format!("/articles/{slug}"),
@@ -247,6 +275,11 @@ async fn every_kind_of_page_passes_axe_core() {
         format!("/replies/confirm/{confirm}"),
         "/replies/confirmed".into(),
         format!("/replies/unsubscribe/{unsubscribe}"),
+        "/password/forgot".into(),
+        "/password/sent".into(),
+        format!("/password/reset/{reset_token}"),
+        "/password/changed".into(),
+        stop_comment_notices,
     ];
     let admin = app.signed_in("Ada Admin", tribune_core::user::Role::Admin).await;
     let signed_in = [

@@ -13,8 +13,9 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use common::{Browser, Page, TestApp, article, snapshot};
 use reqwest::StatusCode;
+use tribune_core::account_mail::AccountComposer;
 use tribune_core::funding::donations::{ManualDonation, add_manual_donation};
-use tribune_core::store::UserStore;
+use tribune_core::store::{AccountLinkStore, UserStore};
 use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
@@ -78,7 +79,12 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/account/name", Guard::Token),
     ("/account/password", Guard::Token),
     ("/account/supporter-badge", Guard::Token),
+    ("/account/email", Guard::Token),
+    ("/account/email/{token}", Guard::Token),
+    ("/account/notices", Guard::Token),
     ("/register", Guard::Token),
+    ("/password/forgot", Guard::Token),
+    ("/password/reset/{token}", Guard::Token),
     ("/login", Guard::Token),
     ("/admin/login", Guard::Token),
     ("/admin/logout", Guard::Token),
@@ -88,6 +94,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     // RFC 8058's one-click POST from a mail client: the signed link is the authority, and
     // it only ever turns messages off.
     ("/replies/unsubscribe/{token}", Guard::Signature),
+    ("/notices/comments/unsubscribe/{token}", Guard::Signature),
 ];
 
 /// The POST routes the source declares: every `.route("…", …post(…))` under `src/http`.
@@ -137,6 +144,10 @@ struct World {
     admin_password: String,
     /// A confirmation link's token as the site signs it.
     confirm_token: String,
+    /// A password reset link's token for the user (not the admin, whose session the walk needs).
+    reset_token: String,
+    /// A link's token confirming a new address for the user.
+    change_token: String,
     media_name: String,
 }
 
@@ -171,7 +182,42 @@ async fn world(app: &TestApp, admin: &Browser, admin_email: String, admin_passwo
     )
     .await
     .unwrap();
+    // Links for an account the walk leaves alone (it disables and deletes Uma).
+    let (walker_email, _) = app.add_user("Walt Walker", Role::Reader).await;
+    let (walker, _) = app.state.store.user_credentials(&walker_email).await.unwrap().unwrap();
+    let reset_token = "w".repeat(43);
+    let (mail, _) = tribune::account_mail::SiteAccountMail {
+        config: app.state.config.clone(),
+        keys: app.state.keys.clone(),
+    }
+    .password_reset(&walker_email);
+    app.state
+        .store
+        .add_reset_link(
+            &walker_email,
+            &tribune::keys::token_hash(&reset_token),
+            &mail,
+            Utc::now(),
+            Utc::now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let change_token = "c".repeat(43);
+    app.state
+        .store
+        .add_email_change_link(
+            walker.id,
+            "walt.new@example.org",
+            &tribune::keys::token_hash(&change_token),
+            &mail,
+            Utc::now(),
+            Utc::now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
     World {
+        change_token,
+        reset_token,
         media_name: media.name,
         slug: a.slug.as_str().to_owned(),
         article_id: a.id,
@@ -313,6 +359,13 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         }
         "/admin/logout" => (s(route), vec![]),
         "/replies/confirm/{token}" => (format!("/replies/confirm/{}", w.confirm_token), vec![]),
+        "/password/forgot" => (s(route), vec![("email", w.admin_email.clone())]),
+        "/account/email" => (s(route), vec![("email", s("ada.new@example.org"))]),
+        "/account/notices" => (s(route), vec![("comments", s("on"))]),
+        "/account/email/{token}" => (format!("/account/email/{}", w.change_token), vec![]),
+        "/password/reset/{token}" => {
+            (format!("/password/reset/{}", w.reset_token), vec![("password", s("a walk's new password"))])
+        }
         other => panic!("no request for {other}"),
     }
 }

@@ -5,10 +5,11 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::{TestApp, article};
+use tribune_core::account_mail::AccountComposer;
 use tribune_core::article::ArticleStatus;
 use tribune_core::comment::{CommentInput, Viewer};
 use tribune_core::discussion::post_comment;
-use tribune_core::store::CommentStore;
+use tribune_core::store::{AccountLinkStore, CommentStore, UserStore};
 use tribune_core::user::Role;
 use tribune_store::testing::{TestDatabase, skip};
 
@@ -269,6 +270,67 @@ async fn every_page_type_is_valid_html() {
     ] {
         pages.push((path.clone(), b.get(&path).await.body));
     }
+    // The password reset: asking, the answer, a link's form, a used link, and the mail.
+    let account_mail =
+        tribune::account_mail::SiteAccountMail { config: mailing.state.config.clone(), keys: keys.clone() };
+    let (reset_mail, _) = account_mail.password_reset("ann@example.test");
+    let (reset_email, _) = mailing.add_user("Rae Reset", tribune_core::user::Role::Reader).await;
+    let reset_token = "r".repeat(43);
+    let reset_hash = tribune::keys::token_hash(&reset_token);
+    mailing
+        .state
+        .store
+        .add_reset_link(&reset_email, &reset_hash, &reset_mail, now, now + Duration::hours(1))
+        .await
+        .unwrap();
+    for path in [
+        "/password/forgot".to_owned(),
+        "/password/sent".to_owned(),
+        format!("/password/reset/{reset_token}"),
+        format!("/password/reset/{}", "x".repeat(43)),
+        "/password/changed".to_owned(),
+        "/login".to_owned(),
+    ] {
+        pages.push((path.clone(), b.get(&path).await.body));
+    }
+    let short = b
+        .post_form(
+            &format!("/password/reset/{reset_token}"),
+            &[("csrf", &b.csrf().await), ("password", "short")],
+        )
+        .await;
+    pages.push(("a refused new password".into(), short.body));
+    pages.push(("a reset message's HTML part".into(), reset_mail.html.unwrap()));
+    pages.push(("/password/forgot without mail".into(), app.browser().get("/password/forgot").await.body));
+    // An author's account page with mail on: the address form and the notices' checkbox.
+    let author = mailing.signed_in("Ada Lovelace", tribune_core::user::Role::Author).await;
+    pages.push(("an author's account page with mail on".into(), author.get("/account").await.body));
+    let stop = composer_for_authors(&mailing).author_unsubscribe_url(1);
+    pages.push((
+        "stop notices of comments".into(),
+        b.get(stop.strip_prefix(&mailing.url).unwrap()).await.body,
+    ));
+    let change_token = "c".repeat(43);
+    let (change_mail, _) = account_mail.password_reset("x@example.test");
+    let (rae, _) = mailing.state.store.user_credentials(&reset_email).await.unwrap().unwrap();
+    let change_hash = tribune::keys::token_hash(&change_token);
+    let until = now + Duration::hours(1);
+    mailing
+        .state
+        .store
+        .add_email_change_link(rae.id, "rae.new@example.test", &change_hash, &change_mail, now, until)
+        .await
+        .unwrap();
+    pages.push(("confirm a new address".into(), b.get(&format!("/account/email/{change_token}")).await.body));
+    pages.push(("address changed".into(), b.get("/account/email-changed").await.body));
+    pages.push((
+        "an address change's HTML part".into(),
+        account_mail.email_change(&rae, "rae.new@example.test").0.html.unwrap(),
+    ));
+    pages.push((
+        "the old address's notice".into(),
+        account_mail.email_changed(&rae, "rae.new@example.test").html.unwrap(),
+    ));
     let left = b.post_form(&format!("/replies/unsubscribe/{unsubscribe}"), &[]).await;
     pages.push(("unsubscribed".into(), left.body));
     let composer = tribune::reply_mail::SiteComposer {
@@ -297,6 +359,13 @@ async fn every_page_type_is_valid_html() {
     use tribune_core::reply_notices::Composer;
     let notice = composer.reply_notice(&sub, &mailed, &parent, &reply);
     pages.push(("a reply notice's HTML part".into(), notice.html.unwrap()));
+    let watcher = tribune_core::author_notices::Watcher {
+        user_id: 1,
+        email: "ada@example.test".into(),
+        name: "Ada".into(),
+    };
+    let notice = composer.comment_notice(&watcher, &mailed, &reply);
+    pages.push(("an author's notice's HTML part".into(), notice.html.unwrap()));
 
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
@@ -351,4 +420,8 @@ async fn supporter_scene(app: &TestApp, article: &tribune_core::article::Article
     store.set_supporters_only(only.id, true).await.unwrap();
     store.flush_comments().await;
     app.state.invalidate(vec!["article:*".into()]).await;
+}
+
+fn composer_for_authors(app: &TestApp) -> tribune::reply_mail::SiteComposer {
+    tribune::reply_mail::SiteComposer { config: app.state.config.clone(), keys: app.state.keys.clone() }
 }

@@ -20,6 +20,8 @@ on_both_backends!(
     a_guest_confirms_their_address_first,
     one_click_stops_the_notices,
     a_held_reply_tells_once_approved,
+    a_reply_approved_from_the_command_line_tells_too,
+    the_api_subscribes_as_the_form_does,
 );
 
 async fn site(db: TestDatabase, sink: &SmtpSink, hold: bool) -> (TestApp, String) {
@@ -190,4 +192,101 @@ async fn a_held_reply_tells_once_approved(db: TestDatabase) {
     assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval tells");
     assert_eq!(sink.received()[0].to, vec![ann_email]);
     assert!(sink.received()[0].decoded().contains("Held at first."));
+}
+
+async fn a_reply_approved_from_the_command_line_tells_too(db: TestDatabase) {
+    let sink = SmtpSink::start().await;
+    let (app, slug) = site(db, &sink, true).await;
+    let moderator = app.signed_in("Mo", Role::Moderator).await;
+    let (ann, ann_email) = reader(&app, "Ann").await;
+    let asked = post(&ann, &slug, "Tell me what you think.", &[("notify_replies", "on")]).await.comment_id();
+    let csrf = moderator.csrf().await;
+    let path = format!("/comments/{asked}/moderate");
+    moderator.post_form(&path, &[("csrf", &csrf), ("action", "approve")]).await;
+    let id = asked.to_string();
+    let reply = post(
+        &app.browser(),
+        &slug,
+        "Approved by the terminal.",
+        &[("author_name", "Bob"), ("parent_id", &id)],
+    )
+    .await
+    .comment_id();
+    quiet(&sink, 0).await;
+
+    // The operator's terminal, with the site's mail settings: the notice is written to the
+    // outbox with the decision, and the running server's worker sends it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(["moderation", "approve", &reply.to_string(), "--database-url", &app.db.url])
+        .env_remove("TRIBUNE_CONFIG")
+        .env("TRIBUNE_SMTP_URL", &app.state.config.smtp_url)
+        .env("TRIBUNE_MAIL_FROM", &app.state.config.mail_from)
+        .env("TRIBUNE_BASE_URL", &app.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.state.mail_queued();
+    assert!(eventually(5, || async { sink.received().len() == 1 }).await, "approval from the CLI tells");
+    let notice = &sink.received()[0];
+    assert_eq!(notice.to, vec![ann_email]);
+    assert!(notice.decoded().contains("Approved by the terminal."));
+    assert!(link(notice, &format!("{}/replies/unsubscribe/", app.url)).len() > 40, "the site's own links");
+}
+
+/// Posts a comment through the JSON API, with this browser's cookies.
+async fn post_json(
+    app: &TestApp,
+    b: &Browser,
+    slug: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/articles/{slug}/comments", app.url))
+        .header("cookie", b.cookie_header())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+async fn the_api_subscribes_as_the_form_does(db: TestDatabase) {
+    let sink = SmtpSink::start().await;
+    let (app, slug) = site(db, &sink, false).await;
+    let (ann, ann_email) = reader(&app, "Ann").await;
+    let guest = app.browser();
+
+    // A guest must give an address to ask; with one, the confirmation link is mailed.
+    let (status, _) = post_json(
+        &app,
+        &guest,
+        &slug,
+        serde_json::json!({
+        "body": "No address.", "author_name": "Gil", "notify_replies": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, gil) = post_json(&app, &guest, &slug, serde_json::json!({
+        "body": "Tell me.", "author_name": "Gil", "author_email": "gil@example.test", "notify_replies": true}))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{gil}");
+    assert!(eventually(5, || async { sink.received().len() == 1 }).await, "the confirmation");
+    assert_eq!(sink.received()[0].to, vec!["gil@example.test".to_owned()]);
+    assert!(sink.received()[0].decoded().contains("/replies/confirm/"));
+
+    // A signed-in reader is subscribed at once: a reply tells them.
+    let (status, mine) =
+        post_json(&app, &ann, &slug, serde_json::json!({"body": "Mine.", "notify_replies": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let id = mine["id"].as_i64().unwrap().to_string();
+    post(&app.browser(), &slug, "An answer.", &[("author_name", "Bob"), ("parent_id", &id)])
+        .await
+        .comment_id();
+    assert!(eventually(5, || async { sink.received().len() == 2 }).await, "the reply's notice");
+    assert_eq!(sink.received()[1].to, vec![ann_email]);
+    // The unconfirmed guest hears nothing of a reply.
+    let gil_id = gil["id"].as_i64().unwrap().to_string();
+    post(&app.browser(), &slug, "To Gil.", &[("author_name", "Bob"), ("parent_id", &gil_id)]).await;
+    quiet(&sink, 2).await;
 }

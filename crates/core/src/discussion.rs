@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::article::{Article, FieldError};
+use crate::author_notices;
 use crate::comment::{Comment, CommentInput, CommentStatus, Deletion, ValidComment, Viewer, validate};
 use crate::moderation::flags::{self, FlagReason};
 use crate::moderation::{self, Candidate, Decision, Outcome, Pipeline, Reason, trust};
@@ -286,9 +287,24 @@ pub async fn post_comment<
         Some(composer) => {
             let poster =
                 Poster { viewer: author, valid: &valid, guest_token_hash: guest_token_hash.as_deref() };
-            // A held reply tells no one yet: its approval will (`moderators::decide`).
-            let answered = parent.as_ref().filter(|_| status_of(&decision) == CommentStatus::Published);
-            comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?
+            // A held comment tells no one yet: its approval will (`moderators::decide`).
+            let published = status_of(&decision) == CommentStatus::Published;
+            let answered = parent.as_ref().filter(|_| published);
+            let (subscription, mut mail) =
+                comment_mail(store, composer.as_ref(), article, input, &poster, answered, now).await?;
+            if published {
+                let commenter = author.user.as_ref().map(|u| u.id);
+                mail.author_notices = author_notices::notices_of_comment(
+                    store,
+                    composer.as_ref(),
+                    article,
+                    &valid,
+                    commenter,
+                    now,
+                )
+                .await?;
+            }
+            (subscription, mail)
         }
         None => (None, CommentMail::default()),
     };

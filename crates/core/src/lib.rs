@@ -7,9 +7,11 @@
 #![allow(async_fn_in_trait)]
 
 pub mod account;
+pub mod account_mail;
 pub mod accounts;
 pub mod article;
 pub mod article_list;
+pub mod author_notices;
 pub mod comment;
 pub mod discussion;
 pub mod dump;

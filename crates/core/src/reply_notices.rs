@@ -43,6 +43,9 @@ pub struct CommentMail {
     pub confirmation: Option<OutgoingMail>,
     /// The notice to the parent's subscriber: written only if the reply is published.
     pub reply_notice: Option<(i64, OutgoingMail)>,
+    /// The notices to the article's authors who asked (each with their user id): written
+    /// only if the comment is published.
+    pub author_notices: Vec<(i64, OutgoingMail)>,
 }
 
 /// Notices one address receives: ten, then one per ten minutes, doubling to six hours,
@@ -133,6 +136,13 @@ pub trait Composer: Send + Sync + std::fmt::Debug {
         article: &Article,
         parent: &Comment,
         reply: &ValidComment,
+    ) -> OutgoingMail;
+    /// The notice of a new `comment` (sanitized already) on `article` to one of its authors.
+    fn comment_notice(
+        &self,
+        watcher: &crate::author_notices::Watcher,
+        article: &Article,
+        comment: &ValidComment,
     ) -> OutgoingMail;
 }
 

@@ -754,4 +754,67 @@ pub trait ReplySubscriptionStore {
     ) -> Result<bool, StoreError>;
     /// Ends a request (once; again is harmless); false if there is no such request.
     async fn unsubscribe_replies(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// The enabled accounts writing under a byline of article `article_id` that asked to
+    /// hear of its new comments (`author_notices`).
+    async fn article_watchers(
+        &self,
+        article_id: i64,
+    ) -> Result<Vec<crate::author_notices::Watcher>, StoreError>;
+    /// Whether user `user_id` asked to hear of new comments on their articles.
+    async fn comment_notices(&self, user_id: i64) -> Result<bool, StoreError>;
+    /// Turns those notices on or off; false if there is no such user.
+    async fn set_comment_notices(&self, user_id: i64, on: bool) -> Result<bool, StoreError>;
+}
+
+/// Links mailed to accounts (`account_mail`): stored by their token's hash.
+pub trait AccountLinkStore {
+    /// A reset link for the enabled account whose address is `email`, and its `mail`,
+    /// in one transaction. The same statements run when no such account exists; they then
+    /// write nothing. Links that expired are swept here.
+    async fn add_reset_link(
+        &self,
+        email: &str,
+        token_hash: &str,
+        mail: &crate::mail::OutgoingMail,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The link, if it is for `purpose`, unused, unexpired and its account enabled.
+    async fn account_link(
+        &self,
+        token_hash: &str,
+        purpose: crate::account_mail::LinkPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::account_mail::AccountLink>, StoreError>;
+    /// A link to make `new_email` user `user_id`'s address, and its `mail`, in one
+    /// transaction; when another account has that address, the same statements write
+    /// nothing.
+    async fn add_email_change_link(
+        &self,
+        user_id: i64,
+        new_email: &str,
+        token_hash: &str,
+        mail: &crate::mail::OutgoingMail,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Uses an address change's link: the account (still enabled, still at `old_email`)
+    /// takes the address, confirmed now, and `notice` is queued, in one transaction. False
+    /// if the link does not work (any more); `Conflict` if another account has the address.
+    async fn use_email_change_link(
+        &self,
+        token_hash: &str,
+        old_email: &str,
+        notice: &crate::mail::OutgoingMail,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Uses a reset link: sets the password (no change asked for any more), confirms the
+    /// address it was mailed to if the account still has it, ends every session and every
+    /// other reset link of the account. `None` if the link does not work (any more).
+    async fn use_reset_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError>;
 }

@@ -197,8 +197,10 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Resul
     }
     for (job, result) in batch.iter().zip(&results) {
         let r = &job.record;
-        let has_mail =
-            r.subscription.is_some() || r.mail.confirmation.is_some() || r.mail.reply_notice.is_some();
+        let has_mail = r.subscription.is_some()
+            || r.mail.confirmation.is_some()
+            || r.mail.reply_notice.is_some()
+            || !r.mail.author_notices.is_empty();
         if let (true, Ok(comment)) = (has_mail, result)
             && let Err(e) = crate::reply_subscriptions::write_with_comment(
                 &mut tx,

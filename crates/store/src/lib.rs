@@ -2,6 +2,7 @@
 //! PostgreSQL with the same query texts; the few statements that must differ live in
 //! [`dialect`], the schemas in `migrations/{sqlite,postgres}` with the same versions.
 
+mod account_links;
 mod articles;
 mod comments;
 mod dialect;

@@ -43,6 +43,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_media.sql", "uploaded images"),
     migration!(15, "0015_outbox.sql", "outbox of outgoing mail, reply subscriptions"),
     migration!(16, "0016_article_kinds_and_confirmed_addresses.sql", "article kinds, confirmed addresses"),
+    migration!(17, "0017_account_mail.sql", "links mailed to accounts"),
     migration!(18, "0018_supporters.sql", "supporters: donor e-mails, badges, supporters-only discussions"),
 ];
 

@@ -50,10 +50,11 @@ impl ModerationStore for Store {
         if let Some(example) = &change.example {
             append_example(&mut tx, self.backend, example, now).await?;
         }
-        if let Some((sub_id, mail)) =
-            change.reply_notice.as_ref().filter(|_| after == CommentStatus::Published)
-        {
-            crate::reply_subscriptions::queue_notice(&mut tx, *sub_id, mail, now).await?;
+        if after == CommentStatus::Published {
+            if let Some((sub_id, mail)) = &change.reply_notice {
+                crate::reply_subscriptions::queue_notice(&mut tx, *sub_id, mail, now).await?;
+            }
+            crate::reply_subscriptions::queue_author_notices(&mut tx, &change.author_notices, now).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(after))

@@ -129,17 +129,46 @@ pub(crate) async fn queue_in(
     mail: &OutgoingMail,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO outbox (recipient, subject, body_text, body_html, unsubscribe_url, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-    )
-    .bind(&mail.to)
-    .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(mail.html.as_deref())
-    .bind(mail.unsubscribe_url.as_deref())
-    .bind(secs(now))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(from_sqlx)
+    sqlx::query_scalar(&format!("{INSERT_MAIL} VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id"))
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(mail.html.as_deref())
+        .bind(mail.unsubscribe_url.as_deref())
+        .bind(secs(now))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(from_sqlx)
+}
+
+const INSERT_MAIL: &str = "INSERT INTO outbox \
+     (recipient, subject, body_text, body_html, unsubscribe_url, next_attempt_at, created_at)";
+
+/// Queues `mail` on `conn` only if `exists` (a query whose one parameter, `$7`, is `arg`)
+/// finds a row: checked in the same statement, inside the caller's transaction. The
+/// statement runs either way, so a caller that must not show whether it wrote (a reset for
+/// an unknown address) does the same work.
+pub(crate) async fn queue_in_if<T>(
+    conn: &mut AnyConnection,
+    mail: &OutgoingMail,
+    now: DateTime<Utc>,
+    exists: &str,
+    arg: T,
+) -> Result<(), StoreError>
+where
+    T: 'static + Send + for<'a> sqlx::Encode<'a, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    let sql = format!("{INSERT_MAIL} SELECT $1, $2, $3, $4, $5, $6, $6 WHERE EXISTS ({exists})");
+    sqlx::query(&sql)
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(mail.html.as_deref())
+        .bind(mail.unsubscribe_url.as_deref())
+        .bind(secs(now))
+        .bind(arg)
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use tribune_core::author_notices::Watcher;
 use tribune_core::comment::CommentStatus;
 use tribune_core::mail::OutgoingMail;
 use tribune_core::reply_notices::Subscription;
@@ -66,6 +67,37 @@ impl ReplySubscriptionStore for Store {
         .map_err(from_sqlx)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn article_watchers(&self, article_id: i64) -> Result<Vec<Watcher>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name FROM article_authors aa JOIN users u ON u.author_id = aa.author_id \
+             WHERE aa.article_id = $1 AND u.notify_comments = 1 AND u.disabled_at IS NULL ORDER BY u.id",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(rows.into_iter().map(|(user_id, email, name)| Watcher { user_id, email, name }).collect())
+    }
+
+    async fn comment_notices(&self, user_id: i64) -> Result<bool, StoreError> {
+        let on: Option<i64> = sqlx::query_scalar("SELECT notify_comments FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(on == Some(1))
+    }
+
+    async fn set_comment_notices(&self, user_id: i64, on: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET notify_comments = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 /// The subscription and mail of a comment just written, in the writer's transaction: a
@@ -100,10 +132,25 @@ pub(crate) async fn write_with_comment(
     if let Some(mail) = &record.mail.confirmation {
         crate::outbox::queue_in(tx, mail, now).await?;
     }
-    if let Some((sub_id, mail)) =
-        record.mail.reply_notice.as_ref().filter(|_| status == CommentStatus::Published)
-    {
-        queue_notice(tx, *sub_id, mail, now).await?;
+    if status == CommentStatus::Published {
+        if let Some((sub_id, mail)) = &record.mail.reply_notice {
+            queue_notice(tx, *sub_id, mail, now).await?;
+        }
+        queue_author_notices(tx, &record.mail.author_notices, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues a comment's notices to the article's authors in `tx`, each only if its author
+/// still asks for them (they may have turned them off since they were composed).
+pub(crate) async fn queue_author_notices(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    notices: &[(i64, OutgoingMail)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (user_id, mail) in notices {
+        let watching = "SELECT 1 FROM users WHERE id = $7 AND notify_comments = 1 AND disabled_at IS NULL";
+        crate::outbox::queue_in_if(tx, mail, now, watching, *user_id).await?;
     }
     Ok(())
 }
@@ -116,21 +163,7 @@ pub(crate) async fn queue_notice(
     mail: &OutgoingMail,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO outbox (recipient, subject, body_text, body_html, unsubscribe_url, next_attempt_at, created_at)
-         SELECT $1, $2, $3, $4, $5, $6, $6 WHERE EXISTS (
-             SELECT 1 FROM reply_subscriptions
-             WHERE id = $7 AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL)",
-    )
-    .bind(&mail.to)
-    .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(mail.html.as_deref())
-    .bind(mail.unsubscribe_url.as_deref())
-    .bind(secs(now))
-    .bind(sub_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(from_sqlx)?;
-    Ok(())
+    let still_in = "SELECT 1 FROM reply_subscriptions \
+                    WHERE id = $7 AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL";
+    crate::outbox::queue_in_if(tx, mail, now, still_in, sub_id).await
 }

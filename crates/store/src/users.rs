@@ -219,7 +219,10 @@ impl UserStore for Store {
 }
 
 /// Ends every session of a user, inside the transaction that made them invalid.
-async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> Result<(), StoreError> {
+pub(crate) async fn end_sessions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<(), StoreError> {
     end_sessions_but(tx, id, "").await
 }
 

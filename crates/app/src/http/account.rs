@@ -12,6 +12,8 @@ use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::account::{AccountError, PasswordChange, change_password, rename};
 use tribune_core::supporters::{self, Status, SupporterStore};
+use tribune_core::account_mail::{AccountMailError, request_email_change};
+use tribune_core::store::ReplySubscriptionStore;
 use tribune_core::user::User;
 
 use super::auth::{CurrentUser, session_token};
@@ -31,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/name", post(set_name))
         .route("/account/password", post(set_password))
         .route("/account/supporter-badge", post(set_badge))
+        .route("/account/email", post(change_email))
+        .route("/account/notices", post(set_notices))
 }
 
 #[derive(Template)]
@@ -43,6 +47,11 @@ struct AccountPage<'a> {
     notice: Option<&'static str>,
     name_error: Option<String>,
     password_error: Option<String>,
+    /// Whether the address can be changed (its link is mailed).
+    mail_on: bool,
+    email_error: Option<String>,
+    /// Whether they asked to hear of new comments on their articles.
+    comment_notices: bool,
     supporter: Standing,
 }
 
@@ -78,6 +87,10 @@ async fn show(
             Some("Your choice is saved: the badge shows beside your name while you are a supporter.")
         }
         Some("badge-hidden") => Some("Your choice is saved: no badge shows beside your name."),
+        Some("notices") => Some("Your choice of e-mails is saved."),
+        Some("email") => Some(
+            "A link is on its way to the new address. Your address changes when you follow it (within a day).",
+        ),
         _ => None,
     };
     let site = state.site();
@@ -90,9 +103,20 @@ async fn show(
         name_error: None,
         password_error: None,
         supporter: standing(&state, &me).await?,
+        mail_on: state.mail.is_some(),
+        email_error: None,
+        comment_notices: state.store.comment_notices(me.id).await?,
     };
     let html = render_public(&state, &page)?;
     Ok((csrf, html).into_response())
+}
+
+/// Which of the page's forms was refused.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Name,
+    Password,
+    Email,
 }
 
 /// The page again with what was refused and why, the name as typed.
@@ -102,7 +126,7 @@ async fn refused(
     csrf: CsrfToken,
     name: &str,
     e: AccountError,
-    on_password: bool,
+    part: Part,
 ) -> Result<Response, AppError> {
     let status = match e {
         AccountError::WrongPassword => StatusCode::UNAUTHORIZED,
@@ -111,8 +135,21 @@ async fn refused(
         AccountError::Busy(b) => return Err(b.into()),
         AccountError::Store(e) => return Err(e.into()),
     };
-    let message = Some(format!("{}.", capitalized(&e.to_string())));
-    let (name_error, password_error) = if on_password { (None, message) } else { (message, None) };
+    let message = format!("{}.", capitalized(&e.to_string()));
+    page_with_error(state, me, csrf, name, status, message, part).await
+}
+
+/// The page with `message` beside the form that was refused.
+async fn page_with_error(
+    state: &AppState,
+    me: &User,
+    csrf: CsrfToken,
+    name: &str,
+    status: StatusCode,
+    message: String,
+    part: Part,
+) -> Result<Response, AppError> {
+    let error_on = |p: Part| (part == p).then(|| message.clone());
     let site = state.site();
     let supporter = standing(state, me).await?;
     let page = AccountPage {
@@ -121,8 +158,11 @@ async fn refused(
         csrf: &csrf.token,
         name,
         notice: None,
-        name_error,
-        password_error,
+        name_error: error_on(Part::Name),
+        password_error: error_on(Part::Password),
+        mail_on: state.mail.is_some(),
+        email_error: error_on(Part::Email),
+        comment_notices: state.store.comment_notices(me.id).await?,
         supporter,
     };
     let html = render_public(state, &page)?;
@@ -147,7 +187,7 @@ async fn set_name(
             tracing::info!(user_id = me.id, "changed own name");
             Ok(Redirect::to("/account?done=name").into_response())
         }
-        Err(e) => refused(&state, &me, csrf, &form.name, e, false).await,
+        Err(e) => refused(&state, &me, csrf, &form.name, e, Part::Name).await,
     }
 }
 
@@ -180,7 +220,7 @@ async fn set_password(
             tracing::info!(user_id = me.id, "changed own password");
             Ok(Redirect::to("/account?done=password").into_response())
         }
-        Err(e) => refused(&state, &me, csrf, &me.name, e, true).await,
+        Err(e) => refused(&state, &me, csrf, &me.name, e, Part::Password).await,
     }
 }
 
@@ -210,4 +250,59 @@ async fn set_badge(
     tracing::info!(user_id = me.id, shown, "chose the supporter badge");
     let done = if shown { "badge-shown" } else { "badge-hidden" };
     Ok(Redirect::to(&format!("/account?done={done}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Mails a link to the new address; the account takes it when the link is followed.
+async fn change_email(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<Response, AppError> {
+    let Some(composer) = state.account_mail() else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    match request_email_change(&state.store, &composer, &me, &form.email, Utc::now()).await {
+        Ok(_) => {
+            state.mail_queued();
+            tracing::info!(user_id = me.id, "asked to change own address");
+            Ok(Redirect::to("/account?done=email").into_response())
+        }
+        Err(e @ (AccountMailError::Invalid(_) | AccountMailError::SameAddress)) => {
+            let message = format!("{}.", capitalized(&e.to_string()));
+            page_with_error(
+                &state,
+                &me,
+                csrf,
+                &me.name,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                Part::Email,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticesForm {
+    /// The checkbox: present when ticked.
+    comments: Option<String>,
+}
+
+/// An author's choice to hear of new comments on their articles.
+async fn set_notices(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    CsrfForm(form): CsrfForm<NoticesForm>,
+) -> Result<Response, AppError> {
+    state.store.set_comment_notices(me.id, form.comments.is_some()).await?;
+    Ok(Redirect::to("/account?done=notices").into_response())
 }

@@ -213,6 +213,11 @@ struct NewComment {
     author_name: Option<String>,
     /// Optional, never shown.
     author_email: Option<String>,
+    /// Tell me of replies by e-mail (when the site sends mail): a signed-in reader is
+    /// subscribed at once; a guest's `author_email` (then required) first gets a link to
+    /// confirm it, as from the form.
+    #[serde(default)]
+    notify_replies: bool,
 }
 
 /// Posts a comment or a reply. A guest's browser gets a cookie that lets it edit or
@@ -247,9 +252,7 @@ async fn create_comment(
         parent_id: new.parent_id,
         author_name: new.author_name,
         author_email: new.author_email,
-        // The API does not subscribe (no confirmation page to send a script to); a reply
-        // posted through it still tells the parent's subscriber.
-        notify_replies: false,
+        notify_replies: new.notify_replies,
     };
     let (author, guest_cookie) = commenter(&state, &reader);
     let rules = state.discussion_rules();

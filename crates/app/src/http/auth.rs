@@ -139,6 +139,8 @@ struct StaffLoginPage<'a> {
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    /// Whether to offer "Forgot your password?" (a link by e-mail needs mail on).
+    mail_on: bool,
 }
 
 #[derive(Template)]
@@ -150,6 +152,8 @@ struct ReaderLoginPage<'a> {
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
+    /// Whether to offer "Forgot your password?" (a link by e-mail needs mail on).
+    mail_on: bool,
 }
 
 /// The sign-in page behind `door`, with the address typed and what went wrong, if anything.
@@ -161,12 +165,15 @@ fn login_page(
     email: &str,
     error: Option<&str>,
 ) -> Result<Html<String>, AppError> {
-    let (site, next) = (&state.site(), door.next(next));
+    let (site, next, mail_on) = (&state.site(), door.next(next), state.mail.is_some());
     match door {
-        Door::Staff => render(&StaffLoginPage { site, action: "/admin/login", csrf, next, email, error }),
-        Door::Readers => {
-            render_public(state, &ReaderLoginPage { site, action: "/login", csrf, next, email, error })
+        Door::Staff => {
+            render(&StaffLoginPage { site, action: "/admin/login", csrf, next, email, error, mail_on })
         }
+        Door::Readers => render_public(
+            state,
+            &ReaderLoginPage { site, action: "/login", csrf, next, email, error, mail_on },
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use tribune_core::account_mail::AccountMailError;
 use tribune_core::discussion::DiscussionError;
 use tribune_core::media::MediaError;
 use tribune_core::moderators::ModerationError;
@@ -121,6 +122,22 @@ impl From<ModerationError> for AppError {
                 AppError::Conflict(format!("{}. Nothing was changed.", capitalized(&e.to_string())))
             }
             e @ ModerationError::Invalid { .. } => AppError::BadRequest(format!("{e}.")),
+        }
+    }
+}
+
+impl From<AccountMailError> for AppError {
+    fn from(e: AccountMailError) -> Self {
+        match e {
+            e @ AccountMailError::BadLink => {
+                AppError::BadRequest(format!("{}.", capitalized(&e.to_string())))
+            }
+            e @ (AccountMailError::Invalid(_) | AccountMailError::SameAddress) => {
+                AppError::Unprocessable(format!("{}.", capitalized(&e.to_string())))
+            }
+            AccountMailError::Throttled(t) => t.into(),
+            AccountMailError::Busy(b) => b.into(),
+            AccountMailError::Store(e) => e.into(),
         }
     }
 }

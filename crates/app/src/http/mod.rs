@@ -11,6 +11,7 @@ mod client;
 mod comments;
 mod cookies;
 mod csrf;
+mod email_change;
 pub mod error;
 mod feeds;
 mod flags;
@@ -21,6 +22,7 @@ mod media;
 pub mod metrics;
 mod page_body;
 mod pages;
+mod password_reset;
 mod reader_page;
 mod reply_notices;
 pub mod setup;
@@ -112,6 +114,12 @@ impl AppState {
         self.mail.as_ref().map(|_| Arc::new(composer) as Arc<dyn tribune_core::reply_notices::Composer>)
     }
 
+    /// What composes the mail sent to an account's address, when mail is on.
+    pub fn account_mail(&self) -> Option<crate::account_mail::SiteAccountMail> {
+        let composer = crate::account_mail::SiteAccountMail { config: self.site(), keys: self.keys.clone() };
+        self.mail.as_ref().map(|_| composer)
+    }
+
     /// Has this node's mail worker look at the outbox now (a post may have queued mail).
     pub fn mail_queued(&self) {
         if let Some(worker) = &self.mail {
@@ -156,6 +164,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(accounts::router())
         .merge(account::router())
+        .merge(password_reset::router())
+        .merge(email_change::router())
         .merge(assets::router())
         .merge(media::router())
         .merge(health::router())

@@ -1,7 +1,8 @@
-//! The two pages a reply-notification message links to, both working without signing in:
+//! The pages a notification message links to, all working without signing in:
 //! a guest confirms their address (double opt-in: the link, signed and expiring, opens a
 //! page whose button confirms, so a mail scanner following links confirms nothing), and
-//! anyone leaves with one click (RFC 8058: the mail client's POST, or the page's button).
+//! anyone leaves with one click (RFC 8058: the mail client's POST, or the page's button),
+//! from reply notices and from an author's notices of new comments alike.
 
 use askama::Template;
 use axum::Router;
@@ -17,13 +18,14 @@ use super::csrf::{CsrfForm, CsrfToken};
 use super::{AppError, AppState, render_public};
 use crate::config::Config;
 use crate::keys::token_hash;
-use crate::reply_mail::{confirmation_token, unsubscribe_id};
+use crate::reply_mail::{author_unsubscribe_id, confirmation_token, unsubscribe_id};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/replies/confirm/{token}", get(confirm_page).post(confirm))
         .route("/replies/confirmed", get(confirmed))
         .route("/replies/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route("/notices/comments/unsubscribe/{token}", get(author_unsubscribe_page).post(author_unsubscribe))
 }
 
 #[derive(Template)]
@@ -120,4 +122,33 @@ async fn unsubscribe(
     state.store.unsubscribe_replies(id, Utc::now()).await?;
     let said = "Done: you will receive no more e-mails about replies to this comment.";
     page(&state, StatusCode::OK, title, said, None, &csrf.token)
+}
+
+const AUTHOR_TITLE: &str = "Stop notices of comments";
+
+async fn author_unsubscribe_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    if author_unsubscribe_id(&state.keys, &token).is_none() {
+        return page(&state, StatusCode::BAD_REQUEST, AUTHOR_TITLE, BAD_UNSUBSCRIBE, None, &csrf.token);
+    }
+    let said = "Stop the e-mails about new comments on your articles?";
+    page(&state, StatusCode::OK, AUTHOR_TITLE, said, Some("Stop them"), &csrf.token)
+}
+
+/// The one-click POST (RFC 8058), authorised by the signed link: it only turns mail off.
+async fn author_unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    csrf: CsrfToken,
+) -> Result<Response, AppError> {
+    let Some(user_id) = author_unsubscribe_id(&state.keys, &token) else {
+        return page(&state, StatusCode::BAD_REQUEST, AUTHOR_TITLE, BAD_UNSUBSCRIBE, None, &csrf.token);
+    };
+    state.store.set_comment_notices(user_id, false).await?;
+    let said = "Done: you will receive no more e-mails about new comments on your articles. \
+                Your account page can turn them on again.";
+    page(&state, StatusCode::OK, AUTHOR_TITLE, said, None, &csrf.token)
 }

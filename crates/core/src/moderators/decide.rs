@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Actor, ModerationError, ModerationStore, StatusChange};
+use crate::author_notices;
 use crate::comment::{Comment, CommentStatus, ValidComment};
 use crate::mail::OutgoingMail;
 use crate::moderation::learned::{Class, features};
@@ -107,14 +108,15 @@ pub async fn decide<S: DecidingStore>(
     if before.status != seen || (seen == CommentStatus::Deleted && verdict != Verdict::Delete) {
         return Err(ModerationError::AlreadyDecided { id, now: before.status });
     }
-    let reply_notice = match notices {
+    let (reply_notice, author_notices) = match notices {
         Some(composer) if verdict == Verdict::Approve && before.status != CommentStatus::Published => {
-            notice_on_approval(store, composer, &before, now).await?
+            notices_on_approval(store, composer, &before, now).await?
         }
-        _ => None,
+        _ => (None, Vec::new()),
     };
     let change = StatusChange {
         reply_notice,
+        author_notices,
         comment_id: id,
         article_id: before.article_id,
         seen,
@@ -138,26 +140,34 @@ pub async fn decide<S: DecidingStore>(
     }
 }
 
-/// The notice a reply being approved sends its parent's subscriber, if any.
-async fn notice_on_approval<S: DecidingStore>(
+/// The notices a comment being approved sends: to its parent's subscriber, if any, and to
+/// the article's authors who asked.
+async fn notices_on_approval<S: DecidingStore>(
     store: &S,
     composer: &dyn Composer,
-    reply: &Comment,
+    comment: &Comment,
     now: DateTime<Utc>,
-) -> Result<Option<(i64, OutgoingMail)>, StoreError> {
-    let Some(parent_id) = reply.parent_id else { return Ok(None) };
-    let (Some(parent), Some(article)) =
-        (store.comment(parent_id).await?, store.article_by_id(reply.article_id).await?)
-    else {
-        return Ok(None);
+) -> Result<(Option<(i64, OutgoingMail)>, Vec<(i64, OutgoingMail)>), StoreError> {
+    let Some(article) = store.article_by_id(comment.article_id).await? else {
+        return Ok((None, Vec::new()));
     };
     let text = ValidComment {
-        body_markdown: reply.body_markdown.clone(),
-        body_html: reply.body_html.clone(),
-        author_name: reply.author_name.clone(),
+        body_markdown: comment.body_markdown.clone(),
+        body_html: comment.body_html.clone(),
+        author_name: comment.author_name.clone(),
         author_email: None,
     };
-    reply_notices::notice_of_reply(store, composer, &article, &parent, &text, &Replier::of(reply), now).await
+    let authors =
+        author_notices::notices_of_comment(store, composer, &article, &text, comment.user_id, now).await?;
+    let parent = match comment.parent_id {
+        Some(id) => store.comment(id).await?,
+        None => None,
+    };
+    let Some(parent) = parent else { return Ok((None, authors)) };
+    let reply =
+        reply_notices::notice_of_reply(store, composer, &article, &parent, &text, &Replier::of(comment), now)
+            .await?;
+    Ok((reply, authors))
 }
 
 /// The outcome of each decision of a bulk action, in the order asked: one stale comment

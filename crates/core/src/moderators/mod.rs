@@ -91,6 +91,9 @@ pub struct StatusChange {
     /// An approved reply's notice to its parent's subscriber (the subscription's id and
     /// the message), written with the decision if the subscriber is still in.
     pub reply_notice: Option<(i64, crate::mail::OutgoingMail)>,
+    /// An approved comment's notices to the article's authors who asked (each with their
+    /// user id), written with the decision if they are still in.
+    pub author_notices: Vec<(i64, crate::mail::OutgoingMail)>,
 }
 
 /// What the store did to the comments of a banned author when asked to remove them.
