@@ -40,6 +40,8 @@ pub enum Change<'a> {
     Settings(&'a [&'static str]),
     /// Comments imported under these articles (`None`: under any): their pages and every list.
     Imported(Option<&'a [Slug]>),
+    /// The navigation menu, which every public page shows.
+    Menu,
     /// Anything may have changed (a restore, a repair): every page.
     Everything,
 }
@@ -61,7 +63,8 @@ fn stale_keys(change: &Change<'_>) -> Option<Vec<String>> {
             keys.extend([FRONT.to_owned(), "tag:*".to_owned(), "author:*".to_owned()]);
             keys
         }
-        Change::Everything => vec!["*".into()],
+        Change::Menu => vec![SETTINGS_KEY.into(), "*".into()],
+        Change::Everything => vec![SETTINGS_KEY.into(), "*".into()],
     })
 }
 

@@ -205,6 +205,26 @@ async fn every_kind_of_page_passes_axe_core() {
     };
     tribune::site::save(&app.state.store, &give).await.unwrap();
     app.state.changed(tribune::coherence::Change::Settings(&["support_card_url"])).await;
+    // A standalone page, and a menu long enough to scroll sideways inside itself at 390 px.
+    app.publish(tribune_core::article::ArticleInput {
+        kind: Some(tribune_core::article::ArticleKind::Page),
+        title: "About us".into(),
+        slug: Some("about".into()),
+        body_markdown: "Who we are, and how to reach us.".into(),
+        ..Default::default()
+    })
+    .await;
+    {
+        use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
+        let slug = |s: &str| tribune_core::slug::Slug::parse(s).unwrap();
+        let mut menu: Vec<MenuItem> = ["Local", "Environment", "Culture", "Economy", "Transport", "Education"]
+            .iter()
+            .map(|t| MenuItem { label: (*t).into(), target: MenuTarget::Tag(slug("local")) })
+            .collect();
+        menu.push(MenuItem { label: "About".into(), target: MenuTarget::Page(slug("about")) });
+        app.state.store.save_menu(&menu).await.unwrap();
+        app.state.changed(tribune::coherence::Change::Menu).await;
+    }
     let slug = story.slug.as_str();
     let expires = (now + chrono::Duration::days(1)).timestamp();
     let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
@@ -216,6 +236,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/authors/ada-writer".into(),
         "/search?q=harbour".into(),
         "/support".into(),
+        "/about".into(),
         "/embed/goal".into(),
         "/register".into(),
         "/login".into(),
@@ -245,6 +266,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),
         "/admin/settings".into(),
+        "/admin/menu".into(),
     ];
     // A fresh site, as `tribune serve` leaves it: the first-run setup.
     let fresh_db = TestDatabase::sqlite().await;

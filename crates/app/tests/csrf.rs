@@ -58,6 +58,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/users/{id}/password", Guard::Token),
     ("/admin/users/{id}/delete", Guard::Token),
     ("/admin/settings", Guard::Token),
+    ("/admin/menu", Guard::Token),
     // Gone on a site with accounts, as this one is: its own token is tried in settings.rs.
     ("/setup", Guard::Token),
     // A multipart form (the file upload): the token is its first field.
@@ -257,6 +258,10 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
             (s(route), vec![("current", w.admin_password.clone()), ("password", w.admin_password.clone())])
         }
         "/admin/settings" => (s(route), vec![("site_title", s("Walked")), ("support_other", s("Forged"))]),
+        "/admin/menu" => (
+            s(route),
+            vec![("label_0", s("Forged")), ("to_0", s("url")), ("url_0", s("https://forged.example/"))],
+        ),
         "/setup" => (
             s(route),
             vec![
