@@ -134,9 +134,10 @@ async fn create_images(store: &Store) -> Result<Vec<(String, String)>, StoreErro
     let mut out = Vec::with_capacity(IMAGES);
     for (i, (palette, alt)) in PALETTES.iter().zip(IMAGE_ALTS).enumerate() {
         let bytes = draw(i, *palette);
-        let media = tribune_core::media::add_media(store, &Inline, None, &format!("demo-{}.jpg", i + 1), bytes, alt)
-            .await
-            .map_err(|e| StoreError::Database(format!("demo image {i}: {e}")))?;
+        let media =
+            tribune_core::media::add_media(store, &Inline, None, &format!("demo-{}.jpg", i + 1), bytes, alt)
+                .await
+                .map_err(|e| StoreError::Database(format!("demo image {i}: {e}")))?;
         out.push((format!("/media/{}", media.name), alt.to_owned()));
     }
     Ok(out)
@@ -203,7 +204,12 @@ async fn create_navigation(store: &Store) -> Result<(), StoreError> {
     ];
     store.save_menu(&menu).await?;
     let prefix = tribune_core::site::STORED_PREFIX;
-    store.change_settings(&[(format!("{prefix}support_card_url"), "https://pay.example/demo-gazette".into())], &[]).await
+    store
+        .change_settings(
+            &[(format!("{prefix}support_card_url"), "https://pay.example/demo-gazette".into())],
+            &[],
+        )
+        .await
 }
 
 const ABOUT: &str = "We are a small, independent newsroom covering the valley and its towns: \

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use tribune_core::site::{Reach, SettingsChange, SiteSettings, reach_of};
 use tribune_core::menu::MenuStore;
+use tribune_core::site::{Reach, SettingsChange, SiteSettings, reach_of};
 use tribune_core::store::{SettingStore, StoreError};
 use tribune_store::Store;
 

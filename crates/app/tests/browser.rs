@@ -217,10 +217,11 @@ async fn every_kind_of_page_passes_axe_core() {
     {
         use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
         let slug = |s: &str| tribune_core::slug::Slug::parse(s).unwrap();
-        let mut menu: Vec<MenuItem> = ["Local", "Environment", "Culture", "Economy", "Transport", "Education"]
-            .iter()
-            .map(|t| MenuItem { label: (*t).into(), target: MenuTarget::Tag(slug("local")) })
-            .collect();
+        let mut menu: Vec<MenuItem> =
+            ["Local", "Environment", "Culture", "Economy", "Transport", "Education"]
+                .iter()
+                .map(|t| MenuItem { label: (*t).into(), target: MenuTarget::Tag(slug("local")) })
+                .collect();
         menu.push(MenuItem { label: "About".into(), target: MenuTarget::Page(slug("about")) });
         app.state.store.save_menu(&menu).await.unwrap();
         app.state.changed(tribune::coherence::Change::Menu).await;

@@ -75,7 +75,10 @@ async fn every_page_type_is_valid_html() {
         let menu = [
             MenuItem { label: "Local".into(), target: MenuTarget::Tag(slug("local")) },
             MenuItem { label: "About & contact".into(), target: MenuTarget::Page(slug("about")) },
-            MenuItem { label: "Shop".into(), target: MenuTarget::Url("https://shop.example/?a=1&b=2".into()) },
+            MenuItem {
+                label: "Shop".into(),
+                target: MenuTarget::Url("https://shop.example/?a=1&b=2".into()),
+            },
         ];
         app.state.store.save_menu(&menu).await.unwrap();
         app.state.changed(tribune::coherence::Change::Menu).await;
@@ -253,7 +256,13 @@ async fn every_page_type_is_valid_html() {
     let page_preview = editor
         .post_form(
             "/admin/articles",
-            &[("csrf", &csrf), ("kind", "page"), ("title", "Imprint"), ("body", "*x*"), ("action", "preview")],
+            &[
+                ("csrf", &csrf),
+                ("kind", "page"),
+                ("title", "Imprint"),
+                ("body", "*x*"),
+                ("action", "preview"),
+            ],
         )
         .await;
     pages.push(("page preview".into(), page_preview.body));

@@ -45,13 +45,19 @@ async fn a_page_is_at_its_own_address_and_in_the_sitemap_but_not_in_the_news(db:
     assert!(page.body.contains("About the Gazette") && page.body.contains("<em>small</em>"));
     assert!(page.body.contains("rel=\"canonical\" href=\"http://"), "a canonical link");
     assert!(page.body.contains(&format!("{}/about\"", app.url)), "canonical at /about");
-    assert!(!page.body.contains("Written by") && !page.body.contains("id=\"comments\""), "no byline, no discussion");
+    assert!(
+        !page.body.contains("Written by") && !page.body.contains("id=\"comments\""),
+        "no byline, no discussion"
+    );
     assert!(!page.body.contains("class=\"give\""), "no call to give under a page");
     assert_eq!(b.get("/articles/about").await.status, StatusCode::NOT_FOUND, "not an article");
     assert_eq!(b.get("/harbour-reopens").await.status, StatusCode::NOT_FOUND, "an article is not a page");
 
     let front = b.get("/").await.body;
-    assert!(front.contains("Harbour reopens") && !front.contains("About the Gazette"), "not on the front page");
+    assert!(
+        front.contains("Harbour reopens") && !front.contains("About the Gazette"),
+        "not on the front page"
+    );
     for feed in ["/feed.atom", "/feed.rss", "/feed.json"] {
         let body = b.get(feed).await.body;
         assert!(body.contains("Harbour reopens") && !body.contains("About the Gazette"), "{feed}");
@@ -191,7 +197,9 @@ async fn the_menu_is_saved_shown_on_every_page_and_seen_on_another_node(db: Test
     let html = b.get("/").await.body;
     assert!(html.contains(">Local news</a>") && html.contains(">Shop</a>"));
     // A CSRF-less post changes nothing.
-    let forged = admin.post_form("/admin/menu", &[("label_0", "Evil"), ("to_0", "url"), ("url_0", "https://evil.example/")]).await;
+    let forged = admin
+        .post_form("/admin/menu", &[("label_0", "Evil"), ("to_0", "url"), ("url_0", "https://evil.example/")])
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(menu_of(&b.get("/").await.body), expected);
     // Only admins edit it.
@@ -215,7 +223,10 @@ async fn the_menu_is_edited_without_javascript_and_refuses_bad_links(db: TestDat
     assert_eq!(save_menu(&admin, &rows, "remove:0").await.status, StatusCode::SEE_OTHER);
     assert_eq!(menu_of(&b.get("/").await.body), ["/tags/local"]);
     let editor = admin.get("/admin/menu").await.body;
-    assert!(editor.contains("value=\"Local\"") && editor.contains("New link"), "the saved row and an empty one");
+    assert!(
+        editor.contains("value=\"Local\"") && editor.contains("New link"),
+        "the saved row and an empty one"
+    );
 
     for (bad, message) in [
         (("Evil", "url", "javascript:alert(1)"), "must start with http:// or https://"),
@@ -232,14 +243,25 @@ async fn the_menu_is_edited_without_javascript_and_refuses_bad_links(db: TestDat
     let label = "<b>Local</b> & co";
     assert_eq!(save_menu(&admin, &[(label, "tag:local", "")], "save").await.status, StatusCode::SEE_OTHER);
     let html = b.get("/").await.body;
-    assert!(html.contains("&#60;b&#62;Local&#60;/b&#62; &#38; co") && !html.contains("<b>Local</b>"), "escaped: {:?}", menu_html(&html));
+    assert!(
+        html.contains("&#60;b&#62;Local&#60;/b&#62; &#38; co") && !html.contains("<b>Local</b>"),
+        "escaped: {:?}",
+        menu_html(&html)
+    );
 }
 
 async fn the_front_page_leads_with_the_newest_story_with_an_image(db: TestDatabase) {
     let app = TestApp::with_config(db, |c| c.articles_per_page = 3).await;
-    let media = tribune_core::media::add_media(&app.state.store, &Inline, None, "river.png", common::png(1200, 800), "The river at dawn")
-        .await
-        .unwrap();
+    let media = tribune_core::media::add_media(
+        &app.state.store,
+        &Inline,
+        None,
+        "river.png",
+        common::png(1200, 800),
+        "The river at dawn",
+    )
+    .await
+    .unwrap();
     let now = Utc::now();
     for i in 0..8 {
         let tag = if i % 2 == 0 { "Local" } else { "Culture" };

@@ -73,10 +73,35 @@ impl ArticleKind {
 /// Top-level paths the site's own routes use: a page's slug must not be one of them, or
 /// `/{slug}` would never reach it (or would hide a route added later under that name).
 pub const RESERVED_PAGE_SLUGS: &[&str] = &[
-    "account", "admin", "api", "articles", "assets", "authors", "comments", "embed", "favicon",
-    "feed", "feeds", "healthz", "login", "logout", "media", "metrics", "readyz", "register",
-    "replies", "robots", "search", "setup", "sitemap", "static", "support", "supporters", "tags",
-    "webhooks", "well-known",
+    "account",
+    "admin",
+    "api",
+    "articles",
+    "assets",
+    "authors",
+    "comments",
+    "embed",
+    "favicon",
+    "feed",
+    "feeds",
+    "healthz",
+    "login",
+    "logout",
+    "media",
+    "metrics",
+    "readyz",
+    "register",
+    "replies",
+    "robots",
+    "search",
+    "setup",
+    "sitemap",
+    "static",
+    "support",
+    "supporters",
+    "tags",
+    "webhooks",
+    "well-known",
 ];
 
 /// The path a reader finds an article or page at.
@@ -400,11 +425,8 @@ mod tests {
 
     #[test]
     fn a_page_may_not_take_a_path_the_site_uses() {
-        let page = |slug: &str| ArticleInput {
-            kind: Some(ArticleKind::Page),
-            slug: Some(slug.into()),
-            ..input()
-        };
+        let page =
+            |slug: &str| ArticleInput { kind: Some(ArticleKind::Page), slug: Some(slug.into()), ..input() };
         let errors = page("search").validate(now()).unwrap_err();
         assert_eq!(errors[0].field, "slug");
         assert!(errors[0].problem.contains("/search"), "{}", errors[0].problem);

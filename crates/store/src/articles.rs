@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use tribune_core::article::{Article, ArticleKind, ArticleStatus, Image, NamedLink, Syndication, ValidArticle};
+use tribune_core::article::{
+    Article, ArticleKind, ArticleStatus, Image, NamedLink, Syndication, ValidArticle,
+};
 use tribune_core::article_list::ArticleListQuery;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;

@@ -50,7 +50,8 @@ impl MenuStore for Store {
                 .map_err(from_sqlx)?;
         rows.into_iter()
             .map(|(slug, name)| {
-                let slug = Slug::parse(&slug).map_err(|e| StoreError::Database(format!("stored slug {slug:?}: {e}")))?;
+                let slug = Slug::parse(&slug)
+                    .map_err(|e| StoreError::Database(format!("stored slug {slug:?}: {e}")))?;
                 Ok(NamedLink { slug, name })
             })
             .collect()

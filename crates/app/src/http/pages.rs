@@ -143,13 +143,19 @@ pub const LEAD_SIZES: &str = "(min-width: 60rem) 42rem, calc(100vw - 2rem)";
 async fn render_front(state: &AppState) -> Result<String, AppError> {
     let now = Utc::now();
     let site = state.site();
-    let page = state.store.public_articles(&ArticleFilter::All, now, PageRequest::new(1, site.articles_per_page)).await?;
+    let page = state
+        .store
+        .public_articles(&ArticleFilter::All, now, PageRequest::new(1, site.articles_per_page))
+        .await?;
     let tags = state.store.popular_tags(now, FRONT_SECTIONS).await?;
     let mut tagged = Vec::with_capacity(tags.len());
     for tag in &tags {
         // Enough to fill the section after leaving out the stories already above.
         let size = site.articles_per_page + SECTION_STORIES as u32;
-        let list = state.store.public_articles(&ArticleFilter::Tag(tag.slug.clone()), now, PageRequest::new(1, size)).await?;
+        let list = state
+            .store
+            .public_articles(&ArticleFilter::Tag(tag.slug.clone()), now, PageRequest::new(1, size))
+            .await?;
         tagged.push(list.items);
     }
     let mut latest = with_media(&state.store, article_views(&page.items)).await?;

@@ -75,7 +75,10 @@ async fn page<'a>(
     let (_, tags) = state.store.bylines_and_tags().await?;
     let tags = tags.into_iter().map(|t| (format!("tag:{}", t.slug), t.name)).collect();
     let pages = state.store.pages().await?;
-    let pages = pages.into_iter().map(|p| (format!("page:{}", p.slug), format!("{} (/{})", p.name, p.slug))).collect();
+    let pages = pages
+        .into_iter()
+        .map(|p| (format!("page:{}", p.slug), format!("{} (/{})", p.name, p.slug)))
+        .collect();
     let mut rows = rows;
     if rows.len() < MAX_ITEMS {
         rows.push(MenuItemInput::default());
