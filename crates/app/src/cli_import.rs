@@ -443,6 +443,7 @@ fn stub_article(title: &str, link: &str) -> ImportedArticle {
         .or_else(|_| Slug::from_text(last_segment))
         .unwrap_or_else(|_| Slug::parse("imported-discussion").expect("a valid slug"));
     let article = ValidArticle {
+        kind: tribune_core::article::ArticleKind::Article,
         slug,
         title,
         summary: String::new(),

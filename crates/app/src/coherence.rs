@@ -46,6 +46,8 @@ pub enum Change<'a> {
     MediaAdded(&'a [String]),
     /// A writer renamed: their byline's page, these articles (by slug) and the lists.
     Byline(&'a tribune_core::account::Renamed),
+    /// The navigation menu, which every public page shows.
+    Menu,
     /// Anything may have changed (a restore, a repair): every page.
     Everything,
 }
@@ -80,7 +82,8 @@ fn stale_keys(change: &Change<'_>) -> Option<Vec<String>> {
             keys.extend([FRONT.to_owned(), "tag:*".to_owned()]);
             keys
         }
-        Change::Everything => vec!["*".into()],
+        Change::Menu => vec![SETTINGS_KEY.into(), "*".into()],
+        Change::Everything => vec![SETTINGS_KEY.into(), "*".into()],
     })
 }
 

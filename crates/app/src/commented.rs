@@ -68,6 +68,7 @@ mod tests {
         let now = chrono::Utc::now();
         Article {
             id: 1,
+            kind: Default::default(),
             slug: tribune_core::slug::Slug::parse(slug).unwrap(),
             title: String::new(),
             summary: String::new(),

@@ -146,6 +146,9 @@ pub struct Config {
     pub mail_retry_seconds: u64,
     /// The largest image file an editor may upload, in bytes (refused with 413 beyond).
     pub media_max_bytes: usize,
+    /// The navigation menu, as the admin saved it (read with the settings, never from a file).
+    #[serde(skip)]
+    pub menu: Vec<tribune_core::menu::MenuItem>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +216,7 @@ impl Default for Config {
             mail_from: String::new(),
             mail_retry_seconds: tribune_core::mail::FIRST_RETRY.as_secs(),
             media_max_bytes: 10 * 1024 * 1024,
+            menu: Vec::new(),
         }
     }
 }

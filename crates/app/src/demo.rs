@@ -1,7 +1,9 @@
 //! The demo site's content: neutral, generated, the same on every machine. About forty
 //! articles by five authors under eight tags, a few syndicated from a partner paper, one
 //! scheduled and one draft; discussions from a few comments to ten thousand, with deep
-//! reply chains and deleted comments kept for their replies; and an admin account.
+//! reply chains and deleted comments kept for their replies; and an admin account. Some
+//! stories have an image (abstract, drawn here); an About page, a menu and a (made-up)
+//! card payment link make the header and the Give button look as a real site's do.
 
 use chrono::{Duration, Utc};
 use tribune_core::article::{ArticleInput, ArticleStatus};
@@ -90,14 +92,135 @@ pub async fn ensure_demo_content(store: &Store, tz: chrono_tz::Tz) -> Result<(St
     let password = store.setting_or_insert("demo_admin_password", &random_token()[..16]).await?;
     if store.setting("demo_content").await?.is_none() {
         create_admin(store, &password).await?;
-        create_articles(store).await?;
+        let images = create_images(store).await?;
+        create_articles(store, &images).await?;
         create_discussions(store).await?;
         create_funding(store, tz).await?;
         store.setting_or_insert("demo_content", "created").await?;
         tracing::info!("created the demo content");
     }
+    // Its own mark, so that a demo folder made before these existed gets them too.
+    if store.setting("demo_navigation").await?.is_none() {
+        create_navigation(store).await?;
+        store.setting_or_insert("demo_navigation", "created").await?;
+    }
     Ok((ADMIN_EMAIL.to_owned(), password))
 }
+
+/// Every third story has an image (the newest ones included, so the front page leads
+/// with one).
+const IMAGE_EVERY: usize = 3;
+const IMAGES: usize = 6;
+const PALETTES: [([u8; 3], [u8; 3], [u8; 3]); IMAGES] = [
+    ([32, 74, 135], [120, 170, 210], [236, 196, 120]),
+    ([46, 94, 72], [150, 190, 140], [240, 226, 180]),
+    ([120, 52, 48], [214, 132, 96], [248, 220, 190]),
+    ([58, 54, 96], [146, 132, 190], [232, 210, 226]),
+    ([30, 90, 100], [110, 180, 180], [250, 236, 200]),
+    ([90, 80, 60], [190, 170, 130], [242, 238, 226]),
+];
+const IMAGE_ALTS: [&str; IMAGES] = [
+    "Abstract illustration: blue bands with a warm sun",
+    "Abstract illustration: green hills under a pale sky",
+    "Abstract illustration: red and orange layers",
+    "Abstract illustration: violet waves",
+    "Abstract illustration: teal water with a light horizon",
+    "Abstract illustration: sandy dunes",
+];
+
+/// Neutral abstract pictures (soft bands and a disc), stored as uploads are, so they get
+/// their narrower copies; returns their `/media/…` paths and descriptions.
+async fn create_images(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::with_capacity(IMAGES);
+    for (i, (palette, alt)) in PALETTES.iter().zip(IMAGE_ALTS).enumerate() {
+        let bytes = draw(i, *palette);
+        let media =
+            tribune_core::media::add_media(store, &Inline, None, &format!("demo-{}.jpg", i + 1), bytes, alt)
+                .await
+                .map_err(|e| StoreError::Database(format!("demo image {i}: {e}")))?;
+        out.push((format!("/media/{}", media.name), alt.to_owned()));
+    }
+    Ok(out)
+}
+
+fn draw(seed: usize, (deep, middle, light): ([u8; 3], [u8; 3], [u8; 3])) -> Vec<u8> {
+    let (w, h) = (1200u32, 800u32);
+    let mix = |a: [u8; 3], b: [u8; 3], t: f32| -> [u8; 3] {
+        let t = t.clamp(0.0, 1.0);
+        [0, 1, 2].map(|k| (f32::from(a[k]) * (1.0 - t) + f32::from(b[k]) * t) as u8)
+    };
+    let phase = seed as f32 * 1.7;
+    let (cx, cy, r) = (w as f32 * (0.25 + 0.1 * seed as f32 % 0.5), h as f32 * 0.32, h as f32 * 0.16);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (xf, yf) = (x as f32 / w as f32, y as f32 / h as f32);
+        // A sky from light to middle, then three wavy bands toward the deep colour.
+        let mut c = mix(light, middle, yf * 1.2);
+        for band in 0..3 {
+            let edge = 0.5 + band as f32 * 0.14 + 0.05 * (xf * 6.0 + phase + band as f32).sin();
+            if yf > edge {
+                c = mix(middle, deep, 0.35 + band as f32 * 0.3);
+            }
+        }
+        let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+        if d < r && yf < 0.55 {
+            c = mix(light, [255, 250, 240], 0.6);
+        }
+        image::Rgb(c)
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
+        .encode_image(&img)
+        .expect("encoding to memory cannot fail");
+    bytes
+}
+
+/// An About page, a menu leading to it and to a few tags, and a way to give (a made-up
+/// payment link) so that the Give button shows.
+async fn create_navigation(store: &Store) -> Result<(), StoreError> {
+    use tribune_core::article::ArticleKind;
+    use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
+    let about = ArticleInput {
+        kind: Some(ArticleKind::Page),
+        slug: Some("about".into()),
+        title: "About us".into(),
+        summary: Some("Who writes this paper, who pays for it, and how to reach us.".into()),
+        body_markdown: ABOUT.into(),
+        status: Some(ArticleStatus::Published),
+        ..Default::default()
+    };
+    save_article(store, SaveTarget::BySlug, about, None, Utc::now()).await.map_err(|e| match e {
+        tribune_core::publishing::PublishError::Store(e) => e,
+        e => StoreError::Database(format!("demo about page: {e}")),
+    })?;
+    let slug = |s: &str| tribune_core::slug::Slug::parse(s).expect("a demo slug");
+    let tag = |label: &str, s: &str| MenuItem { label: label.into(), target: MenuTarget::Tag(slug(s)) };
+    let menu = [
+        tag("Local", "local"),
+        tag("Environment", "environment"),
+        tag("Culture", "culture"),
+        tag("Economy", "economy"),
+        tag("Health", "health"),
+        MenuItem { label: "About".into(), target: MenuTarget::Page(slug("about")) },
+    ];
+    store.save_menu(&menu).await?;
+    let prefix = tribune_core::site::STORED_PREFIX;
+    store
+        .change_settings(
+            &[(format!("{prefix}support_card_url"), "https://pay.example/demo-gazette".into())],
+            &[],
+        )
+        .await
+}
+
+const ABOUT: &str = "We are a small, independent newsroom covering the valley and its towns: \
+councils and schools, rivers and buses, clubs and concerts.\n\n\
+## Who pays for this\n\n\
+Our readers. There is no paywall and no advertising: a monthly goal at the top of every page \
+shows how far this month's gifts have come.\n\n\
+## Contact\n\n\
+Write to the newsroom at news@demo.example. Corrections are published under the article they \
+concern.\n\n\
+*This is demo content, generated for the Tribune demo site.*\n";
 
 async fn create_admin(store: &Store, password: &str) -> Result<(), StoreError> {
     let admin = NewUser {
@@ -115,11 +238,16 @@ async fn create_admin(store: &Store, password: &str) -> Result<(), StoreError> {
     }
 }
 
-async fn create_articles(store: &Store) -> Result<(), StoreError> {
+async fn create_articles(store: &Store, images: &[(String, String)]) -> Result<(), StoreError> {
     let now = Utc::now();
     let mut rng = Lcg(202_007);
     for i in 0..ARTICLES {
-        let input = demo_article(&mut rng, i, now);
+        let mut input = demo_article(&mut rng, i, now);
+        if i % IMAGE_EVERY == 0 && !images.is_empty() {
+            let (url, alt) = &images[(i / IMAGE_EVERY) % images.len()];
+            input.image = Some(url.clone());
+            input.image_alt = Some(alt.clone());
+        }
         // Written a second apart, the newest story last, as a newsroom writes them: the
         // admin's list (newest written first) then reads like the front page.
         let written = now - Duration::seconds(i as i64);
@@ -147,6 +275,7 @@ fn demo_article(rng: &mut Lcg, i: usize, now: chrono::DateTime<Utc>) -> ArticleI
         _ => (ArticleStatus::Published, now - Duration::hours(9 * i as i64 + 2)),
     };
     ArticleInput {
+        kind: None,
         slug: Some(format!(
             "{}-{}",
             tribune_core::slug::Slug::from_text(&title).map(|s| s.to_string()).unwrap_or_default(),

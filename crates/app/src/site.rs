@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use tribune_core::menu::MenuStore;
 use tribune_core::site::{Reach, SettingsChange, SiteSettings, reach_of};
 use tribune_core::store::{SettingStore, StoreError};
 use tribune_store::Store;
@@ -13,7 +14,8 @@ use crate::cache::FRONT;
 use crate::config::Config;
 use crate::funding_bar::FUNDING_KEY;
 
-/// The invalidation log's key for "the settings changed: read them again".
+/// The invalidation log's key for "the settings changed: read them again" (the
+/// navigation menu is read with them).
 pub const SETTINGS_KEY: &str = "settings";
 
 use tribune_core::site::STORED_PREFIX as PREFIX;
@@ -57,7 +59,9 @@ impl LiveConfig {
         for key in skipped {
             tracing::warn!(key, "a stored setting is not valid; its default is used");
         }
-        let config = Arc::new(self.base.with_site_settings(&settings));
+        let mut config = self.base.with_site_settings(&settings);
+        config.menu = store.menu().await?;
+        let config = Arc::new(config);
         *self.current.write().expect("config lock") = config;
         *self.stored.write().expect("settings lock") = Arc::new(stored);
         Ok(())

@@ -223,6 +223,27 @@ async fn every_kind_of_page_passes_axe_core() {
     store.set_supporters_only(members.id, true).await.unwrap();
     store.flush_comments().await;
     app.state.invalidate(vec!["article:*".into()]).await;
+    // A standalone page, and a menu long enough to scroll sideways inside itself at 390 px.
+    app.publish(tribune_core::article::ArticleInput {
+        kind: Some(tribune_core::article::ArticleKind::Page),
+        title: "About us".into(),
+        slug: Some("about".into()),
+        body_markdown: "Who we are, and how to reach us.".into(),
+        ..Default::default()
+    })
+    .await;
+    {
+        use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
+        let slug = |s: &str| tribune_core::slug::Slug::parse(s).unwrap();
+        let mut menu: Vec<MenuItem> =
+            ["Local", "Environment", "Culture", "Economy", "Transport", "Education"]
+                .iter()
+                .map(|t| MenuItem { label: (*t).into(), target: MenuTarget::Tag(slug("local")) })
+                .collect();
+        menu.push(MenuItem { label: "About".into(), target: MenuTarget::Page(slug("about")) });
+        app.state.store.save_menu(&menu).await.unwrap();
+        app.state.changed(tribune::coherence::Change::Menu).await;
+    }
     let slug = story.slug.as_str();
     let expires = (now + chrono::Duration::days(1)).timestamp();
     let confirm = app.state.keys.sign(tribune::reply_mail::CONFIRM_PURPOSE, &format!("axe~{expires}"));
@@ -264,6 +285,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/search?q=harbour".into(),
         "/support".into(),
         "/articles/members-night#no-form".into(),
+        "/about".into(),
         "/embed/goal".into(),
         "/register".into(),
         "/login".into(),
@@ -299,6 +321,7 @@ async fn every_kind_of_page_passes_axe_core() {
         "/admin/moderation".into(),
         "/admin/moderation/log".into(),
         "/admin/settings".into(),
+        "/admin/menu".into(),
     ];
     // A fresh site, as `tribune serve` leaves it: the first-run setup.
     let fresh_db = TestDatabase::sqlite().await;

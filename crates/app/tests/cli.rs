@@ -352,8 +352,17 @@ async fn demo_creates_content_once_and_serves_it() {
     let b = common::Browser::new(&first.url);
     let front = b.get("/").await;
     assert_eq!(front.status, reqwest::StatusCode::OK);
-    assert_eq!(front.body.matches("<article class=\"card\">").count(), 10);
+    // A news front page: the lead story with its image, the rest of the ten newest, sections.
+    assert_eq!(front.body.matches("<article class=\"lead-story\">").count(), 1);
+    assert_eq!(front.body.matches("id=\"latest-heading\"").count(), 1);
+    assert!(front.body.matches("<article class=\"story\">").count() >= 9);
+    assert!(front.body.contains("More in "), "sections by tag");
     assert!(front.body.contains("rel=\"next\""));
+    // The demo's menu, About page and way to give.
+    assert!(front.body.contains("<nav class=\"site-nav\" aria-label=\"Site\">"));
+    assert!(front.body.contains("href=\"/about\""));
+    assert!(front.body.contains("class=\"button give\""), "the Give button shows");
+    assert_eq!(b.get("/about").await.status, reqwest::StatusCode::OK);
     let password = admin_line.split("password: ").nth(1).unwrap().trim();
     assert_eq!(b.login("admin@demo.example", password).await.status, reqwest::StatusCode::SEE_OTHER);
     let admin = b.get("/admin").await.body;

@@ -60,6 +60,7 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     ("/admin/users/{id}/password", Guard::Token),
     ("/admin/users/{id}/delete", Guard::Token),
     ("/admin/settings", Guard::Token),
+    ("/admin/menu", Guard::Token),
     // Gone on a site with accounts, as this one is: its own token is tried in settings.rs.
     ("/setup", Guard::Token),
     // A multipart form (the file upload): the token is its first field.
@@ -309,6 +310,10 @@ fn request(route: &str, w: &World) -> (String, Vec<(&'static str, String)>) {
         }
         "/account/supporter-badge" => (s(route), vec![("shown", s("yes"))]),
         "/admin/settings" => (s(route), vec![("site_title", s("Walked")), ("support_other", s("Forged"))]),
+        "/admin/menu" => (
+            s(route),
+            vec![("label_0", s("Forged")), ("to_0", s("url")), ("url_0", s("https://forged.example/"))],
+        ),
         "/setup" => (
             s(route),
             vec![

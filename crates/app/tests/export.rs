@@ -19,6 +19,7 @@ on_both_backends!(
     bad_tribune_exports_are_refused_and_change_nothing,
     disqus_and_wordpress_exports_bring_the_discussions_back,
     the_images_move_with_the_site_to_the_other_backend,
+    an_older_export_without_kinds_restores_its_articles_as_articles,
 );
 
 /// A second, empty database on the same backend as `db`.
@@ -52,6 +53,23 @@ async fn busy_site(db: TestDatabase) -> TestApp {
     let at = Utc::now() - Duration::days(2);
     app.publish(article("Budget vote", &["Ana Editor", "Bo Writer"], &["City", "Money"], at)).await;
     app.publish(article("Bridge works", &["Ana Editor"], &["City"], at)).await;
+    // A standalone page and the menu that leads to it.
+    app.publish(tribune_core::article::ArticleInput {
+        kind: Some(tribune_core::article::ArticleKind::Page),
+        title: "About".into(),
+        body_markdown: "Who we are.".into(),
+        ..Default::default()
+    })
+    .await;
+    {
+        use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
+        let about = tribune_core::slug::Slug::parse("about").unwrap();
+        let menu = [
+            MenuItem { label: "About".into(), target: MenuTarget::Page(about) },
+            MenuItem { label: "Shop".into(), target: MenuTarget::Url("https://shop.example/".into()) },
+        ];
+        app.state.store.save_menu(&menu).await.unwrap();
+    }
     let guest = app.browser();
     let first =
         guest.post_comment("budget-vote", "A first comment, «naïve» and مرحبا.", "Guest").await.comment_id();
@@ -370,4 +388,33 @@ async fn the_images_move_with_the_site_to_the_other_backend(db: TestDatabase) {
         page.body
     );
     assert!(page.body.contains(r#"alt="The quay at noon""#), "{}", page.body);
+}
+
+/// A file written before articles had kinds (and before the menu) restores: every row is
+/// an article, on the front page as before.
+async fn an_older_export_without_kinds_restores_its_articles_as_articles(db: TestDatabase) {
+    let app = busy_site(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new.json");
+    ok(tribune_cli(&["export", "--format", "json", "--output", file.to_str().unwrap()], &app.db.url));
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert!(export["tables"]["articles"].as_array().unwrap().iter().any(|a| a["kind"] == "page"));
+    assert_eq!(export["tables"]["menu_items"].as_array().map_or(0, Vec::len), 2, "the menu is exported");
+    // Edited as text: the file's order of tables is the order a restore writes them in.
+    let start = text.find(",\n\"menu_items\":[").expect("the menu's table");
+    let end = start + text[start..].find(']').unwrap() + 1;
+    text.replace_range(start..end, "");
+    let text = text.replace("\"kind\":\"article\",", "").replace("\"kind\":\"page\",", "");
+    assert!(!text.contains("\"kind\":\"page\"") && !text.contains("menu_items"));
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, text).unwrap();
+    let empty = empty_like(&app.db).await;
+    let out = ok(tribune_cli(&["import", "tribune", old.to_str().unwrap()], &empty.url));
+    assert!(out.contains("Restored"), "{out}");
+    let restored = TestApp::new(empty).await;
+    let front = restored.browser().get("/").await.body;
+    assert!(front.contains("Budget vote") && front.contains(">About<"), "every row an article: {front}");
+    assert_eq!(restored.browser().get("/articles/about").await.status, reqwest::StatusCode::OK);
+    assert_eq!(restored.browser().get("/about").await.status, reqwest::StatusCode::NOT_FOUND);
 }

@@ -60,6 +60,31 @@ async fn every_page_type_is_valid_html() {
             .into();
     rich.slug = Some("rich".into());
     let rich = app.publish(rich).await;
+    // A standalone page, and a menu in every public page's header.
+    app.publish(tribune_core::article::ArticleInput {
+        kind: Some(tribune_core::article::ArticleKind::Page),
+        title: "About us".into(),
+        slug: Some("about".into()),
+        body_markdown: "Who we are, *and* how to reach us.".into(),
+        image: Some(lead.path()),
+        image_alt: Some("A harbour at dawn".into()),
+        ..Default::default()
+    })
+    .await;
+    {
+        use tribune_core::menu::{MenuItem, MenuStore, MenuTarget};
+        let slug = |s: &str| tribune_core::slug::Slug::parse(s).unwrap();
+        let menu = [
+            MenuItem { label: "Local".into(), target: MenuTarget::Tag(slug("local")) },
+            MenuItem { label: "About & contact".into(), target: MenuTarget::Page(slug("about")) },
+            MenuItem {
+                label: "Shop".into(),
+                target: MenuTarget::Url("https://shop.example/?a=1&b=2".into()),
+            },
+        ];
+        app.state.store.save_menu(&menu).await.unwrap();
+        app.state.changed(tribune::coherence::Change::Menu).await;
+    }
     let mut draft = article("Draft", &["Ada Lovelace"], &[], now);
     draft.status = Some(ArticleStatus::Draft);
     app.publish(draft).await;
@@ -139,6 +164,7 @@ async fn every_page_type_is_valid_html() {
     for path in [
         "/",
         "/?page=2",
+        "/about",
         "/articles/rich",
         "/articles/story-1",
         "/tags/local",
@@ -177,6 +203,7 @@ async fn every_page_type_is_valid_html() {
         "/admin/moderation/log",
         "/admin/moderation/log?action=ban&from=2020-01-01",
         "/admin/settings",
+        "/admin/menu",
         "/articles/rich",
         &format!("/admin/funding/entries/{gift_id}/reverse"),
     ] {
@@ -235,6 +262,24 @@ async fn every_page_type_is_valid_html() {
         .await;
     assert_eq!(bad_settings.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
     pages.push(("refused settings".into(), bad_settings.body));
+    let bad_menu = editor
+        .post_form("/admin/menu", &[("csrf", &csrf), ("label_0", "x"), ("to_0", "url"), ("url_0", "ftp://x")])
+        .await;
+    assert_eq!(bad_menu.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push(("refused menu".into(), bad_menu.body));
+    let page_preview = editor
+        .post_form(
+            "/admin/articles",
+            &[
+                ("csrf", &csrf),
+                ("kind", "page"),
+                ("title", "Imprint"),
+                ("body", "*x*"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    pages.push(("page preview".into(), page_preview.body));
     // A fresh site's setup, and its refusal of a wrong code.
     let fresh_db = TestDatabase::sqlite().await;
     tribune_core::setup::issue_code(&fresh_db.store, "ABCD-EFGH-JKLM").await.unwrap();

@@ -39,6 +39,79 @@ impl ArticleStatus {
     }
 }
 
+/// What an article row is. Only `Article`s are the news: the front page, tag and author
+/// lists, feeds, search, the API's list. A `Page` (About, Imprint) lives at `/{slug}`;
+/// an `Embedded` row carries the discussion of a page on another site.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleKind {
+    #[default]
+    Article,
+    Page,
+    Embedded,
+}
+
+impl ArticleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleKind::Article => "article",
+            ArticleKind::Page => "page",
+            ArticleKind::Embedded => "embedded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "article" => Some(ArticleKind::Article),
+            "page" => Some(ArticleKind::Page),
+            "embedded" => Some(ArticleKind::Embedded),
+            _ => None,
+        }
+    }
+}
+
+/// Top-level paths the site's own routes use: a page's slug must not be one of them, or
+/// `/{slug}` would never reach it (or would hide a route added later under that name).
+pub const RESERVED_PAGE_SLUGS: &[&str] = &[
+    "account",
+    "admin",
+    "api",
+    "articles",
+    "assets",
+    "authors",
+    "comments",
+    "embed",
+    "favicon",
+    "feed",
+    "feeds",
+    "healthz",
+    "login",
+    "logout",
+    "media",
+    "metrics",
+    "readyz",
+    "register",
+    "replies",
+    "robots",
+    "search",
+    "setup",
+    "sitemap",
+    "static",
+    "support",
+    "supporters",
+    "tags",
+    "webhooks",
+    "well-known",
+];
+
+/// The path a reader finds an article or page at.
+pub fn public_path(kind: ArticleKind, slug: &Slug) -> String {
+    match kind {
+        ArticleKind::Page => format!("/{slug}"),
+        _ => format!("/articles/{slug}"),
+    }
+}
+
 /// The publication an article first appeared in, credited and linked on the page and
 /// named as the canonical URL so search engines send readers to the original.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +137,7 @@ pub struct NamedLink {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Article {
     pub id: i64,
+    pub kind: ArticleKind,
     pub slug: Slug,
     pub title: String,
     pub summary: String,
@@ -111,6 +185,8 @@ pub fn is_public(status: ArticleStatus, published_at: Option<DateTime<Utc>>, now
 /// What an editor submits, from a Markdown file or the admin form, before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArticleInput {
+    /// `None` keeps an article an article.
+    pub kind: Option<ArticleKind>,
     pub slug: Option<String>,
     pub title: String,
     pub summary: Option<String>,
@@ -142,6 +218,7 @@ impl FieldError {
 /// An article that passed validation: every field is known to be well formed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidArticle {
+    pub kind: ArticleKind,
     pub slug: Slug,
     pub title: String,
     pub summary: String,
@@ -171,7 +248,17 @@ impl ArticleInput {
             Some(s) => Slug::parse(s),
             None => Slug::from_text(&title),
         };
+        let kind = self.kind.unwrap_or_default();
         let slug = slug.map_err(|e| errors.push(FieldError::new("slug", e.to_string()))).ok();
+        if kind == ArticleKind::Page
+            && let Some(s) = &slug
+            && RESERVED_PAGE_SLUGS.contains(&s.as_str())
+        {
+            errors.push(FieldError::new(
+                "slug",
+                format!("\"{s}\" is a path the site itself uses (/{s}); choose another for this page"),
+            ));
+        }
         if let Some(c) = crate::text::control_character(&self.body_markdown) {
             errors.push(FieldError::new("body", crate::text::control_message(c)));
         } else if self.body_markdown.len() > MAX_BODY_BYTES {
@@ -206,6 +293,7 @@ impl ArticleInput {
         let image = image(self.image, self.image_alt, &mut errors);
         match (errors.is_empty(), slug) {
             (true, Some(slug)) => Ok(ValidArticle {
+                kind,
                 slug,
                 title,
                 summary,
@@ -335,6 +423,19 @@ mod tests {
         };
         let fields: Vec<_> = bad.validate(now()).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["title", "slug", "body", "published_at", "source_url", "image"]);
+    }
+
+    #[test]
+    fn a_page_may_not_take_a_path_the_site_uses() {
+        let page =
+            |slug: &str| ArticleInput { kind: Some(ArticleKind::Page), slug: Some(slug.into()), ..input() };
+        let errors = page("search").validate(now()).unwrap_err();
+        assert_eq!(errors[0].field, "slug");
+        assert!(errors[0].problem.contains("/search"), "{}", errors[0].problem);
+        assert_eq!(page("about").validate(now()).unwrap().kind, ArticleKind::Page);
+        // An article lives under /articles/, so the same slug is fine there.
+        let article = ArticleInput { slug: Some("search".into()), ..input() };
+        assert_eq!(article.validate(now()).unwrap().kind, ArticleKind::Article);
     }
 
     #[test]

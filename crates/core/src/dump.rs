@@ -36,14 +36,21 @@ pub struct Column {
     pub name: &'static str,
     pub kind: Kind,
     pub nullable: bool,
+    /// What a file written before the column existed means by its absence (a text).
+    pub default: Option<&'static str>,
 }
 
 const fn col(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: false }
+    Column { name, kind, nullable: false, default: None }
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: true }
+    Column { name, kind, nullable: true, default: None }
+}
+
+/// A text column added after files were written: their rows restore with `default`.
+const fn added(name: &'static str, default: &'static str) -> Column {
+    Column { name, kind: Kind::Text, nullable: false, default: Some(default) }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +103,10 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "articles",
-        about: "Articles in every state; `import_*` say where an imported one came from.",
+        about: "Articles in every state; `kind` is `article` (the news), `page` (a standalone page such as About) or `embedded` (the discussion of a page on another site); `import_*` say where an imported one came from.",
         columns: &[
             col("id", Int),
+            added("kind", "article"),
             col("slug", Text),
             col("title", Text),
             col("summary", Text),
@@ -273,6 +281,13 @@ pub const TABLES: &[Table] = &[
         only: None,
     },
     Table {
+        name: "menu_items",
+        about: "The navigation menu in order: a label and a target (`tag` or `page` with a slug, or `url`).",
+        columns: &[col("position", Int), col("label", Text), col("target_kind", Text), col("target", Text)],
+        order: &["position"],
+        has_id: false,
+    },
+    Table {
         name: "filter_examples",
         about: "What the site taught its learned filter (hashed word features).",
         columns: &[
@@ -365,7 +380,7 @@ pub fn from_json(table: &Table, row: &serde_json::Map<String, Value>) -> Result<
         .columns
         .iter()
         .map(|c| match row.get(c.name) {
-            None => Err(RowError::Missing(c.name)),
+            None => c.default.map(|d| Stored::Text(d.to_owned())).ok_or(RowError::Missing(c.name)),
             Some(v) => stored(c, v),
         })
         .collect()
@@ -425,7 +440,8 @@ pub fn json_schema() -> Value {
         .map(|t| {
             let properties: serde_json::Map<String, Value> =
                 t.columns.iter().map(|c| (c.name.to_owned(), column_schema(c))).collect();
-            let required: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
+            let required: Vec<&str> =
+                t.columns.iter().filter(|c| c.default.is_none()).map(|c| c.name).collect();
             let row = serde_json::json!({
                 "type": "object",
                 "properties": properties,
@@ -460,7 +476,12 @@ fn column_schema(c: &Column) -> Value {
         Kind::Time => serde_json::json!({ "type": "string", "format": "date-time" }),
         Kind::Bytes => serde_json::json!({ "type": "string", "contentEncoding": "base64" }),
     };
-    if c.nullable { serde_json::json!({ "anyOf": [base, { "type": "null" }] }) } else { base }
+    let mut schema =
+        if c.nullable { serde_json::json!({ "anyOf": [base, { "type": "null" }] }) } else { base };
+    if let Some(d) = c.default {
+        schema["default"] = Value::from(d);
+    }
+    schema
 }
 
 #[cfg(test)]
@@ -501,6 +522,29 @@ mod tests {
         assert_eq!(row["created_at"], "2024-05-01T08:00:00Z");
         assert_eq!(row["comments_closed"], true);
         assert_eq!(from_json(t, &row).unwrap(), stored);
+    }
+
+    #[test]
+    fn an_article_from_a_file_without_kinds_is_an_article() {
+        let t = table("articles").unwrap();
+        let mut row: serde_json::Map<String, Value> = t
+            .columns
+            .iter()
+            .map(|c| {
+                let v = match c.kind {
+                    _ if c.nullable => Value::Null,
+                    Kind::Time => Value::from("2024-05-01T08:00:00Z"),
+                    Kind::Flag => Value::from(false),
+                    Kind::Int => Value::from(1),
+                    Kind::Real => Value::from(0.5),
+                    Kind::Text => Value::from("x"),
+                };
+                (c.name.to_owned(), v)
+            })
+            .collect();
+        row.remove("kind");
+        let kind = t.columns.iter().position(|c| c.name == "kind").unwrap();
+        assert_eq!(from_json(t, &row).unwrap()[kind], Stored::Text("article".into()));
     }
 
     #[test]

@@ -63,6 +63,8 @@ impl ArticleFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFrontMatter {
+    /// `article` (the default) or `page`.
+    kind: Option<String>,
     title: Option<String>,
     slug: Option<String>,
     #[serde(alias = "author")]
@@ -125,6 +127,18 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
             ),
         })?),
     };
+    let kind = match raw.kind.as_deref() {
+        None => None,
+        Some(k) => Some(
+            crate::article::ArticleKind::parse(k)
+                .filter(|k| *k != crate::article::ArticleKind::Embedded)
+                .ok_or_else(|| FileError {
+                    line: at("kind"),
+                    field: Some("kind".into()),
+                    message: format!("\"{k}\" is not one of article, page"),
+                })?,
+        ),
+    };
     let status = match (raw.status.as_deref(), raw.draft) {
         (Some(s), _) => Some(ArticleStatus::parse(s).ok_or_else(|| FileError {
             line: at("status"),
@@ -139,6 +153,7 @@ pub fn parse_article_file(text: &str, file_stem: Option<&str>) -> Result<Article
         tags.extend(taxonomies.remove("tags").unwrap_or_default());
     }
     let input = ArticleInput {
+        kind,
         slug: raw.slug.or_else(|| file_stem.filter(|s| *s != "index").map(str::to_owned)),
         title: raw.title.unwrap_or_default(),
         summary: raw.summary,

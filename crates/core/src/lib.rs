@@ -22,6 +22,7 @@ pub mod import;
 pub mod mail;
 pub mod markdown;
 pub mod media;
+pub mod menu;
 pub mod moderation;
 pub mod moderators;
 pub mod password;

@@ -65,6 +65,8 @@ pub enum ArticleFilter {
 /// A line of the sitemap: a public article and when it last changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexEntry {
+    /// An article or a page (embedded discussions are not the site's pages).
+    pub kind: crate::article::ArticleKind,
     pub slug: Slug,
     pub updated_at: DateTime<Utc>,
 }
@@ -123,6 +125,9 @@ pub trait ArticleStore {
     /// The earliest publication time after `now` of an article not yet public.
     async fn next_publication_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
     async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError>;
+    /// The tags on the most public articles at `now`, most used first (for the front
+    /// page's sections).
+    async fn popular_tags(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<NamedLink>, StoreError>;
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError>;
     async fn count_articles(&self) -> Result<i64, StoreError>;

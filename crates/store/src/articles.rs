@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use tribune_core::article::{Article, ArticleStatus, Image, NamedLink, Syndication, ValidArticle};
+use tribune_core::article::{
+    Article, ArticleKind, ArticleStatus, Image, NamedLink, Syndication, ValidArticle,
+};
 use tribune_core::article_list::ArticleListQuery;
 use tribune_core::search::SearchQuery;
 use tribune_core::slug::Slug;
@@ -19,14 +21,14 @@ use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
 use crate::{Store, dialect};
 
-pub(crate) const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
+pub(crate) const COLUMNS: &str = "a.id, a.kind, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.status, \
     a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, a.updated_at, a.comments_closed, \
     a.comment_count, a.supporters_only";
 
 /// An article without its bodies, one row per author and tag (one row with NULL links
 /// when it has none), authors first, each in its order. Each side of the union finds the
 /// article by its slug itself, so neither reads other articles' links.
-const TO_COMMENT_ON: &str = "SELECT a.id, a.slug, a.title, a.summary, '' AS body_markdown, '' AS body_html, \
+const TO_COMMENT_ON: &str = "SELECT a.id, a.kind, a.slug, a.title, a.summary, '' AS body_markdown, '' AS body_html, \
      a.status, a.published_at, a.source_name, a.source_url, a.image_url, a.image_alt, a.created_at, \
      a.updated_at, a.comments_closed, a.comment_count, a.supporters_only, l.kind AS link_kind, l.slug AS link_slug, \
      l.name AS link_name \
@@ -49,6 +51,9 @@ enum Arg {
 
 /// The visibility rule of `tribune_core::article::is_public`, in SQL; `$1` is now.
 const PUBLIC: &str = "a.status <> 'draft' AND a.published_at <= $1";
+
+/// What the news lists hold: articles, never pages or embedded discussions.
+const NEWS: &str = "a.kind = 'article'";
 
 impl ArticleStore for Store {
     async fn save_article(
@@ -115,7 +120,7 @@ impl ArticleStore for Store {
             ),
         };
         let sql = format!(
-            "SELECT {COLUMNS} FROM articles a{join} WHERE {PUBLIC} \
+            "SELECT {COLUMNS} FROM articles a{join} WHERE {NEWS} AND {PUBLIC} \
              ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
         );
         let mut query = sqlx::query(&sql).bind(secs(now)).bind(i64::from(page.size) + 1).bind(page.offset());
@@ -284,17 +289,34 @@ impl ArticleStore for Store {
 
     async fn public_article_index(&self, now: DateTime<Utc>) -> Result<Vec<IndexEntry>, StoreError> {
         let sql = format!(
-            "SELECT a.slug, a.updated_at FROM articles a WHERE {PUBLIC} ORDER BY a.published_at DESC"
+            "SELECT a.kind, a.slug, a.updated_at FROM articles a WHERE a.kind IN ('article', 'page') AND {PUBLIC} \
+             ORDER BY a.published_at DESC"
         );
         let rows = sqlx::query(&sql).bind(secs(now)).fetch_all(&self.pool).await.map_err(from_sqlx)?;
         rows.iter()
             .map(|r| {
                 Ok(IndexEntry {
+                    kind: kind_column(r)?,
                     slug: slug_column(r, "slug")?,
                     updated_at: time(r.try_get("updated_at").map_err(from_sqlx)?),
                 })
             })
             .collect()
+    }
+
+    async fn popular_tags(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<NamedLink>, StoreError> {
+        let sql = format!(
+            "SELECT t.slug, t.name FROM tags t JOIN article_tags l ON l.tag_id = t.id \
+             JOIN articles a ON a.id = l.article_id WHERE {NEWS} AND {PUBLIC} \
+             GROUP BY t.id, t.slug, t.name ORDER BY COUNT(*) DESC, t.name, t.slug LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(secs(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        rows.iter().map(named_link).collect()
     }
 
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<NamedLink>, StoreError> {
@@ -465,13 +487,13 @@ async fn write_article(
     let sql = match id {
         None => {
             "INSERT INTO articles (slug, title, summary, body_markdown, body_html, status, published_at, \
-             source_name, source_url, image_url, image_alt, updated_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id"
+             source_name, source_url, image_url, image_alt, updated_at, created_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id"
         }
         Some(_) => {
             "UPDATE articles SET slug = $1, title = $2, summary = $3, body_markdown = $4, body_html = $5, \
              status = $6, published_at = $7, source_name = $8, source_url = $9, image_url = $10, \
-             image_alt = $11, updated_at = $12 WHERE id = $13 RETURNING id"
+             image_alt = $11, updated_at = $12, kind = $13 WHERE id = $14 RETURNING id"
         }
     };
     let syndication = a.syndication.as_ref();
@@ -489,6 +511,7 @@ async fn write_article(
         .bind(image.map(|i| i.url.clone()))
         .bind(image.map(|i| i.alt.clone()))
         .bind(secs(now))
+        .bind(a.kind.as_str())
         .bind(id.unwrap_or(0))
         .fetch_optional(&mut **tx)
         .await
@@ -548,6 +571,7 @@ pub(crate) fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
     };
     Ok(Article {
         id: r.try_get("id").map_err(from_sqlx)?,
+        kind: kind_column(r)?,
         slug: slug_column(r, "slug")?,
         title: get_text("title")?,
         summary: get_text("summary")?,
@@ -566,6 +590,11 @@ pub(crate) fn article_from_row(r: &AnyRow) -> Result<Article, StoreError> {
         comment_count: r.try_get("comment_count").map_err(from_sqlx)?,
         supporters_only: r.try_get::<i64, _>("supporters_only").map_err(from_sqlx)? != 0,
     })
+}
+
+fn kind_column(r: &AnyRow) -> Result<ArticleKind, StoreError> {
+    let kind: String = r.try_get("kind").map_err(from_sqlx)?;
+    ArticleKind::parse(&kind).ok_or_else(|| StoreError::Database(format!("unknown article kind {kind}")))
 }
 
 fn named_link(r: &AnyRow) -> Result<NamedLink, StoreError> {

@@ -4,19 +4,19 @@ use tribune_core::search::SearchQuery;
 
 use crate::Backend;
 
-/// Public articles matching the search, best first. Binds: $1 the match argument from
+/// Public articles (not pages) matching the search, best first. Binds: $1 the match argument from
 /// [`search_argument`], $2 now, $3 limit, $4 offset.
 pub(crate) fn search_articles(backend: Backend, columns: &str) -> String {
     match backend {
         // bm25() is lower for better matches; the weights favour the title, then the summary.
         Backend::Sqlite => format!(
             "SELECT {columns} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid \
-             WHERE articles_fts MATCH $1 AND a.status <> 'draft' AND a.published_at <= $2 \
+             WHERE articles_fts MATCH $1 AND a.kind = 'article' AND a.status <> 'draft' AND a.published_at <= $2 \
              ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0), a.published_at DESC LIMIT $3 OFFSET $4"
         ),
         Backend::Postgres => format!(
             "SELECT {columns} FROM articles a, plainto_tsquery('english', $1) q \
-             WHERE a.search @@ q AND a.status <> 'draft' AND a.published_at <= $2 \
+             WHERE a.search @@ q AND a.kind = 'article' AND a.status <> 'draft' AND a.published_at <= $2 \
              ORDER BY ts_rank(a.search, q) DESC, a.published_at DESC LIMIT $3 OFFSET $4"
         ),
     }

@@ -12,7 +12,7 @@ use crate::error::from_sqlx;
 use crate::rows::placeholders;
 use crate::{Backend, Store};
 
-/// Rows per INSERT: the widest table (19 columns) stays far under either backend's limit
+/// Rows per INSERT: the widest table (20 columns) stays far under either backend's limit
 /// on binds.
 const ROWS_PER_STATEMENT: usize = 50;
 

@@ -17,6 +17,7 @@ mod group_commit;
 mod invalidations;
 mod maintenance;
 mod media;
+mod menu;
 mod migrate;
 mod moderators;
 mod outbox;

@@ -45,6 +45,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_article_kinds_and_confirmed_addresses.sql", "article kinds, confirmed addresses"),
     migration!(17, "0017_account_mail.sql", "links mailed to accounts"),
     migration!(18, "0018_supporters.sql", "supporters: donor e-mails, badges, supporters-only discussions"),
+    migration!(19, "0019_navigation_menu.sql", "navigation menu"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

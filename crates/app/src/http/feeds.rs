@@ -317,7 +317,7 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
                 })?;
                 for e in &entries {
                     w.create_element("url").write_inner_content(|w| {
-                        let loc = state.config.url(&format!("/articles/{}", e.slug));
+                        let loc = state.config.url(&tribune_core::article::public_path(e.kind, &e.slug));
                         w.create_element("loc").write_text_content(BytesText::new(&loc))?;
                         w.create_element("lastmod").write_text_content(BytesText::new(&iso(e.updated_at)))?;
                         Ok(())

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
-use tribune_core::article::{Article, NamedLink};
+use tribune_core::article::{Article, ArticleKind, NamedLink};
 use tribune_core::comment::Viewer;
 use tribune_core::discussion::guest_has_own_on_page;
 use tribune_core::search::SearchQuery;
@@ -35,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/tags/{slug}", get(tag_page))
         .route("/authors/{slug}", get(author_page))
         .route("/search", get(search_page))
+        // Matched last: every fixed route above wins, and a page may not take one of
+        // their names (`RESERVED_PAGE_SLUGS`).
+        .route("/{slug}", get(standalone_page))
 }
 
 #[derive(Deserialize)]
@@ -110,11 +113,86 @@ async fn serve_list(
     cached(state, headers, path.clone(), HTML, vec![spec.cache_key.clone()], render).await
 }
 
+/// Sections by tag on the front page, and stories in each.
+const FRONT_SECTIONS: u32 = 3;
+const SECTION_STORIES: usize = 3;
+
+/// The front page's first page: a news site's, not a list.
+#[derive(Template)]
+#[template(path = "front.html")]
+struct FrontPage<'a> {
+    site: &'a Config,
+    canonical: String,
+    /// The newest story with an image, shown large.
+    lead: Option<ArticleView<'a>>,
+    latest: Vec<ArticleView<'a>>,
+    sections: Vec<Section<'a>>,
+    pager: Pager,
+}
+
+struct Section<'a> {
+    tag: NamedLink,
+    stories: Vec<ArticleView<'a>>,
+}
+
+/// `sizes` for the lead story's image: most of the wide column on a desktop.
+pub const LEAD_SIZES: &str = "(min-width: 60rem) 42rem, calc(100vw - 2rem)";
+
+/// Page 1 of the front page: the lead story, the rest of the newest, then a few stories
+/// from each of the most used tags (none shown above twice).
+async fn render_front(state: &AppState) -> Result<String, AppError> {
+    let now = Utc::now();
+    let site = state.site();
+    let page = state
+        .store
+        .public_articles(&ArticleFilter::All, now, PageRequest::new(1, site.articles_per_page))
+        .await?;
+    let tags = state.store.popular_tags(now, FRONT_SECTIONS).await?;
+    let mut tagged = Vec::with_capacity(tags.len());
+    for tag in &tags {
+        // Enough to fill the section after leaving out the stories already above.
+        let size = site.articles_per_page + SECTION_STORIES as u32;
+        let list = state
+            .store
+            .public_articles(&ArticleFilter::Tag(tag.slug.clone()), now, PageRequest::new(1, size))
+            .await?;
+        tagged.push(list.items);
+    }
+    let mut latest = with_media(&state.store, article_views(&page.items)).await?;
+    let lead = latest.iter().position(|v| v.media.is_some()).map(|i| latest.remove(i));
+    let mut shown: Vec<i64> = page.items.iter().map(|a| a.id).collect();
+    let mut sections = Vec::new();
+    for (tag, items) in tags.into_iter().zip(&tagged) {
+        let picked: Vec<&Article> =
+            items.iter().filter(|a| !shown.contains(&a.id)).take(SECTION_STORIES).collect();
+        if picked.is_empty() {
+            continue;
+        }
+        shown.extend(picked.iter().map(|a| a.id));
+        let views = with_media(&state.store, picked.into_iter().map(ArticleView::new).collect()).await?;
+        sections.push(Section { tag, stories: views });
+    }
+    let front = FrontPage {
+        site: &site,
+        canonical: state.config.url("/"),
+        lead,
+        latest,
+        sections,
+        pager: Pager::new("/", &page),
+    };
+    Ok(front.render()?)
+}
+
 async fn front_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
+    let n = q.number()?;
+    if n == 1 {
+        let render = render_front(&state);
+        return cached(&state, &headers, "/".into(), HTML, vec![FRONT.into()], render).await;
+    }
     let spec = ListSpec {
         filter: ArticleFilter::All,
         heading: state.site().site_title.clone(),
@@ -122,7 +200,7 @@ async fn front_page(
         feed_base: String::new(),
         cache_key: FRONT.into(),
     };
-    serve_list(&state, &headers, spec, q.number()?).await
+    serve_list(&state, &headers, spec, n).await
 }
 
 async fn tag_page(
@@ -273,10 +351,59 @@ impl ThreadQuery {
     }
 }
 
-/// A public article by slug, or 404.
+/// A public article by slug, or 404. A standalone page is not one: it has no discussion.
 pub async fn public_article(state: &AppState, slug: &str) -> Result<Article, AppError> {
     let article = state.store.article_by_slug(&parse_slug(slug)?).await?;
-    article.filter(|a| a.is_public_at(Utc::now())).ok_or(AppError::NotFound)
+    article.filter(|a| a.kind != ArticleKind::Page && a.is_public_at(Utc::now())).ok_or(AppError::NotFound)
+}
+
+/// A standalone page (About, Imprint): no byline, date, discussion or call to give.
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct StandalonePage<'a> {
+    pub site: &'a Config,
+    pub view: ArticleView<'a>,
+    pub canonical: String,
+    pub image_url: Option<String>,
+    pub preview: bool,
+}
+
+impl<'a> StandalonePage<'a> {
+    pub async fn new(
+        state: &AppState,
+        site: &'a Config,
+        page: &'a Article,
+        preview: bool,
+    ) -> Result<Self, AppError> {
+        let mut view = ArticleView::new(page);
+        view.media = super::views::media_of(&state.store, &[page]).await?.pop().flatten();
+        Ok(StandalonePage {
+            site,
+            canonical: site.url(&view.url),
+            image_url: page.image.as_ref().map(|i| super::views::absolute(site, &i.url)),
+            view,
+            preview,
+        })
+    }
+}
+
+/// `/{slug}`: a published page, from the cache (it changes with its own saves only).
+async fn standalone_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let slug = parse_slug(&slug)?;
+    let path = format!("/{slug}");
+    let render = async {
+        let page = state.store.article_by_slug(&slug).await?;
+        let page = page
+            .filter(|a| a.kind == ArticleKind::Page && a.is_public_at(Utc::now()))
+            .ok_or(AppError::NotFound)?;
+        let site = state.site();
+        Ok(StandalonePage::new(&state, &site, &page, false).await?.render()?)
+    };
+    cached(&state, &headers, path, HTML, vec![article_key(slug.as_str())], render).await
 }
 
 /// The public article at `slug` as posting a comment needs it: without its text, which

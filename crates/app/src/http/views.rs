@@ -34,7 +34,8 @@ pub struct ArticleView<'a> {
 
 impl<'a> ArticleView<'a> {
     pub fn new(a: &'a Article) -> Self {
-        ArticleView { a, url: format!("/articles/{}", a.slug), date: a.published_at.map(date), media: None }
+        let url = tribune_core::article::public_path(a.kind, &a.slug);
+        ArticleView { a, url, date: a.published_at.map(date), media: None }
     }
 }
 
@@ -44,6 +45,9 @@ pub fn article_views(articles: &[Article]) -> Vec<ArticleView<'_>> {
 
 /// `sizes` for an image as wide as the text column (46rem less the side padding).
 pub const COLUMN_SIZES: &str = "(max-width: 46rem) calc(100vw - 2rem), 44rem";
+/// `sizes` for a story's image on the front page: a third of the wide column, a half on
+/// a tablet, the whole width on a phone.
+pub const STORY_SIZES: &str = "(min-width: 60rem) 22rem, (min-width: 36rem) 45vw, calc(100vw - 2rem)";
 /// `sizes` for a list's thumbnail (`.card-with-image .thumb`).
 pub const THUMB_SIZES: &str = "(max-width: 30rem) 6rem, 9rem";
 

@@ -29,6 +29,7 @@ pub(super) fn article(id: i64, slug: &str, title: &str, status: ArticleStatus) -
     ExportedArticle {
         article: Article {
             id,
+            kind: Default::default(),
             slug: Slug::parse(slug).unwrap(),
             title: title.to_owned(),
             summary: "What it is about.".to_owned(),

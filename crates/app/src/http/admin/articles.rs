@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
-use tribune_core::article::{Article, ArticleInput, ArticleStatus, FieldError, NamedLink};
+use tribune_core::article::{Article, ArticleInput, ArticleKind, ArticleStatus, FieldError, NamedLink};
 use tribune_core::article_list::{ArticleListQuery, ListCursor};
 use tribune_core::front_matter::parse_date;
 use tribune_core::media::MediaStore;
@@ -149,6 +149,8 @@ async fn list(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ArticleForm {
+    /// `article` or `page` (empty: an article).
+    kind: String,
     title: String,
     slug: String,
     authors: String,
@@ -168,6 +170,7 @@ impl ArticleForm {
     fn from_article(a: &Article) -> Self {
         let names = |links: &[NamedLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(", ");
         ArticleForm {
+            kind: a.kind.as_str().into(),
             title: a.title.clone(),
             slug: a.slug.to_string(),
             authors: names(&a.authors),
@@ -189,6 +192,13 @@ impl ArticleForm {
             |s: &str| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|x| !x.is_empty());
         let mut errors = Vec::new();
+        let kind = match self.kind.as_str() {
+            "" => None,
+            k => ArticleKind::parse(k).or_else(|| {
+                errors.push(FieldError::new("kind", "is not one of article, page"));
+                None
+            }),
+        };
         let status = match self.status.as_str() {
             "" => None,
             s => ArticleStatus::parse(s).or_else(|| {
@@ -207,6 +217,7 @@ impl ArticleForm {
             return Err(errors);
         }
         Ok(ArticleInput {
+            kind,
             slug: opt(&self.slug),
             title: self.title.clone(),
             summary: opt(&self.summary),
@@ -313,7 +324,9 @@ async fn edit_form(
         return Err(AppError::Forbidden("Authors can only edit articles that credit them.".into()));
     }
     let notice = q.saved.as_ref().map(|_| "Saved.");
-    let public_url = article.is_public_at(Utc::now()).then(|| format!("/articles/{}", article.slug));
+    let public_url = article
+        .is_public_at(Utc::now())
+        .then(|| tribune_core::article::public_path(article.kind, &article.slug));
     let form = ArticleForm::from_article(&article);
     let uploaded = match q.uploaded.as_deref() {
         Some(name) => state.store.media_by_names(&[name]).await?.into_iter().next(),
@@ -399,6 +412,7 @@ async fn preview(
     })?;
     let article = Article {
         id: 0,
+        kind: valid.kind,
         body_html: tribune_core::markdown::render_article(&valid.body_markdown, valid.slug.as_str()),
         slug: valid.slug,
         title: valid.title,
@@ -417,6 +431,10 @@ async fn preview(
         supporters_only: false,
     };
     let site = state.site();
+    if article.kind == ArticleKind::Page {
+        let page = crate::http::pages::StandalonePage::new(state, &site, &article, true).await?;
+        return Ok(render(&page)?.into_response());
+    }
     let mut page = ArticlePage::new(&site, &article, true);
     page.find_media(&state.store).await?;
     Ok(render(&page)?.into_response())

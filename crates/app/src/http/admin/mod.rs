@@ -5,6 +5,7 @@ mod articles;
 mod chart;
 mod funding;
 pub mod media;
+mod menu;
 mod moderation;
 mod reversal;
 pub mod settings;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(settings::router())
         .merge(supporters::router())
+        .merge(menu::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         // After the general limit, so that the upload's own (larger) limit is the one applied.
         .merge(media::router(&state))
