@@ -40,6 +40,9 @@ enum Guard {
     Json,
     /// Stripe's signature, no cookies involved.
     Signature,
+    /// The embedded discussion's frame, which gets no cookies: its signed identity and the
+    /// form token bound to it travel in the form (refusals are tested in `embed.rs`).
+    Frame,
 }
 
 /// Every POST route, in the order the walk runs them (sign-in and sign-out last: they
@@ -86,6 +89,9 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     // RFC 8058's one-click POST from a mail client: the signed link is the authority, and
     // it only ever turns messages off.
     ("/replies/unsubscribe/{token}", Guard::Signature),
+    ("/embed/discussion", Guard::Frame),
+    // Takes only a one-use token the sign-in pop-up made for a signed-in reader.
+    ("/embed/signin", Guard::Frame),
 ];
 
 /// The POST routes the source declares: every `.route("…", …post(…))` under `src/http`.

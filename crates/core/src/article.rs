@@ -39,6 +39,35 @@ impl ArticleStatus {
     }
 }
 
+/// What an article row is: the news (`article`: lists, feeds, search), a standalone page
+/// (`page`), or the discussion of a page on another site (`embedded`, see `embed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ArticleKind {
+    #[default]
+    Article,
+    Page,
+    Embedded,
+}
+
+impl ArticleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleKind::Article => "article",
+            ArticleKind::Page => "page",
+            ArticleKind::Embedded => "embedded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "article" => Some(ArticleKind::Article),
+            "page" => Some(ArticleKind::Page),
+            "embedded" => Some(ArticleKind::Embedded),
+            _ => None,
+        }
+    }
+}
+
 /// The publication an article first appeared in, credited and linked on the page and
 /// named as the canonical URL so search engines send readers to the original.
 #[derive(Debug, Clone, PartialEq, Eq)]

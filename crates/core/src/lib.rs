@@ -13,6 +13,7 @@ pub mod article_list;
 pub mod comment;
 pub mod discussion;
 pub mod dump;
+pub mod embed;
 pub mod export;
 pub mod front_matter;
 pub mod funding;

@@ -65,6 +65,8 @@ pub struct SiteSettings {
     pub comments_close_after_days: u32,
     pub comments_moderation: ModerationMode,
     pub articles_per_page: u32,
+    /// Origins whose pages may embed a discussion (see `embed::Origins`), comma-separated.
+    pub embed_origins: String,
 }
 
 /// Which pages a change of a setting makes stale.
@@ -165,6 +167,13 @@ pub const FIELDS: &[Field] = &[
     },
     Field { key: "comments_moderation", label: "Moderation", hint: "", reach: Reach::Articles },
     Field { key: "articles_per_page", label: "Articles per page", hint: "1 to 100.", reach: Reach::Lists },
+    Field {
+        key: "embed_origins",
+        label: "Sites that may embed discussions",
+        hint: "Origins such as https://blog.example, comma-separated; empty for none.",
+        // Framed discussions are rendered per request: no cached page shows this.
+        reach: Reach::Articles,
+    },
 ];
 
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -296,6 +305,12 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
                 _ => Err("must be a whole number from 1 to 100".into()),
             };
         }
+        "embed_origins" => {
+            within(MAX_DETAILS_CHARS)?;
+            let origins = crate::embed::Origins::parse(&trimmed)
+                .map_err(|bad| format!("has \"{bad}\", which is not an origin such as https://blog.example"))?;
+            return Ok(origins.as_slice().join(", "));
+        }
         _ => return Err("is not a setting".into()),
     }
     Ok(trimmed)
@@ -336,6 +351,7 @@ impl SiteSettings {
             "comments_close_after_days" => self.comments_close_after_days.to_string(),
             "comments_moderation" => self.comments_moderation.as_str().to_owned(),
             "articles_per_page" => self.articles_per_page.to_string(),
+            "embed_origins" => self.embed_origins.clone(),
             _ => String::new(),
         }
     }
@@ -363,6 +379,7 @@ impl SiteSettings {
                 self.comments_moderation = ModerationMode::parse(&value).unwrap_or(self.comments_moderation)
             }
             "articles_per_page" => self.articles_per_page = n.unwrap_or(self.articles_per_page),
+            "embed_origins" => self.embed_origins = value,
             _ => {}
         }
     }
@@ -468,6 +485,7 @@ mod tests {
             comments_close_after_days: 0,
             comments_moderation: ModerationMode::After,
             articles_per_page: 10,
+            embed_origins: String::new(),
         };
         let stored: BTreeMap<String, String> =
             [("articles_per_page", "5000"), ("site_title", "Stored"), ("comments_allow_guests", "no")]

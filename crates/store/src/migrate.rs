@@ -43,6 +43,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_media.sql", "uploaded images"),
     migration!(15, "0015_outbox.sql", "outbox of outgoing mail, reply subscriptions"),
     migration!(16, "0016_article_kinds_and_confirmed_addresses.sql", "article kinds, confirmed addresses"),
+    migration!(20, "0020_embedded_discussions.sql", "embedded discussions, sign-in handoffs"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

@@ -11,6 +11,7 @@ mod client;
 mod comments;
 mod cookies;
 mod csrf;
+pub mod embed;
 pub mod error;
 mod feeds;
 mod flags;
@@ -87,6 +88,8 @@ pub struct Node {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The outbox worker, when mail is on (`smtp_url`); `None` means mail is off.
     pub mail: Option<Arc<crate::mail_worker::MailWorker>>,
+    /// Embedded discussions rendered at once (they are not cached): past it, 503.
+    pub embed_renders: Arc<tokio::sync::Semaphore>,
     /// Whether the site may still wait for its first-run setup (see `setup`).
     pub setup: Arc<setup::Pending>,
 }
@@ -147,6 +150,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(pages::router())
         .merge(comments::router())
+        .merge(embed::router())
         .merge(flags::router())
         .merge(reply_notices::router())
         .merge(api::router())
