@@ -68,13 +68,15 @@ fn free_port() -> u16 {
 }
 
 /// nginx serving `root` on 127.0.0.1:`port`, all of its files in `dir`; stopped on drop.
-struct Nginx(tokio::process::Child);
+struct Nginx {
+    _process: tokio::process::Child,
+}
 
 impl Nginx {
     async fn start(nginx: &std::path::Path, dir: &std::path::Path, root: &std::path::Path, port: u16) -> Nginx {
         let d = dir.display();
         let conf = format!(
-            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
              events {{ worker_connections 64; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
@@ -84,6 +86,9 @@ impl Nginx {
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
         let child = tokio::process::Command::new(nginx)
             .args(["-e", &format!("{d}/error.log"), "-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // One process (`master_process off`): killing it leaves no worker behind.
             .kill_on_drop(true)
             .spawn()
             .expect("nginx starts");
@@ -92,7 +97,7 @@ impl Nginx {
         })
         .await;
         assert!(up, "nginx answers on {port}: {}", std::fs::read_to_string(dir.join("error.log")).unwrap_or_default());
-        Nginx(child)
+        Nginx { _process: child }
     }
 }
 
