@@ -27,6 +27,8 @@ CLIENT="$ROOT/bench/abuse_client.py"
 # X-Forwarded-For through the proxy the site trusts (127.0.0.1, as behind nginx).
 ATTACKER="203.0.113.66"
 ADMIN_AT="198.51.100.10"
+# The one site allowed to embed discussions (nothing is fetched from it).
+EMBEDDER="http://blog.example"
 
 unset "${!TRIBUNE_@}" RUST_LOG
 WORK="$(mktemp -d /tmp/tribune-bench-abuse.XXXXXX)"
@@ -53,7 +55,7 @@ build
 
 require_free_port "$PORT"
 log "Starting tribune demo on $BASE (creating the demo site takes some seconds)"
-TRIBUNE_TRUSTED_PROXIES="127.0.0.1" TRIBUNE_STRIPE_WEBHOOK_SECRET="whsec_bench" \
+TRIBUNE_TRUSTED_PROXIES="127.0.0.1" TRIBUNE_STRIPE_WEBHOOK_SECRET="whsec_bench" TRIBUNE_EMBED_ORIGINS="$EMBEDDER" \
   "$BIN" demo --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/tribune.log" 2>&1 &
 TRIBUNE_PID=$!
 for _ in $(seq 1 240); do
@@ -158,6 +160,21 @@ row "/embed/goal: nosniff, Referrer-Policy" "no, no" \
   "$(has 'x-content-type-options: nosniff' "$embed_headers"), $(has 'referrer-policy:' "$embed_headers")" "yes, yes"
 admin_headers="$(curl -s -D - -o /dev/null "$BASE/admin/login" | tr -d '\r' | tr 'A-Z' 'a-z')"
 row "admin pages: Cache-Control no-store" "no" "$(has 'cache-control: no-store' "$admin_headers")" "yes"
+
+# --- 13: the embedded discussion ---------------------------------------------------------------
+
+log "Embed: made-up page addresses from one client, a foreign origin, an absurd address"
+frame() { curl -s -o /dev/null -w '%{http_code}\n' -H "X-Forwarded-For: $ATTACKER" -G "$BASE/embed/discussion" \
+  --data-urlencode "page=$1" --data-urlencode "origin=$2" --data-urlencode "title=T"; }
+made_up="$(for n in $(seq 1 100); do frame "$EMBEDDER/made-up-$n" "$EMBEDDER"; done | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep=", " }')"
+row "embed: 100 new page addresses from one client" "(new)" "$made_up" "20 created, then 429"
+row "embed: a page of an origin not on the list" "(new)" "$(frame "http://evil.example/x" "http://evil.example")" "403"
+row "embed: a page address of 3,000 bytes" "(new)" "$(frame "$EMBEDDER/$(head -c 3000 /dev/zero | tr '\0' a)" "$EMBEDDER")" "400"
+frame_policy="$(curl -s -D - -o /dev/null -G "$BASE/embed/discussion" --data-urlencode "page=$EMBEDDER/made-up-1" \
+  --data-urlencode "origin=$EMBEDDER" | tr -d '\r' | grep -i '^content-security-policy' | grep -oE 'frame-ancestors [^;]*')"
+row "embed: who may frame the discussion" "(new)" "$frame_policy" "frame-ancestors $EMBEDDER"
+row "embed: a comment without the frame's tokens" "(new)" "$(curl -s -o /dev/null -w '%{http_code}' \
+  --data "page=$EMBEDDER/made-up-1&origin=$EMBEDDER&body=forged&author_name=Ann" "$BASE/embed/discussion")" "403"
 
 # --- 5: a personal render bought with an invented cookie ----------------------------------------
 

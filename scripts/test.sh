@@ -37,6 +37,14 @@ if [ -z "${TRIBUNE_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium for the browser test…"
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
+# The embed's browser test serves the embedding page from Debian's nginx (its own config,
+# pid and temp files in a temporary directory, run as the current user).
+NGINX="${TRIBUNE_NGINX:-/usr/sbin/nginx}"
+if [ -z "${TRIBUNE_NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing nginx for the embed's browser test…"
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+export TRIBUNE_NGINX="$NGINX"
 # One npm call for whichever of the two is missing.
 npm_missing=()
 [ -f "$VNU_JAR" ] || npm_missing+=(vnu-jar)

@@ -111,6 +111,12 @@ pub struct Config {
     /// `trusted_proxies`, parsed at load.
     #[serde(skip)]
     pub proxies: Vec<ipnet::IpNet>,
+    /// Origins (`https://blog.example`) whose pages may embed a discussion, comma-separated:
+    /// only they may frame it, and only their pages get one created.
+    pub embed_origins: String,
+    /// `embed_origins`, parsed at load.
+    #[serde(skip)]
+    pub embed_allow: tribune_core::embed::Origins,
     /// Open connections served at once; more wait in the kernel's queue. 0 (the default)
     /// sizes it to the open-files limit (`ulimit -n`, `LimitNOFILE`), raised at start to
     /// what the system allows; a number must stay well under that limit.
@@ -204,6 +210,8 @@ impl Default for Config {
             comment_max_indent: 6,
             comment_threads_per_page: 20,
             trusted_proxies: String::new(),
+            embed_origins: String::new(),
+            embed_allow: tribune_core::embed::Origins::default(),
             proxies: Vec::new(),
             max_connections: 0,
             header_timeout_seconds: 10,
@@ -263,6 +271,7 @@ const KEYS: &[&str] = &[
     "comment_max_indent",
     "comment_threads_per_page",
     "trusted_proxies",
+    "embed_origins",
     "max_connections",
     "header_timeout_seconds",
     "request_timeout_seconds",
@@ -388,6 +397,9 @@ impl Config {
                 &format!("\"{bad}\" is not an address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"),
             )
         })?;
+        self.embed_allow = tribune_core::embed::Origins::parse(&self.embed_origins).map_err(|bad| {
+            invalid("embed_origins", &format!("\"{bad}\" is not an origin (e.g. https://blog.example)"))
+        })?;
         self.moderation =
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
@@ -446,6 +458,7 @@ impl Config {
             articles_per_page: self.articles_per_page,
             supporter_days: self.supporter_days,
             supporters_skip_hold: self.supporters_skip_hold,
+            embed_origins: self.embed_origins.clone(),
         }
     }
 
@@ -471,6 +484,9 @@ impl Config {
             articles_per_page: s.articles_per_page,
             supporter_days: s.supporter_days,
             supporters_skip_hold: s.supporters_skip_hold,
+            embed_origins: s.embed_origins.clone(),
+            // Checked when stored (`site::check`): a list that fails now allows nothing.
+            embed_allow: tribune_core::embed::Origins::parse(&s.embed_origins).unwrap_or_default(),
             ..self.clone()
         }
     }

@@ -87,6 +87,7 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Start
         commented,
         metrics,
         mail,
+        embed_renders: Arc::new(tokio::sync::Semaphore::new(crate::http::embed::RENDERS_AT_ONCE)),
         setup: Arc::new(crate::http::setup::Pending::new(
             tribune_core::setup::awaiting_setup(&store_for_setup).await?,
         )),

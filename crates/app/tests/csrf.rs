@@ -41,6 +41,9 @@ enum Guard {
     Json,
     /// Stripe's signature, no cookies involved.
     Signature,
+    /// The embedded discussion's frame, which gets no cookies: its signed identity and the
+    /// form token bound to it travel in the form (refusals are tested in `embed.rs`).
+    Frame,
 }
 
 /// Every POST route, in the order the walk runs them (sign-in and sign-out last: they
@@ -96,6 +99,9 @@ const POST_ROUTES: &[(&str, Guard)] = &[
     // it only ever turns messages off.
     ("/replies/unsubscribe/{token}", Guard::Signature),
     ("/notices/comments/unsubscribe/{token}", Guard::Signature),
+    ("/embed/discussion", Guard::Frame),
+    // Takes only a one-use token the sign-in pop-up made for a signed-in reader.
+    ("/embed/signin", Guard::Frame),
 ];
 
 /// The POST routes the source declares: every `.route("…", …post(…))` under `src/http`.

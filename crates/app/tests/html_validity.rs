@@ -295,6 +295,48 @@ async fn every_page_type_is_valid_html() {
     let wrong = app.browser().login("nobody@example.org", "wrong password").await;
     pages.push(("failed login".into(), wrong.body));
 
+    // The discussion framed by another site: empty, with a comment, a refused comment, the
+    // sign-in pop-up's page, and the settings page with the snippet to copy.
+    let embedding = TestApp::with_config(TestDatabase::sqlite().await, |c| {
+        c.embed_origins = "https://blog.example".into();
+        c.embed_allow = tribune_core::embed::Origins::parse(&c.embed_origins).unwrap();
+    })
+    .await;
+    let eb = embedding.browser();
+    let frame = eb
+        .get("/embed/discussion?page=https%3A%2F%2Fblog.example%2Fpost&origin=https%3A%2F%2Fblog.example&title=A+post&scheme=dark")
+        .await;
+    pages.push(("an empty embedded discussion".into(), frame.body.clone()));
+    let hidden = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = frame.body.find(&marker).unwrap() + marker.len();
+        frame.body[start..].split('"').next().unwrap().replace("&#x2f;", "/").replace("&amp;", "&")
+    };
+    let mut fields: Vec<(String, String)> =
+        ["page", "origin", "title", "scheme", "who", "form"].iter().map(|n| (n.to_string(), hidden(n))).collect();
+    fields.push(("author_name".into(), "Framed Reader".into()));
+    let with = |body: &str| {
+        let mut f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        f.push(("body", body));
+        f.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>()
+    };
+    let post = |f: Vec<(String, String)>| {
+        let eb = &eb;
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            eb.post_form("/embed/discussion", &f).await
+        }
+    };
+    let posted = post(with("A *framed* comment.")).await;
+    assert_eq!(posted.status, reqwest::StatusCode::OK, "{}", posted.body);
+    pages.push(("an embedded discussion with a comment".into(), posted.body));
+    let refused = post(with(" ")).await;
+    assert_eq!(refused.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push(("a refused comment in the frame".into(), refused.body));
+    let embed_admin = embedding.signed_in("Ed Admin", tribune_core::user::Role::Admin).await;
+    pages.push(("the embed's sign-in pop-up".into(), embed_admin.get("/embed/signin").await.body));
+    pages.push(("settings with the embed snippet".into(), embed_admin.get("/admin/settings").await.body));
+
     // Mail on: the form's "tell me of replies" box, the pages its messages link to, and
     // the HTML part of a reply's notice.
     let sink = common::smtp_sink::SmtpSink::start().await;

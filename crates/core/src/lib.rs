@@ -15,6 +15,7 @@ pub mod author_notices;
 pub mod comment;
 pub mod discussion;
 pub mod dump;
+pub mod embed;
 pub mod export;
 pub mod front_matter;
 pub mod funding;

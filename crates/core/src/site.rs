@@ -67,6 +67,8 @@ pub struct SiteSettings {
     pub articles_per_page: u32,
     pub supporter_days: u32,
     pub supporters_skip_hold: bool,
+    /// Origins whose pages may embed a discussion (see `embed::Origins`), comma-separated.
+    pub embed_origins: String,
 }
 
 /// Which pages a change of a setting makes stale.
@@ -178,6 +180,13 @@ pub const FIELDS: &[Field] = &[
         key: "supporters_skip_hold",
         label: "Supporters skip the new-commenter hold",
         hint: "Their comments publish at once even before a moderator approved any.",
+        reach: Reach::Articles,
+    },
+    Field {
+        key: "embed_origins",
+        label: "Sites that may embed discussions",
+        hint: "Origins such as https://blog.example, comma-separated; empty for none.",
+        // Framed discussions are rendered per request: no cached page shows this.
         reach: Reach::Articles,
     },
 ];
@@ -312,6 +321,12 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
                 _ => Err("must be a whole number from 1 to 100".into()),
             };
         }
+        "embed_origins" => {
+            within(MAX_DETAILS_CHARS)?;
+            let origins = crate::embed::Origins::parse(&trimmed)
+                .map_err(|bad| format!("has \"{bad}\", which is not an origin such as https://blog.example"))?;
+            return Ok(origins.as_slice().join(", "));
+        }
         _ => return Err("is not a setting".into()),
     }
     Ok(trimmed)
@@ -354,6 +369,7 @@ impl SiteSettings {
             "articles_per_page" => self.articles_per_page.to_string(),
             "supporter_days" => self.supporter_days.to_string(),
             "supporters_skip_hold" => yes_no(self.supporters_skip_hold),
+            "embed_origins" => self.embed_origins.clone(),
             _ => String::new(),
         }
     }
@@ -383,6 +399,7 @@ impl SiteSettings {
             "articles_per_page" => self.articles_per_page = n.unwrap_or(self.articles_per_page),
             "supporter_days" => self.supporter_days = n.unwrap_or(self.supporter_days),
             "supporters_skip_hold" => self.supporters_skip_hold = value == "yes",
+            "embed_origins" => self.embed_origins = value,
             _ => {}
         }
     }
@@ -490,6 +507,7 @@ mod tests {
             articles_per_page: 10,
             supporter_days: 35,
             supporters_skip_hold: false,
+            embed_origins: String::new(),
         };
         let stored: BTreeMap<String, String> =
             [("articles_per_page", "5000"), ("site_title", "Stored"), ("comments_allow_guests", "no")]

@@ -407,7 +407,7 @@ async fn import_one(
 }
 
 /// `slug`, or the first of its numbered alternatives that no article holds.
-async fn free_slug(tx: &mut Transaction<'_, Any>, slug: &Slug) -> Result<Slug, StoreError> {
+pub(crate) async fn free_slug(tx: &mut Transaction<'_, Any>, slug: &Slug) -> Result<Slug, StoreError> {
     let mut candidate = slug.clone();
     for n in 2..1000 {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE slug = $1")

@@ -7,6 +7,7 @@ mod articles;
 mod comments;
 mod dialect;
 mod dump;
+mod embeds;
 mod error;
 mod export;
 mod filter_examples;

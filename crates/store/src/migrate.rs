@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_account_mail.sql", "links mailed to accounts"),
     migration!(18, "0018_supporters.sql", "supporters: donor e-mails, badges, supporters-only discussions"),
     migration!(19, "0019_navigation_menu.sql", "navigation menu"),
+    migration!(20, "0020_embedded_discussions.sql", "embedded discussions, sign-in handoffs"),
 ];
 
 /// An arbitrary constant naming Tribune's migration lock among PostgreSQL advisory locks.

@@ -71,7 +71,7 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 10]> = LazyLock::new(|| {
     [
         Asset::new("site.css", "text/css; charset=utf-8", include_bytes!("../../assets/site.css")),
         Asset::new(
@@ -85,6 +85,18 @@ static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
             include_bytes!("../../assets/moderation.js"),
         ),
         Asset::new("video.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/video.js")),
+        Asset::new("embed.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/embed.js")),
+        Asset::new(
+            "embed-frame.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/embed-frame.js"),
+        ),
+        Asset::new(
+            "embed-signin.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/embed-signin.js"),
+        ),
+        Asset::new("embed.css", "text/css; charset=utf-8", include_bytes!("../../assets/embed.css")),
         Asset::new("favicon.svg", "image/svg+xml", include_bytes!("../../assets/favicon.svg")),
         Asset::new("favicon.ico", "image/x-icon", include_bytes!("../../assets/favicon.ico")),
     ]
@@ -105,6 +117,14 @@ pub fn router() -> Router<AppState> {
             "/favicon.ico",
             get(|headers: HeaderMap| async move { by_name(Path("favicon.ico".into()), headers).await }),
         )
+}
+
+/// The asset `name` under an address of its own (the embed's loader), with `cache_control`.
+pub fn serve(name: &str, headers: &HeaderMap, cache_control: &'static str) -> Response {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(asset) => asset.response(headers, cache_control),
+        None => super::AppError::NotFound.into_response(),
+    }
 }
 
 async fn by_name(Path(name): Path<String>, headers: HeaderMap) -> Response {

@@ -171,7 +171,7 @@ pub fn commenter(state: &AppState, reader: &Reader) -> (Viewer, Option<HeaderVal
 }
 
 /// A field's problem as the form's reader would put it: "Name is required".
-fn form_message(e: &FieldError) -> String {
+pub(super) fn form_message(e: &FieldError) -> String {
     let label = match e.field {
         "body" => "Your comment",
         "author_name" => "Name",

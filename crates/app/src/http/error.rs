@@ -110,6 +110,18 @@ impl From<DiscussionError> for AppError {
     }
 }
 
+impl From<tribune_core::embed::EmbedError> for AppError {
+    fn from(e: tribune_core::embed::EmbedError) -> Self {
+        use tribune_core::embed::EmbedError;
+        match e {
+            EmbedError::Store(e) => e.into(),
+            EmbedError::Throttled(t) => t.into(),
+            e @ EmbedError::BadAddress(_) => AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))),
+            e @ EmbedError::NotAllowed(_) => AppError::Forbidden(format!("{}.", capitalized(&e.to_string()))),
+        }
+    }
+}
+
 impl From<ModerationError> for AppError {
     fn from(e: ModerationError) -> Self {
         match e {

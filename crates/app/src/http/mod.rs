@@ -12,6 +12,7 @@ mod comments;
 mod cookies;
 mod csrf;
 mod email_change;
+pub mod embed;
 pub mod error;
 mod feeds;
 mod flags;
@@ -89,6 +90,8 @@ pub struct Node {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The outbox worker, when mail is on (`smtp_url`); `None` means mail is off.
     pub mail: Option<Arc<crate::mail_worker::MailWorker>>,
+    /// Embedded discussions rendered at once (they are not cached): past it, 503.
+    pub embed_renders: Arc<tokio::sync::Semaphore>,
     /// Whether the site may still wait for its first-run setup (see `setup`).
     pub setup: Arc<setup::Pending>,
 }
@@ -155,6 +158,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(pages::router())
         .merge(comments::router())
+        .merge(embed::router())
         .merge(flags::router())
         .merge(reply_notices::router())
         .merge(api::router())
