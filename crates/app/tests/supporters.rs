@@ -355,7 +355,7 @@ async fn the_admin_lists_and_exports_supporters_without_amounts(db: TestDatabase
     // A name a spreadsheet would run, as an account could carry from an import.
     let formula_id = user_id(&app, &formula).await;
     use tribune_core::store::UserStore;
-    app.state.store.set_user_name(formula_id, "=HYPERLINK(\"x\")").await.unwrap();
+    app.state.store.set_user_name(formula_id, "=HYPERLINK(\"x\")", "hyperlink-x").await.unwrap();
     let (_, lapsed) = reader(&app, "Lou Lapsed").await;
     for email in [&first, &formula, &lapsed] {
         confirm(&app, email).await;

@@ -286,6 +286,7 @@ pub const TABLES: &[Table] = &[
         columns: &[col("position", Int), col("label", Text), col("target_kind", Text), col("target", Text)],
         order: &["position"],
         has_id: false,
+        only: None,
     },
     Table {
         name: "filter_examples",
@@ -537,6 +538,7 @@ mod tests {
                     Kind::Flag => Value::from(false),
                     Kind::Int => Value::from(1),
                     Kind::Real => Value::from(0.5),
+                    Kind::Bytes => Value::from(""),
                     Kind::Text => Value::from("x"),
                 };
                 (c.name.to_owned(), v)

@@ -228,6 +228,7 @@ async fn a_payment_counts_once_whatever_describes_it(db: TestDatabase) {
         id: "evt_3".into(),
         created: 0,
         effect: Effect::Ignored { event_type: "customer.created".into() },
+        donor_email: None,
     };
     assert_eq!(record(s, &ignored).await, Recorded::Ignored);
     assert_eq!(raised(s, july()).await, 2500);
@@ -264,6 +265,7 @@ async fn lost_disputes_are_subtracted(db: TestDatabase) {
             amount_minor: 3000,
             currency: "USD".into(),
         },
+        donor_email: None,
     };
     record(s, &lost).await;
     assert_eq!(
@@ -330,6 +332,7 @@ async fn other_currencies_are_recorded_but_not_counted(db: TestDatabase) {
             currency: "eur".into(),
             supporter_name: None,
         },
+        donor_email: None,
     };
     record(s, &euros).await;
     let totals = s.month_totals(july(), july()).await.unwrap();
