@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use tribune_core::moderators::digest::DigestFrequency;
 
 /// Every key of the config file; each is also read from `TRIBUNE_<KEY>` (upper case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +87,9 @@ pub struct Config {
     /// What a banned poster's comment meets: `refuse` (422, with the reason) or `shadow`
     /// (held, shown only to its author as awaiting moderation).
     pub moderation_ban_mode: String,
+    /// How often moderators are mailed the held comments: `immediately`, `hourly`,
+    /// `daily` or `never`.
+    pub moderation_digest: String,
     /// `moderation_ban_mode`, parsed at load.
     #[serde(skip)]
     pub ban_mode: tribune_core::moderators::BanMode,
@@ -202,6 +206,7 @@ impl Default for Config {
             moderation_duplicate_hours: 24,
             moderation_rate_limit: true,
             moderation_ban_mode: "refuse".into(),
+            moderation_digest: "hourly".into(),
             ban_mode: Default::default(),
             moderation_flags_to_hold: 3,
             moderation_trust_after: 0,
@@ -265,6 +270,7 @@ const KEYS: &[&str] = &[
     "moderation_duplicate_hours",
     "moderation_rate_limit",
     "moderation_ban_mode",
+    "moderation_digest",
     "moderation_flags_to_hold",
     "moderation_trust_after",
     "moderation_learned_threshold",
@@ -404,6 +410,9 @@ impl Config {
             std::sync::Arc::new(tribune_core::moderation::Pipeline::new(self.moderation_settings()?));
         self.ban_mode = tribune_core::moderators::BanMode::parse(&self.moderation_ban_mode)
             .ok_or_else(|| invalid("moderation_ban_mode", "must be refuse or shadow"))?;
+        if DigestFrequency::parse(&self.moderation_digest).is_none() {
+            return Err(invalid("moderation_digest", "must be immediately, hourly, daily or never"));
+        }
         if !self.smtp_url.is_empty() {
             crate::mail::check_url(&self.smtp_url).map_err(|why| invalid("smtp_url", &why))?;
             crate::mail::check_from(&self.mail_from).map_err(|why| invalid("mail_from", &why))?;
@@ -458,6 +467,7 @@ impl Config {
             articles_per_page: self.articles_per_page,
             supporter_days: self.supporter_days,
             supporters_skip_hold: self.supporters_skip_hold,
+            moderation_digest: DigestFrequency::parse(&self.moderation_digest).unwrap_or_default(),
             embed_origins: self.embed_origins.clone(),
         }
     }
@@ -484,6 +494,7 @@ impl Config {
             articles_per_page: s.articles_per_page,
             supporter_days: s.supporter_days,
             supporters_skip_hold: s.supporters_skip_hold,
+            moderation_digest: s.moderation_digest.as_str().to_owned(),
             embed_origins: s.embed_origins.clone(),
             // Checked when stored (`site::check`): a list that fails now allows nothing.
             embed_allow: tribune_core::embed::Origins::parse(&s.embed_origins).unwrap_or_default(),

@@ -15,6 +15,7 @@ pub mod compress;
 pub mod config;
 pub mod connections;
 pub mod demo;
+pub mod digest_mail;
 pub mod funding_bar;
 pub mod http;
 pub mod keys;

@@ -116,6 +116,7 @@ pub async fn serve(
     let tasks = coherence::start(state.coherence.clone()).await;
     let metrics = serve_metrics(&state).await?;
     let mail = state.mail.clone().map(MailWorker::start);
+    let digest = crate::digest_mail::start(state.clone());
     let limits = connections::Limits::from_config(&state.config);
     connections::serve(listener, router(state.clone()), limits, shutdown).await;
     if let Some(metrics) = metrics {
@@ -124,6 +125,9 @@ pub async fn serve(
     // A comment whose poster was cut off may still be queued: it is written all the same.
     state.store.flush_comments().await;
     tasks.stop().await;
+    if let Some(digest) = digest {
+        digest.abort();
+    }
     if let Some(mail) = mail {
         // A message being sent now stays claimed, and is sent again when its claim runs
         // out: at worst a repeat, never a loss.

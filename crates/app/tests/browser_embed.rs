@@ -73,7 +73,12 @@ struct Nginx {
 }
 
 impl Nginx {
-    async fn start(nginx: &std::path::Path, dir: &std::path::Path, root: &std::path::Path, port: u16) -> Nginx {
+    async fn start(
+        nginx: &std::path::Path,
+        dir: &std::path::Path,
+        root: &std::path::Path,
+        port: u16,
+    ) -> Nginx {
         let d = dir.display();
         let conf = format!(
             "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
@@ -96,7 +101,11 @@ impl Nginx {
             tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
         })
         .await;
-        assert!(up, "nginx answers on {port}: {}", std::fs::read_to_string(dir.join("error.log")).unwrap_or_default());
+        assert!(
+            up,
+            "nginx answers on {port}: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
         Nginx { _process: child }
     }
 }
@@ -131,21 +140,29 @@ async fn a_static_page_embeds_the_discussion_with_third_party_cookies_blocked() 
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("www");
     std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("post.html"), blog_page(&tribune, &format!("{blog}/post.html"), "Rain on the ridge"))
+    std::fs::write(
+        root.join("post.html"),
+        blog_page(&tribune, &format!("{blog}/post.html"), "Rain on the ridge"),
+    )
+    .unwrap();
+    std::fs::write(root.join("busy.html"), blog_page(&tribune, &format!("{blog}/busy.html"), "A busy page"))
         .unwrap();
-    std::fs::write(root.join("busy.html"), blog_page(&tribune, &format!("{blog}/busy.html"), "A busy page")).unwrap();
     let _nginx = Nginx::start(&tools.nginx, dir.path(), &root, blog_port).await;
 
     // A page with a discussion of 20 comments, for the figures.
     let address = PageAddress::parse(&format!("{blog}/busy.html")).unwrap();
     let origins = Origins::parse(&blog).unwrap();
-    let busy = discussion_for(&app.state.store, &origins, &address, "A busy page", "seed", Utc::now()).await.unwrap();
+    let busy = discussion_for(&app.state.store, &origins, &address, "A busy page", "seed", Utc::now())
+        .await
+        .unwrap();
     let comments: Vec<ImportedComment> = (0..20)
         .map(|i| ImportedComment {
             parent: if i % 4 == 0 { None } else { Some(i - i % 4) },
             comment: validate(
                 &CommentInput {
-                    body: format!("Comment {i}: the river rose two metres overnight, and the ford is closed."),
+                    body: format!(
+                        "Comment {i}: the river rose two metres overnight, and the ford is closed."
+                    ),
                     author_name: Some(format!("Reader {i}")),
                     ..Default::default()
                 },

@@ -47,16 +47,22 @@ fn frame_path(page: &str, origin: &str, title: &str) -> String {
 /// The value of the hidden field `name` on the frame's page.
 fn field(page: &Page, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = page.body.find(&marker).unwrap_or_else(|| panic!("no field {name}: {}", page.body)) + marker.len();
+    let start =
+        page.body.find(&marker).unwrap_or_else(|| panic!("no field {name}: {}", page.body)) + marker.len();
     let raw = page.body[start..].split('"').next().unwrap();
-    raw.replace("&#x2f;", "/").replace("&#47;", "/").replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&")
+    raw.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 async fn post(b: &Browser, frame: &Page, extra: &[(&str, &str)]) -> Page {
-    let mut fields: Vec<(String, String)> = ["page", "origin", "title", "accent", "font", "scheme", "who", "form"]
-        .iter()
-        .map(|n| (n.to_string(), field(frame, n)))
-        .collect();
+    let mut fields: Vec<(String, String)> =
+        ["page", "origin", "title", "accent", "font", "scheme", "who", "form"]
+            .iter()
+            .map(|n| (n.to_string(), field(frame, n)))
+            .collect();
     for (k, v) in extra {
         fields.retain(|(n, _)| n != k);
         fields.push((k.to_string(), v.to_string()));
@@ -109,7 +115,11 @@ async fn a_frame_without_cookies_posts_and_replies(db: TestDatabase) {
     b.forget_cookies();
     let posted = post(&b, &frame, &[("body", "First from the blog"), ("author_name", "Blog Reader")]).await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
-    assert!(posted.body.contains("First from the blog") && posted.body.contains("1 comment<"), "{}", posted.body);
+    assert!(
+        posted.body.contains("First from the blog") && posted.body.contains("1 comment<"),
+        "{}",
+        posted.body
+    );
     assert!(b.cookie("tribune_guest").is_none() && b.cookie("tribune_session").is_none());
     let id: i64 = {
         let start = posted.body.find("data-reply=\"").expect("a reply button") + "data-reply=\"".len();
@@ -135,7 +145,8 @@ async fn a_frame_without_cookies_posts_and_replies(db: TestDatabase) {
     let forged = post(&b, &frame, &[("body", "Forged"), ("author_name", "X"), ("form", "")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let other = b.get(&frame_path(&page, BLOG, "Post one")).await;
-    let mixed = post(&b, &frame, &[("body", "Mixed"), ("author_name", "X"), ("form", &field(&other, "form"))]).await;
+    let mixed =
+        post(&b, &frame, &[("body", "Mixed"), ("author_name", "X"), ("form", &field(&other, "form"))]).await;
     assert_eq!(mixed.status, StatusCode::FORBIDDEN);
     let made_up_who = post(&b, &frame, &[("body", "Who"), ("author_name", "X"), ("who", "g:mine.abc")]).await;
     assert_eq!(made_up_who.status, StatusCode::FORBIDDEN);

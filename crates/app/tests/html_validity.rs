@@ -312,8 +312,10 @@ async fn every_page_type_is_valid_html() {
         let start = frame.body.find(&marker).unwrap() + marker.len();
         frame.body[start..].split('"').next().unwrap().replace("&#x2f;", "/").replace("&amp;", "&")
     };
-    let mut fields: Vec<(String, String)> =
-        ["page", "origin", "title", "scheme", "who", "form"].iter().map(|n| (n.to_string(), hidden(n))).collect();
+    let mut fields: Vec<(String, String)> = ["page", "origin", "title", "scheme", "who", "form"]
+        .iter()
+        .map(|n| (n.to_string(), hidden(n)))
+        .collect();
     fields.push(("author_name".into(), "Framed Reader".into()));
     let with = |body: &str| {
         let mut f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

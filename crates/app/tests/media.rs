@@ -271,9 +271,12 @@ async fn articles_show_their_image_with_srcset_and_size(db: TestDatabase) {
     assert!(page.body.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
     assert!(page.body.contains(&format!("\"image\":\"{}/media/harbour.png\"", app.url)), "JSON-LD");
 
+    // The front page's lead story shows it wide and at once; a list's card, small and lazily.
     let front = reader.get("/").await;
-    assert!(front.body.contains("class=\"thumb\" src=\"/media/w480/harbour.png\""), "{}", front.body);
-    assert!(front.body.contains("loading=\"lazy\""));
+    assert!(front.body.contains("src=\"/media/w960/harbour.png\""), "{}", front.body);
+    let list = reader.get("/authors/ada-writer").await;
+    assert!(list.body.contains("class=\"thumb\" src=\"/media/w480/harbour.png\""), "{}", list.body);
+    assert!(list.body.contains("loading=\"lazy\""));
 
     let rss = reader.get("/feed.rss").await;
     assert!(rss.body.contains(&format!("<enclosure url=\"{}/media/harbour.png\"", app.url)), "{}", rss.body);

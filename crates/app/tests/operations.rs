@@ -162,7 +162,7 @@ async fn metrics_count_what_readers_did_for_the_holder_of_the_token(db: TestData
     for _ in 0..3 {
         assert_eq!(reader.get("/articles/budget-vote").await.status, 200);
     }
-    assert_eq!(reader.get("/no-such-page").await.status, 404);
+    assert_eq!(reader.get("/no-such/page").await.status, 404);
     let posted = reader.post_comment("budget-vote", "The vote was close.", "Rosa").await;
     assert_eq!(posted.status, 303, "{}", posted.body);
 

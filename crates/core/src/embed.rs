@@ -92,7 +92,8 @@ impl PageAddress {
 
 /// `scheme://host[:port]` in its normal form, and what follows it.
 fn split_origin(raw: &str) -> Result<(String, &str), EmbedError> {
-    let (scheme, rest) = raw.split_once("://").ok_or(EmbedError::BadAddress("it is not an absolute address"))?;
+    let (scheme, rest) =
+        raw.split_once("://").ok_or(EmbedError::BadAddress("it is not an absolute address"))?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "https" => ":443",
@@ -178,8 +179,12 @@ pub trait EmbedStore {
         now: DateTime<Utc>,
     ) -> Result<Article, StoreError>;
     /// Keeps a sign-in handoff token (by its hash) for `user_id` until `expires_at`.
-    async fn add_handoff(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn add_handoff(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// The user a handoff token was made for, once: the token is gone after, or expired.
     async fn take_handoff(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
 }
@@ -203,8 +208,11 @@ pub async fn discussion_for<S: EmbedStore + ThrottleStore>(
     }
     throttle::admit(store, &CREATE_PER_ADDRESS, client, now).await?;
     throttle::admit(store, &CREATE_PER_ORIGIN, &address.origin, now).await?;
-    let new =
-        NewEmbedded { address: address.clone(), title: page_title(given_title, address), slug: address.slug() };
+    let new = NewEmbedded {
+        address: address.clone(),
+        title: page_title(given_title, address),
+        slug: address.slug(),
+    };
     Ok(store.create_embedded_discussion(&new, now).await?)
 }
 
@@ -223,7 +231,10 @@ mod tests {
         assert_eq!(url("HTTPS://blog.example/posts/a/index.html"), "https://blog.example/posts/a");
         assert_eq!(url("http://127.0.0.1:8080"), "http://127.0.0.1:8080/");
         assert_eq!(url("http://blog.example:80/"), "http://blog.example/");
-        assert_eq!(PageAddress::parse("https://blog.example:8443/x").unwrap().origin, "https://blog.example:8443");
+        assert_eq!(
+            PageAddress::parse("https://blog.example:8443/x").unwrap().origin,
+            "https://blog.example:8443"
+        );
     }
 
     #[test]

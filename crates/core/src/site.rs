@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::article::FieldError;
+use crate::moderators::digest::DigestFrequency;
 
 /// The store keeps each setting under this prefix, beside the site's other values.
 pub const STORED_PREFIX: &str = "site.";
@@ -67,6 +68,8 @@ pub struct SiteSettings {
     pub articles_per_page: u32,
     pub supporter_days: u32,
     pub supporters_skip_hold: bool,
+    /// How often moderators are mailed the comments held for them.
+    pub moderation_digest: DigestFrequency,
     /// Origins whose pages may embed a discussion (see `embed::Origins`), comma-separated.
     pub embed_origins: String,
 }
@@ -180,6 +183,13 @@ pub const FIELDS: &[Field] = &[
         key: "supporters_skip_hold",
         label: "Supporters skip the new-commenter hold",
         hint: "Their comments publish at once even before a moderator approved any.",
+        reach: Reach::Articles,
+    },
+    Field {
+        key: "moderation_digest",
+        label: "Mail moderators the held comments",
+        hint: "Each moderator gets one message listing what waits for them (when the site sends mail).",
+        // Only mail: no page shows it.
         reach: Reach::Articles,
     },
     Field {
@@ -315,6 +325,11 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
                 return Err("must be after, before or closed".into());
             }
         }
+        "moderation_digest" => {
+            if DigestFrequency::parse(&trimmed).is_none() {
+                return Err("must be immediately, hourly, daily or never".into());
+            }
+        }
         "articles_per_page" => {
             return match trimmed.parse::<u32>() {
                 Ok(n) if (1..=100).contains(&n) => Ok(n.to_string()),
@@ -323,8 +338,9 @@ pub fn check(key: &str, raw: &str) -> Result<String, String> {
         }
         "embed_origins" => {
             within(MAX_DETAILS_CHARS)?;
-            let origins = crate::embed::Origins::parse(&trimmed)
-                .map_err(|bad| format!("has \"{bad}\", which is not an origin such as https://blog.example"))?;
+            let origins = crate::embed::Origins::parse(&trimmed).map_err(|bad| {
+                format!("has \"{bad}\", which is not an origin such as https://blog.example")
+            })?;
             return Ok(origins.as_slice().join(", "));
         }
         _ => return Err("is not a setting".into()),
@@ -369,6 +385,7 @@ impl SiteSettings {
             "articles_per_page" => self.articles_per_page.to_string(),
             "supporter_days" => self.supporter_days.to_string(),
             "supporters_skip_hold" => yes_no(self.supporters_skip_hold),
+            "moderation_digest" => self.moderation_digest.as_str().to_owned(),
             "embed_origins" => self.embed_origins.clone(),
             _ => String::new(),
         }
@@ -399,6 +416,9 @@ impl SiteSettings {
             "articles_per_page" => self.articles_per_page = n.unwrap_or(self.articles_per_page),
             "supporter_days" => self.supporter_days = n.unwrap_or(self.supporter_days),
             "supporters_skip_hold" => self.supporters_skip_hold = value == "yes",
+            "moderation_digest" => {
+                self.moderation_digest = DigestFrequency::parse(&value).unwrap_or(self.moderation_digest)
+            }
             "embed_origins" => self.embed_origins = value,
             _ => {}
         }
@@ -507,6 +527,7 @@ mod tests {
             articles_per_page: 10,
             supporter_days: 35,
             supporters_skip_hold: false,
+            moderation_digest: DigestFrequency::Hourly,
             embed_origins: String::new(),
         };
         let stored: BTreeMap<String, String> =

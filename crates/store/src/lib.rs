@@ -6,6 +6,7 @@ mod account_links;
 mod articles;
 mod comments;
 mod dialect;
+mod digest;
 mod dump;
 mod embeds;
 mod error;

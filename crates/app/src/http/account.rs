@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 use tribune_core::account::{AccountError, PasswordChange, change_password, rename};
-use tribune_core::supporters::{self, Status, SupporterStore};
 use tribune_core::account_mail::{AccountMailError, request_email_change};
 use tribune_core::store::ReplySubscriptionStore;
+use tribune_core::supporters::{self, Status, SupporterStore};
 use tribune_core::user::User;
 
 use super::auth::{CurrentUser, session_token};

@@ -77,7 +77,8 @@ struct Theme {
 
 impl Params {
     fn theme(&self) -> Result<Theme, AppError> {
-        let bad = |name: &str, want: &str| AppError::BadRequest(format!("The {name} parameter must be {want}."));
+        let bad =
+            |name: &str, want: &str| AppError::BadRequest(format!("The {name} parameter must be {want}."));
         let mut css = String::from(":root{");
         if !self.accent.is_empty() {
             let hex = self.accent.strip_prefix('#').unwrap_or("");
@@ -201,11 +202,7 @@ struct FrameActions<'a> {
 const HOLE: &str = "<!--tribune:reader-->";
 
 /// `GET /embed/discussion`: the framed discussion of `page`, created on its first use.
-async fn frame(
-    State(state): State<AppState>,
-    client: ClientAddress,
-    Query(p): Query<Params>,
-) -> Response {
+async fn frame(State(state): State<AppState>, client: ClientAddress, Query(p): Query<Params>) -> Response {
     let id = Identity::new_guest(&state);
     let result = async {
         let article = find(&state, &client, &p).await?;
@@ -245,7 +242,10 @@ async fn post_comment(
         let article = find(&state, &client, &f.p).await?;
         let parent_id = match f.parent_id.trim() {
             "" => None,
-            p => Some(p.parse::<i64>().map_err(|_| AppError::BadRequest("parent_id is not a comment id.".into()))?),
+            p => Some(
+                p.parse::<i64>()
+                    .map_err(|_| AppError::BadRequest("parent_id is not a comment id.".into()))?,
+            ),
         };
         let input = CommentInput {
             body: f.body.clone(),
@@ -261,7 +261,8 @@ async fn post_comment(
         };
         let rules = state.discussion_rules();
         let posted =
-            discussion::post_comment(&state.store, &article, &input, &id.viewer, &origin, &rules, Utc::now()).await;
+            discussion::post_comment(&state.store, &article, &input, &id.viewer, &origin, &rules, Utc::now())
+                .await;
         match posted {
             Ok(comment) => {
                 state.mail_queued();
@@ -274,7 +275,9 @@ async fn post_comment(
             }
             Err(e @ (DiscussionError::Invalid(_) | DiscussionError::Refused(_))) => {
                 let errors = match &e {
-                    DiscussionError::Invalid(errors) => errors.iter().map(super::comments::form_message).collect(),
+                    DiscussionError::Invalid(errors) => {
+                        errors.iter().map(super::comments::form_message).collect()
+                    }
                     refused => vec![format!("{}.", super::error::capitalized(&refused.to_string()))],
                 };
                 let kept = CommentForm {
@@ -358,7 +361,10 @@ async fn render_frame(
         frame_ancestors(&site)
     );
     let headers = [
-        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).map_err(|e| AppError::Internal(e.to_string()))?),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).map_err(|e| AppError::Internal(e.to_string()))?,
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
     ];
     Ok((headers, Html(filled)).into_response())
@@ -402,9 +408,15 @@ struct SigninPopup<'a> {
 /// `GET /embed/signin`, opened as a first-party pop-up by the frame: the reader signs in
 /// as usual (cookies work here), then this page hands the frame a one-use token by
 /// `postMessage` to the frame's window, which is this site's origin.
-async fn signin_popup(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+async fn signin_popup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, AppError> {
     let token = random_token();
-    state.store.add_handoff(&token_hash(&token), user.id, Utc::now() + Duration::seconds(HANDOFF_SECONDS)).await?;
+    state
+        .store
+        .add_handoff(&token_hash(&token), user.id, Utc::now() + Duration::seconds(HANDOFF_SECONDS))
+        .await?;
     let page = SigninPopup { site: &state.site(), name: &user.name, token: &token };
     let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
     Ok((no_store, Html(page.render()?)).into_response())
@@ -428,10 +440,15 @@ async fn signin(
     let result = async {
         let now = Utc::now();
         let user_id = state.store.take_handoff(&token_hash(&f.handoff), now).await?;
-        let user_id = user_id.ok_or_else(|| AppError::Forbidden("This sign-in has expired. Try again.".into()))?;
+        let user_id =
+            user_id.ok_or_else(|| AppError::Forbidden("This sign-in has expired. Try again.".into()))?;
         let session = random_token();
-        state.store.create_session(&token_hash(&session), user_id, now, now + Duration::days(SESSION_DAYS)).await?;
-        let user = state.store.session_user(&token_hash(&session), now).await?.ok_or(AppError::CsrfMismatch)?;
+        state
+            .store
+            .create_session(&token_hash(&session), user_id, now, now + Duration::days(SESSION_DAYS))
+            .await?;
+        let user =
+            state.store.session_user(&token_hash(&session), now).await?.ok_or(AppError::CsrfMismatch)?;
         let id = Identity::session(&state, &session, user);
         let article = find(&state, &client, &f.p).await?;
         render_frame(&state, &article, &f.p, &id, CommentForm::default(), None).await
@@ -447,7 +464,10 @@ struct FallbackQuery {
 
 /// `/discussion?page=URL`: the no-script link under an embedding page leads to the
 /// discussion's page on this site. Never creates one (a link is followed by anything).
-async fn fallback(State(state): State<AppState>, Query(q): Query<FallbackQuery>) -> Result<Response, AppError> {
+async fn fallback(
+    State(state): State<AppState>,
+    Query(q): Query<FallbackQuery>,
+) -> Result<Response, AppError> {
     let address = PageAddress::parse(&q.page)?;
     if !state.site().embed_allow.allows(&address.origin) {
         return Err(tribune_core::embed::EmbedError::NotAllowed(address.origin).into());

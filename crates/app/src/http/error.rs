@@ -116,7 +116,9 @@ impl From<tribune_core::embed::EmbedError> for AppError {
         match e {
             EmbedError::Store(e) => e.into(),
             EmbedError::Throttled(t) => t.into(),
-            e @ EmbedError::BadAddress(_) => AppError::BadRequest(format!("{}.", capitalized(&e.to_string()))),
+            e @ EmbedError::BadAddress(_) => {
+                AppError::BadRequest(format!("{}.", capitalized(&e.to_string())))
+            }
             e @ EmbedError::NotAllowed(_) => AppError::Forbidden(format!("{}.", capitalized(&e.to_string()))),
         }
     }

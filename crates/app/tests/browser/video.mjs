@@ -49,14 +49,15 @@ try {
     const back = page.locator(`${target.replace(/^#/, '#')} a.footnote-back`).first();
     check((await back.getAttribute('aria-label') || '').startsWith('Back to reference'), `${width} px: ↩ says where it goes`);
 
-    const asked = page.waitForRequest((r) => r.url().startsWith('https://www.youtube-nocookie.com/embed/'), { timeout: 15_000 });
     clicked = true;
     await button.click();
     const frame = page.locator('figure.video iframe');
     await frame.waitFor({ timeout: 10_000 });
     check((await frame.getAttribute('src')).startsWith('https://www.youtube-nocookie.com/embed/'), `${width} px: the iframe frames the cookieless player`);
     check(!!(await frame.getAttribute('title')), `${width} px: the iframe has a title`);
-    await asked.catch(() => {});
+    // The route handler records the request after Playwright reports it: wait for the record.
+    const player = () => elsewhere.some((e) => e.clicked && e.url.startsWith('https://www.youtube-nocookie.com/'));
+    for (let waited = 0; !player() && waited < 15_000; waited += 100) await page.waitForTimeout(100);
     check(elsewhere.some((e) => e.clicked && e.url.startsWith('https://www.youtube-nocookie.com/')), `${width} px: the player is asked for after the click`);
     check(elsewhere.every((e) => e.clicked), `${width} px: nothing went off the site before the click`);
     await context.close();

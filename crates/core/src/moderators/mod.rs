@@ -5,6 +5,7 @@
 
 pub mod bans;
 pub mod decide;
+pub mod digest;
 pub mod log;
 pub mod queue;
 

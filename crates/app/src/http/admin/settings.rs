@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use tribune_core::article::FieldError;
+use tribune_core::moderators::digest::DigestFrequency;
 use tribune_core::site::{FIELDS, ModerationMode, SettingsInput};
 use tribune_core::user::User;
 
@@ -74,6 +75,9 @@ fn kind(key: &str) -> Kind {
         "comments_allow_guests" | "supporters_skip_hold" => Kind::Choice(vec![("yes", "Yes"), ("no", "No")]),
         "comments_moderation" => {
             Kind::Choice(ModerationMode::ALL.iter().map(|m| (m.as_str(), m.label())).collect())
+        }
+        "moderation_digest" => {
+            Kind::Choice(DigestFrequency::ALL.iter().map(|f| (f.as_str(), f.label())).collect())
         }
         _ => Kind::Line,
     }
