@@ -273,6 +273,27 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_theme_loads_and_renders() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/sample");
+        let theme = Theme::load(&sample).unwrap();
+        let site = Config {
+            menu: vec![tribune_core::menu::MenuItem {
+                label: "Local".into(),
+                target: tribune_core::menu::MenuTarget::Tag(
+                    tribune_core::slug::Slug::parse("local").unwrap(),
+                ),
+            }],
+            ..Config::default()
+        };
+        theme.check(&site).unwrap();
+        assert!(theme.stylesheet().is_some());
+        for name in PARTIALS {
+            assert!(theme.render(name, &site).is_some(), "{name}");
+        }
+        assert!(theme.render("header.html", &site).unwrap().contains(">Local</a>"));
+    }
+
+    #[test]
     fn unknown_and_misplaced_files_are_refused() {
         let (_dir, theme) = theme_with(&[("templates/fotter.html", "")]);
         let error = theme.unwrap_err().to_string();
