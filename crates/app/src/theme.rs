@@ -273,6 +273,19 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_failing_after_the_start_gives_way_to_the_built_in_one() {
+        let (_dir, theme) = theme_with(&[(
+            "templates/footer.html",
+            "{% if site.title == 'Boom' %}{{ site.nope }}{% endif %}ok",
+        )]);
+        let theme = theme.unwrap();
+        theme.check(&Config::default()).unwrap();
+        assert_eq!(theme.render("footer.html", &Config::default()).as_deref(), Some("ok"));
+        let boom = Config { site_title: "Boom".into(), ..Config::default() };
+        assert_eq!(theme.render("footer.html", &boom), None);
+    }
+
+    #[test]
     fn the_sample_theme_loads_and_renders() {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/sample");
         let theme = Theme::load(&sample).unwrap();

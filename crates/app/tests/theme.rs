@@ -21,7 +21,9 @@ on_both_backends!(
     an_unknown_theme_file_is_refused_at_start,
 );
 
+/// A footer showing every variable, and failing (an undefined value) on a site called "Boom".
 const FOOTER: &str = r#"<footer class="theme-footer">
+  {% if site.title == "Boom" %}{{ site.nope }}{% endif %}
   <p class="theme-name">{{ site.title }} ({{ site.language }})</p>
   <p class="theme-about">{{ site.description }}</p>
   <ul>{% for item in menu %}<li><a href="{{ item.href }}">{{ item.label }}</a></li>{% endfor %}</ul>
@@ -80,6 +82,14 @@ async fn a_theme_footer_replaces_the_built_in_one_on_every_public_page(db: TestD
     app.state.invalidate(tribune::site::keys_of_change(["site_title"])).await;
     let page = b.get("/").await;
     assert!(page.body.contains(r#"<p class="theme-name">The Valley Post (en)</p>"#), "{}", page.body);
+
+    // A title the theme fails on: the built-in footer, never a broken page.
+    app.state.store.change_settings(&[("site.site_title".into(), "Boom".into())], &[]).await.unwrap();
+    app.state.invalidate(tribune::site::keys_of_change(["site_title"])).await;
+    let page = b.get("/articles/flood-warning").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"<footer class="site-footer">"#), "{}", page.body);
+    assert!(!page.body.contains("theme-footer") && page.body.contains("Flood Warning"), "{}", page.body);
 }
 
 async fn a_theme_stylesheet_is_served_under_the_address_pages_link(db: TestDatabase) {
