@@ -446,7 +446,9 @@ fn funding_failure(e: FundingError) -> CliError {
     fail(format!("{e}{flag}"))
 }
 
-async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
+async fn run_site(mut config: Config, demo: bool) -> Result<(), CliError> {
+    // A theme's missing file or bad syntax is told before the database is touched.
+    config.theme = std::sync::Arc::new(crate::theme::Theme::load(&config.theme_dir).map_err(fail)?);
     let store = server::open_store(&config).await.map_err(fail)?;
     let admin_login = if demo {
         let site = crate::site::live(&store, &config).await.map_err(fail)?;

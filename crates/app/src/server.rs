@@ -51,7 +51,9 @@ pub enum StartError {
 }
 
 pub async fn build_state(mut config: Config, store: Store) -> Result<AppState, StartError> {
-    config.theme = Arc::new(crate::theme::Theme::load(&config.theme_dir)?);
+    if !config.theme.is_from(&config.theme_dir) {
+        config.theme = Arc::new(crate::theme::Theme::load(&config.theme_dir)?);
+    }
     let mail = Mailer::from_config(&config)?.map(|mailer| {
         let first_wait = std::time::Duration::from_secs(config.mail_retry_seconds);
         Arc::new(MailWorker::new(store.clone(), mailer, first_wait))

@@ -112,6 +112,11 @@ impl Theme {
         Ok(theme)
     }
 
+    /// Whether this is the theme read from `dir` (so that it need not be read again).
+    pub fn is_from(&self, dir: &Path) -> bool {
+        self.dir == dir
+    }
+
     /// Renders every partial the theme replaces with `site`, as a page would: an error
     /// that only shows when rendering (an unknown variable, a bad filter argument) stops
     /// the start too.
