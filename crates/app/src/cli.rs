@@ -446,7 +446,9 @@ fn funding_failure(e: FundingError) -> CliError {
     fail(format!("{e}{flag}"))
 }
 
-async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
+async fn run_site(mut config: Config, demo: bool) -> Result<(), CliError> {
+    // A theme's missing file or bad syntax is told before the database is touched.
+    config.theme = std::sync::Arc::new(crate::theme::Theme::load(&config.theme_dir).map_err(fail)?);
     let store = server::open_store(&config).await.map_err(fail)?;
     let admin_login = if demo {
         let site = crate::site::live(&store, &config).await.map_err(fail)?;
@@ -454,13 +456,15 @@ async fn run_site(config: Config, demo: bool) -> Result<(), CliError> {
     } else {
         None
     };
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| fail(format!("cannot listen on {}: {e}", config.bind)))?;
     let url = config.base_url.clone();
+    let bind = config.bind;
     // Shown once, here, and nowhere else (not logged): whoever reads this terminal owns the site.
     let setup_code = if demo { None } else { server::issue_setup_code(&store).await.map_err(fail)? };
+    // Before listening: a broken theme stops the start with its file and line.
     let state = server::build_state(config, store).await.map_err(fail)?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| fail(format!("cannot listen on {bind}: {e}")))?;
     say(&format!("Tribune is serving {url}"));
     if let Some(code) = setup_code {
         say(&format!("This site has no account yet. Open {url}/setup and enter this one-time code: {code}"));

@@ -31,6 +31,12 @@ pub struct Config {
     pub site_logo: String,
     /// The browser tab's icon, a path on this site; empty for the built-in one.
     pub site_icon: String,
+    /// A folder whose files replace the built-in stylesheet and layout partials (see
+    /// docs/themes.md); empty for the built-in theme.
+    pub theme_dir: PathBuf,
+    /// The theme read from `theme_dir`, set when the site starts (`server::build_state`).
+    #[serde(skip)]
+    pub theme: std::sync::Arc<crate::theme::Theme>,
     pub articles_per_page: u32,
     /// How many rendered pages to keep in memory.
     pub page_cache_entries: usize,
@@ -180,6 +186,8 @@ impl Default for Config {
             language: "en".into(),
             site_logo: String::new(),
             site_icon: String::new(),
+            theme_dir: PathBuf::new(),
+            theme: Default::default(),
             articles_per_page: 10,
             page_cache_entries: 5000,
             log_format: LogFormat::Text,
@@ -244,6 +252,7 @@ const KEYS: &[&str] = &[
     "language",
     "site_logo",
     "site_icon",
+    "theme_dir",
     "articles_per_page",
     "page_cache_entries",
     "log_format",
@@ -313,6 +322,20 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The address of the stylesheet pages link to: the theme's, or the built-in one.
+    pub fn stylesheet_url(&self) -> &str {
+        match self.theme.stylesheet() {
+            Some(theme_css) => theme_css.url(),
+            None => crate::http::assets::url(crate::theme::STYLESHEET),
+        }
+    }
+
+    /// The theme's partial `name` (`header.html`…) rendered with these settings, or `None`
+    /// to show the built-in one.
+    pub fn themed(&self, name: &str) -> Option<String> {
+        self.theme.render(name, self)
+    }
+
     /// Whether `/metrics` is served anywhere (a token, or an address of its own).
     pub fn metrics_enabled(&self) -> bool {
         !self.metrics_token.is_empty() || !self.metrics_bind.is_empty()

@@ -25,4 +25,5 @@ pub mod metrics;
 pub mod reply_mail;
 pub mod server;
 pub mod site;
+pub mod theme;
 pub mod work_pool;

@@ -46,9 +46,14 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Theme(#[from] crate::theme::ThemeError),
 }
 
-pub async fn build_state(config: Config, store: Store) -> Result<AppState, StartError> {
+pub async fn build_state(mut config: Config, store: Store) -> Result<AppState, StartError> {
+    if !config.theme.is_from(&config.theme_dir) {
+        config.theme = Arc::new(crate::theme::Theme::load(&config.theme_dir)?);
+    }
     let mail = Mailer::from_config(&config)?.map(|mailer| {
         let first_wait = std::time::Duration::from_secs(config.mail_retry_seconds);
         Arc::new(MailWorker::new(store.clone(), mailer, first_wait))
@@ -58,6 +63,8 @@ pub async fn build_state(config: Config, store: Store) -> Result<AppState, Start
     let config = Arc::new(config);
     let live = Arc::new(LiveConfig::new(config.clone()));
     live.reload(&store).await?;
+    // Every partial rendered once with the site's own values, before any reader sees one.
+    config.theme.check(&live.current())?;
     let funding = FundingBar::new(Utc::now(), &live.current());
     funding.refresh(&store, &live.current(), Utc::now()).await.map_err(|e| match e {
         FundingError::Store(e) => e,

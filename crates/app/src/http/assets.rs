@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +20,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The unhashed names (`/static/site.css`, `/favicon.ico`) change with a new release.
 const BY_NAME: &str = "public, max-age=3600";
 
-struct Asset {
+pub struct Asset {
     /// Its name under `/static/`, e.g. `site.css`.
     name: &'static str,
     content_type: &'static str,
@@ -34,7 +34,14 @@ struct Asset {
 
 impl Asset {
     fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
-        let hash: String = Sha256::digest(body)[..5].iter().map(|b| format!("{b:02x}")).collect();
+        Asset::owned(name, content_type, body.into())
+    }
+
+    /// An asset read at start (a theme's stylesheet): its hash follows its bytes, so
+    /// browsers fetch it anew when it changes.
+    pub fn owned(name: &'static str, content_type: &'static str, body: Vec<u8>) -> Asset {
+        let body = Bytes::from(body);
+        let hash: String = Sha256::digest(&body)[..5].iter().map(|b| format!("{b:02x}")).collect();
         let (stem, ext) = name.rsplit_once('.').expect("assets have an extension");
         let compressible = content_type.starts_with("text/") || content_type.starts_with("image/svg");
         Asset {
@@ -42,7 +49,7 @@ impl Asset {
             content_type,
             url: format!("/assets/{stem}.{hash}.{ext}"),
             etag: format!("\"{hash}\""),
-            variants: Variants::new(vec![Bytes::from_static(body)].into()),
+            variants: Variants::new(vec![body].into()),
             compressible,
         }
     }
@@ -102,10 +109,24 @@ static ASSETS: LazyLock<[Asset; 10]> = LazyLock::new(|| {
     ]
 });
 
-/// The hashed address of the asset `name` (e.g. `site.css`), for templates to link to.
+/// The hashed address of the built-in asset `name` (e.g. `site.css`), for templates to
+/// link to. The stylesheet a page links to is `Config::stylesheet_url` (a theme's, if any).
 pub fn url(name: &str) -> &'static str {
     let asset = ASSETS.iter().find(|a| a.name == name);
     &asset.unwrap_or_else(|| panic!("no asset named {name}")).url
+}
+
+impl Asset {
+    /// Its hashed address, `/assets/site.<hash>.css`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The assets this site serves: the theme's stylesheet first, so that it wins over the
+/// built-in one of the same name.
+fn assets(state: &AppState) -> impl Iterator<Item = &Asset> {
+    state.config.theme.stylesheet().into_iter().chain(ASSETS.iter())
 }
 
 pub fn router() -> Router<AppState> {
@@ -115,7 +136,9 @@ pub fn router() -> Router<AppState> {
         // Asked for by browsers and feed readers whatever the page links to.
         .route(
             "/favicon.ico",
-            get(|headers: HeaderMap| async move { by_name(Path("favicon.ico".into()), headers).await }),
+            get(|state: State<AppState>, headers: HeaderMap| async move {
+                by_name(state, Path("favicon.ico".into()), headers).await
+            }),
         )
 }
 
@@ -127,8 +150,8 @@ pub fn serve(name: &str, headers: &HeaderMap, cache_control: &'static str) -> Re
     }
 }
 
-async fn by_name(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+async fn by_name(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match assets(&state).find(|a| a.name == name) {
         Some(asset) => asset.response(&headers, BY_NAME),
         None => super::AppError::NotFound.into_response(),
     }
@@ -136,13 +159,13 @@ async fn by_name(Path(name): Path<String>, headers: HeaderMap) -> Response {
 
 /// `/assets/site.<hash>.css`. A hash of another release (a page cached before an upgrade,
 /// or served by a node not yet upgraded) gets today's file, which may not be kept.
-async fn hashed(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    let exact = ASSETS.iter().find(|a| a.url.strip_prefix("/assets/") == Some(file.as_str()));
+async fn hashed(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let exact = assets(&state).find(|a| a.url.strip_prefix("/assets/") == Some(file.as_str()));
     if let Some(asset) = exact {
         return asset.response(&headers, IMMUTABLE);
     }
     let same_name = file.split_once('.').zip(file.rsplit_once('.')).and_then(|((stem, _), (_, ext))| {
-        ASSETS.iter().find(|a| a.name.split_once('.') == Some((stem, ext)))
+        assets(&state).find(|a| a.name.split_once('.') == Some((stem, ext)))
     });
     match same_name {
         Some(asset) => asset.response(&headers, "no-cache"),

@@ -1,0 +1,327 @@
+//! A theme: a folder (`theme_dir`) whose files replace the built-in ones, file by file: the
+//! stylesheet and the public layout's partials. Checked whole at start, so a mistake stops
+//! the site with its file and line rather than breaking a page (see docs/themes.md).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::http::assets::Asset;
+
+/// The partials of the public layout (`base.html`) a theme may replace, in
+/// `theme_dir/templates/`.
+pub const PARTIALS: [&str; 3] = ["head.html", "header.html", "footer.html"];
+
+/// The stylesheet a theme may replace, in `theme_dir`.
+pub const STYLESHEET: &str = "site.css";
+
+/// Why a theme cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error("theme_dir {0}: no such folder")]
+    NoFolder(PathBuf),
+    #[error("theme file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("theme file {path}: not a file a theme may have here; {allowed}")]
+    Unknown { path: PathBuf, allowed: String },
+    #[error("theme template {path}, line {line}: {message}")]
+    Template { path: PathBuf, line: usize, message: String },
+}
+
+/// The theme in use; the default is the built-in one (no file replaced).
+pub struct Theme {
+    dir: PathBuf,
+    /// `theme_dir/site.css`, served in place of the built-in one.
+    stylesheet: Option<Asset>,
+    /// The partials the theme replaces, compiled.
+    templates: Environment<'static>,
+    overridden: BTreeSet<&'static str>,
+}
+
+impl Default for Theme {
+    fn default() -> Theme {
+        // `new`, not `empty`: a theme has Jinja's filters and tests (`upper`, `default`…).
+        let mut templates = Environment::new();
+        templates.set_undefined_behavior(UndefinedBehavior::Strict);
+        Theme { dir: PathBuf::new(), stylesheet: None, templates, overridden: BTreeSet::new() }
+    }
+}
+
+impl std::fmt::Debug for Theme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Theme")
+            .field("dir", &self.dir)
+            .field("stylesheet", &self.stylesheet.is_some())
+            .field("overridden", &self.overridden)
+            .finish()
+    }
+}
+
+/// Two themes are the same when read from the same folder (files are read once, at start).
+impl PartialEq for Theme {
+    fn eq(&self, other: &Theme) -> bool {
+        self.dir == other.dir
+    }
+}
+
+impl Theme {
+    /// Reads and compiles the theme in `dir`; an empty path is the built-in theme.
+    pub fn load(dir: &Path) -> Result<Theme, ThemeError> {
+        let mut theme = Theme { dir: dir.to_owned(), ..Theme::default() };
+        if dir.as_os_str().is_empty() {
+            return Ok(theme);
+        }
+        if !dir.is_dir() {
+            return Err(ThemeError::NoFolder(dir.to_owned()));
+        }
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| ThemeError::Read { path: path.into(), source })
+        };
+        let partials_allowed = format!("a theme's templates/ may hold only {}", PARTIALS.join(", "));
+        for path in entries(dir)? {
+            let name = file_name(&path);
+            let misplaced = name.ends_with(".html") || (name.ends_with(".css") && name != STYLESHEET);
+            if misplaced {
+                let allowed = format!("the stylesheet must be called {STYLESHEET}; {partials_allowed}");
+                return Err(ThemeError::Unknown { path, allowed });
+            }
+        }
+        let stylesheet = dir.join(STYLESHEET);
+        if stylesheet.is_file() {
+            theme.stylesheet = Some(Asset::owned(STYLESHEET, "text/css; charset=utf-8", read(&stylesheet)?));
+        }
+        let templates = dir.join("templates");
+        if !templates.is_dir() {
+            return Ok(theme);
+        }
+        for path in entries(&templates)? {
+            let Some(name) = PARTIALS.into_iter().find(|p| *p == file_name(&path)) else {
+                return Err(ThemeError::Unknown { path, allowed: partials_allowed });
+            };
+            let source = String::from_utf8(read(&path)?).map_err(|_| ThemeError::Template {
+                path: path.clone(),
+                line: 1,
+                message: "not UTF-8 text".into(),
+            })?;
+            theme.templates.add_template_owned(name, source).map_err(|e| template_error(&templates, &e))?;
+            theme.overridden.insert(name);
+        }
+        Ok(theme)
+    }
+
+    /// Whether this is the theme read from `dir` (so that it need not be read again).
+    pub fn is_from(&self, dir: &Path) -> bool {
+        self.dir == dir
+    }
+
+    /// Renders every partial the theme replaces with `site`, as a page would: an error
+    /// that only shows when rendering (an unknown variable, a bad filter argument) stops
+    /// the start too.
+    pub fn check(&self, site: &Config) -> Result<(), ThemeError> {
+        let templates = self.dir.join("templates");
+        for name in &self.overridden {
+            self.try_render(name, site).map_err(|e| template_error(&templates, &e))?;
+        }
+        Ok(())
+    }
+
+    /// The theme's `name` (one of [`PARTIALS`]) rendered for `site`, or `None` for the
+    /// built-in one: when the theme has none, or (logged) when it fails to render.
+    pub fn render(&self, name: &str, site: &Config) -> Option<String> {
+        if !self.overridden.contains(name) {
+            return None;
+        }
+        match self.try_render(name, site) {
+            Ok(html) => Some(html),
+            Err(e) => {
+                let error = template_error(&self.dir.join("templates"), &e);
+                tracing::error!(%error, "a theme template failed; the built-in one is shown");
+                None
+            }
+        }
+    }
+
+    fn try_render(&self, name: &str, site: &Config) -> Result<String, minijinja::Error> {
+        self.templates.get_template(name)?.render(Context::of(site))
+    }
+
+    /// The theme's stylesheet, if it has one.
+    pub fn stylesheet(&self) -> Option<&Asset> {
+        self.stylesheet.as_ref()
+    }
+}
+
+/// What a theme's templates see (documented in docs/themes.md).
+#[derive(Serialize)]
+struct Context<'a> {
+    site: SiteVars<'a>,
+    menu: Vec<MenuVar<'a>>,
+}
+
+#[derive(Serialize)]
+struct SiteVars<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    logo: &'a str,
+    icon: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct MenuVar<'a> {
+    label: &'a str,
+    href: String,
+}
+
+impl<'a> Context<'a> {
+    fn of(site: &'a Config) -> Context<'a> {
+        Context {
+            site: SiteVars {
+                title: &site.site_title,
+                description: &site.site_description,
+                language: &site.language,
+                logo: &site.site_logo,
+                icon: &site.site_icon,
+                url: &site.base_url,
+            },
+            menu: site.menu.iter().map(|m| MenuVar { label: &m.label, href: m.href() }).collect(),
+        }
+    }
+}
+
+/// The files and folders directly in `dir`, but for hidden ones (an editor's swap file) and
+/// the `templates` folder, sorted so that the first mistake reported is always the same.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, ThemeError> {
+    let failed = |source| ThemeError::Read { path: dir.to_owned(), source };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(failed)? {
+        let path = entry.map_err(failed)?.path();
+        let name = file_name(&path);
+        if !name.starts_with('.') && name != "templates" {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// A template's error with the file it is in (under `templates`) and its line.
+fn template_error(templates: &Path, e: &minijinja::Error) -> ThemeError {
+    let path = templates.join(e.name().unwrap_or("?"));
+    let message = match e.detail() {
+        Some(detail) => format!("{}: {detail}", e.kind()),
+        None => e.kind().to_string(),
+    };
+    ThemeError::Template { path, line: e.line().unwrap_or(1), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn theme_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Theme, ThemeError>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let theme = Theme::load(dir.path());
+        (dir, theme)
+    }
+
+    #[test]
+    fn no_folder_is_the_built_in_theme() {
+        let theme = Theme::load(Path::new("")).unwrap();
+        assert!(theme.stylesheet().is_none());
+        assert_eq!(theme.render("footer.html", &Config::default()), None);
+    }
+
+    #[test]
+    fn a_partial_sees_the_site_escaped() {
+        let (_dir, theme) =
+            theme_with(&[("templates/footer.html", "<p>{{ site.title }} · {{ site.url }}</p>")]);
+        let site = Config {
+            site_title: "Tom & <Jerry>".into(),
+            base_url: "https://n.example".into(),
+            ..Config::default()
+        };
+        let theme = theme.unwrap();
+        theme.check(&site).unwrap();
+        assert_eq!(
+            theme.render("footer.html", &site).unwrap(),
+            "<p>Tom &amp; &lt;Jerry&gt; · https:&#x2f;&#x2f;n.example</p>"
+        );
+        assert_eq!(theme.render("header.html", &site), None);
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_file_and_line() {
+        let (_dir, theme) = theme_with(&[("templates/header.html", "<header>\n\n{% if %}\n</header>\n")]);
+        let error = theme.unwrap_err().to_string();
+        assert!(error.contains("header.html, line 3: syntax error"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_variable_stops_the_start() {
+        let (_dir, theme) = theme_with(&[("templates/footer.html", "<p>\n{{ site.tagline }}</p>")]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("footer.html, line 2: undefined value"), "{error}");
+    }
+
+    #[test]
+    fn a_partial_failing_after_the_start_gives_way_to_the_built_in_one() {
+        let (_dir, theme) = theme_with(&[(
+            "templates/footer.html",
+            "{% if site.title == 'Boom' %}{{ site.nope }}{% endif %}ok",
+        )]);
+        let theme = theme.unwrap();
+        theme.check(&Config::default()).unwrap();
+        assert_eq!(theme.render("footer.html", &Config::default()).as_deref(), Some("ok"));
+        let boom = Config { site_title: "Boom".into(), ..Config::default() };
+        assert_eq!(theme.render("footer.html", &boom), None);
+    }
+
+    #[test]
+    fn the_sample_theme_loads_and_renders() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/sample");
+        let theme = Theme::load(&sample).unwrap();
+        let site = Config {
+            menu: vec![tribune_core::menu::MenuItem {
+                label: "Local".into(),
+                target: tribune_core::menu::MenuTarget::Tag(
+                    tribune_core::slug::Slug::parse("local").unwrap(),
+                ),
+            }],
+            ..Config::default()
+        };
+        theme.check(&site).unwrap();
+        assert!(theme.stylesheet().is_some());
+        for name in PARTIALS {
+            assert!(theme.render(name, &site).is_some(), "{name}");
+        }
+        assert!(theme.render("header.html", &site).unwrap().contains(">Local</a>"));
+    }
+
+    #[test]
+    fn unknown_and_misplaced_files_are_refused() {
+        let (_dir, theme) = theme_with(&[("templates/fotter.html", "")]);
+        let error = theme.unwrap_err().to_string();
+        assert!(
+            error.contains("fotter.html") && error.contains("head.html, header.html, footer.html"),
+            "{error}"
+        );
+        let (_dir, theme) = theme_with(&[("footer.html", "")]);
+        assert!(theme.unwrap_err().to_string().contains("templates/ may hold only"));
+        let (_dir, theme) = theme_with(&[("style.css", ""), ("README.md", "")]);
+        assert!(theme.unwrap_err().to_string().contains("must be called site.css"));
+    }
+}

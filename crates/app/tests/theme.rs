@@ -1,0 +1,164 @@
+//! Themes (`theme_dir`): a theme's partial replaces the built-in one on every public page
+//! with the site's values escaped, its stylesheet is served under the hashed address pages
+//! link to, and a broken or misnamed theme file stops the start with its name and line.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::{Duration, Utc};
+use common::{TestApp, article};
+use reqwest::StatusCode;
+use tribune_core::store::SettingStore;
+use tribune_store::on_both_backends;
+use tribune_store::testing::TestDatabase;
+
+on_both_backends!(
+    a_theme_footer_replaces_the_built_in_one_on_every_public_page,
+    a_theme_stylesheet_is_served_under_the_address_pages_link,
+    a_broken_theme_template_stops_the_start_with_its_file_and_line,
+    an_unknown_theme_file_is_refused_at_start,
+);
+
+/// A footer showing every variable, and failing (an undefined value) on a site called "Boom".
+const FOOTER: &str = r#"<footer class="theme-footer">
+  {% if site.title == "Boom" %}{{ site.nope }}{% endif %}
+  <p class="theme-name">{{ site.title }} ({{ site.language }})</p>
+  <p class="theme-about">{{ site.description }}</p>
+  <ul>{% for item in menu %}<li><a href="{{ item.href }}">{{ item.label }}</a></li>{% endfor %}</ul>
+</footer>
+"#;
+
+/// A theme folder holding `files` (paths relative to it).
+fn theme(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+async fn a_theme_footer_replaces_the_built_in_one_on_every_public_page(db: TestDatabase) {
+    let dir = theme(&[("templates/footer.html", FOOTER)]);
+    let app = TestApp::with_config(db, |c| {
+        c.theme_dir = dir.path().to_owned();
+        c.site_title = "Tom & Jerry's <Gazette>".into();
+        c.site_description = "News from <b>the</b> valley".into();
+    })
+    .await;
+    let yesterday = Utc::now() - Duration::days(1);
+    app.publish(article("Flood Warning", &["Ada"], &["Weather"], yesterday)).await;
+    let b = app.browser();
+    for path in ["/", "/articles/flood-warning", "/tags/weather", "/search?q=flood"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(page.body.contains("Flood Warning"), "{path} shows its content: {}", page.body);
+        assert!(
+            page.body.contains(r#"<p class="theme-name">Tom &amp; Jerry&#x27;s &lt;Gazette&gt; (en)</p>"#),
+            "{path} shows the theme's footer, escaped: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(r#"<p class="theme-about">News from &lt;b&gt;the&lt;&#x2f;b&gt; valley</p>"#),
+            "{path}: {}",
+            page.body
+        );
+        assert!(!page.body.contains("<Gazette>") && !page.body.contains("<b>the</b>"), "{path}: nothing raw");
+        assert!(!page.body.contains(r#"<footer class="site-footer">"#), "{path}: no built-in footer");
+        assert_eq!(page.body.matches("class=\"theme-footer\"").count(), 1, "{path}: once");
+        assert!(page.body.contains(r#"<header class="site-header">"#), "{path}: the header stays built-in");
+        assert!(page.body.contains(r#"<form class="site-search" action="/search""#), "{path}");
+    }
+
+    // A setting changed from the admin pages shows in the theme's footer as in the rest.
+    app.state
+        .store
+        .change_settings(&[("site.site_title".into(), "The Valley Post".into())], &[])
+        .await
+        .unwrap();
+    app.state.invalidate(tribune::site::keys_of_change(["site_title"])).await;
+    let page = b.get("/").await;
+    assert!(page.body.contains(r#"<p class="theme-name">The Valley Post (en)</p>"#), "{}", page.body);
+
+    // A title the theme fails on: the built-in footer, never a broken page.
+    app.state.store.change_settings(&[("site.site_title".into(), "Boom".into())], &[]).await.unwrap();
+    app.state.invalidate(tribune::site::keys_of_change(["site_title"])).await;
+    let page = b.get("/articles/flood-warning").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"<footer class="site-footer">"#), "{}", page.body);
+    assert!(!page.body.contains("theme-footer") && page.body.contains("Flood Warning"), "{}", page.body);
+}
+
+async fn a_theme_stylesheet_is_served_under_the_address_pages_link(db: TestDatabase) {
+    let css = "/* the sample theme */\nbody { color: #222; }\n";
+    let dir = theme(&[("site.css", css)]);
+    let app = TestApp::with_config(db, |c| c.theme_dir = dir.path().to_owned()).await;
+    let b = app.browser();
+    let front = b.get("/").await;
+    let marker = r#"<link rel="stylesheet" href=""#;
+    let start = front.body.find(marker).expect("a stylesheet link") + marker.len();
+    let href = front.body[start..].split('"').next().unwrap().to_owned();
+    assert!(href.starts_with("/assets/site.") && href.ends_with(".css"), "{href}");
+    assert_ne!(href, tribune::http::assets::url("site.css"), "not the built-in stylesheet's address");
+
+    let (status, headers, bytes) = b.get_bytes(&href, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(String::from_utf8(bytes).unwrap(), css, "the theme's own bytes");
+    assert!(headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+    let by_name = b.get("/static/site.css").await;
+    assert_eq!(by_name.body, css);
+
+    // The admin pages and a theme-less site keep to one stylesheet each.
+    let built_in = TestApp::new(TestDatabase::sqlite().await).await;
+    let page = built_in.browser().get("/").await;
+    assert!(page.body.contains(tribune::http::assets::url("site.css")), "{}", page.body);
+}
+
+/// `tribune serve` with `TRIBUNE_THEME_DIR=dir`: its exit code and what it printed.
+fn serve_with_theme(dir: &Path, database_url: &str) -> (i32, String) {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .args(["serve", "--database-url", database_url, "--bind", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("TRIBUNE_CONFIG")
+        .env("TRIBUNE_THEME_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+async fn a_broken_theme_template_stops_the_start_with_its_file_and_line(db: TestDatabase) {
+    let dir =
+        theme(&[("templates/footer.html", "<footer>\n  <p>{{ site.title }}</p>\n  {% if %}\n</footer>\n")]);
+    let (code, out) = serve_with_theme(dir.path(), &db.url);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("footer.html, line 3: syntax error"), "{out}");
+    assert!(!out.contains("Tribune is serving"), "{out}");
+
+    // An error that only shows when rendering (an unknown variable) stops it too.
+    let dir = theme(&[("templates/header.html", "<header>\n{{ site.tagline }}\n</header>\n")]);
+    let error = tribune::server::build_state(
+        tribune::config::Config { theme_dir: dir.path().to_owned(), ..Default::default() },
+        db.store.clone(),
+    )
+    .await
+    .err()
+    .expect("the start fails")
+    .to_string();
+    assert!(error.contains("header.html, line 2: undefined value"), "{error}");
+}
+
+async fn an_unknown_theme_file_is_refused_at_start(db: TestDatabase) {
+    let dir = theme(&[("templates/footer.html", FOOTER), ("templates/fotter.html", "<footer></footer>")]);
+    let (code, out) = serve_with_theme(dir.path(), &db.url);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("fotter.html") && out.contains("head.html, header.html, footer.html"), "{out}");
+    assert!(!out.contains("Tribune is serving"), "{out}");
+}
