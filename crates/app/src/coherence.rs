@@ -147,6 +147,10 @@ pub struct Coherence {
     flushing: tokio::sync::Mutex<()>,
     /// Entries of the shared log this node wrote (and so has applied already).
     written: Mutex<HashSet<i64>>,
+    /// Held from writing an entry until it is in `written`, and while the log is read:
+    /// otherwise the reader (woken by that very entry's notification) could take this
+    /// node's entry for another's and drop, a second time, pages rendered since.
+    logging: tokio::sync::Mutex<()>,
     /// Read the log now: another writer's entry committed.
     wake: Notify,
     /// Log entries written for other nodes, and applied from them (for the metrics).
@@ -175,6 +179,7 @@ impl Coherence {
             gathered_added: Notify::new(),
             flushing: tokio::sync::Mutex::new(()),
             written: Mutex::default(),
+            logging: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
@@ -268,6 +273,7 @@ impl Coherence {
     /// this node then skips its own entry (dropping the pages twice would also throw away
     /// a page rendered in between).
     async fn share(&self, keys: &[String]) {
+        let _logging = self.logging.lock().await;
         match self.store.record_invalidation(keys, Utc::now()).await {
             Ok(id) => {
                 self.sent.fetch_add(1, Ordering::Relaxed);
@@ -301,22 +307,24 @@ impl Coherence {
 
     /// Applies the entries other writers logged since `position`; true if there were any.
     async fn catch_up(&self, position: &mut LogPosition) -> bool {
-        let entries = match self.store.invalidations_since(position).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read cache invalidations");
-                return false;
-            }
+        let (any, theirs): (bool, Vec<Vec<String>>) = {
+            let _logging = self.logging.lock().await;
+            let entries = match self.store.invalidations_since(position).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read cache invalidations");
+                    return false;
+                }
+            };
+            let mut written = self.written.lock().expect("written ids");
+            let any = !entries.is_empty();
+            (any, entries.into_iter().filter(|(id, _)| !written.remove(id)).map(|(_, keys)| keys).collect())
         };
-        let any = !entries.is_empty();
-        for (id, keys) in entries {
-            let ours = self.written.lock().expect("written ids").remove(&id);
-            if !ours {
-                self.received.fetch_add(1, Ordering::Relaxed);
-                // It may be an article's change, its comments closed there.
-                self.commented.forget_all();
-                self.apply(&keys).await;
-            }
+        for keys in theirs {
+            self.received.fetch_add(1, Ordering::Relaxed);
+            // It may be an article's change, its comments closed there.
+            self.commented.forget_all();
+            self.apply(&keys).await;
         }
         any
     }
