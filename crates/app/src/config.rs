@@ -31,8 +31,8 @@ pub struct Config {
     pub site_logo: String,
     /// The browser tab's icon, a path on this site; empty for the built-in one.
     pub site_icon: String,
-    /// A folder whose files replace the built-in stylesheet and layout partials (see
-    /// docs/themes.md); empty for the built-in theme.
+    /// A folder whose files add to or replace the built-in stylesheet, layout partials and
+    /// teasers (see docs/themes.md); empty for the built-in theme.
     pub theme_dir: PathBuf,
     /// The theme read from `theme_dir`, set when the site starts (`server::build_state`).
     #[serde(skip)]
@@ -322,18 +322,32 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// The address of the stylesheet pages link to: the theme's, or the built-in one.
-    pub fn stylesheet_url(&self) -> &str {
-        match self.theme.stylesheet() {
+    /// The `<link>`s to the stylesheets every page uses: the built-in one (or the theme's
+    /// replacement), then the theme's own, if any.
+    pub fn stylesheet_links(&self) -> String {
+        let main = match self.theme.stylesheet() {
             Some(theme_css) => theme_css.url(),
             None => crate::http::assets::url(crate::theme::STYLESHEET),
+        };
+        let mut links = format!(r#"<link rel="stylesheet" href="{main}">"#);
+        if let Some(added) = self.theme.added_stylesheet() {
+            links.push_str(&format!("\n<link rel=\"stylesheet\" href=\"{}\">", added.url()));
         }
+        links
     }
 
     /// The theme's partial `name` (`header.html`…) rendered with these settings, or `None`
     /// to show the built-in one.
     pub fn themed(&self, name: &str) -> Option<String> {
         self.theme.render(name, self)
+    }
+
+    /// The theme's teaser `name` (`card.html`…) of `view`, or `None` to show the built-in one.
+    pub fn themed_story(&self, name: &str, view: &crate::http::views::ArticleView<'_>) -> Option<String> {
+        if !self.theme.replaces(name) {
+            return None;
+        }
+        self.theme.render_story(name, self, &view.story(name))
     }
 
     /// Whether `/metrics` is served anywhere (a token, or an address of its own).

@@ -1,6 +1,7 @@
 //! A theme: a folder (`theme_dir`) whose files replace the built-in ones, file by file: the
-//! stylesheet and the public layout's partials. Checked whole at start, so a mistake stops
-//! the site with its file and line rather than breaking a page (see docs/themes.md).
+//! stylesheets, the public layout's partials and the teasers of its lists. Checked whole at
+//! start, so a mistake stops the site with its file and line rather than breaking a page
+//! (see docs/themes.md).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,17 @@ use crate::http::assets::Asset;
 /// `theme_dir/templates/`.
 pub const PARTIALS: [&str; 3] = ["head.html", "header.html", "footer.html"];
 
+/// The teasers a theme may replace, in `theme_dir/templates/`: the front page's lead story,
+/// its other stories, and an entry of the other lists (a tag's, an author's, search).
+pub const TEASERS: [&str; 3] = ["lead.html", "story.html", "card.html"];
+
 /// The stylesheet a theme may replace, in `theme_dir`.
 pub const STYLESHEET: &str = "site.css";
+
+/// The stylesheet a theme may add, in `theme_dir`: linked after the built-in one (or the
+/// theme's `site.css`), so a theme holds only its own rules and keeps every later fix
+/// to the built-in ones.
+pub const ADDED_STYLESHEET: &str = "theme.css";
 
 /// Why a theme cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +46,8 @@ pub struct Theme {
     dir: PathBuf,
     /// `theme_dir/site.css`, served in place of the built-in one.
     stylesheet: Option<Asset>,
+    /// `theme_dir/theme.css`, linked after it.
+    added_stylesheet: Option<Asset>,
     /// The partials the theme replaces, compiled.
     templates: Environment<'static>,
     overridden: BTreeSet<&'static str>,
@@ -46,7 +58,13 @@ impl Default for Theme {
         // `new`, not `empty`: a theme has Jinja's filters and tests (`upper`, `default`…).
         let mut templates = Environment::new();
         templates.set_undefined_behavior(UndefinedBehavior::Strict);
-        Theme { dir: PathBuf::new(), stylesheet: None, templates, overridden: BTreeSet::new() }
+        Theme {
+            dir: PathBuf::new(),
+            stylesheet: None,
+            added_stylesheet: None,
+            templates,
+            overridden: BTreeSet::new(),
+        }
     }
 }
 
@@ -55,6 +73,7 @@ impl std::fmt::Debug for Theme {
         f.debug_struct("Theme")
             .field("dir", &self.dir)
             .field("stylesheet", &self.stylesheet.is_some())
+            .field("added_stylesheet", &self.added_stylesheet.is_some())
             .field("overridden", &self.overridden)
             .finish()
     }
@@ -80,25 +99,34 @@ impl Theme {
         let read = |path: &Path| {
             std::fs::read(path).map_err(|source| ThemeError::Read { path: path.into(), source })
         };
-        let partials_allowed = format!("a theme's templates/ may hold only {}", PARTIALS.join(", "));
+        let partials_allowed = format!("a theme's templates/ may hold only {}", theme_templates().join(", "));
         for path in entries(dir)? {
             let name = file_name(&path);
-            let misplaced = name.ends_with(".html") || (name.ends_with(".css") && name != STYLESHEET);
+            let stylesheet = name == STYLESHEET || name == ADDED_STYLESHEET;
+            let misplaced = name.ends_with(".html") || (name.ends_with(".css") && !stylesheet);
             if misplaced {
-                let allowed = format!("the stylesheet must be called {STYLESHEET}; {partials_allowed}");
+                let allowed = format!(
+                    "a stylesheet must be called {ADDED_STYLESHEET} (added) or {STYLESHEET} (replacing); \
+                     {partials_allowed}"
+                );
                 return Err(ThemeError::Unknown { path, allowed });
             }
         }
-        let stylesheet = dir.join(STYLESHEET);
-        if stylesheet.is_file() {
-            theme.stylesheet = Some(Asset::owned(STYLESHEET, "text/css; charset=utf-8", read(&stylesheet)?));
-        }
+        let css = |name: &'static str| -> Result<Option<Asset>, ThemeError> {
+            let path = dir.join(name);
+            Ok(match path.is_file() {
+                true => Some(Asset::owned(name, "text/css; charset=utf-8", read(&path)?)),
+                false => None,
+            })
+        };
+        theme.stylesheet = css(STYLESHEET)?;
+        theme.added_stylesheet = css(ADDED_STYLESHEET)?;
         let templates = dir.join("templates");
         if !templates.is_dir() {
             return Ok(theme);
         }
         for path in entries(&templates)? {
-            let Some(name) = PARTIALS.into_iter().find(|p| *p == file_name(&path)) else {
+            let Some(name) = theme_templates().into_iter().find(|p| *p == file_name(&path)) else {
                 return Err(ThemeError::Unknown { path, allowed: partials_allowed });
             };
             let source = String::from_utf8(read(&path)?).map_err(|_| ThemeError::Template {
@@ -117,24 +145,45 @@ impl Theme {
         self.dir == dir
     }
 
-    /// Renders every partial the theme replaces with `site`, as a page would: an error
-    /// that only shows when rendering (an unknown variable, a bad filter argument) stops
-    /// the start too.
+    /// Renders every template the theme replaces with `site`, as a page would (a teaser
+    /// twice: a story with everything, and one with nothing optional): an error that only
+    /// shows when rendering (an unknown variable, a bad filter argument) stops the start too.
     pub fn check(&self, site: &Config) -> Result<(), ThemeError> {
         let templates = self.dir.join("templates");
         for name in &self.overridden {
-            self.try_render(name, site).map_err(|e| template_error(&templates, &e))?;
+            let stories = match TEASERS.contains(name) {
+                true => vec![Some(Story::sample(true)), Some(Story::sample(false))],
+                false => vec![None],
+            };
+            for story in &stories {
+                self.try_render(name, site, story.as_ref()).map_err(|e| template_error(&templates, &e))?;
+            }
         }
         Ok(())
     }
 
-    /// The theme's `name` (one of [`PARTIALS`]) rendered for `site`, or `None` for the
-    /// built-in one: when the theme has none, or (logged) when it fails to render.
+    /// Whether the theme has its own `name`.
+    pub fn replaces(&self, name: &str) -> bool {
+        self.overridden.contains(name)
+    }
+
+    /// The theme's partial `name` (one of [`PARTIALS`]) rendered for `site`, or `None` for
+    /// the built-in one: when the theme has none, or (logged) when it fails to render.
     pub fn render(&self, name: &str, site: &Config) -> Option<String> {
-        if !self.overridden.contains(name) {
+        self.render_with(name, site, None)
+    }
+
+    /// The theme's teaser `name` (one of [`TEASERS`]) of `story`, or `None` for the
+    /// built-in one, as [`Theme::render`].
+    pub fn render_story(&self, name: &str, site: &Config, story: &Story) -> Option<String> {
+        self.render_with(name, site, Some(story))
+    }
+
+    fn render_with(&self, name: &str, site: &Config, story: Option<&Story>) -> Option<String> {
+        if !self.replaces(name) {
             return None;
         }
-        match self.try_render(name, site) {
+        match self.try_render(name, site, story) {
             Ok(html) => Some(html),
             Err(e) => {
                 let error = template_error(&self.dir.join("templates"), &e);
@@ -144,14 +193,35 @@ impl Theme {
         }
     }
 
-    fn try_render(&self, name: &str, site: &Config) -> Result<String, minijinja::Error> {
-        self.templates.get_template(name)?.render(Context::of(site))
+    fn try_render(
+        &self,
+        name: &str,
+        site: &Config,
+        story: Option<&Story>,
+    ) -> Result<String, minijinja::Error> {
+        self.templates.get_template(name)?.render(Context::of(site, story))
     }
 
-    /// The theme's stylesheet, if it has one.
+    /// The theme's replacement for the built-in stylesheet, if it has one.
     pub fn stylesheet(&self) -> Option<&Asset> {
         self.stylesheet.as_ref()
     }
+
+    /// The theme's own stylesheet, linked after the other, if it has one.
+    pub fn added_stylesheet(&self) -> Option<&Asset> {
+        self.added_stylesheet.as_ref()
+    }
+
+    /// The theme's stylesheets (served before the built-in assets, so that `site.css`
+    /// wins over the built-in one of the same name).
+    pub fn stylesheets(&self) -> impl Iterator<Item = &Asset> {
+        self.stylesheet.iter().chain(self.added_stylesheet.iter())
+    }
+}
+
+/// Every template a theme may have, for error messages.
+fn theme_templates() -> Vec<&'static str> {
+    PARTIALS.into_iter().chain(TEASERS).collect()
 }
 
 /// What a theme's templates see (documented in docs/themes.md).
@@ -159,6 +229,77 @@ impl Theme {
 struct Context<'a> {
     site: SiteVars<'a>,
     menu: Vec<MenuVar<'a>>,
+    /// Only in a teaser: elsewhere `story` is undefined, an error like any unknown name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    story: Option<&'a Story>,
+}
+
+/// An article as a teaser shows it (`story` in docs/themes.md).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Story {
+    pub title: String,
+    pub url: String,
+    pub summary: String,
+    pub authors: Vec<Link>,
+    /// The publication it first appeared in.
+    pub syndicated: Option<Link>,
+    pub date: Option<StoryDate>,
+    pub comment_count: i64,
+    pub tags: Vec<Link>,
+    /// Only an image of the site's own media library (it has sizes and copies).
+    pub image: Option<StoryImage>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Link {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StoryDate {
+    /// For `<time datetime>`.
+    pub iso: String,
+    /// For people: "1 March 2026".
+    pub display: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StoryImage {
+    /// The copy the built-in teaser uses as `src`, then every copy as `srcset`, and the
+    /// built-in layout's `sizes` for that teaser.
+    pub src: String,
+    pub srcset: String,
+    pub sizes: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+impl Story {
+    /// A story to check a teaser with at start: with every optional part, or none.
+    fn sample(full: bool) -> Story {
+        let link = |name: &str, url: &str| Link { name: name.into(), url: url.into() };
+        Story {
+            title: "A sample story".into(),
+            url: "/articles/a-sample-story".into(),
+            summary: "What a teaser says of it.".into(),
+            authors: if full { vec![link("Ann Writer", "/authors/ann-writer")] } else { vec![] },
+            syndicated: full.then(|| link("The Other Paper", "https://other.example/story")),
+            date: full
+                .then(|| StoryDate { iso: "2026-03-01T08:00:00Z".into(), display: "1 March 2026".into() }),
+            comment_count: if full { 3 } else { 0 },
+            tags: if full { vec![link("City", "/tags/city")] } else { vec![] },
+            image: full.then(|| StoryImage {
+                src: "/media/1-480.jpg".into(),
+                srcset: "/media/1-480.jpg 480w, /media/1.jpg 800w".into(),
+                sizes: "100vw".into(),
+                width: 800,
+                height: 533,
+                alt: "A sample picture".into(),
+            }),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -178,7 +319,7 @@ struct MenuVar<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn of(site: &'a Config) -> Context<'a> {
+    fn of(site: &'a Config, story: Option<&'a Story>) -> Context<'a> {
         Context {
             site: SiteVars {
                 title: &site.site_title,
@@ -189,6 +330,7 @@ impl<'a> Context<'a> {
                 url: &site.base_url,
             },
             menu: site.menu.iter().map(|m| MenuVar { label: &m.label, href: m.href() }).collect(),
+            story,
         }
     }
 }
@@ -304,11 +446,39 @@ mod tests {
             ..Config::default()
         };
         theme.check(&site).unwrap();
-        assert!(theme.stylesheet().is_some());
+        assert!(
+            theme.stylesheet().is_none() && theme.added_stylesheet().is_some(),
+            "it adds to the built-in"
+        );
         for name in PARTIALS {
             assert!(theme.render(name, &site).is_some(), "{name}");
         }
         assert!(theme.render("header.html", &site).unwrap().contains(">Local</a>"));
+        let story = theme.render_story("story.html", &site, &Story::sample(true)).unwrap();
+        assert!(story.contains(r#"<p class="kicker">"#) && story.contains("A sample story"), "{story}");
+    }
+
+    #[test]
+    fn a_teaser_sees_its_story_and_must_test_what_is_optional() {
+        let card = "<article><h2>{{ story.title }}</h2>{% if story.image %}<img alt=\"{{ story.image.alt }}\">{% endif %}</article>";
+        let (_dir, theme) = theme_with(&[("templates/card.html", card)]);
+        let theme = theme.unwrap();
+        theme.check(&Config::default()).unwrap();
+        let mut story = Story::sample(true);
+        story.title = "Tom & <Jerry>".into();
+        assert_eq!(
+            theme.render_story("card.html", &Config::default(), &story).unwrap(),
+            "<article><h2>Tom &amp; &lt;Jerry&gt;</h2><img alt=\"A sample picture\"></article>"
+        );
+
+        let careless = "<article>\n<img src=\"{{ story.image.src }}\"></article>";
+        let (_dir, theme) = theme_with(&[("templates/story.html", careless)]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("story.html, line 2"), "a story without an image: {error}");
+
+        let (_dir, theme) = theme_with(&[("templates/footer.html", "<p>{{ story.title }}</p>")]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("footer.html, line 1: undefined value"), "only teasers see a story: {error}");
     }
 
     #[test]
@@ -316,12 +486,12 @@ mod tests {
         let (_dir, theme) = theme_with(&[("templates/fotter.html", "")]);
         let error = theme.unwrap_err().to_string();
         assert!(
-            error.contains("fotter.html") && error.contains("head.html, header.html, footer.html"),
+            error.contains("fotter.html") && error.contains("head.html, header.html, footer.html, lead.html"),
             "{error}"
         );
         let (_dir, theme) = theme_with(&[("footer.html", "")]);
         assert!(theme.unwrap_err().to_string().contains("templates/ may hold only"));
         let (_dir, theme) = theme_with(&[("style.css", ""), ("README.md", "")]);
-        assert!(theme.unwrap_err().to_string().contains("must be called site.css"));
+        assert!(theme.unwrap_err().to_string().contains("must be called theme.css (added) or site.css"));
     }
 }

@@ -328,10 +328,18 @@ async fn every_kind_of_page_passes_axe_core() {
     tribune_core::setup::issue_code(&fresh_db.store, "ABCD-EFGH-JKLM").await.unwrap();
     let fresh = TestApp::new(fresh_db).await;
     let setup = ["/setup".to_owned()];
+    // The sample theme, whose header, footer, stories and colours are its own.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/sample");
+    let themed = TestApp::with_config(TestDatabase::sqlite().await, |c| c.theme_dir = sample).await;
+    let (themed_story, themed_image) = publish_with_image(&themed, published).await;
+    publish_notes(&themed, &themed_image, published).await;
+    let themed_pages =
+        ["/".to_owned(), format!("/articles/{}", themed_story.slug), "/tags/local".into(), "/support".into()];
     for (url, cookie, paths) in [
         (&app.url, String::new(), &public[..]),
         (&app.url, admin.cookie_header(), &signed_in[..]),
         (&fresh.url, String::new(), &setup[..]),
+        (&themed.url, String::new(), &themed_pages[..]),
     ] {
         let output = tokio::process::Command::new("node")
             .arg(A11Y_SCRIPT)

@@ -1,6 +1,7 @@
 //! Themes (`theme_dir`): a theme's partial replaces the built-in one on every public page
-//! with the site's values escaped, its stylesheet is served under the hashed address pages
-//! link to, and a broken or misnamed theme file stops the start with its name and line.
+//! with the site's values escaped, its teasers show the lists' stories, its stylesheets are
+//! served under the hashed addresses pages link to, and a broken or misnamed theme file
+//! stops the start with its name and line.
 
 mod common;
 
@@ -11,12 +12,15 @@ use chrono::{Duration, Utc};
 use common::{TestApp, article};
 use reqwest::StatusCode;
 use tribune_core::store::SettingStore;
+use tribune_core::user::Role;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 
 on_both_backends!(
     a_theme_footer_replaces_the_built_in_one_on_every_public_page,
     a_theme_stylesheet_is_served_under_the_address_pages_link,
+    a_theme_stylesheet_adds_to_the_built_in_one_on_every_page,
+    a_theme_teasers_show_the_front_page_and_the_lists,
     a_broken_theme_template_stops_the_start_with_its_file_and_line,
     an_unknown_theme_file_is_refused_at_start,
 );
@@ -115,6 +119,101 @@ async fn a_theme_stylesheet_is_served_under_the_address_pages_link(db: TestDatab
     let built_in = TestApp::new(TestDatabase::sqlite().await).await;
     let page = built_in.browser().get("/").await;
     assert!(page.body.contains(tribune::http::assets::url("site.css")), "{}", page.body);
+}
+
+/// The stylesheets `html` links to, in order.
+fn stylesheets(html: &str) -> Vec<String> {
+    let marker = r#"<link rel="stylesheet" href=""#;
+    html.match_indices(marker)
+        .map(|(at, _)| html[at + marker.len()..].split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_theme_stylesheet_adds_to_the_built_in_one_on_every_page(db: TestDatabase) {
+    let css = ":root { --accent: #8a1c2b; }\n.kicker { text-transform: uppercase; }\n";
+    let dir = theme(&[("theme.css", css)]);
+    let app = TestApp::with_config(db, |c| c.theme_dir = dir.path().to_owned()).await;
+    let built_in = tribune::http::assets::url("site.css");
+    let front = app.browser().get("/").await.body;
+    let links = stylesheets(&front);
+    assert_eq!(links.len(), 2, "{links:?}");
+    assert_eq!(links[0], built_in, "the built-in rules first");
+    assert!(links[1].starts_with("/assets/theme.") && links[1].ends_with(".css"), "{links:?}");
+    let admin = app.signed_in("Ada Admin", Role::Admin).await;
+    assert_eq!(stylesheets(&admin.get("/admin").await.body), links, "the admin pages take it too");
+
+    let (status, headers, bytes) = admin.get_bytes(&links[1], &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(String::from_utf8(bytes).unwrap(), css, "the theme's own bytes");
+    assert!(headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+    assert_eq!(admin.get("/static/theme.css").await.body, css);
+    let (status, _, bytes) = admin.get_bytes(built_in, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(bytes).unwrap().contains(".lead-story"), "the built-in one is still served");
+}
+
+const LEAD: &str = r#"<article class="t-lead"><h2><a href="{{ story.url }}">{{ story.title }}</a></h2>{% if story.image %}<img src="{{ story.image.src }}" width="{{ story.image.width }}" alt="{{ story.image.alt }}">{% endif %}</article>"#;
+const STORY: &str = r#"<article class="t-story"><h3>{{ story.title }}</h3>
+<p class="t-about">{% for a in story.authors %}<a href="{{ a.url }}">{{ a.name }}</a>{% endfor %} in {% for t in story.tags %}{{ t.name }}{% endfor %}, {{ story.comment_count }} comments{% if story.image %}, a picture{% endif %}</p></article>"#;
+const CARD: &str = r#"<article class="t-card"><h2>{{ story.title }}</h2>{% if story.date %}<time datetime="{{ story.date.iso }}">{{ story.date.display }}</time>{% endif %}<p>{{ story.summary }}</p></article>"#;
+
+async fn a_theme_teasers_show_the_front_page_and_the_lists(db: TestDatabase) {
+    let dir = theme(&[
+        ("templates/lead.html", LEAD),
+        ("templates/story.html", STORY),
+        ("templates/card.html", CARD),
+    ]);
+    let app = TestApp::with_config(db, |c| c.theme_dir = dir.path().to_owned()).await;
+    let now = Utc::now();
+    app.publish(article("Flood Warning", &["Ada Reporter"], &["Weather"], now - Duration::days(2))).await;
+    app.publish(article("Rain & <Hail>", &["Ben"], &["Weather"], now - Duration::days(1))).await;
+    let picture = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "bridge.png",
+        common::png(1200, 800),
+        "The bridge at dawn",
+    )
+    .await
+    .unwrap();
+    let mut bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
+    bridge.image = Some(picture.path());
+    bridge.image_alt = Some(picture.alt.clone());
+    app.publish(bridge).await;
+    let b = app.browser();
+
+    let front = b.get("/").await.body;
+    assert!(
+        front.contains(r#"<article class="t-lead"><h2><a href="&#x2f;articles&#x2f;bridge-reopens">Bridge Reopens</a></h2><img src="&#x2f;media&#x2f;"#),
+        "the newest story with a picture is the theme's lead: {front}"
+    );
+    assert!(front.contains(r#" width="1200" alt="The bridge at dawn"></article>"#), "{front}");
+    assert!(
+        front.contains("<h3>Rain &amp; &lt;Hail&gt;</h3>"),
+        "the others are its stories, escaped: {front}"
+    );
+    assert!(
+        front.contains(
+            r#"<a href="&#x2f;authors&#x2f;ada-reporter">Ada Reporter</a> in Weather, 0 comments</p>"#
+        ),
+        "{front}"
+    );
+    assert!(
+        !front.contains(r#"class="lead-story""#) && !front.contains(r#"<article class="story""#),
+        "{front}"
+    );
+    assert!(front.contains(r#"class="story-grid""#), "the page around the teasers stays built-in");
+
+    let weather = b.get("/tags/weather").await.body;
+    assert_eq!(weather.matches(r#"<article class="t-card">"#).count(), 2, "{weather}");
+    assert!(!weather.contains(r#"<article class="card"#), "{weather}");
+    assert!(weather.contains("<h2>Rain &amp; &lt;Hail&gt;</h2><time datetime="), "{weather}");
+    let found = b.get("/search?q=bridge").await.body;
+    assert!(
+        found.contains(r#"<article class="t-card"><h2>Bridge Reopens</h2>"#),
+        "search lists cards: {found}"
+    );
 }
 
 /// `tribune serve` with `TRIBUNE_THEME_DIR=dir`: its exit code and what it printed.

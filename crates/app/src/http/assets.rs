@@ -110,7 +110,7 @@ static ASSETS: LazyLock<[Asset; 10]> = LazyLock::new(|| {
 });
 
 /// The hashed address of the built-in asset `name` (e.g. `site.css`), for templates to
-/// link to. The stylesheet a page links to is `Config::stylesheet_url` (a theme's, if any).
+/// link to. The stylesheets a page links to are `Config::stylesheet_links` (a theme's too).
 pub fn url(name: &str) -> &'static str {
     let asset = ASSETS.iter().find(|a| a.name == name);
     &asset.unwrap_or_else(|| panic!("no asset named {name}")).url
@@ -123,10 +123,10 @@ impl Asset {
     }
 }
 
-/// The assets this site serves: the theme's stylesheet first, so that it wins over the
-/// built-in one of the same name.
+/// The assets this site serves: the theme's stylesheets first, so that its `site.css`
+/// wins over the built-in one.
 fn assets(state: &AppState) -> impl Iterator<Item = &Asset> {
-    state.config.theme.stylesheet().into_iter().chain(ASSETS.iter())
+    state.config.theme.stylesheets().chain(ASSETS.iter())
 }
 
 pub fn router() -> Router<AppState> {

@@ -28,7 +28,7 @@ mod reader_page;
 mod reply_notices;
 pub mod setup;
 mod thread_view;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 

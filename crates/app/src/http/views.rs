@@ -7,6 +7,7 @@ use tribune_core::media::{Media, MediaStore, name_in_url};
 use tribune_core::store::{Page, StoreError};
 
 use crate::config::Config;
+use crate::theme::{Link, Story, StoryDate, StoryImage};
 
 pub struct DateView {
     /// For `<time datetime>` and machine-readable metadata.
@@ -36,6 +37,41 @@ impl<'a> ArticleView<'a> {
     pub fn new(a: &'a Article) -> Self {
         let url = tribune_core::article::public_path(a.kind, &a.slug);
         ArticleView { a, url, date: a.published_at.map(date), media: None }
+    }
+
+    /// The article as a theme's teaser `name` sees it, its image sized as the built-in
+    /// teaser of that name has it.
+    pub fn story(&self, name: &str) -> Story {
+        let (width, sizes) = match name {
+            "lead.html" => (960, super::pages::LEAD_SIZES),
+            "story.html" => (480, STORY_SIZES),
+            _ => (240, THUMB_SIZES),
+        };
+        let link = |name: &str, url: String| Link { name: name.to_owned(), url };
+        let image = self.media.as_ref().zip(self.a.image.as_ref()).map(|(m, img)| StoryImage {
+            src: m.path_for_width(width),
+            srcset: m.srcset(),
+            sizes: sizes.to_owned(),
+            width: m.width,
+            height: m.height,
+            alt: img.alt.clone(),
+        });
+        Story {
+            title: self.a.title.clone(),
+            url: self.url.clone(),
+            summary: self.a.summary.clone(),
+            authors: self
+                .a
+                .authors
+                .iter()
+                .map(|au| link(&au.name, format!("/authors/{}", au.slug)))
+                .collect(),
+            syndicated: self.a.syndication.as_ref().map(|s| link(&s.source_name, s.source_url.clone())),
+            date: self.date.as_ref().map(|d| StoryDate { iso: d.iso.clone(), display: d.display.clone() }),
+            comment_count: self.a.comment_count,
+            tags: self.a.tags.iter().map(|t| link(&t.name, format!("/tags/{}", t.slug))).collect(),
+            image,
+        }
     }
 }
 
