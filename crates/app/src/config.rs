@@ -350,6 +350,20 @@ impl Config {
         self.theme.render_story(name, self, &view.story(name))
     }
 
+    /// The theme's `name` (`article_content.html`, `page_content.html`) of `view`, its
+    /// body `body`, or `None` to show the built-in one.
+    pub fn themed_article(
+        &self,
+        name: &str,
+        view: &crate::http::views::ArticleView<'_>,
+        body: &str,
+    ) -> Option<String> {
+        if !self.theme.replaces(name) {
+            return None;
+        }
+        self.theme.render_article(name, self, &view.story(name), body)
+    }
+
     /// Whether `/metrics` is served anywhere (a token, or an address of its own).
     pub fn metrics_enabled(&self) -> bool {
         !self.metrics_token.is_empty() || !self.metrics_bind.is_empty()

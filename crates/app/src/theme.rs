@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -19,6 +19,11 @@ pub const PARTIALS: [&str; 3] = ["head.html", "header.html", "footer.html"];
 /// The teasers a theme may replace, in `theme_dir/templates/`: the front page's lead story,
 /// its other stories, and an entry of the other lists (a tag's, an author's, search).
 pub const TEASERS: [&str; 3] = ["lead.html", "story.html", "card.html"];
+
+/// The article itself on its page (title, byline, picture, body, tags), and a standalone
+/// page's, a theme may replace, in `theme_dir/templates/`. The page around it (the
+/// discussion, the call to give) stays built-in.
+pub const CONTENTS: [&str; 2] = ["article_content.html", "page_content.html"];
 
 /// The stylesheet a theme may replace, in `theme_dir`.
 pub const STYLESHEET: &str = "site.css";
@@ -151,12 +156,16 @@ impl Theme {
     pub fn check(&self, site: &Config) -> Result<(), ThemeError> {
         let templates = self.dir.join("templates");
         for name in &self.overridden {
-            let stories = match TEASERS.contains(name) {
-                true => vec![Some(Story::sample(true)), Some(Story::sample(false))],
-                false => vec![None],
+            let samples = [Story::sample(true), Story::sample(false)];
+            let stories: Vec<Shown> = if TEASERS.contains(name) {
+                samples.iter().map(Shown::Story).collect()
+            } else if CONTENTS.contains(name) {
+                samples.iter().map(|story| Shown::Article(story, SAMPLE_BODY)).collect()
+            } else {
+                vec![Shown::Site]
             };
-            for story in &stories {
-                self.try_render(name, site, story.as_ref()).map_err(|e| template_error(&templates, &e))?;
+            for shown in stories {
+                self.try_render(name, site, shown).map_err(|e| template_error(&templates, &e))?;
             }
         }
         Ok(())
@@ -170,20 +179,26 @@ impl Theme {
     /// The theme's partial `name` (one of [`PARTIALS`]) rendered for `site`, or `None` for
     /// the built-in one: when the theme has none, or (logged) when it fails to render.
     pub fn render(&self, name: &str, site: &Config) -> Option<String> {
-        self.render_with(name, site, None)
+        self.render_with(name, site, Shown::Site)
     }
 
     /// The theme's teaser `name` (one of [`TEASERS`]) of `story`, or `None` for the
     /// built-in one, as [`Theme::render`].
     pub fn render_story(&self, name: &str, site: &Config, story: &Story) -> Option<String> {
-        self.render_with(name, site, Some(story))
+        self.render_with(name, site, Shown::Story(story))
     }
 
-    fn render_with(&self, name: &str, site: &Config, story: Option<&Story>) -> Option<String> {
+    /// The theme's `name` (one of [`CONTENTS`]) of `story`, whose body is `body` (HTML,
+    /// sanitized when saved), or `None` for the built-in one, as [`Theme::render`].
+    pub fn render_article(&self, name: &str, site: &Config, story: &Story, body: &str) -> Option<String> {
+        self.render_with(name, site, Shown::Article(story, body))
+    }
+
+    fn render_with(&self, name: &str, site: &Config, shown: Shown) -> Option<String> {
         if !self.replaces(name) {
             return None;
         }
-        match self.try_render(name, site, story) {
+        match self.try_render(name, site, shown) {
             Ok(html) => Some(html),
             Err(e) => {
                 let error = template_error(&self.dir.join("templates"), &e);
@@ -193,13 +208,8 @@ impl Theme {
         }
     }
 
-    fn try_render(
-        &self,
-        name: &str,
-        site: &Config,
-        story: Option<&Story>,
-    ) -> Result<String, minijinja::Error> {
-        self.templates.get_template(name)?.render(Context::of(site, story))
+    fn try_render(&self, name: &str, site: &Config, shown: Shown) -> Result<String, minijinja::Error> {
+        self.templates.get_template(name)?.render(Context::of(site, shown))
     }
 
     /// The theme's replacement for the built-in stylesheet, if it has one.
@@ -221,17 +231,34 @@ impl Theme {
 
 /// Every template a theme may have, for error messages.
 fn theme_templates() -> Vec<&'static str> {
-    PARTIALS.into_iter().chain(TEASERS).collect()
+    PARTIALS.into_iter().chain(TEASERS).chain(CONTENTS).collect()
 }
+
+/// What a template shows besides the site: nothing more (a partial), a story (a teaser),
+/// or a story and its body (an article's own page).
+#[derive(Clone, Copy)]
+enum Shown<'a> {
+    Site,
+    Story(&'a Story),
+    Article(&'a Story, &'a str),
+}
+
+/// A body to check an article's template with at start.
+const SAMPLE_BODY: &str = "<p>The body of a sample story.</p>";
 
 /// What a theme's templates see (documented in docs/themes.md).
 #[derive(Serialize)]
 struct Context<'a> {
     site: SiteVars<'a>,
     menu: Vec<MenuVar<'a>>,
-    /// Only in a teaser: elsewhere `story` is undefined, an error like any unknown name.
+    /// Only in a teaser or an article: elsewhere `story` is undefined, an error like any
+    /// unknown name.
     #[serde(skip_serializing_if = "Option::is_none")]
     story: Option<&'a Story>,
+    /// Only in an article: its body, marked safe (sanitized when saved) so that a theme
+    /// never needs `|safe`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Value>,
 }
 
 /// An article as a teaser shows it (`story` in docs/themes.md).
@@ -319,7 +346,12 @@ struct MenuVar<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn of(site: &'a Config, story: Option<&'a Story>) -> Context<'a> {
+    fn of(site: &'a Config, shown: Shown<'a>) -> Context<'a> {
+        let (story, body) = match shown {
+            Shown::Site => (None, None),
+            Shown::Story(story) => (Some(story), None),
+            Shown::Article(story, body) => (Some(story), Some(Value::from_safe_string(body.to_owned()))),
+        };
         Context {
             site: SiteVars {
                 title: &site.site_title,
@@ -331,6 +363,7 @@ impl<'a> Context<'a> {
             },
             menu: site.menu.iter().map(|m| MenuVar { label: &m.label, href: m.href() }).collect(),
             story,
+            body,
         }
     }
 }
@@ -479,6 +512,31 @@ mod tests {
         let (_dir, theme) = theme_with(&[("templates/footer.html", "<p>{{ story.title }}</p>")]);
         let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
         assert!(error.contains("footer.html, line 1: undefined value"), "only teasers see a story: {error}");
+        let (_dir, theme) = theme_with(&[("templates/card.html", "<div>{{ body }}</div>")]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("card.html, line 1: undefined value"), "only articles have a body: {error}");
+    }
+
+    #[test]
+    fn an_article_template_prints_its_body_as_html_and_the_rest_escaped() {
+        let content = "<article><h1>{{ story.title }}</h1>{{ body }}</article>";
+        let (_dir, theme) = theme_with(&[("templates/article_content.html", content)]);
+        let theme = theme.unwrap();
+        theme.check(&Config::default()).unwrap();
+        let mut story = Story::sample(false);
+        story.title = "<script>alert(1)</script>".into();
+        let html = theme
+            .render_article(
+                "article_content.html",
+                &Config::default(),
+                &story,
+                "<p>A <em>fine</em> body.</p>",
+            )
+            .unwrap();
+        assert_eq!(
+            html,
+            "<article><h1>&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</h1><p>A <em>fine</em> body.</p></article>"
+        );
     }
 
     #[test]

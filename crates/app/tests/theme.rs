@@ -21,6 +21,7 @@ on_both_backends!(
     a_theme_stylesheet_is_served_under_the_address_pages_link,
     a_theme_stylesheet_adds_to_the_built_in_one_on_every_page,
     a_theme_teasers_show_the_front_page_and_the_lists,
+    a_theme_shows_the_article_itself_and_the_discussion_stays,
     a_broken_theme_template_stops_the_start_with_its_file_and_line,
     an_unknown_theme_file_is_refused_at_start,
 );
@@ -214,6 +215,53 @@ async fn a_theme_teasers_show_the_front_page_and_the_lists(db: TestDatabase) {
         found.contains(r#"<article class="t-card"><h2>Bridge Reopens</h2>"#),
         "search lists cards: {found}"
     );
+}
+
+const CONTENT: &str = r#"<article class="t-article"><h1>{{ story.title }}</h1>
+{% if story.summary %}<p class="t-standfirst">{{ story.summary }}</p>{% endif %}
+<div class="t-body">{{ body }}</div></article>"#;
+
+async fn a_theme_shows_the_article_itself_and_the_discussion_stays(db: TestDatabase) {
+    let page_content = r#"<article class="t-page"><h1>{{ story.title }}</h1>{{ body }}</article>"#;
+    let dir =
+        theme(&[("templates/article_content.html", CONTENT), ("templates/page_content.html", page_content)]);
+    let app = TestApp::with_config(db, |c| c.theme_dir = dir.path().to_owned()).await;
+    let mut input = article("Bridge <Reopens>", &["Cy"], &["City"], Utc::now() - Duration::hours(1));
+    input.summary = Some("After two years & a fight.".into());
+    input.body_markdown = "The bridge is *open*.\n\n<script>alert(1)</script>".into();
+    let story = app.publish(input).await;
+    let b = app.browser();
+    let posted = b.post_comment(story.slug.as_str(), "Good news at last.", "Dee").await;
+    assert!(posted.status.is_success() || posted.status.is_redirection(), "{}", posted.body);
+    app.settle().await;
+    let page = b.get(&format!("/articles/{}", story.slug)).await.body;
+    assert!(page.contains(r#"<article class="t-article"><h1>Bridge &lt;Reopens&gt;</h1>"#), "{page}");
+    assert!(page.contains(r#"<p class="t-standfirst">After two years &amp; a fight.</p>"#), "{page}");
+    assert!(
+        page.contains("<div class=\"t-body\"><p>The bridge is <em>open</em>.</p>"),
+        "the body as HTML: {page}"
+    );
+    assert!(!page.contains("<script>alert(1)"), "sanitized when saved: {page}");
+    assert!(!page.contains(r#"<article class="article">"#), "{page}");
+    assert!(
+        page.contains("Good news at last.") && page.contains(r#"id="comments""#),
+        "the discussion stays: {page}"
+    );
+    assert!(
+        page.contains(r#"<meta property="og:title" content="Bridge &#60;Reopens&#62;">"#),
+        "the head stays built-in: {page}"
+    );
+
+    app.publish(tribune_core::article::ArticleInput {
+        kind: Some(tribune_core::article::ArticleKind::Page),
+        title: "About us".into(),
+        slug: Some("about".into()),
+        body_markdown: "Who we are.".into(),
+        ..Default::default()
+    })
+    .await;
+    let about = b.get("/about").await.body;
+    assert!(about.contains(r#"<article class="t-page"><h1>About us</h1><p>Who we are.</p>"#), "{about}");
 }
 
 /// `tribune serve` with `TRIBUNE_THEME_DIR=dir`: its exit code and what it printed.

@@ -39,13 +39,14 @@ impl<'a> ArticleView<'a> {
         ArticleView { a, url, date: a.published_at.map(date), media: None }
     }
 
-    /// The article as a theme's teaser `name` sees it, its image sized as the built-in
-    /// teaser of that name has it.
+    /// The article as a theme's template `name` sees it, its image sized as the built-in
+    /// template of that name has it.
     pub fn story(&self, name: &str) -> Story {
         let (width, sizes) = match name {
             "lead.html" => (960, super::pages::LEAD_SIZES),
             "story.html" => (480, STORY_SIZES),
-            _ => (240, THUMB_SIZES),
+            "card.html" => (240, THUMB_SIZES),
+            _ => (960, COLUMN_SIZES),
         };
         let link = |name: &str, url: String| Link { name: name.to_owned(), url };
         let image = self.media.as_ref().zip(self.a.image.as_ref()).map(|(m, img)| StoryImage {
