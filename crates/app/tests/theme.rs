@@ -22,6 +22,7 @@ on_both_backends!(
     a_theme_stylesheet_adds_to_the_built_in_one_on_every_page,
     a_theme_teasers_show_the_front_page_and_the_lists,
     a_theme_shows_the_article_itself_and_the_discussion_stays,
+    a_theme_lays_out_the_front_page_and_the_lists,
     a_broken_theme_template_stops_the_start_with_its_file_and_line,
     an_unknown_theme_file_is_refused_at_start,
 );
@@ -262,6 +263,71 @@ async fn a_theme_shows_the_article_itself_and_the_discussion_stays(db: TestDatab
     .await;
     let about = b.get("/about").await.body;
     assert!(about.contains(r#"<article class="t-page"><h1>About us</h1><p>Who we are.</p>"#), "{about}");
+}
+
+const FRONT: &str = r#"<h1 class="t-front">{{ site.title }}</h1>
+{% if lead %}<p class="t-lead">{{ lead.title }}{% if lead.image %} with {{ lead.image.alt }}{% endif %}</p>{% endif %}
+<ul class="t-latest">{% for s in latest %}<li>{{ s.title }}</li>{% endfor %}</ul>
+{% for section in sections %}<h2 class="t-section"><a href="{{ section.url }}">{{ section.name }}</a>: {% for s in section.stories %}{{ s.title }};{% endfor %}</h2>{% endfor %}
+{% if pager.older %}<a class="t-older" href="{{ pager.older }}">Older</a>{% endif %}"#;
+const LIST: &str = r#"<h1 class="t-heading">{{ heading }}</h1>
+{% for s in stories %}<p class="t-entry">{{ s.title }}</p>{% endfor %}
+{% if feed %}<a class="t-feed" href="{{ feed }}/feed.atom">Atom</a>{% endif %}
+{% if pager.newer %}<a class="t-newer" href="{{ pager.newer }}">Newer</a>{% endif %}"#;
+
+async fn a_theme_lays_out_the_front_page_and_the_lists(db: TestDatabase) {
+    let dir = theme(&[("templates/front.html", FRONT), ("templates/list.html", LIST)]);
+    let app = TestApp::with_config(db, |c| {
+        c.theme_dir = dir.path().to_owned();
+        c.articles_per_page = 2;
+    })
+    .await;
+    let now = Utc::now();
+    app.publish(article("Flood Warning", &["Ada"], &["Weather"], now - Duration::days(3))).await;
+    app.publish(article("Rain & <Hail>", &["Ben"], &["Weather"], now - Duration::days(2))).await;
+    let picture = tribune_core::media::add_media(
+        &app.state.store,
+        &tribune_core::work::Inline,
+        None,
+        "bridge.png",
+        common::png(600, 400),
+        "The bridge at dawn",
+    )
+    .await
+    .unwrap();
+    let mut bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
+    bridge.image = Some(picture.path());
+    bridge.image_alt = Some(picture.alt.clone());
+    app.publish(bridge).await;
+    let b = app.browser();
+
+    let front = b.get("/").await.body;
+    assert!(front.contains(r#"<h1 class="t-front">Test Gazette</h1>"#), "{front}");
+    assert!(front.contains(r#"<p class="t-lead">Bridge Reopens with The bridge at dawn</p>"#), "{front}");
+    assert!(front.contains(r#"<ul class="t-latest"><li>Rain &amp; &lt;Hail&gt;</li></ul>"#), "{front}");
+    assert!(
+        front.contains(
+            r#"<h2 class="t-section"><a href="&#x2f;tags&#x2f;weather">Weather</a>: Flood Warning;</h2>"#
+        ),
+        "a section holds what the top did not show: {front}"
+    );
+    assert!(front.contains(r#"<a class="t-older" href="&#x2f;?page=2">Older</a>"#), "{front}");
+    assert!(!front.contains("class=\"front-section\""), "no built-in section: {front}");
+    assert!(front.contains("<main id=\"main\""), "the layout around it stays: {front}");
+
+    let older = b.get("/?page=2").await.body;
+    assert!(older.contains(r#"<h1 class="t-heading">Test Gazette</h1>"#), "{older}");
+    assert!(older.contains(r#"<p class="t-entry">Flood Warning</p>"#), "{older}");
+    assert!(
+        older.contains(r#"<a class="t-newer" href="&#x2f;">Newer</a>"#) && !older.contains("t-feed"),
+        "{older}"
+    );
+
+    let weather = b.get("/tags/weather").await.body;
+    assert!(weather.contains(r#"<h1 class="t-heading">Tagged “Weather”</h1>"#), "{weather}");
+    assert_eq!(weather.matches(r#"<p class="t-entry">"#).count(), 2, "{weather}");
+    assert!(weather.contains(r#"<a class="t-feed" href="&#x2f;tags&#x2f;weather/feed.atom">"#), "{weather}");
+    assert!(!weather.contains("<article class=\"card"), "{weather}");
 }
 
 /// `tribune serve` with `TRIBUNE_THEME_DIR=dir`: its exit code and what it printed.

@@ -25,6 +25,7 @@ use super::views::{ArticleView, Pager, article_views, news_article_json_ld, with
 use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
 use crate::cache::{FORM_TOKEN, FRONT, article_key, author_key, tag_key};
 use crate::config::Config;
+use crate::theme::{self, FrontVars, ListVars};
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -74,6 +75,23 @@ struct ListPage<'a> {
     articles: Vec<ArticleView<'a>>,
     pager: Pager,
     canonical: String,
+    /// The theme's `list.html` in place of the built-in main content, if it has one.
+    themed_main: Option<String>,
+}
+
+impl ListPage<'_> {
+    fn themed(&self) -> Option<String> {
+        if !self.site.theme.replaces("list.html") {
+            return None;
+        }
+        let list = ListVars {
+            heading: self.heading.to_owned(),
+            stories: self.articles.iter().map(|v| v.story("card.html")).collect(),
+            pager: self.pager.vars(),
+            feed: (!self.feed_base.is_empty()).then(|| self.feed_base.clone()),
+        };
+        self.site.theme.render_list(self.site, &list)
+    }
 }
 
 /// What a list page shows and where: the front page, a tag's or an author's page.
@@ -99,7 +117,7 @@ async fn serve_list(
         if page.items.is_empty() && n > 1 {
             return Err(AppError::NotFound);
         }
-        let list = ListPage {
+        let mut list = ListPage {
             site: &state.site(),
             heading: &spec.heading,
             is_front: spec.filter == ArticleFilter::All,
@@ -107,7 +125,9 @@ async fn serve_list(
             articles: with_media(&state.store, article_views(&page.items)).await?,
             pager: Pager::new(&spec.base, &page),
             canonical: state.config.url(&path),
+            themed_main: None,
         };
+        list.themed_main = list.themed();
         Ok(list.render()?)
     };
     cached(state, headers, path.clone(), HTML, vec![spec.cache_key.clone()], render).await
@@ -128,11 +148,37 @@ struct FrontPage<'a> {
     latest: Vec<ArticleView<'a>>,
     sections: Vec<Section<'a>>,
     pager: Pager,
+    /// The theme's `front.html` in place of the built-in main content, if it has one.
+    themed_main: Option<String>,
 }
 
 struct Section<'a> {
     tag: NamedLink,
     stories: Vec<ArticleView<'a>>,
+}
+
+impl FrontPage<'_> {
+    fn themed(&self) -> Option<String> {
+        if !self.site.theme.replaces("front.html") {
+            return None;
+        }
+        let stories = |views: &[ArticleView]| views.iter().map(|v| v.story("story.html")).collect();
+        let front = FrontVars {
+            lead: self.lead.as_ref().map(|v| v.story("lead.html")),
+            latest: stories(&self.latest),
+            sections: self
+                .sections
+                .iter()
+                .map(|s| theme::Section {
+                    name: s.tag.name.clone(),
+                    url: format!("/tags/{}", s.tag.slug),
+                    stories: stories(&s.stories),
+                })
+                .collect(),
+            pager: self.pager.vars(),
+        };
+        self.site.theme.render_front(self.site, &front)
+    }
 }
 
 /// `sizes` for the lead story's image: most of the wide column on a desktop.
@@ -172,14 +218,16 @@ async fn render_front(state: &AppState) -> Result<String, AppError> {
         let views = with_media(&state.store, picked.into_iter().map(ArticleView::new).collect()).await?;
         sections.push(Section { tag, stories: views });
     }
-    let front = FrontPage {
+    let mut front = FrontPage {
         site: &site,
         canonical: state.config.url("/"),
         lead,
         latest,
         sections,
         pager: Pager::new("/", &page),
+        themed_main: None,
     };
+    front.themed_main = front.themed();
     Ok(front.render()?)
 }
 

@@ -7,7 +7,7 @@ use tribune_core::media::{Media, MediaStore, name_in_url};
 use tribune_core::store::{Page, StoreError};
 
 use crate::config::Config;
-use crate::theme::{Link, Story, StoryDate, StoryImage};
+use crate::theme::{Link, PagerVars, Story, StoryDate, StoryImage};
 
 pub struct DateView {
     /// For `<time datetime>` and machine-readable metadata.
@@ -124,6 +124,11 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// As a theme's templates see it.
+    pub fn vars(&self) -> PagerVars {
+        PagerVars { newer: self.prev.clone(), older: self.next.clone() }
+    }
+
     pub fn new<T>(base: &str, page: &Page<T>) -> Self {
         let link = |n: u32| {
             let sep = if base.contains('?') { '&' } else { '?' };

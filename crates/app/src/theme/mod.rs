@@ -6,11 +6,14 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::http::assets::Asset;
+
+mod vars;
+pub use vars::{FrontVars, Link, ListVars, PagerVars, Section, Story, StoryDate, StoryImage};
 
 /// The partials of the public layout (`base.html`) a theme may replace, in
 /// `theme_dir/templates/`.
@@ -24,6 +27,10 @@ pub const TEASERS: [&str; 3] = ["lead.html", "story.html", "card.html"];
 /// page's, a theme may replace, in `theme_dir/templates/`. The page around it (the
 /// discussion, the call to give) stays built-in.
 pub const CONTENTS: [&str; 2] = ["article_content.html", "page_content.html"];
+
+/// The lists a theme may replace, in `theme_dir/templates/`: what the front page and a
+/// tag's or an author's page show inside `<main>`.
+pub const LISTS: [&str; 2] = ["front.html", "list.html"];
 
 /// The stylesheet a theme may replace, in `theme_dir`.
 pub const STYLESHEET: &str = "site.css";
@@ -157,14 +164,18 @@ impl Theme {
         let templates = self.dir.join("templates");
         for name in &self.overridden {
             let samples = [Story::sample(true), Story::sample(false)];
-            let stories: Vec<Shown> = if TEASERS.contains(name) {
-                samples.iter().map(Shown::Story).collect()
-            } else if CONTENTS.contains(name) {
-                samples.iter().map(|story| Shown::Article(story, SAMPLE_BODY)).collect()
-            } else {
-                vec![Shown::Site]
+            let fronts = [FrontVars::sample(true), FrontVars::sample(false)];
+            let lists = [ListVars::sample(true), ListVars::sample(false)];
+            let shown: Vec<Shown> = match *name {
+                "front.html" => fronts.iter().map(Shown::Front).collect(),
+                "list.html" => lists.iter().map(Shown::List).collect(),
+                _ if TEASERS.contains(name) => samples.iter().map(Shown::Story).collect(),
+                _ if CONTENTS.contains(name) => {
+                    samples.iter().map(|s| Shown::Article(s, SAMPLE_BODY)).collect()
+                }
+                _ => vec![Shown::Site],
             };
-            for shown in stories {
+            for shown in shown {
                 self.try_render(name, site, shown).map_err(|e| template_error(&templates, &e))?;
             }
         }
@@ -194,6 +205,16 @@ impl Theme {
         self.render_with(name, site, Shown::Article(story, body))
     }
 
+    /// The theme's `front.html`, or `None` for the built-in front page, as [`Theme::render`].
+    pub fn render_front(&self, site: &Config, front: &FrontVars) -> Option<String> {
+        self.render_with("front.html", site, Shown::Front(front))
+    }
+
+    /// The theme's `list.html`, or `None` for the built-in list, as [`Theme::render`].
+    pub fn render_list(&self, site: &Config, list: &ListVars) -> Option<String> {
+        self.render_with("list.html", site, Shown::List(list))
+    }
+
     fn render_with(&self, name: &str, site: &Config, shown: Shown) -> Option<String> {
         if !self.replaces(name) {
             return None;
@@ -209,7 +230,7 @@ impl Theme {
     }
 
     fn try_render(&self, name: &str, site: &Config, shown: Shown) -> Result<String, minijinja::Error> {
-        self.templates.get_template(name)?.render(Context::of(site, shown))
+        self.templates.get_template(name)?.render(context(site, shown))
     }
 
     /// The theme's replacement for the built-in stylesheet, if it has one.
@@ -231,7 +252,7 @@ impl Theme {
 
 /// Every template a theme may have, for error messages.
 fn theme_templates() -> Vec<&'static str> {
-    PARTIALS.into_iter().chain(TEASERS).chain(CONTENTS).collect()
+    PARTIALS.into_iter().chain(LISTS).chain(TEASERS).chain(CONTENTS).collect()
 }
 
 /// What a template shows besides the site: nothing more (a partial), a story (a teaser),
@@ -241,93 +262,12 @@ enum Shown<'a> {
     Site,
     Story(&'a Story),
     Article(&'a Story, &'a str),
+    Front(&'a FrontVars),
+    List(&'a ListVars),
 }
 
 /// A body to check an article's template with at start.
 const SAMPLE_BODY: &str = "<p>The body of a sample story.</p>";
-
-/// What a theme's templates see (documented in docs/themes.md).
-#[derive(Serialize)]
-struct Context<'a> {
-    site: SiteVars<'a>,
-    menu: Vec<MenuVar<'a>>,
-    /// Only in a teaser or an article: elsewhere `story` is undefined, an error like any
-    /// unknown name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    story: Option<&'a Story>,
-    /// Only in an article: its body, marked safe (sanitized when saved) so that a theme
-    /// never needs `|safe`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<Value>,
-}
-
-/// An article as a teaser shows it (`story` in docs/themes.md).
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct Story {
-    pub title: String,
-    pub url: String,
-    pub summary: String,
-    pub authors: Vec<Link>,
-    /// The publication it first appeared in.
-    pub syndicated: Option<Link>,
-    pub date: Option<StoryDate>,
-    pub comment_count: i64,
-    pub tags: Vec<Link>,
-    /// Only an image of the site's own media library (it has sizes and copies).
-    pub image: Option<StoryImage>,
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct Link {
-    pub name: String,
-    pub url: String,
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct StoryDate {
-    /// For `<time datetime>`.
-    pub iso: String,
-    /// For people: "1 March 2026".
-    pub display: String,
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct StoryImage {
-    /// The copy the built-in teaser uses as `src`, then every copy as `srcset`, and the
-    /// built-in layout's `sizes` for that teaser.
-    pub src: String,
-    pub srcset: String,
-    pub sizes: String,
-    pub width: u32,
-    pub height: u32,
-    pub alt: String,
-}
-
-impl Story {
-    /// A story to check a teaser with at start: with every optional part, or none.
-    fn sample(full: bool) -> Story {
-        let link = |name: &str, url: &str| Link { name: name.into(), url: url.into() };
-        Story {
-            title: "A sample story".into(),
-            url: "/articles/a-sample-story".into(),
-            summary: "What a teaser says of it.".into(),
-            authors: if full { vec![link("Ann Writer", "/authors/ann-writer")] } else { vec![] },
-            syndicated: full.then(|| link("The Other Paper", "https://other.example/story")),
-            date: full
-                .then(|| StoryDate { iso: "2026-03-01T08:00:00Z".into(), display: "1 March 2026".into() }),
-            comment_count: if full { 3 } else { 0 },
-            tags: if full { vec![link("City", "/tags/city")] } else { vec![] },
-            image: full.then(|| StoryImage {
-                src: "/media/1-480.jpg".into(),
-                srcset: "/media/1-480.jpg 480w, /media/1.jpg 800w".into(),
-                sizes: "100vw".into(),
-                width: 800,
-                height: 533,
-                alt: "A sample picture".into(),
-            }),
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct SiteVars<'a> {
@@ -345,26 +285,29 @@ struct MenuVar<'a> {
     href: String,
 }
 
-impl<'a> Context<'a> {
-    fn of(site: &'a Config, shown: Shown<'a>) -> Context<'a> {
-        let (story, body) = match shown {
-            Shown::Site => (None, None),
-            Shown::Story(story) => (Some(story), None),
-            Shown::Article(story, body) => (Some(story), Some(Value::from_safe_string(body.to_owned()))),
-        };
-        Context {
-            site: SiteVars {
-                title: &site.site_title,
-                description: &site.site_description,
-                language: &site.language,
-                logo: &site.site_logo,
-                icon: &site.site_icon,
-                url: &site.base_url,
-            },
-            menu: site.menu.iter().map(|m| MenuVar { label: &m.label, href: m.href() }).collect(),
-            story,
-            body,
+/// What a theme's templates see (documented in docs/themes.md): the site and its menu, and
+/// what the template shows. A name a template does not get is undefined, an error like any
+/// unknown name.
+fn context(site: &Config, shown: Shown) -> Value {
+    let site_vars = SiteVars {
+        title: &site.site_title,
+        description: &site.site_description,
+        language: &site.language,
+        logo: &site.site_logo,
+        icon: &site.site_icon,
+        url: &site.base_url,
+    };
+    let menu: Vec<MenuVar> = site.menu.iter().map(|m| MenuVar { label: &m.label, href: m.href() }).collect();
+    let base = context! { site => site_vars, menu };
+    match shown {
+        Shown::Site => base,
+        Shown::Story(story) => context! { story, ..base },
+        // The body was sanitized when saved: marked safe, a theme never needs `|safe`.
+        Shown::Article(story, body) => {
+            context! { story, body => Value::from_safe_string(body.to_owned()), ..base }
         }
+        Shown::Front(front) => context! { ..Value::from_serialize(front), ..base },
+        Shown::List(list) => context! { ..Value::from_serialize(list), ..base },
     }
 }
 
@@ -518,6 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn a_front_page_is_checked_full_and_empty() {
+        let front = "{% for s in latest %}{{ s.title }}{% endfor %}{% if lead %}{{ lead.title }}{% endif %}";
+        let (_dir, theme) = theme_with(&[("templates/front.html", front)]);
+        let theme = theme.unwrap();
+        theme.check(&Config::default()).unwrap();
+        let html = theme.render_front(&Config::default(), &FrontVars::sample(true)).unwrap();
+        assert_eq!(html, "A sample storyA sample storyA sample story");
+
+        let careless = "<main>\n{{ lead.title }}</main>";
+        let (_dir, theme) = theme_with(&[("templates/front.html", careless)]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("front.html, line 2"), "a front page with no lead yet: {error}");
+        let (_dir, theme) = theme_with(&[("templates/list.html", "{{ lead }}")]);
+        let error = theme.unwrap().check(&Config::default()).unwrap_err().to_string();
+        assert!(error.contains("list.html, line 1: undefined value"), "a list has no lead: {error}");
+    }
+
+    #[test]
     fn an_article_template_prints_its_body_as_html_and_the_rest_escaped() {
         let content = "<article><h1>{{ story.title }}</h1>{{ body }}</article>";
         let (_dir, theme) = theme_with(&[("templates/article_content.html", content)]);
@@ -544,7 +505,8 @@ mod tests {
         let (_dir, theme) = theme_with(&[("templates/fotter.html", "")]);
         let error = theme.unwrap_err().to_string();
         assert!(
-            error.contains("fotter.html") && error.contains("head.html, header.html, footer.html, lead.html"),
+            error.contains("fotter.html")
+                && error.contains("head.html, header.html, footer.html, front.html"),
             "{error}"
         );
         let (_dir, theme) = theme_with(&[("footer.html", "")]);
