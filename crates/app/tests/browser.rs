@@ -370,20 +370,8 @@ async fn publish_with_image(
     app: &TestApp,
     published: chrono::DateTime<Utc>,
 ) -> (tribune_core::article::Article, tribune_core::media::Media) {
-    let image = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "harbour.png",
-        common::png(1200, 800),
-        "Lights on the harbour wall",
-    )
-    .await
-    .unwrap();
-    let mut input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
-    input.image = Some(image.path());
-    input.image_alt = Some(image.alt.clone());
-    (app.publish(input).await, image)
+    let input = article("Harbour Lights", &["Ada Writer"], &["Local"], published);
+    app.publish_with_picture(input, "Lights on the harbour wall").await
 }
 
 /// "Harbour Notes": a body with an uploaded image, notes cited twice and a video.

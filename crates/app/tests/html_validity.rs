@@ -40,16 +40,7 @@ async fn every_page_type_is_valid_html() {
     let mut rich = article("Syndicated & illustrated", &["Ada Lovelace", "Bob"], &["Local", "Science"], now);
     rich.source_name = Some("The Original".into());
     rich.source_url = Some("https://original.example/story?a=1&b=2".into());
-    let lead = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "lead.png",
-        common::png(1000, 600),
-        "A harbour at dawn",
-    )
-    .await
-    .unwrap();
+    let lead = app.add_picture(1000, 600, "A harbour at dawn").await;
     rich.image = Some(lead.path());
     rich.image_alt = Some("A harbour at dawn".into());
     rich.body_markdown =

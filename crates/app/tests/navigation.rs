@@ -9,7 +9,6 @@ use common::{Browser, TestApp, article, eventually};
 use reqwest::StatusCode;
 use tribune_core::article::{ArticleInput, ArticleKind, ArticleStatus};
 use tribune_core::user::Role;
-use tribune_core::work::Inline;
 use tribune_store::on_both_backends;
 use tribune_store::testing::TestDatabase;
 
@@ -252,16 +251,7 @@ async fn the_menu_is_edited_without_javascript_and_refuses_bad_links(db: TestDat
 
 async fn the_front_page_leads_with_the_newest_story_with_an_image(db: TestDatabase) {
     let app = TestApp::with_config(db, |c| c.articles_per_page = 3).await;
-    let media = tribune_core::media::add_media(
-        &app.state.store,
-        &Inline,
-        None,
-        "river.png",
-        common::png(1200, 800),
-        "The river at dawn",
-    )
-    .await
-    .unwrap();
+    let media = app.add_picture(1200, 800, "The river at dawn").await;
     let now = Utc::now();
     for i in 0..8 {
         let tag = if i % 2 == 0 { "Local" } else { "Culture" };

@@ -169,20 +169,8 @@ async fn a_theme_teasers_show_the_front_page_and_the_lists(db: TestDatabase) {
     let now = Utc::now();
     app.publish(article("Flood Warning", &["Ada Reporter"], &["Weather"], now - Duration::days(2))).await;
     app.publish(article("Rain & <Hail>", &["Ben"], &["Weather"], now - Duration::days(1))).await;
-    let picture = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "bridge.png",
-        common::png(1200, 800),
-        "The bridge at dawn",
-    )
-    .await
-    .unwrap();
-    let mut bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
-    bridge.image = Some(picture.path());
-    bridge.image_alt = Some(picture.alt.clone());
-    app.publish(bridge).await;
+    let bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
+    app.publish_with_picture(bridge, "The bridge at dawn").await;
     let b = app.browser();
 
     let front = b.get("/").await.body;
@@ -285,20 +273,8 @@ async fn a_theme_lays_out_the_front_page_and_the_lists(db: TestDatabase) {
     let now = Utc::now();
     app.publish(article("Flood Warning", &["Ada"], &["Weather"], now - Duration::days(3))).await;
     app.publish(article("Rain & <Hail>", &["Ben"], &["Weather"], now - Duration::days(2))).await;
-    let picture = tribune_core::media::add_media(
-        &app.state.store,
-        &tribune_core::work::Inline,
-        None,
-        "bridge.png",
-        common::png(600, 400),
-        "The bridge at dawn",
-    )
-    .await
-    .unwrap();
-    let mut bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
-    bridge.image = Some(picture.path());
-    bridge.image_alt = Some(picture.alt.clone());
-    app.publish(bridge).await;
+    let bridge = article("Bridge Reopens", &["Cy"], &["City"], now - Duration::hours(1));
+    app.publish_with_picture(bridge, "The bridge at dawn").await;
     let b = app.browser();
 
     let front = b.get("/").await.body;

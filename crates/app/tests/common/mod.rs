@@ -77,6 +77,26 @@ impl TestApp {
         saved.article
     }
 
+    /// Uploads a `width` × `height` picture described by `alt` to the media library.
+    pub async fn add_picture(&self, width: u32, height: u32, alt: &str) -> tribune_core::media::Media {
+        let work = tribune_core::work::Inline;
+        tribune_core::media::add_media(&self.state.store, &work, None, "picture.png", png(width, height), alt)
+            .await
+            .unwrap()
+    }
+
+    /// Publishes `input` with a new picture of 1200 × 800 px described by `alt` as its image.
+    pub async fn publish_with_picture(
+        &self,
+        mut input: ArticleInput,
+        alt: &str,
+    ) -> (tribune_core::article::Article, tribune_core::media::Media) {
+        let picture = self.add_picture(1200, 800, alt).await;
+        input.image = Some(picture.path());
+        input.image_alt = Some(picture.alt.clone());
+        (self.publish(input).await, picture)
+    }
+
     pub async fn add_user(&self, name: &str, role: Role) -> (String, String) {
         let email = format!("{}@example.org", name.to_lowercase().replace(' ', "."));
         let password = "correct horse battery".to_owned();
