@@ -23,6 +23,7 @@ on_both_backends!(
     a_theme_teasers_show_the_front_page_and_the_lists,
     a_theme_shows_the_article_itself_and_the_discussion_stays,
     a_theme_lays_out_the_front_page_and_the_lists,
+    a_theme_error_page_keeps_its_status_and_message,
     a_broken_theme_template_stops_the_start_with_its_file_and_line,
     an_unknown_theme_file_is_refused_at_start,
 );
@@ -304,6 +305,22 @@ async fn a_theme_lays_out_the_front_page_and_the_lists(db: TestDatabase) {
     assert_eq!(weather.matches(r#"<p class="t-entry">"#).count(), 2, "{weather}");
     assert!(weather.contains(r#"<a class="t-feed" href="&#x2f;tags&#x2f;weather/feed.atom">"#), "{weather}");
     assert!(!weather.contains("<article class=\"card"), "{weather}");
+}
+
+async fn a_theme_error_page_keeps_its_status_and_message(db: TestDatabase) {
+    let error =
+        r#"<h1 class="t-error">{{ error.reason }}</h1><p>{{ error.message }} ({{ error.status }})</p>"#;
+    let dir = theme(&[("templates/error.html", error)]);
+    let app = TestApp::with_config(db, |c| c.theme_dir = dir.path().to_owned()).await;
+    let missing = app.browser().get("/articles/no-such-story").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains(r#"<h1 class="t-error">Not Found</h1><p>"#), "{}", missing.body);
+    assert!(
+        missing.body.contains(" (404)</p>") && !missing.body.contains("error-message"),
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("<footer class=\"site-footer\">"), "the layout stays: {}", missing.body);
 }
 
 /// `tribune serve` with `TRIBUNE_THEME_DIR=dir`: its exit code and what it printed.

@@ -210,6 +210,8 @@ struct ErrorPage<'a> {
     status: u16,
     reason: &'a str,
     message: &'a str,
+    /// The theme's `error.html` in place of the built-in main content, if it has one.
+    themed_main: Option<String>,
 }
 
 /// Draws an HTML page around every error that has no body of its own kind: ours (which
@@ -233,12 +235,15 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
         Some(error::ErrorMessage(m)) => m,
         None => framework_message(status),
     };
-    let page = ErrorPage {
-        site: &state.site(),
+    let site = state.site();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let error = crate::theme::ErrorVars {
         status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("Error"),
-        message: &message,
+        reason: reason.to_owned(),
+        message: message.clone(),
     };
+    let themed_main = site.theme.render_error(&site, &error);
+    let page = ErrorPage { site: &site, status: status.as_u16(), reason, message: &message, themed_main };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::http::assets::Asset;
 
 mod vars;
-pub use vars::{FrontVars, Link, ListVars, PagerVars, Section, Story, StoryDate, StoryImage};
+pub use vars::{ErrorVars, FrontVars, Link, ListVars, PagerVars, Section, Story, StoryDate, StoryImage};
 
 /// The partials of the public layout (`base.html`) a theme may replace, in
 /// `theme_dir/templates/`.
@@ -31,6 +31,10 @@ pub const CONTENTS: [&str; 2] = ["article_content.html", "page_content.html"];
 /// The lists a theme may replace, in `theme_dir/templates/`: what the front page and a
 /// tag's or an author's page show inside `<main>`.
 pub const LISTS: [&str; 2] = ["front.html", "list.html"];
+
+/// What an error page (a 404, a refused request) shows inside `<main>`, in
+/// `theme_dir/templates/`.
+pub const ERROR: &str = "error.html";
 
 /// The stylesheet a theme may replace, in `theme_dir`.
 pub const STYLESHEET: &str = "site.css";
@@ -166,9 +170,11 @@ impl Theme {
             let samples = [Story::sample(true), Story::sample(false)];
             let fronts = [FrontVars::sample(true), FrontVars::sample(false)];
             let lists = [ListVars::sample(true), ListVars::sample(false)];
+            let error = ErrorVars::sample();
             let shown: Vec<Shown> = match *name {
                 "front.html" => fronts.iter().map(Shown::Front).collect(),
                 "list.html" => lists.iter().map(Shown::List).collect(),
+                ERROR => vec![Shown::Error(&error)],
                 _ if TEASERS.contains(name) => samples.iter().map(Shown::Story).collect(),
                 _ if CONTENTS.contains(name) => {
                     samples.iter().map(|s| Shown::Article(s, SAMPLE_BODY)).collect()
@@ -215,6 +221,11 @@ impl Theme {
         self.render_with("list.html", site, Shown::List(list))
     }
 
+    /// The theme's `error.html`, or `None` for the built-in one, as [`Theme::render`].
+    pub fn render_error(&self, site: &Config, error: &ErrorVars) -> Option<String> {
+        self.render_with(ERROR, site, Shown::Error(error))
+    }
+
     fn render_with(&self, name: &str, site: &Config, shown: Shown) -> Option<String> {
         if !self.replaces(name) {
             return None;
@@ -252,7 +263,7 @@ impl Theme {
 
 /// Every template a theme may have, for error messages.
 fn theme_templates() -> Vec<&'static str> {
-    PARTIALS.into_iter().chain(LISTS).chain(TEASERS).chain(CONTENTS).collect()
+    PARTIALS.into_iter().chain(LISTS).chain(TEASERS).chain(CONTENTS).chain([ERROR]).collect()
 }
 
 /// What a template shows besides the site: nothing more (a partial), a story (a teaser),
@@ -264,6 +275,7 @@ enum Shown<'a> {
     Article(&'a Story, &'a str),
     Front(&'a FrontVars),
     List(&'a ListVars),
+    Error(&'a ErrorVars),
 }
 
 /// A body to check an article's template with at start.
@@ -308,6 +320,7 @@ fn context(site: &Config, shown: Shown) -> Value {
         }
         Shown::Front(front) => context! { ..Value::from_serialize(front), ..base },
         Shown::List(list) => context! { ..Value::from_serialize(list), ..base },
+        Shown::Error(error) => context! { error, ..base },
     }
 }
 

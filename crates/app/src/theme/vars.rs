@@ -142,3 +142,20 @@ impl PagerVars {
         PagerVars { newer: full.then(|| "/?page=1".into()), older: full.then(|| "/?page=3".into()) }
     }
 }
+
+/// An error page (`error.html`): what went wrong, in words a reader can act on.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ErrorVars {
+    /// The HTTP status: 404, 403, 429…
+    pub status: u16,
+    /// Its name: "Not Found", "Too Many Requests"…
+    pub reason: String,
+    /// What happened and what to do: "This page does not exist."
+    pub message: String,
+}
+
+impl ErrorVars {
+    pub(super) fn sample() -> ErrorVars {
+        ErrorVars { status: 404, reason: "Not Found".into(), message: "This page does not exist.".into() }
+    }
+}
