@@ -46,8 +46,151 @@ const REWARD: &[&str] = &[
     "unlimited",
     "exclusive",
 ];
-const SELF: &[&str] =
-    &["channel", "profile", "page", "video", "videos", "site", "website", "blog", "music", "song", "app"];
+const SELF: &[&str] = &[
+    "channel",
+    "profile",
+    "page",
+    "video",
+    "videos",
+    "site",
+    "website",
+    "blog",
+    "music",
+    "song",
+    "app",
+    "songs",
+    "playlist",
+    "mixtape",
+    "album",
+    "cover",
+    "covers",
+    "track",
+    "tracks",
+    "account",
+    "instagram",
+    "shop",
+    "store",
+    "podcast",
+    "stream",
+    "bio",
+    "group",
+];
+/// Asking for likes, follows and shares: what comment spam wants when it sells nothing.
+const ENGAGEMENT: &[&str] = &[
+    "like this comment",
+    "like my comment",
+    "thumbs up if",
+    "thumbs up for",
+    "give it a like",
+    "give this a like",
+    "like if you",
+    "likes if",
+    "share this",
+    "follow me",
+    "follow back",
+    "sub me",
+    "sub to me",
+    "sub4sub",
+    "sub 4 sub",
+    "subscribe to me",
+    "take a listen",
+    "come and watch",
+    "go watch",
+    "check it out",
+    "look me up",
+    "search for my",
+    "support me",
+    "help me reach",
+    "help me get",
+    "please donate",
+    "donate to my",
+    "donate bitcoin",
+    "donate bitcoins",
+];
+/// Selling: the words of a shop window, which comment spam pastes under any article.
+const SELLING: &[&str] = &[
+    "cheap",
+    "cheapest",
+    "wholesale",
+    "replica",
+    "replicas",
+    "shipping",
+    "discreet",
+    "prescription",
+    "order now",
+    "buy now",
+    "shop now",
+    "order at",
+    "buy at",
+    "best price",
+    "best prices",
+    "lowest price",
+    "lowest prices",
+    "in bulk",
+    "per cent off",
+    "free trial",
+    "free shipping",
+    "limited offer",
+    "limited spots",
+    "only today",
+    "today only",
+];
+/// Getting rich: what money-making schemes promise, in news comments as in e-mail.
+const RICH: &[&str] = &[
+    "passive income",
+    "make money",
+    "making money",
+    "extra money",
+    "earn money",
+    "from home",
+    "per month",
+    "a month from",
+    "per day",
+    "a day from",
+    "per week",
+    "figures a month",
+    "crypto",
+    "bitcoin",
+    "bitcoins",
+    "forex",
+    "trading bot",
+    "trading signals",
+    "investment platform",
+    "financial freedom",
+    "quit my job",
+    "left my job",
+    "my salary",
+    "ask me how",
+    "loan",
+    "loans",
+];
+/// Moving the talk somewhere private: where a scam continues.
+const CONTACT: &[&str] = &[
+    "whatsapp",
+    "telegram",
+    "dm me",
+    "pm me",
+    "message me",
+    "inbox me",
+    "hit me up",
+    "text me",
+    "email him",
+    "email her",
+    "contact him",
+    "contact her",
+    "write me",
+    "link in bio",
+    "in my bio",
+    "see profile",
+    "see my profile",
+    "via email",
+    "add me",
+];
+/// The ends of web addresses written without "http" or "www": "bestpills.com/offer".
+const DOMAINS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "top", "xyz", "online", "site", "shop", "store", "club", "ly", "ru",
+    "io", "me", "tv", "example",
+];
 
 /// Spam's tell-tale signs as pseudo-words the model learns weights for like any other:
 /// a phone number, a sum of money, an e-mail address, a spelled-out link ("site dot
@@ -75,6 +218,12 @@ fn spam_cues(body: &str) -> Vec<&'static str> {
     add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
     add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
     add(words.iter().any(|w| ACT.contains(w)), "cue:act");
+    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(&lower, p));
+    add(phrase(ENGAGEMENT), "cue:engagement");
+    add(phrase(SELLING) || lower.contains("% off"), "cue:selling");
+    add(phrase(RICH), "cue:rich");
+    add(phrase(CONTACT), "cue:contact");
+    add(bare_domain(&links::without_links(&lower)), "cue:bare-domain");
     add(words.iter().any(|w| REWARD.contains(w)), "cue:reward");
     add(shouting(body), "cue:shouting");
     cues.extend(link_cues(body));
@@ -142,6 +291,17 @@ fn link_cues(body: &str) -> Vec<&'static str> {
         links::without_links(body).split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
     add(words < 8, "cue:link-few-words");
     cues
+}
+
+/// A web address written without "http" or "www" ("bestpills.com/offer", "adf.ly / x"):
+/// a name of two letters or more, a dot, and a known ending, not followed by more letters.
+fn bare_domain(text: &str) -> bool {
+    text.match_indices('.').any(|(i, _)| {
+        let name = text[..i].chars().rev().take_while(|c| c.is_alphanumeric() || *c == '-').count();
+        let rest = &text[i + 1..];
+        let end: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+        name >= 2 && DOMAINS.contains(&end.as_str())
+    })
 }
 
 /// The longest run of digits, spaces and dashes taken as one number (a phone number).
@@ -1083,6 +1243,12 @@ mod tests {
 
     #[test]
     fn spam_signs_are_read_and_ordinary_words_are_not() {
+        assert!(spam_cues("Like this comment if you agree and follow me").contains(&"cue:engagement"));
+        assert!(spam_cues("Replica watches, 70% off, order now").contains(&"cue:selling"));
+        assert!(spam_cues("I make passive income from home, ask me how").contains(&"cue:rich"));
+        assert!(spam_cues("Message me on WhatsApp").contains(&"cue:contact"));
+        assert!(spam_cues("see bestpills.com/offer or adf.ly / x").contains(&"cue:bare-domain"));
+        assert!(!spam_cues("At 9 a.m. the U.S. envoy, e.g. Mr. Smith, spoke.").contains(&"cue:bare-domain"));
         assert_eq!(spam_cues("Please check out my channel!"), ["cue:my-channel", "cue:check-out"]);
         assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:phone"));
         assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:money"));
