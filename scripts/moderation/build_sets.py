@@ -223,6 +223,10 @@ def main():
         # Debate about groups is counted with the political kind, as the authored one is.
         kinds = {"group-debate": "political"}
         items += [item(o["label"], o["body"], WRITTEN, kinds.get(o["kind"], o["kind"])) for o in map(json.loads, f)]
+    # Written later for `train` alone, so that `eval` and `decisions` stay what they were
+    # (and near-duplicates of them are left out, as for every item drawn for `train`).
+    with open(os.path.join(here, "written-train.jsonl"), encoding="utf-8") as f:
+        items += [item(o["label"], o["body"], WRITTEN, o["kind"]) | {"_train": True} for o in map(json.loads, f)]
 
     seen, unique = set(), []
     for it in items:

@@ -46,8 +46,151 @@ const REWARD: &[&str] = &[
     "unlimited",
     "exclusive",
 ];
-const SELF: &[&str] =
-    &["channel", "profile", "page", "video", "videos", "site", "website", "blog", "music", "song", "app"];
+const SELF: &[&str] = &[
+    "channel",
+    "profile",
+    "page",
+    "video",
+    "videos",
+    "site",
+    "website",
+    "blog",
+    "music",
+    "song",
+    "app",
+    "songs",
+    "playlist",
+    "mixtape",
+    "album",
+    "cover",
+    "covers",
+    "track",
+    "tracks",
+    "account",
+    "instagram",
+    "shop",
+    "store",
+    "podcast",
+    "stream",
+    "bio",
+    "group",
+];
+/// Asking for likes, follows and shares: what comment spam wants when it sells nothing.
+const ENGAGEMENT: &[&str] = &[
+    "like this comment",
+    "like my comment",
+    "thumbs up if",
+    "thumbs up for",
+    "give it a like",
+    "give this a like",
+    "like if you",
+    "likes if",
+    "share this",
+    "follow me",
+    "follow back",
+    "sub me",
+    "sub to me",
+    "sub4sub",
+    "sub 4 sub",
+    "subscribe to me",
+    "take a listen",
+    "come and watch",
+    "go watch",
+    "check it out",
+    "look me up",
+    "search for my",
+    "support me",
+    "help me reach",
+    "help me get",
+    "please donate",
+    "donate to my",
+    "donate bitcoin",
+    "donate bitcoins",
+];
+/// Selling: the words of a shop window, which comment spam pastes under any article.
+const SELLING: &[&str] = &[
+    "cheap",
+    "cheapest",
+    "wholesale",
+    "replica",
+    "replicas",
+    "shipping",
+    "discreet",
+    "prescription",
+    "order now",
+    "buy now",
+    "shop now",
+    "order at",
+    "buy at",
+    "best price",
+    "best prices",
+    "lowest price",
+    "lowest prices",
+    "in bulk",
+    "per cent off",
+    "free trial",
+    "free shipping",
+    "limited offer",
+    "limited spots",
+    "only today",
+    "today only",
+];
+/// Getting rich: what money-making schemes promise, in news comments as in e-mail.
+const RICH: &[&str] = &[
+    "passive income",
+    "make money",
+    "making money",
+    "extra money",
+    "earn money",
+    "from home",
+    "per month",
+    "a month from",
+    "per day",
+    "a day from",
+    "per week",
+    "figures a month",
+    "crypto",
+    "bitcoin",
+    "bitcoins",
+    "forex",
+    "trading bot",
+    "trading signals",
+    "investment platform",
+    "financial freedom",
+    "quit my job",
+    "left my job",
+    "my salary",
+    "ask me how",
+    "loan",
+    "loans",
+];
+/// Moving the talk somewhere private: where a scam continues.
+const CONTACT: &[&str] = &[
+    "whatsapp",
+    "telegram",
+    "dm me",
+    "pm me",
+    "message me",
+    "inbox me",
+    "hit me up",
+    "text me",
+    "email him",
+    "email her",
+    "contact him",
+    "contact her",
+    "write me",
+    "link in bio",
+    "in my bio",
+    "see profile",
+    "see my profile",
+    "via email",
+    "add me",
+];
+/// The ends of web addresses written without "http" or "www": "bestpills.com/offer".
+const DOMAINS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "top", "xyz", "online", "site", "shop", "store", "club", "ly", "ru",
+    "io", "me", "tv", "example",
+];
 
 /// Spam's tell-tale signs as pseudo-words the model learns weights for like any other:
 /// a phone number, a sum of money, an e-mail address, a spelled-out link ("site dot
@@ -75,6 +218,12 @@ fn spam_cues(body: &str) -> Vec<&'static str> {
     add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
     add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
     add(words.iter().any(|w| ACT.contains(w)), "cue:act");
+    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(&lower, p));
+    add(phrase(ENGAGEMENT), "cue:engagement");
+    add(phrase(SELLING) || lower.contains("% off"), "cue:selling");
+    add(phrase(RICH), "cue:rich");
+    add(phrase(CONTACT), "cue:contact");
+    add(bare_domain(&links::without_links(&lower)), "cue:bare-domain");
     add(words.iter().any(|w| REWARD.contains(w)), "cue:reward");
     add(shouting(body), "cue:shouting");
     cues.extend(link_cues(body));
@@ -144,6 +293,17 @@ fn link_cues(body: &str) -> Vec<&'static str> {
     cues
 }
 
+/// A web address written without "http" or "www" ("bestpills.com/offer", "adf.ly / x"):
+/// a name of two letters or more, a dot, and a known ending, not followed by more letters.
+fn bare_domain(text: &str) -> bool {
+    text.match_indices('.').any(|(i, _)| {
+        let name = text[..i].chars().rev().take_while(|c| c.is_alphanumeric() || *c == '-').count();
+        let rest = &text[i + 1..];
+        let end: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+        name >= 2 && DOMAINS.contains(&end.as_str())
+    })
+}
+
 /// The longest run of digits, spaces and dashes taken as one number (a phone number).
 fn longest_number(text: &str) -> usize {
     let (mut best, mut run) = (0, 0);
@@ -179,10 +339,13 @@ fn shouting(body: &str) -> bool {
     letters.len() >= 12 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 7
 }
 
-/// Doing harm to people: what a call for violence says, whatever group it names.
+/// Doing violence to people: what a call for violence or a threat says, whatever group or
+/// person it names.
 const HARM: &[&str] = &[
     "kill",
     "killed",
+    "murder",
+    "murdered",
     "shoot",
     "shot",
     "hang",
@@ -224,24 +387,13 @@ const HARM: &[&str] = &[
     "sterilized",
     "eliminate",
     "eliminated",
-    "rounded",
-    "round",
     "culled",
     "cull",
-    "hunted",
-    "hunt",
-    "removed",
-    "rid",
-    "crushed",
     "die",
     "dead",
-    "suffer",
     "raped",
     "rape",
-    "punished",
     "whipped",
-    "jailed",
-    "caged",
     "hurt",
     "smash",
     "smashed",
@@ -255,51 +407,106 @@ const HARM: &[&str] = &[
     "choked",
     "bury",
     "buried",
-    "shut",
+    "torture",
+    "tortured",
+    "slit",
+    "gut",
+    "gutted",
+    "behead",
+    "beheaded",
+    "bash",
+    "kick",
+    "slap",
+    "strung",
+    "bleed",
+    "skin",
+    "skinned",
+    "castrate",
+    "castrated",
+    "nuke",
+    "nuked",
+    "bomb",
+    "bombed",
+    "beating",
+    "kicking",
+    "bullet",
+    "bullets",
+    "noose",
+    "thrashing",
+    "lashing",
+    "kneecapped",
+    "maimed",
+    "maim",
+    "crippled",
+    "cripple",
 ];
-/// Said of people, these make them less than human.
+/// Punishing people: ordinary politics says a minister "should be jailed" or "removed", so
+/// these are a sign apart, which the model weighs for itself.
+const PUNISH: &[&str] = &[
+    "jailed", "caged", "punished", "removed", "rid", "rounded", "round", "hunted", "hunt", "crushed",
+    "suffer", "deported", "expelled", "banned", "locked", "flogged", "shut",
+];
+/// Said of people, these make them less than human, whatever else the sentence says.
 const VERMIN: &[&str] = &[
     "vermin",
-    "animals",
     "parasites",
-    "rats",
     "cockroaches",
     "roaches",
-    "insects",
     "locusts",
     "subhuman",
     "subhumans",
+    "untermensch",
     "savages",
+    "infestation",
+    "leeches",
+    "maggots",
+    "breeders",
+    "barbarians",
+    "degenerates",
+    "mongrels",
+    "infest",
+    "infesting",
+    "infested",
+];
+/// Words that make people less than human only when said of people: "they are animals",
+/// "breed like rats", not "farm animals" or "I walk the dogs" (within [`NEAR`] words of
+/// a group or a pronoun for people).
+const BEASTS: &[&str] = &[
+    "animals",
+    "animal",
+    "rats",
+    "insects",
     "beasts",
     "plague",
     "disease",
     "cancer",
     "virus",
-    "infestation",
     "filth",
     "scum",
-    "trash",
     "apes",
     "monkeys",
     "dogs",
     "pigs",
     "swine",
-    "leeches",
-    "maggots",
-    "breeders",
     "inferior",
-    "barbarians",
     "primitive",
-    "degenerates",
     "degenerate",
-    "mongrels",
     "invaders",
-    "infest",
-    "infesting",
     "breed",
     "swarm",
     "swarming",
+    "herd",
+    "pests",
+    "vultures",
+    "hyenas",
+    "snakes",
+    "worms",
 ];
+/// Who a word like "animals" must be said of to dehumanise: a named group or people.
+const PEOPLE: &[&str] =
+    &["they", "them", "these", "those", "their", "you", "people", "men", "women", "kind", "lot"];
+/// How near two words must be to be read together (a group and "all", "animals" and "they").
+const NEAR: usize = 4;
 /// A group spoken of as one thing with one nature.
 const ESSENCE: &[&str] = &[
     "you people",
@@ -411,6 +618,111 @@ const THREAT: &[&str] = &[
     "end up in",
     "find out what happens",
     "see what happens",
+    "we know where",
+    "i know where",
+    "i know your",
+    "we know your",
+    "lock your doors",
+    "mark my words",
+    "you've been warned",
+    "you have been warned",
+    "you'll be sorry",
+    "you will be sorry",
+    "you won't be smiling",
+    "you won't be laughing",
+    "sleep with one eye",
+    "dead man walking",
+    "you're dead",
+    "you are dead",
+    "you're finished",
+    "count your days",
+    "you'll get yours",
+    "you will get yours",
+    "get what's coming",
+    "gets what's coming",
+    "had it coming",
+    "has it coming",
+    "on a list",
+    "one of these days",
+    "wait until i",
+    "wait till i",
+    "just wait",
+    "don't walk alone",
+    "walk home alone",
+    "not feel safe",
+    "won't feel safe",
+    "never feel safe",
+    "we are watching",
+    "we're watching",
+    "i'm watching you",
+    "i am watching you",
+    "be waiting for you",
+    "waiting for you outside",
+    "take care of you",
+    "deal with you",
+    "settle this in person",
+    "meet me outside",
+    "come round to your",
+    "come to your house",
+    "coming to your house",
+    "turn up at your",
+    "show up at your",
+    "your own death",
+    "death warrant",
+    "you will disappear",
+    "you'll disappear",
+    "nobody will find",
+    "no one will find",
+    "what happened to",
+    "happen to you",
+    "happens to you",
+    "happen to your",
+    "won't get up",
+    "watch yourself",
+    "watch your step",
+    "watch your mouth",
+    "sleep tight",
+    "would be a shame",
+    "be a pity if",
+    "just you wait",
+    "final warning",
+    "this is a warning",
+    "consider this a warning",
+    "won't warn you",
+    "in the ground",
+    "six feet under",
+    "body bag",
+    "in a ditch",
+    "in the river",
+    "in a wheelchair",
+    "break your",
+    "break every bone",
+    "kneecap",
+    "kneecaps",
+    "cut your",
+    "slit your",
+    "rip your",
+    "tear your",
+    "smash your",
+    "bash your",
+    "punch your",
+    "knock your",
+    "kick your",
+    "burn your",
+    "your throat",
+    "your skull",
+    "your face in",
+    "the last thing you",
+    "you won't see",
+    "won't see it coming",
+    "never see it coming",
+    "enjoy your last",
+    "your last day",
+    "your last article",
+    "when we find",
+    "when i find",
+    "we will be waiting",
+    "waiting for you",
 ];
 /// Telling someone to end their life.
 const SELF_HARM: &[&str] = &[
@@ -422,6 +734,36 @@ const SELF_HARM: &[&str] = &[
     "nobody would miss you",
     "world a favour",
     "world a favor",
+    "go die",
+    "drop dead",
+    "die in a fire",
+    "die in a ditch",
+    "rot in hell",
+    "burn in hell",
+    "hang yourself",
+    "off yourself",
+    "neck yourself",
+    "jump off a",
+    "slit your wrists",
+    "do us all a favour",
+    "do us all a favor",
+    "nobody will miss you",
+    "no one would miss you",
+    "no one will miss you",
+    "waste of oxygen",
+    "waste of space",
+    "waste of skin",
+    "shouldn't have been born",
+    "should never have been born",
+    "hope you die",
+    "hope he dies",
+    "hope she dies",
+    "hope they die",
+    "hope you get cancer",
+    "deserve to die",
+    "deserves to die",
+    "deserves a bullet",
+    "deserve a bullet",
 ];
 /// Contempt for a person rather than their argument.
 const CONTEMPT: &[&str] = &[
@@ -480,6 +822,49 @@ const CONTEMPT: &[&str] = &[
     "troll",
     "failure",
     "nobody",
+    "idiotic",
+    "moronic",
+    "braindead",
+    "illiterate",
+    "hideous",
+    "gross",
+    "obese",
+    "smelly",
+    "pitiful",
+    "gormless",
+    "vile",
+    "repulsive",
+    "feeble",
+    "insufferable",
+    "dimwitted",
+    "retard",
+    "airhead",
+    "bonehead",
+    "numpty",
+    "pillock",
+    "twit",
+    "dolt",
+    "nitwit",
+    "ignoramus",
+    "sheep",
+    "snowflake",
+    "crybaby",
+    "coward",
+    "weirdo",
+    "nonce",
+    "degenerate",
+    "scumbag",
+    "lowlife",
+    "subhuman",
+    "scum",
+    "filth",
+    "vermin",
+    "animal",
+    "pig",
+    "rat",
+    "worm",
+    "leech",
+    "waste",
 ];
 /// Modal words that make a wish or a demand of what follows.
 const OUGHT: &[&str] =
@@ -541,9 +926,93 @@ const GROUPS: &[&str] = &[
     "homeless",
     "elderly",
     "pensioners",
+    "muslim",
+    "jew",
+    "immigrant",
+    "migrant",
+    "refugee",
+    "foreigner",
+    "nigerians",
+    "somalis",
+    "albanians",
+    "syrians",
+    "afghans",
+    "turks",
+    "latinos",
+    "hispanics",
+    "natives",
+    "aboriginals",
+    "mormons",
+    "buddhists",
+    "seekers",
+    "gay",
+    "lgbt",
+    "transgender",
+    "girls",
+    "feminists",
+    "minorities",
+    "newcomers",
+    "outsiders",
 ];
 /// What makes a statement about a group one about every member of it.
 const ALL: &[&str] = &["all", "every", "always", "never", "each", "entire", "whole", "none"];
+
+/// Names for a person that are nothing but an insult: said of anyone, the comment is about
+/// them, not their argument. Not "liar", "hypocrite", "clown" or "troll": heated politics
+/// calls ministers that.
+const INSULT: &[&str] = &[
+    "idiot",
+    "idiots",
+    "moron",
+    "morons",
+    "imbecile",
+    "imbeciles",
+    "cretin",
+    "cretins",
+    "halfwit",
+    "halfwits",
+    "dimwit",
+    "dimwits",
+    "nitwit",
+    "numpty",
+    "pillock",
+    "dunce",
+    "dolt",
+    "ignoramus",
+    "buffoon",
+    "loser",
+    "losers",
+    "retard",
+    "retards",
+    "airhead",
+    "bonehead",
+    "knucklehead",
+    "lowlife",
+    "creep",
+    "freak",
+    "weirdo",
+    "psycho",
+    "nutjob",
+    "nutcase",
+    "hag",
+    "bimbo",
+    "scumbag",
+    "parasite",
+    "simpleton",
+    "cockroach",
+    "lunatic",
+    "degenerate",
+    "subhuman",
+    "sociopath",
+    "imbecilic",
+];
+/// Who says a threat: the writer, alone or with others.
+const FIRST_PERSON: &[&str] = &["i", "i'll", "i'm", "im", "i'd", "we", "we'll", "we're", "we'd", "me", "us"];
+/// Whom a threat is made to: the reader, or a person named before.
+const TARGET: &[&str] = &["you", "u", "ya", "your", "yourself", "him", "her", "them", "his", "their"];
+/// Who a wish of harm is for: "I hope you die", "hope someone shoots him".
+const WISHED_ON: &[&str] =
+    &["you", "u", "he", "she", "they", "him", "her", "them", "someone", "somebody", "your", "his"];
 
 /// Going after a person's life, looks or standing rather than what they said.
 const PERSONAL: &[&str] = &[
@@ -586,12 +1055,134 @@ const PERSONAL: &[&str] = &[
     "has-been",
     "no man",
     "no woman",
+    "learn to read",
+    "can't read",
+    "cannot read",
+    "can you even read",
+    "can you read",
+    "reading comprehension",
+    "brain cell",
+    "brain cells",
+    "your brain",
+    "no brain",
+    "your iq",
+    "low iq",
+    "room temperature iq",
+    "dropped on your head",
+    "drop you on your head",
+    "mental age",
+    "go back to school",
+    "grow up",
+    "get lost",
+    "go away",
+    "nobody wants you",
+    "no one wants you",
+    "nobody wants to read",
+    "no one wants to read",
+    "log off",
+    "stop talking",
+    "under a rock",
+    "face for radio",
+    "your mama",
+    "yo mama",
+    "your teeth",
+    "your nose",
+    "your body",
+    "your job",
+    "your real name",
+    "your comment history",
+    "your profile",
+    "your posts",
+    "you're pathetic",
+    "you are pathetic",
+    "you're a joke",
+    "you are a joke",
+    "what a joke you",
+    "crayons",
+    "pea brain",
+    "smooth brain",
+    "two brain",
+    "one brain",
+    "on the spectrum",
+    "mental defect",
+    "your generation",
+    "ok boomer",
+    "old fossil",
+    "dinosaur",
+    "past your",
+    "sit down and shut up",
+    "nobody reads",
+    "no one reads",
+    "go back to your",
+    "back to the kitchen",
+    "make me a sandwich",
+    "human equivalent",
+    "you're the reason",
+    "you are the reason",
+    "your parents must",
+    "your mother must",
+    "were you born",
+    "born this",
+    "dropped as a baby",
+    "you look like",
+    "no wonder you're",
+    "no wonder you are",
+    "no wonder nobody",
+    "no wonder no one",
+    "how stupid",
+    "how dumb",
+    "how thick",
+    "are you stupid",
+    "are you thick",
+    "are you dense",
+    "are you dumb",
+    "are you mental",
+    "are you blind",
+    "are you retarded",
+    "so stupid",
+    "so dumb",
+    "this dumb",
+    "this thick",
+    "this dense",
+    "too stupid",
+    "too dumb",
+    "too thick",
+    "thick as",
+    "dumb as",
+    "iq of",
+    "an iq",
+    "your little",
+    "little man",
+    "little woman",
+    "sweetie",
+    "sweetheart",
+    "darling",
 ];
 
-/// Signs of abuse: a wish or demand for harm ("should be wiped out"), words that make
-/// people vermin, a group spoken of as one nature, a threat, telling someone to end their
-/// life, a weapon, going after a person's life or looks, and contempt aimed at "you". Each is one pooled feature; the model learns how much
-/// each weighs, and heated argument about a policy rarely carries them.
+/// Whether a word of `first` is followed, within `gap` words, by a word of `then`.
+fn followed(words: &[&str], first: &[&str], gap: usize, then: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| first.contains(w) && words[i + 1..].iter().take(gap).any(|n| then.contains(n)))
+}
+
+/// Whether a word of `one` and a word of `other` stand within `near` words of each other.
+fn near(words: &[&str], one: &[&str], near: usize, other: &[&str]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        one.contains(w)
+            && words[i.saturating_sub(near)..(i + near + 1).min(words.len())]
+                .iter()
+                .any(|n| other.contains(n))
+    })
+}
+
+/// Signs of abuse: a wish or demand for harm ("should be wiped out") or punishment, words
+/// that make people vermin, a group spoken of as one nature, a threat (phrases, and the
+/// writer doing violence to "you" or "him"), a wish of harm, telling someone to end their
+/// life, a weapon, going after a person's life or looks, names that are only insults, and
+/// contempt aimed at "you". Each is one pooled feature; the model learns how much each
+/// weighs, and heated argument about a policy rarely carries them.
 fn abuse_cues(body: &str) -> Vec<&'static str> {
     let lower = links::without_links(body).to_lowercase().replace('’', "'");
     let words: Vec<&str> =
@@ -605,37 +1196,44 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
     };
     // "should be wiped out", "deserve to die", "must all be rounded up": a modal word, then
     // harm within the next four words.
-    add(
-        words
-            .iter()
-            .enumerate()
-            .any(|(i, w)| OUGHT.contains(w) && words[i + 1..].iter().take(4).any(|n| HARM.contains(n))),
-        "cue:wish-harm",
-    );
+    add(followed(&words, OUGHT, 4, HARM), "cue:wish-harm");
+    add(followed(&words, OUGHT, 4, PUNISH), "cue:wish-punish");
     add(words.iter().any(|w| VERMIN.contains(w)), "cue:vermin");
+    // "they are animals", "these people breed like rats": said of people, not of pets.
+    add(near(&words, BEASTS, NEAR, PEOPLE) || near(&words, BEASTS, NEAR, GROUPS), "cue:beasts");
     add(phrase(ESSENCE), "cue:essence");
     add(phrase(THREAT), "cue:threat");
+    // "I'm going to kill you", "we will burn your house", "I'd happily hang him": the
+    // writer, violence within four words, and its target right after.
+    add(
+        words.iter().enumerate().any(|(i, w)| {
+            FIRST_PERSON.contains(w)
+                && (i + 1..(i + 5).min(words.len())).any(|j| {
+                    HARM.contains(&words[j]) && words[j + 1..].iter().take(3).any(|t| TARGET.contains(t))
+                })
+        }),
+        "cue:threat-direct",
+    );
+    // "I hope you die", "hope someone shoots him": a hope, for a person, of harm.
+    add(
+        words.iter().enumerate().any(|(i, w)| {
+            matches!(*w, "hope" | "wish" | "pray")
+                && words.get(i + 1).is_some_and(|n| WISHED_ON.contains(n))
+                && words[i + 2..].iter().take(5).any(|n| HARM.contains(n))
+        }),
+        "cue:hope-harm",
+    );
     add(phrase(SELF_HARM), "cue:self-harm");
     add(words.iter().any(|w| WEAPON.contains(w)), "cue:weapon");
     add(phrase(PERSONAL), "cue:personal");
+    add(words.iter().any(|w| INSULT.contains(w)), "cue:insult");
     // "immigrants are all thieves", "every one of the muslims", "travellers never work": a
     // group and a word of "all" within three words of each other.
-    add(
-        words.iter().enumerate().any(|(i, w)| {
-            GROUPS.contains(w)
-                && words[i.saturating_sub(3)..(i + 4).min(words.len())].iter().any(|n| ALL.contains(n))
-        }),
-        "cue:group-all",
-    );
+    add(near(&words, GROUPS, 3, ALL), "cue:group-all");
     // "you are an idiot", "you pathetic loser", "you are such a clueless fool": contempt
-    // within four words of "you".
-    add(
-        words.iter().enumerate().any(|(i, w)| {
-            matches!(*w, "you" | "you're" | "your" | "ur" | "u")
-                && words[i + 1..].iter().take(4).any(|n| CONTEMPT.contains(n))
-        }),
-        "cue:contempt-you",
-    );
+    // within four words of "you"; "idiots like you": an insult just before it.
+    let you = &["you", "you're", "your", "ur", "u", "ya", "yourself"][..];
+    add(followed(&words, you, 4, CONTEMPT) || followed(&words, INSULT, 2, you), "cue:contempt-you");
     cues
 }
 
@@ -645,6 +1243,12 @@ mod tests {
 
     #[test]
     fn spam_signs_are_read_and_ordinary_words_are_not() {
+        assert!(spam_cues("Like this comment if you agree and follow me").contains(&"cue:engagement"));
+        assert!(spam_cues("Replica watches, 70% off, order now").contains(&"cue:selling"));
+        assert!(spam_cues("I make passive income from home, ask me how").contains(&"cue:rich"));
+        assert!(spam_cues("Message me on WhatsApp").contains(&"cue:contact"));
+        assert!(spam_cues("see bestpills.com/offer or adf.ly / x").contains(&"cue:bare-domain"));
+        assert!(!spam_cues("At 9 a.m. the U.S. envoy, e.g. Mr. Smith, spoke.").contains(&"cue:bare-domain"));
         assert_eq!(spam_cues("Please check out my channel!"), ["cue:my-channel", "cue:check-out"]);
         assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:phone"));
         assert!(spam_cues("Call 0800 123 4567 to claim your £500").contains(&"cue:money"));
@@ -670,5 +1274,29 @@ mod tests {
         assert!(
             of("I disagree with the council's plan, and I will say so at the meeting on Tuesday.").is_empty()
         );
+    }
+
+    #[test]
+    fn threats_insults_and_wishes_of_harm_are_read_in_their_general_form() {
+        assert!(of("I'm going to kill you and your whole family").contains(&"cue:threat-direct"));
+        assert!(of("we will burn your house down").contains(&"cue:threat-direct"));
+        assert!(of("I hope you die slowly").contains(&"cue:hope-harm"));
+        assert!(of("Mark my words, you'll be sorry").contains(&"cue:threat"));
+        assert!(of("What a complete moron").contains(&"cue:insult"));
+        assert!(of("idiots like you should not vote").contains(&"cue:contempt-you"));
+        assert!(of("They are animals, all of them").contains(&"cue:beasts"));
+        assert!(of("The minister should be jailed for this").contains(&"cue:wish-punish"));
+        assert!(!of("The minister should be jailed for this").contains(&"cue:wish-harm"));
+        for benign in [
+            "I walk the dogs every morning and the farm animals are well kept.",
+            "I find your argument weak and I will say why.",
+            "This tax will kill the high street, I hope they drop it.",
+            "I hope the bill dies in committee.",
+        ] {
+            let cues = of(benign);
+            for cue in ["cue:beasts", "cue:threat-direct", "cue:insult", "cue:contempt-you", "cue:vermin"] {
+                assert!(!cues.contains(&cue), "{benign}: {cue}");
+            }
+        }
     }
 }

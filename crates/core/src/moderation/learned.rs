@@ -559,7 +559,8 @@ mod tests {
         let Buckets::Used(index, _) = &shipped().buckets else { panic!("the shipped model is compact") };
         assert!(index.len() < BUCKETS as usize / 2, "{} buckets in use", index.len());
         let site = SharedModel::default();
-        let body = "Cheap watches at my shop, link in bio";
+        // Not already sure spam (the model would learn nothing from it).
+        let body = "Quantum widgets are the finest in the land, ask at the corner of Mill Road";
         let before = site.probabilities(&features(body));
         assert_eq!(before, shipped().probabilities(&features(body)), "a site starts as the shipped model");
         site.apply(&[(1, Class::Spam, features(body))]);
