@@ -1,6 +1,6 @@
 //! A theme: a folder (`theme_dir`) whose files replace the built-in ones, file by file: the
-//! stylesheets, the public layout's partials and the teasers of its lists. Checked whole at
-//! start, so a mistake stops the site with its file and line rather than breaking a page
+//! stylesheets, the public layout's partials, the front page and lists with their teasers,
+//! an article's own content and the error page. Checked whole at start, so a mistake stops the site with its file and line rather than breaking a page
 //! (see docs/themes.md).
 
 use std::collections::BTreeSet;
@@ -64,7 +64,7 @@ pub struct Theme {
     stylesheet: Option<Asset>,
     /// `theme_dir/theme.css`, linked after it.
     added_stylesheet: Option<Asset>,
-    /// The partials the theme replaces, compiled.
+    /// The templates the theme replaces, compiled.
     templates: Environment<'static>,
     overridden: BTreeSet<&'static str>,
 }
@@ -115,7 +115,8 @@ impl Theme {
         let read = |path: &Path| {
             std::fs::read(path).map_err(|source| ThemeError::Read { path: path.into(), source })
         };
-        let partials_allowed = format!("a theme's templates/ may hold only {}", theme_templates().join(", "));
+        let templates_allowed =
+            format!("a theme's templates/ may hold only {}", theme_templates().join(", "));
         for path in entries(dir)? {
             let name = file_name(&path);
             let stylesheet = name == STYLESHEET || name == ADDED_STYLESHEET;
@@ -123,7 +124,7 @@ impl Theme {
             if misplaced {
                 let allowed = format!(
                     "a stylesheet must be called {ADDED_STYLESHEET} (added) or {STYLESHEET} (replacing); \
-                     {partials_allowed}"
+                     {templates_allowed}"
                 );
                 return Err(ThemeError::Unknown { path, allowed });
             }
@@ -143,7 +144,7 @@ impl Theme {
         }
         for path in entries(&templates)? {
             let Some(name) = theme_templates().into_iter().find(|p| *p == file_name(&path)) else {
-                return Err(ThemeError::Unknown { path, allowed: partials_allowed });
+                return Err(ThemeError::Unknown { path, allowed: templates_allowed });
             };
             let source = String::from_utf8(read(&path)?).map_err(|_| ThemeError::Template {
                 path: path.clone(),
@@ -161,16 +162,16 @@ impl Theme {
         self.dir == dir
     }
 
-    /// Renders every template the theme replaces with `site`, as a page would (a teaser
-    /// twice: a story with everything, and one with nothing optional): an error that only
+    /// Renders every template the theme replaces with `site`, as a page would (those given
+    /// stories twice: with everything, and with nothing optional): an error that only
     /// shows when rendering (an unknown variable, a bad filter argument) stops the start too.
     pub fn check(&self, site: &Config) -> Result<(), ThemeError> {
         let templates = self.dir.join("templates");
+        let samples = [Story::sample(true), Story::sample(false)];
+        let fronts = [FrontVars::sample(true), FrontVars::sample(false)];
+        let lists = [ListVars::sample(true), ListVars::sample(false)];
+        let error = ErrorVars::sample();
         for name in &self.overridden {
-            let samples = [Story::sample(true), Story::sample(false)];
-            let fronts = [FrontVars::sample(true), FrontVars::sample(false)];
-            let lists = [ListVars::sample(true), ListVars::sample(false)];
-            let error = ErrorVars::sample();
             let shown: Vec<Shown> = match *name {
                 "front.html" => fronts.iter().map(Shown::Front).collect(),
                 "list.html" => lists.iter().map(Shown::List).collect(),
