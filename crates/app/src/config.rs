@@ -31,8 +31,8 @@ pub struct Config {
     pub site_logo: String,
     /// The browser tab's icon, a path on this site; empty for the built-in one.
     pub site_icon: String,
-    /// A folder whose files add to or replace the built-in stylesheet, layout partials and
-    /// teasers (see docs/themes.md); empty for the built-in theme.
+    /// A folder whose files add to or replace the built-in stylesheet and public templates
+    /// (see docs/themes.md); empty for the built-in theme.
     pub theme_dir: PathBuf,
     /// The theme read from `theme_dir`, set when the site starts (`server::build_state`).
     #[serde(skip)]

@@ -237,13 +237,22 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     };
     let site = state.site();
     let reason = status.canonical_reason().unwrap_or("Error");
-    let error = crate::theme::ErrorVars {
+    // Built only for a theme that has its own: a flood of 429s should not copy its message.
+    let themed_main = site.theme.replaces(crate::theme::ERROR).then(|| {
+        let error = crate::theme::ErrorVars {
+            status: status.as_u16(),
+            reason: reason.to_owned(),
+            message: message.clone(),
+        };
+        site.theme.render_error(&site, &error)
+    });
+    let page = ErrorPage {
+        site: &site,
         status: status.as_u16(),
-        reason: reason.to_owned(),
-        message: message.clone(),
+        reason,
+        message: &message,
+        themed_main: themed_main.flatten(),
     };
-    let themed_main = site.theme.render_error(&site, &error);
-    let page = ErrorPage { site: &site, status: status.as_u16(), reason, message: &message, themed_main };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
