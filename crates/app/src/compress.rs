@@ -1,8 +1,8 @@
 //! Compressed forms of cached pages and assets, made once per page version and shared by
 //! every response, and the choice among them by a request's `Accept-Encoding`.
-//! A page with a reader's CSRF token is sent as gzip without compressing anything per
-//! response: its fixed segments are compressed once and the token goes between them as
-//! a stored (uncompressed) deflate block.
+//! A page with a reader's CSRF token is compressed once too: its fixed segments are
+//! compressed apart, and each response puts its token between them uncompressed (a stored
+//! deflate block for gzip, an uncompressed meta-block for brotli).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -43,10 +43,10 @@ impl Encoding {
         }
     }
 
-    /// The best encoding the request accepts, among gzip, brotli (when `brotli` is offered)
-    /// and identity: the highest q-value wins, ties go to the smaller (brotli, then gzip).
-    /// Identity when nothing else is acceptable, as RFC 9110 (12.5.3) lets a server do.
-    pub fn negotiate(headers: &HeaderMap, brotli: bool) -> Encoding {
+    /// The best encoding the request accepts, among brotli, gzip and identity: the highest
+    /// q-value wins, ties go to the smaller (brotli, then gzip). Identity when nothing else
+    /// is acceptable, as RFC 9110 (12.5.3) lets a server do.
+    pub fn negotiate(headers: &HeaderMap) -> Encoding {
         let mut q = Accepted::default();
         for value in headers.get_all(header::ACCEPT_ENCODING) {
             for item in value.to_str().unwrap_or("").split(',') {
@@ -54,7 +54,7 @@ impl Encoding {
             }
         }
         let candidates = [
-            (Encoding::Brotli, if brotli { q.of(q.br) } else { 0 }),
+            (Encoding::Brotli, q.of(q.br)),
             (Encoding::Gzip, q.of(q.gzip)),
             // Acceptable unless refused, but below any coding the request names.
             (Encoding::Identity, q.identity.or(q.any).unwrap_or(1)),
@@ -124,8 +124,8 @@ const GZIP_LEVEL: u32 = 9;
 /// Brotli quality and window. Measured on the demo's largest page (116 KB): quality 5
 /// gives 7.3 KB in a few ms, 9 gives 7.2 KB in three times that, 11 gives 6.0 KB in
 /// seconds; a page is compressed again at every change, on the request that finds it new.
-const BROTLI_QUALITY: u32 = 5;
-const BROTLI_WINDOW: u32 = 22;
+const BROTLI_QUALITY: i32 = 5;
+const BROTLI_WINDOW: i32 = 22;
 
 /// One version of a page (its holes filled) in the segments between its form tokens, with
 /// its compressed forms, each made the first time a response asks for it.
@@ -133,7 +133,7 @@ const BROTLI_WINDOW: u32 = 22;
 pub struct Variants {
     pub identity: Segments,
     gzip: OnceLock<GzipSegments>,
-    brotli: OnceLock<Bytes>,
+    brotli: OnceLock<BrotliSegments>,
 }
 
 impl Variants {
@@ -145,15 +145,8 @@ impl Variants {
         self.gzip.get_or_init(|| GzipSegments::new(&self.identity))
     }
 
-    /// Brotli only for a page without a reader's token: a brotli stream cannot take one
-    /// spliced in the way deflate's stored blocks can.
-    pub fn has_brotli(&self) -> bool {
-        self.identity.len() == 1
-    }
-
-    /// The whole page in brotli; call only when [`Variants::has_brotli`].
-    pub fn brotli(&self) -> &Bytes {
-        self.brotli.get_or_init(|| brotli(&self.identity[0]))
+    pub fn brotli(&self) -> &BrotliSegments {
+        self.brotli.get_or_init(|| BrotliSegments::new(&self.identity))
     }
 
     /// The body for `encoding` with `token` between the segments.
@@ -161,7 +154,7 @@ impl Variants {
         match encoding {
             Encoding::Identity => interleave(&self.identity, token),
             Encoding::Gzip => self.gzip().pieces(token),
-            Encoding::Brotli => VecDeque::from([self.brotli().clone()]),
+            Encoding::Brotli => self.brotli().pieces(token),
         }
     }
 }
@@ -178,15 +171,77 @@ fn interleave(segments: &[Bytes], between: &Bytes) -> VecDeque<Bytes> {
     pieces
 }
 
-pub fn brotli(data: &[u8]) -> Bytes {
-    let mut out = brotli::CompressorWriter::new(
-        Vec::with_capacity(data.len() / 4),
-        4096,
-        BROTLI_QUALITY,
-        BROTLI_WINDOW,
-    );
+/// Segments compressed once as brotli streams that concatenate byte by byte: each is made
+/// in the encoder's "catable" mode (no static dictionary, no reference before its own
+/// start, its first bytes stored, so it decodes the same wherever it lands) and ends on a
+/// byte boundary. Only the first carries the stream header; the last block is added after.
+#[derive(Debug)]
+pub struct BrotliSegments {
+    parts: Vec<Bytes>,
+}
+
+/// Brotli's last meta-block, empty: ISLAST and ISLASTEMPTY set, then padding.
+const BROTLI_LAST_BLOCK: u8 = 0b11;
+
+impl BrotliSegments {
+    pub fn new(segments: &[Bytes]) -> Self {
+        let parts = segments
+            .iter()
+            .enumerate()
+            .map(|(i, segment)| {
+                let first = i == 0;
+                let mut stream = brotli_catable(segment, first);
+                if first {
+                    // The encoder ends a stream with a header with the last block: it goes
+                    // once, after the last segment.
+                    assert_eq!(
+                        stream.pop(),
+                        Some(BROTLI_LAST_BLOCK),
+                        "a catable stream ends in its last block"
+                    );
+                }
+                Bytes::from(stream)
+            })
+            .collect();
+        BrotliSegments { parts }
+    }
+
+    /// The brotli body with `token` between the segments as uncompressed meta-blocks.
+    pub fn pieces(&self, token: &Bytes) -> VecDeque<Bytes> {
+        let stored = Bytes::from(uncompressed_meta_blocks(token));
+        let mut pieces = interleave(&self.parts, &stored);
+        pieces.push_back(Bytes::from_static(&[BROTLI_LAST_BLOCK]));
+        pieces
+    }
+}
+
+/// `data` as a catable brotli stream that ends on a byte boundary without a last block;
+/// with the stream header only when `header`.
+fn brotli_catable(data: &[u8], header: bool) -> Vec<u8> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: BROTLI_QUALITY,
+        lgwin: BROTLI_WINDOW,
+        catable: true,
+        byte_align: true,
+        bare_stream: !header,
+        ..Default::default()
+    };
+    let mut out =
+        brotli::CompressorWriter::with_params(Vec::with_capacity(data.len() / 4 + 16), 4096, &params);
     out.write_all(data).expect("writing to memory");
-    Bytes::from(out.into_inner())
+    out.into_inner()
+}
+
+/// `data` as brotli meta-blocks stored as they are (at most 65,536 bytes each): a header of
+/// ISLAST = 0, four nibbles of length, ISUNCOMPRESSED = 1, padded to a byte; then the bytes.
+fn uncompressed_meta_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 3);
+    for chunk in data.chunks(1 << 16) {
+        let header: u32 = (((chunk.len() - 1) as u32) << 3) | (1 << 19);
+        out.extend_from_slice(&header.to_le_bytes()[..3]);
+        out.extend_from_slice(chunk);
+    }
+    out
 }
 
 /// A gzip member's header: deflate, no name, no time, unknown OS.
@@ -322,11 +377,9 @@ mod tests {
             ("deflate", Identity),
         ];
         for (value, expected) in cases {
-            assert_eq!(Encoding::negotiate(&accept(value), true), expected, "{value:?}");
+            assert_eq!(Encoding::negotiate(&accept(value)), expected, "{value:?}");
         }
-        assert_eq!(Encoding::negotiate(&HeaderMap::new(), true), Identity, "no header");
-        assert_eq!(Encoding::negotiate(&accept("br"), false), Identity, "brotli not offered");
-        assert_eq!(Encoding::negotiate(&accept("br, gzip"), false), Gzip);
+        assert_eq!(Encoding::negotiate(&HeaderMap::new()), Identity, "no header");
     }
 
     fn gunzip(pieces: VecDeque<Bytes>) -> Vec<u8> {
@@ -337,8 +390,15 @@ mod tests {
         out
     }
 
+    fn unbrotli(pieces: VecDeque<Bytes>) -> Vec<u8> {
+        let bytes: Vec<u8> = pieces.iter().flat_map(|p| p.iter().copied()).collect();
+        let mut out = Vec::new();
+        brotli::Decompressor::new(&bytes[..], 4096).read_to_end(&mut out).expect("valid brotli");
+        out
+    }
+
     #[test]
-    fn a_token_spliced_between_compressed_segments_makes_valid_gzip() {
+    fn a_token_spliced_between_compressed_segments_makes_valid_gzip_and_brotli() {
         let text = "<p>Some words, and some words again.</p>".repeat(500);
         let segments: Segments = vec![
             Bytes::from(text.clone()),
@@ -348,24 +408,32 @@ mod tests {
         ]
         .into();
         let variants = Variants::new(segments);
-        for token in ["abc123", "", &"t".repeat(70_000)] {
+        // The tokens include the text's own words: the segments after one must not take
+        // them for an earlier copy of themselves.
+        for token in ["abc123", "", "<p>Some words", "x", &"t".repeat(70_000)] {
             let expected = format!("{text}{token}\"><b>{token}{token}{text}");
-            let body = gunzip(variants.pieces(Encoding::Gzip, &Bytes::from(token.to_owned())));
-            assert!(body == expected.as_bytes(), "token of {} bytes", token.len());
+            let token = Bytes::from(token.to_owned());
+            let gzip = gunzip(variants.pieces(Encoding::Gzip, &token));
+            assert!(gzip == expected.as_bytes(), "gzip, token of {} bytes", token.len());
+            let brotli = unbrotli(variants.pieces(Encoding::Brotli, &token));
+            assert!(brotli == expected.as_bytes(), "brotli, token of {} bytes", token.len());
         }
-        let size: usize =
-            variants.pieces(Encoding::Gzip, &Bytes::from_static(b"abc")).iter().map(Bytes::len).sum();
-        assert!(size < text.len() / 10, "compressed: {size} bytes");
+        let token = Bytes::from_static(b"abc");
+        for encoding in [Encoding::Gzip, Encoding::Brotli] {
+            let size: usize = variants.pieces(encoding, &token).iter().map(Bytes::len).sum();
+            assert!(size < text.len() / 10, "{encoding:?}: {size} bytes");
+        }
     }
 
     #[test]
-    fn brotli_decodes_to_the_page() {
-        let page = Bytes::from("<main>a page</main>".repeat(100));
-        let variants = Variants::new(vec![page.clone()].into());
-        assert!(variants.has_brotli());
-        let mut out = Vec::new();
-        brotli::Decompressor::new(&variants.brotli()[..], 4096).read_to_end(&mut out).unwrap();
-        assert_eq!(out, page);
-        assert_eq!(gunzip(variants.pieces(Encoding::Gzip, &Bytes::new())), page);
+    fn a_page_without_a_token_decodes_in_every_encoding() {
+        for page in [Bytes::from("<main>a page</main>".repeat(100)), Bytes::new()] {
+            let variants = Variants::new(vec![page.clone()].into());
+            assert_eq!(unbrotli(variants.pieces(Encoding::Brotli, &Bytes::new())), page);
+            assert_eq!(gunzip(variants.pieces(Encoding::Gzip, &Bytes::new())), page);
+            let identity: Vec<u8> =
+                variants.pieces(Encoding::Identity, &Bytes::new()).into_iter().flatten().collect();
+            assert_eq!(identity, page);
+        }
     }
 }

@@ -57,7 +57,7 @@ impl Asset {
     /// The asset (compressed as the request prefers), or 304 when the browser has it.
     fn response(&self, request: &HeaderMap, cache_control: &'static str) -> Response {
         let encoding = match self.compressible {
-            true => Encoding::negotiate(request, true),
+            true => Encoding::negotiate(request),
             false => Encoding::Identity,
         };
         let mut etag = self.etag.clone();

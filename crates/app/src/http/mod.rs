@@ -370,7 +370,7 @@ fn page_response(
     let bar = state.funding.current();
     let token = form_token.filter(|_| page.has_form());
     let variants = page.body(bar.version, &bar.html);
-    let encoding = Encoding::negotiate(request_headers, variants.has_brotli());
+    let encoding = Encoding::negotiate(request_headers);
     let mut etag_text = page.etag(bar.version);
     if let Some(token) = token {
         // The token is part of the body: a browser holding another one must get the page again.
