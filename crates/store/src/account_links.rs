@@ -21,7 +21,7 @@ impl AccountLinkStore for Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         sweep(&mut tx, now).await?;
         sqlx::query(
             "INSERT INTO account_links (token_hash, purpose, user_id, email, created_at, expires_at) \
@@ -48,7 +48,7 @@ impl AccountLinkStore for Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         sweep(&mut tx, now).await?;
         sqlx::query(
             "INSERT INTO account_links (token_hash, purpose, user_id, email, created_at, expires_at) \
@@ -74,7 +74,7 @@ impl AccountLinkStore for Store {
         notice: &OutgoingMail,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let Some((user_id, new_email)) = use_link(&mut tx, token_hash, LinkPurpose::EmailChange, now).await?
         else {
             return Ok(false);
@@ -125,7 +125,7 @@ impl AccountLinkStore for Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let used = use_link(&mut tx, token_hash, LinkPurpose::PasswordReset, now).await?;
         let Some((user_id, mailed_to)) = used else {
             return Ok(None);

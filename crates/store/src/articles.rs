@@ -63,7 +63,7 @@ impl ArticleStore for Store {
         body_html: &str,
         now: DateTime<Utc>,
     ) -> Result<Article, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let id = write_article(&mut tx, id, article, body_html, now).await?;
         replace_links(&mut tx, id, "authors", "article_authors", "author_id", &article.authors).await?;
         replace_links(&mut tx, id, "tags", "article_tags", "tag_id", &article.tags).await?;
@@ -337,9 +337,8 @@ impl ArticleStore for Store {
         mode: ImportMode,
         now: DateTime<Utc>,
     ) -> Result<Vec<Imported>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         // It reads before it writes: on SQLite it must be the writer from the start.
-        crate::comments::become_writer(&mut tx).await?;
         let mut done = Vec::with_capacity(articles.len());
         for imported in articles {
             done.push(import_one(&mut tx, imported, now).await?);

@@ -66,7 +66,7 @@ impl CommentStore for Store {
     }
 
     async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let article_id = article_of(&mut tx, id).await?;
         sqlx::query("UPDATE comments SET status = $1 WHERE id = $2")
             .bind(status.as_str())
@@ -79,7 +79,7 @@ impl CommentStore for Store {
     }
 
     async fn delete_comment(&self, id: i64) -> Result<Deletion, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let article_id = article_of(&mut tx, id).await?;
         let removed = sqlx::query(
             "DELETE FROM comments WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = $1)",
@@ -248,7 +248,7 @@ impl CommentStore for Store {
         value: i64,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         if value == 0 {
             sqlx::query("DELETE FROM comment_votes WHERE comment_id = $1 AND user_id = $2")
                 .bind(comment_id)
@@ -320,8 +320,7 @@ impl CommentStore for Store {
             }
         }
         let all = || discussions.iter().flat_map(|d| &d.comments);
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        become_writer(&mut tx).await?;
+        let mut tx = self.begin_write().await?;
         let known = match mode {
             ImportMode::FirstLoad => HashMap::new(),
             ImportMode::Write | ImportMode::DryRun => already_imported(&mut tx, self.backend, all()).await?,
@@ -488,17 +487,6 @@ impl Place {
     }
 }
 
-/// On SQLite, a transaction that reads and writes later fails if another connection wrote
-/// in between: a first write that changes nothing makes it the database's writer from the
-/// start (and lets [`new_comment_ids`] take the ids after the largest).
-pub(crate) async fn become_writer(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE throttles SET attempts = attempts WHERE throttle_key = ''")
-        .execute(&mut **tx)
-        .await
-        .map_err(from_sqlx)?;
-    Ok(())
-}
-
 pub(crate) struct NewRow<'a> {
     pub(crate) article_id: i64,
     pub(crate) parent_id: Option<i64>,
@@ -601,7 +589,7 @@ pub(crate) async fn insert_placed(
 }
 
 /// `n` ids for new comments, ascending. The caller must already be the database's writer
-/// on SQLite (it has written in this transaction): the ids after the largest then stay
+/// on SQLite (its transaction began with [`crate::begin_write`]): the ids after the largest then stay
 /// free until it commits, as SQLite's own rowids would. PostgreSQL takes them from the
 /// identity column's sequence, which every node shares.
 pub(crate) async fn new_comment_ids(

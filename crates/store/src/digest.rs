@@ -24,7 +24,7 @@ impl DigestStore for Store {
         mails: &[OutgoingMail],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         // PostgreSQL re-reads the row a concurrent swap changed before applying the
         // condition, and SQLite writes one at a time: of two nodes, one swaps.
         let swap = match expected {

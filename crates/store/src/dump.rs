@@ -62,8 +62,7 @@ impl DumpStore for Store {
     }
 
     async fn begin_restore(&self) -> Result<Restoring, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        crate::comments::become_writer(&mut tx).await?;
+        let tx = self.begin_write().await?;
         Ok(Restoring { tx, backend: self.backend })
     }
 }

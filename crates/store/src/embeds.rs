@@ -25,7 +25,7 @@ impl EmbedStore for Store {
         new: &NewEmbedded,
         now: DateTime<Utc>,
     ) -> Result<Article, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let slug = free_slug(&mut tx, &new.slug).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO articles (slug, title, summary, body_markdown, body_html, status, published_at, \

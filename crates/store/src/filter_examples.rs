@@ -44,7 +44,7 @@ impl FilterStore for Store {
         examples: &[FilterExample],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         for example in examples {
             append_example(&mut tx, self.backend, example, now).await?;
         }

@@ -9,7 +9,6 @@
 use sqlx::Executor;
 use tribune_core::store::{ImportMode, StoreError};
 
-use crate::comments::become_writer;
 use crate::error::from_sqlx;
 use crate::{Backend, Store};
 
@@ -26,8 +25,7 @@ pub(crate) async fn start(store: &Store, platform: &str, mode: ImportMode) -> Re
     if mode != ImportMode::Write {
         return Ok(mode);
     }
-    let mut tx = store.pool.begin().await.map_err(from_sqlx)?;
-    become_writer(&mut tx).await?;
+    let mut tx = store.begin_write().await?;
     let indexed = match store.backend {
         Backend::Sqlite => {
             sqlx::query_scalar::<_, i64>(

@@ -21,7 +21,7 @@ impl FlagStore for Store {
         hold: FlagHold,
         now: DateTime<Utc>,
     ) -> Result<FlagWrite, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         // A write first: it locks the comment's row, so the flags on one comment are
         // counted one transaction at a time (two "second of three" flags at once would
         // otherwise each count two, and neither hold it); on SQLite it also makes this

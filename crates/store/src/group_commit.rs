@@ -17,7 +17,7 @@ use tribune_core::store::{CommentRecord, StoreError};
 use tribune_core::throttle::Throttled;
 
 use crate::Backend;
-use crate::comments::{NewRow, Place, PlacedRow, become_writer, count_new, insert_placed, new_comment_ids};
+use crate::comments::{NewRow, Place, PlacedRow, count_new, insert_placed, new_comment_ids};
 use crate::dialect::markers;
 use crate::error::from_sqlx;
 use crate::rows::{placeholders, secs, time};
@@ -171,14 +171,11 @@ async fn write_batches(
 async fn write(pool: &AnyPool, backend: Backend, batch: &mut [Job]) -> Vec<Result<Comment, StoreError>> {
     let n = batch.len();
     let all_failed = |e: StoreError| (0..n).map(|_| Err(e.clone())).collect();
-    let mut tx = match pool.begin().await {
-        Ok(tx) => tx,
-        Err(e) => return all_failed(from_sqlx(e)),
-    };
     // Rate limits and the largest comment id are read, then written.
-    if let Err(e) = become_writer(&mut tx).await {
-        return all_failed(e);
-    }
+    let mut tx = match crate::begin_write(pool, backend).await {
+        Ok(tx) => tx,
+        Err(e) => return all_failed(e),
+    };
     let burst: Vec<_> = batch.iter().map(|job| (job.record.rate.as_slice(), job.now)).collect();
     let admitted = match count_burst(&mut tx, &burst).await {
         Ok(admitted) => admitted,

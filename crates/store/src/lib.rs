@@ -41,7 +41,7 @@ pub use group_commit::WriterStats;
 pub use invalidations::InvalidationListener;
 pub use maintenance::CheckReport;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 pub use tribune_core::store::StoreError;
 
 /// Which database a [`Store`] talks to; chosen by the URL's scheme.
@@ -94,6 +94,11 @@ impl Store {
         self.backend
     }
 
+    /// Begins a transaction that writes (see [`begin_write`]).
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        begin_write(&self.pool, self.backend).await
+    }
+
     /// Brings the schema up to date; safe to run from several nodes at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrate::run(self).await
@@ -134,6 +139,33 @@ impl Store {
         self.pool.close().await;
         self.comments.close().await;
     }
+}
+
+/// The statement that begins a transaction that writes. SQLite's plain `BEGIN` defers the
+/// write lock to the first write, and a transaction that has read by then fails at once
+/// with "database is locked" if another connection committed in between (no wait can
+/// refresh its snapshot). `BEGIN IMMEDIATE` takes the lock first, waiting its turn.
+fn begin_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    }
+}
+
+/// Begins a transaction that writes, on a connection from `pool`.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Transaction<'static, Any>, StoreError> {
+    pool.begin_with(begin_statement(backend)).await.map_err(error::from_sqlx)
+}
+
+/// Begins a transaction that writes, on `conn`.
+pub(crate) async fn begin_write_on(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<Transaction<'_, Any>, StoreError> {
+    conn.begin_with(begin_statement(backend)).await.map_err(error::from_sqlx)
 }
 
 /// Unique among the stores of this machine, so an operator (or a test) can tell one

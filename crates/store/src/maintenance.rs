@@ -131,8 +131,7 @@ impl Store {
     /// Counts again what [`Store::check`] found out of step (articles' comment counts,
     /// comments' scores), in one transaction; how many of each it changed.
     pub async fn recount(&self) -> Result<(u64, u64), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        crate::comments::become_writer(&mut tx).await?;
+        let mut tx = self.begin_write().await?;
         let articles = tx.execute(RECOUNT_ARTICLES).await.map_err(from_sqlx)?.rows_affected();
         let comments = tx.execute(RESCORE_COMMENTS).await.map_err(from_sqlx)?.rows_affected();
         tx.commit().await.map_err(from_sqlx)?;

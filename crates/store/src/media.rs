@@ -54,7 +54,7 @@ impl MediaStore for Store {
     async fn insert_media(&self, new: &NewMedia) -> Result<Media, StoreError> {
         let p = &new.processed;
         let full_size = p.files.first().map_or(0, |(_, b)| b.len());
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "INSERT INTO media (name, content_type, width, height, alt, content_hash, byte_size, uploaded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
@@ -148,7 +148,7 @@ impl MediaStore for Store {
     }
 
     async fn delete_media(&self, id: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM media_files WHERE media_id = $1")
             .bind(id)
             .execute(&mut *tx)

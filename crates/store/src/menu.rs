@@ -24,7 +24,7 @@ impl MenuStore for Store {
     }
 
     async fn save_menu(&self, items: &[MenuItem]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM menu_items").execute(&mut *tx).await.map_err(from_sqlx)?;
         for (position, item) in items.iter().enumerate() {
             let (kind, target) = item.target.parts();

@@ -33,7 +33,7 @@ impl ModerationStore for Store {
         change: &StatusChange,
         now: DateTime<Utc>,
     ) -> Result<Option<CommentStatus>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let Some(after) = apply_decision(&mut tx, change, now).await? else {
             // Ended here, not dropped: a dropped transaction keeps its locks until its
             // connection is next used.
@@ -99,7 +99,7 @@ impl ModerationStore for Store {
         remove: &[BanTarget],
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Removed), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(bans.len());
         for ban in bans {
             let id = insert_ban(&mut tx, ban, actor_id, now).await?;

@@ -35,7 +35,7 @@ impl SettingStore for Store {
     }
 
     async fn change_settings(&self, set: &[(String, String)], remove: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         for (key, value) in set {
             sqlx::query(
                 "INSERT INTO settings (key, value) VALUES ($1, $2) \

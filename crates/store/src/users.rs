@@ -18,7 +18,7 @@ pub(crate) const USER_FROM: &str = "users u LEFT JOIN authors au ON au.id = u.au
 
 impl UserStore for Store {
     async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> Result<User, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         // A new staff member takes over the byline of their name if articles already credit it.
         let author_id: Option<i64> = match &user.author {
             Some(author) => Some(
@@ -98,7 +98,7 @@ impl UserStore for Store {
     }
 
     async fn set_user_name(&self, id: i64, name: &str, slug: &str) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
             .bind(name)
             .bind(id)
@@ -132,7 +132,7 @@ impl UserStore for Store {
     }
 
     async fn change_own_password(&self, id: i64, password_hash: &str, keep: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
@@ -147,7 +147,7 @@ impl UserStore for Store {
     }
 
     async fn require_password_change(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
@@ -162,7 +162,7 @@ impl UserStore for Store {
     }
 
     async fn set_user_disabled(&self, id: i64, disabled_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind(disabled_at.map(secs))
             .bind(id)
@@ -179,7 +179,7 @@ impl UserStore for Store {
     }
 
     async fn delete_user(&self, id: i64) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut tx = self.begin_write().await?;
         // The discussions the account took part in: their pages show its votes or comments.
         let articles: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT c.article_id FROM comments c WHERE c.user_id = $1 \
