@@ -174,7 +174,7 @@ impl Variants {
             return best;
         }
         let n = self.brotli_responses.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % BEST_CHECK_EVERY == 0
+        if n.is_multiple_of(BEST_CHECK_EVERY)
             && self.made.elapsed() >= BEST_AFTER
             && !self.recompressing.swap(true, Ordering::Relaxed)
             && !recompressor::submit(self.clone())
