@@ -6,9 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
@@ -123,106 +121,42 @@ fn qvalue(text: &str) -> Option<u16> {
 
 /// gzip level for what is compressed once and sent many times.
 const GZIP_LEVEL: u32 = 9;
-/// Brotli quality and window for a page's first brotli copy, made on the request that
-/// finds the page new. Measured on the demo's 500-comment article (98 KB): quality 5 gives
-/// 6.8 KB in 3.6 ms, 9 gives the same in 20 ms, 10 gives 6.1 KB in 63 ms.
+/// Brotli quality and window. Measured on the demo's 500-comment article (98 KB): quality
+/// 5 gives 6.8 KB in 3.6 ms, 9 the same in 20 ms, 10 gives 6.1 KB in 63 ms and 11 (as
+/// nginx's `brotli_static` files are made) 5.8 KB in 280 ms; a page is compressed again at
+/// every change, on the request that finds it new.
 const BROTLI_QUALITY: i32 = 5;
 const BROTLI_WINDOW: i32 = 22;
-/// The best quality, 5.8 KB of that page, as nginx's `brotli_static` files are made; but
-/// it takes 280 ms, so it is made in the background for versions that readers keep asking
-/// for: a page that changes every second under a storm of comments never gets it.
-const BROTLI_BEST_QUALITY: i32 = 11;
-/// Every this many brotli responses, a version not yet at the best quality is looked at...
-const BEST_CHECK_EVERY: u32 = 64;
-/// ...and handed to the recompressor once it is this old.
-const BEST_AFTER: Duration = Duration::from_secs(2);
 
 /// One version of a page (its holes filled) in the segments between its form tokens, with
 /// its compressed forms, each made the first time a response asks for it.
 #[derive(Debug)]
 pub struct Variants {
     pub identity: Segments,
-    made: Instant,
     gzip: OnceLock<GzipSegments>,
     brotli: OnceLock<BrotliSegments>,
-    best_brotli: OnceLock<BrotliSegments>,
-    brotli_responses: AtomicU32,
-    /// Set when handed to the recompressor, so a version is recompressed at most once.
-    recompressing: AtomicBool,
 }
 
 impl Variants {
     pub fn new(identity: Segments) -> Self {
-        Variants {
-            identity,
-            made: Instant::now(),
-            gzip: OnceLock::new(),
-            brotli: OnceLock::new(),
-            best_brotli: OnceLock::new(),
-            brotli_responses: AtomicU32::new(0),
-            recompressing: AtomicBool::new(false),
-        }
+        Variants { identity, gzip: OnceLock::new(), brotli: OnceLock::new() }
     }
 
     pub fn gzip(&self) -> &GzipSegments {
         self.gzip.get_or_init(|| GzipSegments::new(&self.identity))
     }
 
-    /// The brotli copy at the best quality once made, else the first one (made now if need be).
-    pub fn brotli(self: &Arc<Self>) -> &BrotliSegments {
-        if let Some(best) = self.best_brotli.get() {
-            return best;
-        }
-        let n = self.brotli_responses.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(BEST_CHECK_EVERY)
-            && self.made.elapsed() >= BEST_AFTER
-            && !self.recompressing.swap(true, Ordering::Relaxed)
-            && !recompressor::submit(self.clone())
-        {
-            // The recompressor is busy: another response will try again.
-            self.recompressing.store(false, Ordering::Relaxed);
-        }
-        self.brotli.get_or_init(|| BrotliSegments::new(&self.identity, BROTLI_QUALITY))
+    pub fn brotli(&self) -> &BrotliSegments {
+        self.brotli.get_or_init(|| BrotliSegments::new(&self.identity))
     }
 
     /// The body for `encoding` with `token` between the segments.
-    pub fn pieces(self: &Arc<Self>, encoding: Encoding, token: &Bytes) -> VecDeque<Bytes> {
+    pub fn pieces(&self, encoding: Encoding, token: &Bytes) -> VecDeque<Bytes> {
         match encoding {
             Encoding::Identity => interleave(&self.identity, token),
             Encoding::Gzip => self.gzip().pieces(token),
             Encoding::Brotli => self.brotli().pieces(token),
         }
-    }
-}
-
-/// One thread that makes the best brotli copies, with a short queue: a version that finds
-/// it full is tried again later, so the CPU it takes is at most one core however many
-/// pages readers ask for.
-mod recompressor {
-    use std::sync::mpsc::{SyncSender, sync_channel};
-    use std::sync::{Arc, OnceLock};
-
-    use super::{BROTLI_BEST_QUALITY, BrotliSegments, Variants};
-
-    const QUEUE: usize = 4;
-
-    /// Queues `variants` for its best brotli copy; false when the queue is full.
-    pub fn submit(variants: Arc<Variants>) -> bool {
-        static QUEUED: OnceLock<SyncSender<Arc<Variants>>> = OnceLock::new();
-        let queue = QUEUED.get_or_init(|| {
-            let (queue, jobs) = sync_channel::<Arc<Variants>>(QUEUE);
-            std::thread::Builder::new()
-                .name("tribune-brotli".into())
-                .spawn(move || {
-                    for variants in jobs {
-                        let best = BrotliSegments::new(&variants.identity, BROTLI_BEST_QUALITY);
-                        let _ = variants.best_brotli.set(best);
-                    }
-                })
-                .expect("start the brotli thread");
-            queue
-        });
-        queue.try_send(variants).is_ok()
     }
 }
 
@@ -253,11 +187,11 @@ pub struct BrotliSegments {
 const BROTLI_LAST_BLOCK: u8 = 0b11;
 
 impl BrotliSegments {
-    pub fn new(segments: &[Bytes], quality: i32) -> Self {
+    pub fn new(segments: &[Bytes]) -> Self {
         let parts = segments
             .iter()
             .enumerate()
-            .map(|(i, segment)| Bytes::from(brotli_segment(segment, i == 0, quality)))
+            .map(|(i, segment)| Bytes::from(brotli_segment(segment, i == 0)))
             .collect();
         BrotliSegments { parts }
     }
@@ -273,9 +207,9 @@ impl BrotliSegments {
 
 /// `data` as brotli that ends on a byte boundary without a last block: the stream's start
 /// when `first`, else a catable stream without a header.
-fn brotli_segment(data: &[u8], first: bool, quality: i32) -> Vec<u8> {
+fn brotli_segment(data: &[u8], first: bool) -> Vec<u8> {
     let params = brotli::enc::BrotliEncoderParams {
-        quality,
+        quality: BROTLI_QUALITY,
         lgwin: BROTLI_WINDOW,
         appendable: true,
         byte_align: true,
@@ -469,7 +403,7 @@ mod tests {
             Bytes::from(text.clone()),
         ]
         .into();
-        let variants = Arc::new(Variants::new(segments));
+        let variants = Variants::new(segments);
         // The tokens include the text's own words: the segments after one must not take
         // them for an earlier copy of themselves.
         for token in ["abc123", "", "<p>Some words", "x", &"t".repeat(70_000)] {
@@ -504,7 +438,7 @@ mod tests {
                 start = cut;
             }
             segments.push(Bytes::copy_from_slice(&bytes[start..]));
-            let variants = Arc::new(Variants::new(segments.clone().into()));
+            let variants = Variants::new(segments.clone().into());
             for token in ["", "z", "The council's vote", "\0\0"] {
                 let expected =
                     segments.iter().map(|s| String::from_utf8_lossy(s)).collect::<Vec<_>>().join(token);
@@ -519,39 +453,9 @@ mod tests {
     }
 
     #[test]
-    fn a_version_readers_keep_asking_for_gets_the_best_brotli() {
-        let page: String =
-            (0..300).map(|i| format!("<p>Reader comment {i} on the budget vote.</p>\n")).collect();
-        let segments: Segments = vec![Bytes::from(page.clone()), Bytes::from_static(b"<footer>")].into();
-        let expected = format!("{page}tok<footer>");
-        let token = Bytes::from_static(b"tok");
-        let size = |pieces: VecDeque<Bytes>| pieces.iter().map(Bytes::len).sum::<usize>();
-        // A version just made keeps its first copy however often it is asked for.
-        let young = Arc::new(Variants::new(segments.clone()));
-        for _ in 0..BEST_CHECK_EVERY * 2 {
-            young.pieces(Encoding::Brotli, &token);
-        }
-        assert!(!young.recompressing.load(Ordering::Relaxed), "too young to recompress");
-        let first = size(young.pieces(Encoding::Brotli, &token));
-
-        let old = Arc::new(Variants { made: Instant::now() - BEST_AFTER, ..Variants::new(segments) });
-        for _ in 0..BEST_CHECK_EVERY {
-            assert!(unbrotli(old.pieces(Encoding::Brotli, &token)) == expected.as_bytes());
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while old.best_brotli.get().is_none() {
-            assert!(Instant::now() < deadline, "the best copy was never made");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let best = old.pieces(Encoding::Brotli, &token);
-        assert!(size(best.clone()) < first, "best {} bytes, first {first}", size(best.clone()));
-        assert!(unbrotli(best) == expected.as_bytes());
-    }
-
-    #[test]
     fn a_page_without_a_token_decodes_in_every_encoding() {
         for page in [Bytes::from("<main>a page</main>".repeat(100)), Bytes::new()] {
-            let variants = Arc::new(Variants::new(vec![page.clone()].into()));
+            let variants = Variants::new(vec![page.clone()].into());
             assert_eq!(unbrotli(variants.pieces(Encoding::Brotli, &Bytes::new())), page);
             assert_eq!(gunzip(variants.pieces(Encoding::Gzip, &Bytes::new())), page);
             let identity: Vec<u8> =

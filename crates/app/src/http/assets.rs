@@ -2,7 +2,7 @@
 //! built into the binary: one file to deploy, no CDN, no build step. Pages link to each
 //! under a name with a hash of its content, which browsers and CDNs may keep for a year.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -27,7 +27,7 @@ pub struct Asset {
     /// `/assets/site.<hash>.css`.
     url: String,
     etag: String,
-    variants: Arc<Variants>,
+    variants: Variants,
     /// Text gains from compression; the icon's pixels hardly do.
     compressible: bool,
 }
@@ -49,7 +49,7 @@ impl Asset {
             content_type,
             url: format!("/assets/{stem}.{hash}.{ext}"),
             etag: format!("\"{hash}\""),
-            variants: Arc::new(Variants::new(vec![body].into())),
+            variants: Variants::new(vec![body].into()),
             compressible,
         }
     }
