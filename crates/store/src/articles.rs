@@ -338,7 +338,6 @@ impl ArticleStore for Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Imported>, StoreError> {
         let mut tx = self.begin_write().await?;
-        // It reads before it writes: on SQLite it must be the writer from the start.
         let mut done = Vec::with_capacity(articles.len());
         for imported in articles {
             done.push(import_one(&mut tx, imported, now).await?);

@@ -588,10 +588,10 @@ pub(crate) async fn insert_placed(
     Ok(())
 }
 
-/// `n` ids for new comments, ascending. The caller must already be the database's writer
-/// on SQLite (its transaction began with [`crate::begin_write`]): the ids after the largest then stay
-/// free until it commits, as SQLite's own rowids would. PostgreSQL takes them from the
-/// identity column's sequence, which every node shares.
+/// `n` ids for new comments, ascending. On SQLite the caller's transaction must hold the
+/// write lock ([`crate::begin_write`]): the ids after the largest then stay free until it
+/// commits, as SQLite's own rowids would. PostgreSQL takes them from the identity column's
+/// sequence, which every node shares.
 pub(crate) async fn new_comment_ids(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,

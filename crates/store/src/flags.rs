@@ -24,8 +24,8 @@ impl FlagStore for Store {
         let mut tx = self.begin_write().await?;
         // A write first: it locks the comment's row, so the flags on one comment are
         // counted one transaction at a time (two "second of three" flags at once would
-        // otherwise each count two, and neither hold it); on SQLite it also makes this
-        // transaction the writer from the start.
+        // otherwise each count two, and neither hold it). PostgreSQL needs it: SQLite's
+        // `begin_write` holds the whole database already.
         let (status, article_id): (String, i64) =
             sqlx::query_as("UPDATE comments SET status = status WHERE id = $1 RETURNING status, article_id")
                 .bind(flag.comment_id)

@@ -145,7 +145,7 @@ impl Store {
 /// write lock to the first write, and a transaction that has read by then fails at once
 /// with "database is locked" if another connection committed in between (no wait can
 /// refresh its snapshot). `BEGIN IMMEDIATE` takes the lock first, waiting its turn.
-fn begin_statement(backend: Backend) -> &'static str {
+pub(crate) fn begin_statement(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
@@ -158,14 +158,6 @@ pub(crate) async fn begin_write(
     backend: Backend,
 ) -> Result<Transaction<'static, Any>, StoreError> {
     pool.begin_with(begin_statement(backend)).await.map_err(error::from_sqlx)
-}
-
-/// Begins a transaction that writes, on `conn`.
-pub(crate) async fn begin_write_on(
-    conn: &mut AnyConnection,
-    backend: Backend,
-) -> Result<Transaction<'_, Any>, StoreError> {
-    conn.begin_with(begin_statement(backend)).await.map_err(error::from_sqlx)
 }
 
 /// Unique among the stores of this machine, so an operator (or a test) can tell one

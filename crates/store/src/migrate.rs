@@ -2,7 +2,7 @@
 //! transaction; on PostgreSQL an advisory lock keeps nodes that start together in line.
 
 use chrono::Utc;
-use sqlx::Executor;
+use sqlx::{Connection, Executor};
 use tribune_core::store::StoreError;
 
 use crate::error::from_sqlx;
@@ -66,7 +66,7 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     .await
     .map_err(from_sqlx)?;
     for migration in MIGRATIONS {
-        let mut tx = crate::begin_write_on(&mut conn, store.backend).await?;
+        let mut tx = conn.begin_with(crate::begin_statement(store.backend)).await.map_err(from_sqlx)?;
         if store.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(PG_MIGRATION_LOCK)

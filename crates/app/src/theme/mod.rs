@@ -1,7 +1,7 @@
 //! A theme: a folder (`theme_dir`) whose files replace the built-in ones, file by file: the
 //! stylesheets, the public layout's partials, the front page and lists with their teasers,
-//! an article's own content and the error page. Checked whole at start, so a mistake stops the site with its file and line rather than breaking a page
-//! (see docs/themes.md).
+//! an article's own content and the error page. Checked whole at start, so a mistake stops
+//! the site with its file and line rather than breaking a page (see docs/themes.md).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
