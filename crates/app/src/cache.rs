@@ -67,6 +67,9 @@ pub struct CachedPage {
     /// The page last put together, with the version of the filling it holds, split at
     /// each [`FORM_TOKEN`], with its compressed forms.
     assembled: RwLock<Option<(u64, Arc<Variants>)>>,
+    /// The route that rendered it (`/articles/{slug}`), for the metrics; `None` for what
+    /// the `front_door` must not serve (an [`Extra`]).
+    pub route: Option<Box<str>>,
     /// What a handler keeps in place of bytes, dropped with the page's keys like any page
     /// (the discussion that signed-in readers' pages are filled from: `http::reader_page`).
     pub extra: Option<Extra>,
@@ -100,7 +103,8 @@ impl CachedPage {
     fn new(body: String, content_type: &'static str, etag: String, keys: Vec<String>) -> Self {
         let pieces = body.split(HOLE).map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
         let has_form = body.contains(FORM_TOKEN);
-        CachedPage { pieces, content_type, has_form, etag, keys, assembled: RwLock::new(None), extra: None }
+        let assembled = RwLock::new(None);
+        CachedPage { pieces, content_type, has_form, etag, keys, assembled, route: None, extra: None }
     }
 
     pub fn has_hole(&self) -> bool {
@@ -181,6 +185,13 @@ impl PageCache {
         page
     }
 
+    /// [`PageCache::get`] counting only a hit: on a miss the caller asks `get` again.
+    pub fn hit(&self, path: &str) -> Option<Arc<CachedPage>> {
+        let page = self.pages.read().expect("page cache lock").get(path).cloned()?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(page)
+    }
+
     /// Lookups since start: (found, not found).
     pub fn lookups(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
@@ -198,11 +209,12 @@ impl PageCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Stores a page rendered at `generation` unless an invalidation came in between;
-    /// returns the page either way, for this response.
+    /// Stores a page that `route` rendered at `generation` unless an invalidation came in
+    /// between; returns the page either way, for this response.
     pub fn insert(
         &self,
         path: String,
+        route: &str,
         content_type: &'static str,
         body: String,
         keys: Vec<String>,
@@ -210,7 +222,9 @@ impl PageCache {
     ) -> Arc<CachedPage> {
         let serial = self.stored.fetch_add(1, Ordering::Relaxed);
         let etag = format!("\"{:x}-{:x}\"", serial, body.len());
-        self.store(path, CachedPage::new(body, content_type, etag, keys), generation)
+        let mut page = CachedPage::new(body, content_type, etag, keys);
+        page.route = Some(route.into());
+        self.store(path, page, generation)
     }
 
     /// Stores `extra` under `path` and `keys` like a page, unless an invalidation came in
@@ -289,10 +303,10 @@ mod tests {
     fn drops_exactly_the_pages_that_show_a_key() {
         let cache = PageCache::new(100);
         let g = cache.generation();
-        cache.insert("/".into(), "text/html", "front".into(), keys(&["front"]), g);
-        cache.insert("/articles/a".into(), "text/html", "a".into(), keys(&["article:a"]), g);
-        cache.insert("/tags/x".into(), "text/html", "x".into(), keys(&["tag:x"]), g);
-        cache.insert("/tags/y".into(), "text/html", "y".into(), keys(&["tag:y"]), g);
+        cache.insert("/".into(), "/", "text/html", "front".into(), keys(&["front"]), g);
+        cache.insert("/articles/a".into(), "/", "text/html", "a".into(), keys(&["article:a"]), g);
+        cache.insert("/tags/x".into(), "/", "text/html", "x".into(), keys(&["tag:x"]), g);
+        cache.insert("/tags/y".into(), "/", "text/html", "y".into(), keys(&["tag:y"]), g);
         cache.invalidate(&keys(&["article:a", "tag:x"]));
         assert!(cache.get("/articles/a").is_none() && cache.get("/tags/x").is_none());
         assert_eq!(cache.get("/").unwrap().body(0, &Bytes::new()).identity[..], [Bytes::from("front")]);
@@ -307,7 +321,7 @@ mod tests {
         let cache = PageCache::new(100);
         let before = cache.generation();
         cache.invalidate(&keys(&["front"]));
-        let page = cache.insert("/".into(), "text/html", "stale".into(), keys(&["front"]), before);
+        let page = cache.insert("/".into(), "/", "text/html", "stale".into(), keys(&["front"]), before);
         assert_eq!(
             page.body(0, &Bytes::new()).identity[..],
             [Bytes::from("stale")],
@@ -320,7 +334,7 @@ mod tests {
     fn holes_are_filled_per_version() {
         let cache = PageCache::new(10);
         let html = format!("<header>{HOLE}</header><main>x</main>");
-        let page = cache.insert("/".into(), "text/html", html, vec![], cache.generation());
+        let page = cache.insert("/".into(), "/", "text/html", html, vec![], cache.generation());
         let one = |s: &str| vec![Bytes::from(s.to_owned())];
         assert_eq!(
             page.body(1, &Bytes::from("<bar>1</bar>")).identity[..],
@@ -331,7 +345,8 @@ mod tests {
             one("<header><bar>2</bar></header><main>x</main>")
         );
         assert_ne!(page.etag(1), page.etag(2));
-        let feed = cache.insert("/feed".into(), "text/xml", "<feed/>".into(), vec![], cache.generation());
+        let feed =
+            cache.insert("/feed".into(), "/", "text/xml", "<feed/>".into(), vec![], cache.generation());
         assert_eq!(
             (feed.body(3, &Bytes::from("bar")).identity[..].to_vec(), feed.etag(3)),
             (one("<feed/>"), feed.etag(4))
@@ -343,7 +358,7 @@ mod tests {
     fn forms_are_kept_in_segments_around_their_token() {
         let cache = PageCache::new(10);
         let html = format!("<header>{HOLE}</header><input value=\"{FORM_TOKEN}\"><b>{FORM_TOKEN}</b>");
-        let page = cache.insert("/a".into(), "text/html", html, vec![], cache.generation());
+        let page = cache.insert("/a".into(), "/", "text/html", html, vec![], cache.generation());
         assert!(page.has_form());
         let segments = page.body(1, &Bytes::from("bar"));
         assert_eq!(
@@ -356,7 +371,7 @@ mod tests {
     fn stays_within_capacity() {
         let cache = PageCache::new(3);
         for i in 0..10 {
-            cache.insert(format!("/{i}"), "text/html", String::new(), vec![], cache.generation());
+            cache.insert(format!("/{i}"), "/", "text/html", String::new(), vec![], cache.generation());
         }
         assert!(cache.len() <= 3);
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -88,10 +89,16 @@ enum Order {
     Cut,
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets the
-/// requests in flight finish for up to `shutdown_grace`, and cuts the connections left.
+/// What may answer a request before `app` sees it (see `http::front_door`); `None` passes
+/// it on.
+pub type FrontDoor = Arc<dyn Fn(&Request<Incoming>) -> Option<Response> + Send + Sync>;
+
+/// Serves `app` (behind `front_door`) on `listener` until `shutdown` completes; then stops
+/// accepting, lets the requests in flight finish for up to `shutdown_grace`, and cuts the
+/// connections left.
 pub async fn serve(
     listener: TcpListener,
+    front_door: FrontDoor,
     app: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -111,7 +118,12 @@ pub async fn serve(
             next = next => next,
             () = &mut shutdown => break,
         };
-        let connection = Connection { http: http.clone(), app: app.clone(), orders: orders.subscribe() };
+        let connection = Connection {
+            http: http.clone(),
+            front_door: front_door.clone(),
+            app: app.clone(),
+            orders: orders.subscribe(),
+        };
         tokio::spawn(connection.serve(stream, peer, permit));
     }
     drop(listener);
@@ -134,6 +146,7 @@ async fn finish(cap: &ConnectionCap, orders: &watch::Sender<Order>, grace: Durat
 /// What each connection's task needs.
 struct Connection {
     http: http1::Builder,
+    front_door: FrontDoor,
     app: Router,
     orders: watch::Receiver<Order>,
 }
@@ -144,14 +157,21 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         let opened = Instant::now();
         let activity = Arc::new(Activity::default());
-        let app = self.app;
+        let (front_door, app) = (self.front_door, self.app);
         let service = {
             let activity = activity.clone();
             hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 activity.asked(opened);
+                let answered = front_door(&request);
                 // Handlers read the peer address (throttles) as axum's `serve` would give it.
                 request.extensions_mut().insert(ConnectInfo(peer));
-                app.clone().oneshot(request)
+                let app = app.clone();
+                async move {
+                    match answered {
+                        Some(response) => Ok(response),
+                        None => app.oneshot(request).await,
+                    }
+                }
             })
         };
         let connection = self.http.serve_connection(TokioIo::new(stream), service);

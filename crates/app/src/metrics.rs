@@ -71,7 +71,8 @@ impl Metrics {
         out
     }
 
-    fn observe(&self, route: String, method: &'static str, status: u16, seconds: f64) {
+    /// Counts one request to `route`, and how long it took.
+    pub fn observe(&self, route: String, method: &'static str, status: u16, seconds: f64) {
         self.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(seconds);
         self.requests.get_or_create(&RequestLabels { route, method, status }).inc();
     }

@@ -125,7 +125,11 @@ pub async fn serve(
     let mail = state.mail.clone().map(MailWorker::start);
     let digest = crate::digest_mail::start(state.clone());
     let limits = connections::Limits::from_config(&state.config);
-    connections::serve(listener, router(state.clone()), limits, shutdown).await;
+    let front_door: connections::FrontDoor = {
+        let state = state.clone();
+        Arc::new(move |request| crate::http::front_door::answer(&state, request))
+    };
+    connections::serve(listener, front_door, router(state.clone()), limits, shutdown).await;
     if let Some(metrics) = metrics {
         metrics.abort();
     }

@@ -18,6 +18,7 @@ on_both_backends!(
     pages_come_in_the_encoding_asked_for_and_decode_to_the_plain_page,
     each_variant_has_its_own_etag_and_304,
     strangers_pages_may_be_kept_by_a_cdn_readers_pages_may_not,
+    a_page_from_the_cache_goes_out_as_it_did_when_rendered,
     assets_live_under_hashed_names_for_a_year,
     large_pages_rendered_per_request_are_compressed_too,
     absolute_urls_ignore_forged_host_headers,
@@ -204,6 +205,58 @@ async fn strangers_pages_may_be_kept_by_a_cdn_readers_pages_may_not(db: TestData
     let own = ae(&app, &editor, "/articles/wire-sizes", "gzip").await;
     assert!(own.header("cache-control").contains("private"), "{:?}", own.headers);
     assert!(own.header("etag").is_empty(), "rendered for this reader");
+}
+
+/// A stranger's page, once cached, is answered before routing (`front_door`): it must go
+/// out with everything the router would have given it.
+async fn a_page_from_the_cache_goes_out_as_it_did_when_rendered(db: TestDatabase) {
+    let app = site(db).await;
+    let nobody = Browser::new(&app.url);
+    let rendered = ae(&app, &nobody, "/articles/wire-sizes", "br, gzip").await;
+    let cached = ae(&app, &nobody, "/articles/wire-sizes", "br, gzip").await;
+    assert_eq!((rendered.status, cached.status), (StatusCode::OK, StatusCode::OK));
+    let same = [
+        "content-type",
+        "content-encoding",
+        "cache-control",
+        "vary",
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+    ];
+    for name in same {
+        assert!(!cached.header(name).is_empty(), "{name} on the cached page");
+        assert_eq!(rendered.header(name), cached.header(name), "{name}");
+    }
+    // Each cookie-less request is a new browser: its own id cookie, and its own token.
+    let token_of = |raw: &Raw| {
+        let page = String::from_utf8(raw.decoded()).unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("the comment form") + marker.len();
+        page[start..].split('"').next().unwrap().to_owned()
+    };
+    assert!(cached.header("set-cookie").starts_with("tribune_csrf="), "{:?}", cached.headers);
+    assert_ne!(token_of(&rendered), token_of(&cached));
+    assert_ne!(rendered.header("etag"), cached.header("etag"), "the token is part of the page");
+
+    // A browser holding the cached version is told it is current.
+    let visitor = visitor(&app).await;
+    let mine = ae(&app, &visitor, "/articles/wire-sizes", "br").await;
+    let etag = mine.header("etag").to_owned();
+    let again =
+        fetch(&app, &visitor, "/articles/wire-sizes", &[("accept-encoding", "br"), ("if-none-match", &etag)])
+            .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(token_of(&mine), visitor.get("/articles/wire-sizes").await.csrf(), "its token kept");
+
+    // What is not a stranger's plain GET still goes through the router: a HEAD, a query.
+    let head = reqwest::Client::new().head(format!("{}/articles/wire-sizes", app.url)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(head.headers().contains_key("content-security-policy"));
+    let query = ae(&app, &nobody, "/articles/wire-sizes?sort=newest", "gzip").await;
+    assert_eq!(query.status, StatusCode::OK);
+    assert_eq!(query.header("content-security-policy"), cached.header("content-security-policy"));
 }
 
 async fn assets_live_under_hashed_names_for_a_year(db: TestDatabase) {

@@ -34,8 +34,15 @@ impl FromRequestParts<AppState> for CsrfToken {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(CsrfToken::for_request(state, &parts.headers))
+    }
+}
+
+impl CsrfToken {
+    /// The token a request with `headers` gets (a new browser id with it if it had none).
+    pub fn for_request(state: &AppState, headers: &HeaderMap) -> CsrfToken {
         let secure = state.config.is_https();
-        Ok(match expected(&state.keys, &parts.headers) {
+        match expected(&state.keys, headers) {
             Some(token) => CsrfToken { token, new_browser_id: None, secure },
             None => {
                 let id = random_token();
@@ -45,7 +52,7 @@ impl FromRequestParts<AppState> for CsrfToken {
                     secure,
                 }
             }
-        })
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 use atom_syndication as atom;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -16,7 +15,7 @@ use tribune_core::store::{ArticleFilter, ArticleStore, PageRequest};
 
 use super::pages::parse_slug;
 use super::views::{absolute, iso};
-use super::{AppError, AppState, cached};
+use super::{AppError, AppState, Asked, cached};
 use crate::cache::{FRONT, tag_key};
 use crate::config::Config;
 
@@ -66,11 +65,7 @@ struct FeedInfo {
     feed_url: String,
 }
 
-async fn site_feed(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    kind: Kind,
-) -> Result<Response, AppError> {
+async fn site_feed(State(state): State<AppState>, asked: Asked, kind: Kind) -> Result<Response, AppError> {
     let path = format!("/feed.{}", kind.extension());
     let info = FeedInfo {
         title: state.site().site_title.clone(),
@@ -78,12 +73,12 @@ async fn site_feed(
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::All, info, kind);
-    cached(&state, &headers, path, kind.content_type(), vec![FRONT.into()], render).await
+    cached(&state, &asked, path, kind.content_type(), vec![FRONT.into()], render).await
 }
 
 async fn tag_feed(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path(slug): Path<String>,
     kind: Kind,
 ) -> Result<Response, AppError> {
@@ -95,7 +90,7 @@ async fn tag_feed(
         feed_url: state.config.url(&path),
     };
     let render = render_feed(&state, ArticleFilter::Tag(tag.slug.clone()), info, kind);
-    cached(&state, &headers, path, kind.content_type(), vec![tag_key(tag.slug.as_str())], render).await
+    cached(&state, &asked, path, kind.content_type(), vec![tag_key(tag.slug.as_str())], render).await
 }
 
 async fn render_feed(
@@ -302,7 +297,7 @@ fn json_feed(config: &Config, info: &FeedInfo, articles: &[Article]) -> String {
     .to_string()
 }
 
-async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn sitemap(State(state): State<AppState>, asked: Asked) -> Result<Response, AppError> {
     let render = async {
         let entries = state.store.public_article_index(Utc::now()).await?;
         let mut w = quick_xml::Writer::new(Vec::new());
@@ -330,7 +325,7 @@ async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     };
     cached(
         &state,
-        &headers,
+        &asked,
         "/sitemap.xml".into(),
         "application/xml; charset=utf-8",
         vec![FRONT.into()],

@@ -14,7 +14,7 @@ use tribune_core::funding::money::Money;
 use tribune_core::funding::stripe::{parse_event, verify_signature};
 use tribune_core::store::FundingStore;
 
-use super::{AppError, AppState, cached};
+use super::{AppError, AppState, Asked, cached};
 use crate::config::Config;
 use crate::funding_bar::{BarView, FUNDING_KEY};
 
@@ -45,7 +45,7 @@ struct SupportPage<'a> {
     supporters: Vec<String>,
 }
 
-async fn support_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn support_page(State(state): State<AppState>, asked: Asked) -> Result<Response, AppError> {
     let render = async {
         let snapshot = state.funding.current();
         let month = snapshot.month;
@@ -71,7 +71,7 @@ async fn support_page(State(state): State<AppState>, headers: HeaderMap) -> Resu
         };
         Ok(page.render()?)
     };
-    cached(&state, &headers, "/support".into(), "text/html; charset=utf-8", vec![FUNDING_KEY.into()], render)
+    cached(&state, &asked, "/support".into(), "text/html; charset=utf-8", vec![FUNDING_KEY.into()], render)
         .await
 }
 

@@ -16,6 +16,7 @@ pub mod embed;
 pub mod error;
 mod feeds;
 mod flags;
+pub mod front_door;
 mod funding;
 mod health;
 mod input;
@@ -35,7 +36,8 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -287,7 +289,12 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     let is_admin = request.uri().path().starts_with("/admin");
     let signed_in = cookies::get(request.headers(), cookies::SESSION).is_some();
     let mut response = next.run(request).await;
-    let h = response.headers_mut();
+    add_security_headers(&state, response.headers_mut(), signed_in, is_admin);
+    response
+}
+
+/// See [`security_headers`]; also used by the `front_door`.
+fn add_security_headers(state: &AppState, h: &mut HeaderMap, signed_in: bool, is_admin: bool) {
     if signed_in && !h.contains_key(header::CACHE_CONTROL) {
         // Rendered for this reader: no shared cache may keep it, and it is asked for again.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(PRIVATE_PAGE));
@@ -304,14 +311,29 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     if state.config.is_https() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    response
+}
+
+/// What serving a cached page needs of its request: the headers (encodings, `ETag`s,
+/// cookies) and the route (under which the `front_door` counts its answers).
+pub struct Asked {
+    pub headers: HeaderMap,
+    pub route: MatchedPath,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Asked {
+    type Rejection = <MatchedPath as FromRequestParts<S>>::Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let route = MatchedPath::from_request_parts(parts, state).await?;
+        Ok(Asked { headers: parts.headers.clone(), route })
+    }
 }
 
 /// Serves `path` from the page cache, or renders it with `render`, stores it under `keys`
 /// and serves it. Answers 304 when the browser already has this version.
 pub async fn cached<F>(
     state: &AppState,
-    request_headers: &HeaderMap,
+    asked: &Asked,
     path: String,
     content_type: &'static str,
     keys: Vec<String>,
@@ -320,13 +342,13 @@ pub async fn cached<F>(
 where
     F: Future<Output = Result<String, AppError>>,
 {
-    cached_with_form(state, request_headers, path, content_type, keys, None, render).await
+    cached_with_form(state, asked, path, content_type, keys, None, render).await
 }
 
 /// [`cached`] for a page whose forms take the reader's CSRF token (see `cache::FORM_TOKEN`).
 pub async fn cached_with_form<F>(
     state: &AppState,
-    request_headers: &HeaderMap,
+    asked: &Asked,
     path: String,
     content_type: &'static str,
     keys: Vec<String>,
@@ -346,12 +368,12 @@ where
                 None => {
                     let generation = state.cache.generation();
                     let body = render.await?;
-                    state.cache.insert(path, content_type, body, keys, generation)
+                    state.cache.insert(path, asked.route.as_str(), content_type, body, keys, generation)
                 }
             }
         }
     };
-    Ok(page_response(state, &page, request_headers, form_token))
+    Ok(page_response(state, &page, &asked.headers, form_token))
 }
 
 /// What a CDN and browsers may do with a page every stranger shares: keep it a minute

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -22,7 +22,7 @@ use super::csrf::CsrfToken;
 use super::reader_page;
 use super::thread_view::{self, ThreadView};
 use super::views::{ArticleView, Pager, article_views, news_article_json_ld, with_media};
-use super::{AppError, AppState, cached, cached_with_form, render_public, with_bar};
+use super::{AppError, AppState, Asked, cached, cached_with_form, render_public, with_bar};
 use crate::cache::{FORM_TOKEN, FRONT, article_key, author_key, tag_key};
 use crate::config::Config;
 use crate::theme::{self, FrontVars, ListVars};
@@ -104,12 +104,7 @@ struct ListSpec {
     cache_key: String,
 }
 
-async fn serve_list(
-    state: &AppState,
-    headers: &HeaderMap,
-    spec: ListSpec,
-    n: u32,
-) -> Result<Response, AppError> {
+async fn serve_list(state: &AppState, asked: &Asked, spec: ListSpec, n: u32) -> Result<Response, AppError> {
     let path = list_path(&spec.base, n);
     let render = async {
         let request = PageRequest::new(n, state.site().articles_per_page);
@@ -130,7 +125,7 @@ async fn serve_list(
         list.themed_main = list.themed();
         Ok(list.render()?)
     };
-    cached(state, headers, path.clone(), HTML, vec![spec.cache_key.clone()], render).await
+    cached(state, asked, path.clone(), HTML, vec![spec.cache_key.clone()], render).await
 }
 
 /// Sections by tag on the front page, and stories in each.
@@ -233,13 +228,13 @@ async fn render_front(state: &AppState) -> Result<String, AppError> {
 
 async fn front_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
     let n = q.number()?;
     if n == 1 {
         let render = render_front(&state);
-        return cached(&state, &headers, "/".into(), HTML, vec![FRONT.into()], render).await;
+        return cached(&state, &asked, "/".into(), HTML, vec![FRONT.into()], render).await;
     }
     let spec = ListSpec {
         filter: ArticleFilter::All,
@@ -248,12 +243,12 @@ async fn front_page(
         feed_base: String::new(),
         cache_key: FRONT.into(),
     };
-    serve_list(&state, &headers, spec, n).await
+    serve_list(&state, &asked, spec, n).await
 }
 
 async fn tag_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path(slug): Path<String>,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
@@ -267,12 +262,12 @@ async fn tag_page(
         cache_key: tag_key(tag.slug.as_str()),
         filter: ArticleFilter::Tag(tag.slug),
     };
-    serve_list(&state, &headers, spec, n).await
+    serve_list(&state, &asked, spec, n).await
 }
 
 async fn author_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path(slug): Path<String>,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
@@ -285,7 +280,7 @@ async fn author_page(
         cache_key: author_key(author.slug.as_str()),
         filter: ArticleFilter::Author(author.slug),
     };
-    serve_list(&state, &headers, spec, n).await
+    serve_list(&state, &asked, spec, n).await
 }
 
 pub fn parse_slug(s: &str) -> Result<Slug, AppError> {
@@ -438,7 +433,7 @@ impl<'a> StandalonePage<'a> {
 /// `/{slug}`: a published page, from the cache (it changes with its own saves only).
 async fn standalone_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     let slug = parse_slug(&slug)?;
@@ -451,7 +446,7 @@ async fn standalone_page(
         let site = state.site();
         Ok(StandalonePage::new(&state, &site, &page, false).await?.render()?)
     };
-    cached(&state, &headers, path, HTML, vec![article_key(slug.as_str())], render).await
+    cached(&state, &asked, path, HTML, vec![article_key(slug.as_str())], render).await
 }
 
 /// The public article at `slug` as posting a comment needs it: without its text, which
@@ -499,7 +494,7 @@ pub async fn render_article(
 /// their page is rendered for them.
 async fn article_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    asked: Asked,
     Path(slug): Path<String>,
     Query(q): Query<ThreadQuery>,
     reader: Reader,
@@ -527,7 +522,7 @@ async fn article_page(
         render_article(&state, &article, &Viewer::anonymous(), order, FORM_TOKEN, CommentForm::default())
             .await
     };
-    let page = cached_with_form(&state, &headers, path, HTML, vec![key], Some(&csrf.token), render).await?;
+    let page = cached_with_form(&state, &asked, path, HTML, vec![key], Some(&csrf.token), render).await?;
     Ok((csrf, page).into_response())
 }
 

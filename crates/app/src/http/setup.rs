@@ -36,6 +36,11 @@ impl Pending {
         Pending(AtomicBool::new(pending))
     }
 
+    /// Whether this node has seen the setup done (no visitor is led to it any more).
+    pub fn is_settled(&self) -> bool {
+        !self.0.load(Ordering::Acquire)
+    }
+
     /// Asks the store while this node has not seen the setup done (it may have been done
     /// on another node).
     async fn check(&self, state: &AppState) -> Result<bool, AppError> {
