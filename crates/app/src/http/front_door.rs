@@ -18,7 +18,7 @@ use super::{AppState, add_security_headers, cookies, csrf::CsrfToken, page_respo
 
 /// The response to `request`, if it is a stranger's plain `GET` of a cached page.
 pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
-    let started = Instant::now();
+    let started = state.config.metrics_enabled().then(Instant::now);
     if !is_strangers_plain_get(request) || !state.setup.is_settled() {
         return None;
     }
@@ -30,7 +30,7 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     let token = csrf.as_ref().map(|csrf| csrf.token.clone());
     let mut response = (csrf, page_response(state, &page, headers, token.as_deref())).into_response();
     add_security_headers(state, response.headers_mut(), false, false);
-    if state.config.metrics_enabled() {
+    if let Some(started) = started {
         let status = response.status().as_u16();
         state.metrics.observe(route.to_owned(), "GET", status, started.elapsed().as_secs_f64());
     }

@@ -391,36 +391,40 @@ fn page_response(
 ) -> Response {
     let bar = state.funding.current();
     let token = form_token.filter(|_| page.has_form());
-    let variants = page.body(bar.version, &bar.html);
     let encoding = Encoding::negotiate(request_headers);
     let mut etag_text = page.etag(bar.version);
+    etag_text.pop();
     if let Some(token) = token {
-        // The token is part of the body: a browser holding another one must get the page again.
-        etag_text = format!("\"{}-{}\"", etag_text.trim_matches('"'), &crate::keys::token_hash(token)[..8]);
+        // The token is part of the body: a browser holding another one must get the page
+        // again. (It is this browser's own, already in the page: no secret is given away.)
+        etag_text.push('-');
+        etag_text.push_str(token.get(..8).unwrap_or(token));
     }
-    etag_text.insert_str(etag_text.len() - 1, encoding.etag_suffix());
+    etag_text.push_str(encoding.etag_suffix());
+    etag_text.push('"');
     let etag = HeaderValue::from_str(&etag_text).expect("etag is ASCII");
     let private = page.has_form() || cookies::get(request_headers, cookies::SESSION).is_some();
-    let cache_control = HeaderValue::from_static(if private { PRIVATE_PAGE } else { PUBLIC_PAGE });
-    let vary = HeaderValue::from_static("accept-encoding");
+    // Room for the headers added on the way out (security, a cookie): none grows the map.
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(header::ETAG, etag);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if private { PRIVATE_PAGE } else { PUBLIC_PAGE }),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if etag_matches(request_headers, &etag_text) {
-        let headers = [(header::ETAG, etag), (header::CACHE_CONTROL, cache_control), (header::VARY, vary)];
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        *response.headers_mut() = headers;
+        return response;
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(page.content_type));
+    if let Some(coding) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     let token = Bytes::from(token.unwrap_or("").to_owned());
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(page.content_type)),
-            (header::ETAG, etag),
-            (header::CACHE_CONTROL, cache_control),
-            (header::VARY, vary),
-        ],
-        page_body::Pieces::body(variants.pieces(encoding, &token)),
-    )
-        .into_response();
-    if let Some(coding) = encoding.header() {
-        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
-    }
+    let variants = page.body(bar.version, &bar.html);
+    let mut response = Response::new(page_body::Pieces::body(variants.pieces(encoding, &token)));
+    *response.headers_mut() = headers;
     response
 }
 
