@@ -2,7 +2,32 @@
 //! text's own words: each pools many phrasings into one feature, so a campaign or a hateful
 //! comment in words the labelled sets never held still shares the evidence of those they did.
 
-use super::{contains_words, links};
+use std::sync::LazyLock;
+
+use super::{Phrases, links};
+
+/// The phrase lists below, each made into one matcher the first time it is needed.
+struct Lists {
+    engagement: Phrases,
+    selling: Phrases,
+    rich: Phrases,
+    contact: Phrases,
+    essence: Phrases,
+    threat: Phrases,
+    self_harm: Phrases,
+    personal: Phrases,
+}
+
+static LISTS: LazyLock<Lists> = LazyLock::new(|| Lists {
+    engagement: Phrases::new(ENGAGEMENT),
+    selling: Phrases::new(SELLING),
+    rich: Phrases::new(RICH),
+    contact: Phrases::new(CONTACT),
+    essence: Phrases::new(ESSENCE),
+    threat: Phrases::new(THREAT),
+    self_harm: Phrases::new(SELF_HARM),
+    personal: Phrases::new(PERSONAL),
+});
 
 /// Every sign found in `body`: of spam, then of abuse.
 pub fn of(body: &str) -> Vec<&'static str> {
@@ -218,11 +243,11 @@ fn spam_cues(body: &str) -> Vec<&'static str> {
     add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
     add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
     add(words.iter().any(|w| ACT.contains(w)), "cue:act");
-    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(&lower, p));
-    add(phrase(ENGAGEMENT), "cue:engagement");
-    add(phrase(SELLING) || lower.contains("% off"), "cue:selling");
-    add(phrase(RICH), "cue:rich");
-    add(phrase(CONTACT), "cue:contact");
+    let lists = &*LISTS;
+    add(lists.engagement.any_in(&lower), "cue:engagement");
+    add(lists.selling.any_in(&lower) || lower.contains("% off"), "cue:selling");
+    add(lists.rich.any_in(&lower), "cue:rich");
+    add(lists.contact.any_in(&lower), "cue:contact");
     add(bare_domain(&links::without_links(&lower)), "cue:bare-domain");
     add(words.iter().any(|w| REWARD.contains(w)), "cue:reward");
     add(shouting(body), "cue:shouting");
@@ -1187,7 +1212,7 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
     let lower = links::without_links(body).to_lowercase().replace('’', "'");
     let words: Vec<&str> =
         lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect();
-    let phrase = |list: &[&str]| list.iter().any(|p| contains_words(&lower, p));
+    let lists = &*LISTS;
     let mut cues = Vec::new();
     let mut add = |yes: bool, cue| {
         if yes {
@@ -1201,8 +1226,8 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
     add(words.iter().any(|w| VERMIN.contains(w)), "cue:vermin");
     // "they are animals", "these people breed like rats": said of people, not of pets.
     add(near(&words, BEASTS, NEAR, PEOPLE) || near(&words, BEASTS, NEAR, GROUPS), "cue:beasts");
-    add(phrase(ESSENCE), "cue:essence");
-    add(phrase(THREAT), "cue:threat");
+    add(lists.essence.any_in(&lower), "cue:essence");
+    add(lists.threat.any_in(&lower), "cue:threat");
     // "I'm going to kill you", "we will burn your house", "I'd happily hang him": the
     // writer, violence within four words, and its target right after.
     add(
@@ -1223,9 +1248,9 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
         }),
         "cue:hope-harm",
     );
-    add(phrase(SELF_HARM), "cue:self-harm");
+    add(lists.self_harm.any_in(&lower), "cue:self-harm");
     add(words.iter().any(|w| WEAPON.contains(w)), "cue:weapon");
-    add(phrase(PERSONAL), "cue:personal");
+    add(lists.personal.any_in(&lower), "cue:personal");
     add(words.iter().any(|w| INSULT.contains(w)), "cue:insult");
     // "immigrants are all thieves", "every one of the muslims", "travellers never work": a
     // group and a word of "all" within three words of each other.

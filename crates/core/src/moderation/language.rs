@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use rustrict::{Censor, Type};
 
-use super::{Candidate, Outcome, Reason, Signal, contains_words, links, normalized};
+use super::{Candidate, Outcome, Phrases, Reason, Signal, contains_words, links, normalized};
 
 /// The site's word list and what severe abuse does.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +65,8 @@ pub struct Abusive {
 /// out) and confirmed on one of its [`pieces`].
 fn is_abusive(text: &str) -> bool {
     let lower = normalized(text).replace('’', "'");
-    if HATE_MARKERS.iter().any(|m| contains_words(&lower, m)) {
+    static MARKERS: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| Phrases::new(HATE_MARKERS));
+    if MARKERS.any_in(&lower) {
         return true;
     }
     let numbers = without_numbers(text);
