@@ -150,8 +150,8 @@ struct Bucket {
 #[derive(Debug, Clone)]
 enum Buckets {
     All(Vec<Bucket>),
-    /// The buckets in use, by index (sorted); any other is zero.
-    Used(Vec<u32>, Vec<Bucket>),
+    /// The buckets in use; any other is zero.
+    Used(UsedBuckets),
     Over(&'static Model, HashMap<u32, Bucket>),
 }
 
@@ -159,9 +159,7 @@ impl Buckets {
     fn get(&self, i: u32) -> Bucket {
         match self {
             Buckets::All(all) => all[i as usize],
-            Buckets::Used(index, buckets) => {
-                index.binary_search(&i).map_or_else(|_| Bucket::default(), |k| buckets[k])
-            }
+            Buckets::Used(used) => used.place(i).map_or_else(|_| Bucket::default(), |k| used.buckets[k]),
             Buckets::Over(base, changed) => changed.get(&i).copied().unwrap_or_else(|| base.buckets.get(i)),
         }
     }
@@ -169,15 +167,8 @@ impl Buckets {
     fn get_mut(&mut self, i: u32) -> &mut Bucket {
         match self {
             Buckets::All(all) => &mut all[i as usize],
-            Buckets::Used(index, buckets) => {
-                // Only a copy of the shipped model learns this way (tests); sites use `Over`.
-                let k = index.binary_search(&i).unwrap_or_else(|k| {
-                    index.insert(k, i);
-                    buckets.insert(k, Bucket::default());
-                    k
-                });
-                &mut buckets[k]
-            }
+            // Only a copy of the shipped model learns this way (tests); sites use `Over`.
+            Buckets::Used(used) => used.get_mut(i),
             Buckets::Over(base, changed) => changed.entry(i).or_insert_with(|| base.buckets.get(i)),
         }
     }
@@ -185,15 +176,56 @@ impl Buckets {
     /// Keeps only the buckets in use.
     fn compact(self) -> Buckets {
         let Buckets::All(all) = self else { return self };
-        let (mut index, mut buckets): (Vec<u32>, Vec<Bucket>) = all
-            .into_iter()
-            .enumerate()
-            .filter(|(_, b)| b.seen != 0.0 || b.weights != [0.0; 3])
-            .map(|(i, b)| (i as u32, b))
-            .unzip();
-        index.shrink_to_fit();
+        Buckets::Used(UsedBuckets::from_all(&all))
+    }
+}
+
+/// The buckets in use, found by rank: bit `i` of `present` says whether bucket `i` is in
+/// use, and its place in `buckets` is the number of bits set before it (`before` holds
+/// that count at the start of each 64-bit word). Its lookup takes 192 KiB for the 1M
+/// buckets and two reads, where a sorted list of indexes took 4 bytes a bucket in use and
+/// a binary search (a twentieth of a comment post's CPU).
+#[derive(Debug, Clone)]
+struct UsedBuckets {
+    present: Vec<u64>,
+    before: Vec<u32>,
+    buckets: Vec<Bucket>,
+}
+
+impl UsedBuckets {
+    fn from_all(all: &[Bucket]) -> UsedBuckets {
+        let in_use = |b: &Bucket| b.seen != 0.0 || b.weights != [0.0; 3];
+        let (mut present, mut before, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
+        for word in all.chunks(64) {
+            before.push(buckets.len() as u32);
+            let mut bits = 0u64;
+            for (bit, bucket) in word.iter().enumerate().filter(|(_, b)| in_use(b)) {
+                bits |= 1 << bit;
+                buckets.push(*bucket);
+            }
+            present.push(bits);
+        }
         buckets.shrink_to_fit();
-        Buckets::Used(index, buckets)
+        UsedBuckets { present, before, buckets }
+    }
+
+    /// Where bucket `i` is in `buckets`, or where it would go.
+    fn place(&self, i: u32) -> Result<usize, usize> {
+        let (word, bit) = ((i / 64) as usize, i % 64);
+        let bits = self.present[word];
+        let rank = self.before[word] as usize + (bits & ((1u64 << bit) - 1)).count_ones() as usize;
+        if bits >> bit & 1 == 1 { Ok(rank) } else { Err(rank) }
+    }
+
+    fn get_mut(&mut self, i: u32) -> &mut Bucket {
+        let k = self.place(i).unwrap_or_else(|k| {
+            let word = (i / 64) as usize;
+            self.present[word] |= 1 << (i % 64);
+            self.before[word + 1..].iter_mut().for_each(|count| *count += 1);
+            self.buckets.insert(k, Bucket::default());
+            k
+        });
+        &mut self.buckets[k]
     }
 }
 
@@ -596,9 +628,31 @@ mod tests {
     }
 
     #[test]
+    fn the_buckets_in_use_are_found_as_in_the_full_list_and_learn_alike() {
+        let mut all = vec![Bucket::default(); 1000];
+        for i in [0, 1, 63, 64, 65, 127, 500, 999] {
+            all[i] = Bucket { weights: [i as f32, 1.0, 2.0], seen: 1.0 };
+        }
+        let mut used = Buckets::All(all.clone()).compact();
+        let same = |used: &Buckets, all: &[Bucket]| {
+            (0..all.len() as u32).all(|i| {
+                let (a, b) = (used.get(i), all[i as usize]);
+                a.weights == b.weights && a.seen == b.seen
+            })
+        };
+        assert!(same(&used, &all));
+        // A bucket learned for the first time moves none of the others.
+        used.get_mut(70).weights = [7.0; 3];
+        all[70].weights = [7.0; 3];
+        used.get_mut(1).seen = 5.0;
+        all[1].seen = 5.0;
+        assert!(same(&used, &all));
+    }
+
+    #[test]
     fn the_shipped_model_keeps_only_the_buckets_it_uses_and_a_site_only_what_it_learns() {
-        let Buckets::Used(index, _) = &shipped().buckets else { panic!("the shipped model is compact") };
-        assert!(index.len() < BUCKETS as usize / 2, "{} buckets in use", index.len());
+        let Buckets::Used(used) = &shipped().buckets else { panic!("the shipped model is compact") };
+        assert!(used.buckets.len() < BUCKETS as usize / 2, "{} buckets in use", used.buckets.len());
         let site = SharedModel::default();
         // Not already sure spam (the model would learn nothing from it).
         let body = "Quantum widgets are the finest in the land, ask at the corner of Mill Road";
