@@ -35,6 +35,7 @@ on_both_backends!(
     the_cached_page_is_shared_by_strangers_and_commenters_see_their_own,
     an_invented_guest_cookie_gets_the_shared_page,
     signed_in_readers_share_the_discussion_and_get_their_own_buttons,
+    authors_see_their_comment_at_once_though_others_see_it_a_moment_later,
 );
 
 async fn published(app: &TestApp, title: &str) -> Article {
@@ -874,4 +875,25 @@ async fn signed_in_readers_share_the_discussion_and_get_their_own_buttons(db: Te
     posted_id(&post(&guest, "town-hall", "Later words.", "Gil", None).await);
     app.settle().await;
     assert!(sam.get("/articles/town-hall").await.body.contains("Later words."));
+}
+
+/// Readers' pages are filled from one shared discussion, dropped only a moment after each
+/// comment; its author, sent back to the article at once, must find their comment there.
+async fn authors_see_their_comment_at_once_though_others_see_it_a_moment_later(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    published(&app, "Quick Reply").await;
+    let rita = app.signed_in("Rita Reader", Role::Reader).await;
+    let sam = app.signed_in("Sam Second", Role::Reader).await;
+    let guest = app.browser();
+    // Sam's visit keeps the shared discussion that readers' pages are filled from.
+    assert_eq!(sam.get("/articles/quick-reply").await.status, StatusCode::OK);
+    let mine = posted_id(&post(&rita, "quick-reply", "Rita answers right away.", "ignored", None).await);
+    let page = rita.get("/articles/quick-reply").await;
+    assert!(page.body.contains("Rita answers right away."), "her own page shows it at once");
+    assert!(actions_of(&page.body, mine).contains(">Edit<"));
+    posted_id(&post(&guest, "quick-reply", "Gil's quick word.", "Gil", None).await);
+    assert!(guest.get("/articles/quick-reply").await.body.contains("Gil's quick word."), "a guest's too");
+    app.settle().await;
+    let his = sam.get("/articles/quick-reply").await.body;
+    assert!(his.contains("Rita answers right away.") && his.contains("Gil's quick word."));
 }

@@ -422,13 +422,14 @@ pub trait CommentStore {
         guest_token_hash: &str,
         since: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Whether the user `user_id` or the guest browser `guest_token_hash` has a comment
-    /// awaiting moderation on the article `slug` (one probe of its pending comments).
-    async fn has_pending_on(
+    /// Whether the user `user_id` or the guest browser `guest_token_hash` has a comment on
+    /// the article `slug` awaiting moderation, or written at `since` or later (one probe).
+    async fn has_pending_or_since_on(
         &self,
         slug: &str,
         user_id: Option<i64>,
         guest_token_hash: Option<&str>,
+        since: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// How many top-level comments come before `root_id` in the oldest-first order.
     async fn threads_before(&self, article_id: i64, root_id: i64) -> Result<i64, StoreError>;

@@ -212,20 +212,22 @@ impl CommentStore for Store {
         Ok(found > 0)
     }
 
-    async fn has_pending_on(
+    async fn has_pending_or_since_on(
         &self,
         slug: &str,
         user_id: Option<i64>,
         guest_token_hash: Option<&str>,
+        since: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let found: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM comments c JOIN articles a ON a.id = c.article_id \
-             WHERE a.slug = $1 AND c.status = 'pending' AND (c.user_id = $2 OR c.guest_token_hash = $3) \
-             LIMIT 1) t",
+             WHERE a.slug = $1 AND (c.status = 'pending' OR c.created_at >= $4) \
+             AND (c.user_id = $2 OR c.guest_token_hash = $3) LIMIT 1) t",
         )
         .bind(slug)
         .bind(user_id)
         .bind(guest_token_hash.map(str::to_owned))
+        .bind(secs(since))
         .fetch_one(&self.pool)
         .await
         .map_err(from_sqlx)?;

@@ -23,6 +23,8 @@ const HOLE: &str = "<!--tribune:reader-->";
 
 /// The discussion every known reader's page is filled from.
 struct Shared {
+    /// When it began to be read: a reader's comment from about then on may not be in it.
+    read_at: chrono::DateTime<Utc>,
     /// The page between its holes (the funding bar's hole still in them).
     segments: Vec<String>,
     /// The comments whose actions fill the holes, in order, without their text.
@@ -55,8 +57,10 @@ struct Join<'a> {
 }
 
 /// The first page of the article `slug` for `viewer`, or `None` when it needs a render of
-/// its own: a moderator's (who sees everything), or a reader with comments awaiting
-/// moderation (shown only to them, in their place in the thread).
+/// its own: a moderator's (who sees everything), a reader with comments awaiting
+/// moderation (shown only to them, in their place in the thread), or one who commented
+/// since about when the shared discussion was read (which drops it only within a moment:
+/// an author sees their comment at once).
 pub async fn serve(
     state: &AppState,
     slug: &str,
@@ -64,12 +68,17 @@ pub async fn serve(
     csrf: &str,
 ) -> Result<Option<String>, AppError> {
     let user_id = viewer.user.as_ref().map(|u| u.id);
-    if viewer.moderates()
-        || state.store.has_pending_on(slug, user_id, viewer.guest_token_hash.as_deref()).await?
-    {
+    if viewer.moderates() {
         return Ok(None);
     }
     let shared = shared(state, slug).await?;
+    // Comment times are whole seconds, and a comment dated a moment before the read may
+    // have been committed after it.
+    let since = shared.read_at - chrono::Duration::seconds(NOT_YET_COMMITTED_SECONDS);
+    let guest = viewer.guest_token_hash.as_deref();
+    if state.store.has_pending_or_since_on(slug, user_id, guest, since).await? {
+        return Ok(None);
+    }
     let votes = match user_id {
         Some(id) => {
             state.store.votes_by(id, &shared.comments.iter().map(|c| c.id).collect::<Vec<_>>()).await?
@@ -124,7 +133,12 @@ async fn shared(state: &AppState, slug: &str) -> Result<Arc<Shared>, AppError> {
     Ok(state.cache.insert_extra(path, shared, vec![article_key(slug)], generation))
 }
 
+/// How long before its commit a comment may be dated (its time is taken before it waits
+/// for the group commit, itself bounded by the pool's 5 s wait for a connection).
+const NOT_YET_COMMITTED_SECONDS: i64 = 10;
+
 async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
+    let read_at = Utc::now();
     let article = public_article(state, slug).await?;
     let anonymous = Viewer::anonymous();
     let order = (CommentSort::default(), None);
@@ -158,5 +172,5 @@ async fn render(state: &AppState, slug: &str) -> Result<Shared, AppError> {
     }
     let article =
         tribune_core::article::Article { body_markdown: String::new(), body_html: String::new(), ..article };
-    Ok(Shared { segments, comments: holes, open, article })
+    Ok(Shared { read_at, segments, comments: holes, open, article })
 }
