@@ -100,12 +100,42 @@ impl WriterCounters {
 }
 
 impl CommentWriter {
-    /// Starts the writer on the current Tokio runtime, with a pool of its own.
-    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Self {
+    /// Starts the writer on a thread and runtime of its own, with the pool that `connect`
+    /// opens there. On the request runtime, each statement of a batch (ten or so, each a
+    /// hop to the database and back) waited its turn behind the posters' handlers, and the
+    /// next batch waited for the whole chain: a burst of posts was bound by that queue, not
+    /// by the disk. Returns once the pool is open (or could not be).
+    pub(crate) async fn start<F>(connect: F, backend: Backend) -> Result<Self, StoreError>
+    where
+        F: Future<Output = Result<AnyPool, StoreError>> + Send + 'static,
+    {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let stats = Arc::new(WriterCounters::default());
-        tokio::spawn(write_batches(pool.clone(), backend, queue, stats.clone()));
-        CommentWriter { jobs, pool, stats }
+        let (opened, pool) = oneshot::channel();
+        let counters = stats.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the comment writer: {e}")))?;
+        // Connections made on this runtime are driven by it: a busy request runtime does
+        // not delay the writer's replies from PostgreSQL either.
+        std::thread::Builder::new()
+            .name("comment-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let pool = match connect.await {
+                        Ok(pool) => pool,
+                        Err(e) => return drop(opened.send(Err(e))),
+                    };
+                    if opened.send(Ok(pool.clone())).is_ok() {
+                        write_batches(pool, backend, queue, counters).await;
+                    }
+                })
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the comment writer: {e}")))?;
+        let stopped = || StoreError::Unavailable("the comment writer stopped as it started".into());
+        let pool = pool.await.map_err(|_| stopped())??;
+        Ok(CommentWriter { jobs, pool, stats })
     }
 
     pub(crate) fn stats(&self) -> WriterStats {

@@ -81,11 +81,12 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
         // The comment writer has a connection of its own, so a burst of readers never
         // keeps it waiting for one (it is the only writer that a busy discussion has).
-        let writer = pool_options(backend, 1)
-            .connect_with(options)
-            .await
-            .map_err(|e| StoreError::Unavailable(describe_connect_error(&url, &e)))?;
-        let comments = group_commit::CommentWriter::start(writer, backend);
+        let writer_url = url.clone();
+        let writer = async move {
+            let connected = pool_options(backend, 1).connect_with(options).await;
+            connected.map_err(|e| StoreError::Unavailable(describe_connect_error(&writer_url, &e)))
+        };
+        let comments = group_commit::CommentWriter::start(writer, backend).await?;
         let listener_name = listener_name().into();
         Ok(Store { pool, backend, comments, url: url.into(), listener_name })
     }
