@@ -280,6 +280,7 @@ for round in $(seq "$PAIRED_ROUNDS"); do
   log "paired round $round of $PAIRED_ROUNDS: the article from Tribune, then from nginx"
   tribune_rps="$(paired_rps "http://127.0.0.1:$PORT$ARTICLE_PATH")"
   nginx_rps="$(paired_rps "http://127.0.0.1:$NGINX_PORT$ARTICLE_PATH")"
+  log "paired round $round: Tribune $tribune_rps requests/s, nginx $nginx_rps"
   PAIRED+=("$(awk -v a="$tribune_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')")
 done
 PAIRED_MEDIAN="$(printf '%s\n' "${PAIRED[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
