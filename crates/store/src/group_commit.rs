@@ -113,10 +113,10 @@ impl CommentWriter {
         let stats = Arc::new(WriterCounters::default());
         let (opened, pool) = oneshot::channel();
         let counters = stats.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the comment writer: {e}")))?;
+        let cannot_start =
+            |e: std::io::Error| StoreError::Unavailable(format!("cannot start the comment writer: {e}"));
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(cannot_start)?;
         // Connections made on this runtime are driven by it: a busy request runtime does
         // not delay the writer's replies from PostgreSQL either.
         std::thread::Builder::new()
@@ -132,7 +132,7 @@ impl CommentWriter {
                     }
                 })
             })
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the comment writer: {e}")))?;
+            .map_err(cannot_start)?;
         let stopped = || StoreError::Unavailable("the comment writer stopped as it started".into());
         let pool = pool.await.map_err(|_| stopped())??;
         Ok(CommentWriter { jobs, pool, stats })

@@ -143,8 +143,8 @@ const EVERYDAY: &[&str] = &["ho"];
 
 /// `text` with the words of [`HISTORY`] and [`EVERYDAY`] read as spaces.
 fn without_unread_words(text: &str) -> Cow<'_, str> {
-    let is_history = |w: &str| HISTORY.iter().chain(EVERYDAY).any(|h| w.eq_ignore_ascii_case(h));
-    if !text.split(|c: char| !c.is_alphanumeric()).any(is_history) {
+    let is_unread = |w: &str| HISTORY.iter().chain(EVERYDAY).any(|h| w.eq_ignore_ascii_case(h));
+    if !text.split(|c: char| !c.is_alphanumeric()).any(is_unread) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -154,7 +154,7 @@ fn without_unread_words(text: &str) -> Cow<'_, str> {
             word.push(c);
             continue;
         }
-        if is_history(&word) {
+        if is_unread(&word) {
             out.extend(std::iter::repeat_n(' ', word.chars().count()));
         } else {
             out.push_str(&word);
