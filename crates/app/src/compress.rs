@@ -78,7 +78,19 @@ struct Accepted {
 impl Accepted {
     fn add(&mut self, item: &str) {
         let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let coding = parts.next().unwrap_or("").trim();
+        let is = |name: &str| coding.eq_ignore_ascii_case(name);
+        let slot = if is("br") {
+            &mut self.br
+        } else if is("gzip") || is("x-gzip") {
+            &mut self.gzip
+        } else if is("identity") {
+            &mut self.identity
+        } else if is("*") {
+            &mut self.any
+        } else {
+            return;
+        };
         let mut q = Some(1000);
         for param in parts {
             if let Some((name, value)) = param.split_once('=')
@@ -89,13 +101,6 @@ impl Accepted {
         }
         // An unreadable q-value makes the item count for nothing rather than for everything.
         let q = q.unwrap_or(0);
-        let slot = match coding.as_str() {
-            "br" => &mut self.br,
-            "gzip" | "x-gzip" => &mut self.gzip,
-            "identity" => &mut self.identity,
-            "*" => &mut self.any,
-            _ => return,
-        };
         *slot = Some(q);
     }
 

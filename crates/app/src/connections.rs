@@ -162,14 +162,23 @@ impl Connection {
             let activity = activity.clone();
             hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 activity.asked(opened);
-                let answered = front_door(&request);
-                // Handlers read the peer address (throttles) as axum's `serve` would give it.
-                request.extensions_mut().insert(ConnectInfo(peer));
+                // A page answered at the door drops its request here, before hyper reads on:
+                // the request borrows hyper's read buffer, which hyper then reuses for the
+                // next one instead of allocating another 8 KiB.
+                let routed = match front_door(&request) {
+                    Some(response) => Ok(response),
+                    None => {
+                        // Handlers read the peer address (throttles) as axum's `serve`
+                        // would give it; a cached page needs none.
+                        request.extensions_mut().insert(ConnectInfo(peer));
+                        Err(request)
+                    }
+                };
                 let app = app.clone();
                 async move {
-                    match answered {
-                        Some(response) => Ok(response),
-                        None => app.oneshot(request).await,
+                    match routed {
+                        Ok(response) => Ok(response),
+                        Err(request) => app.oneshot(request).await,
                     }
                 }
             })
