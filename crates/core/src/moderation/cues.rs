@@ -38,19 +38,12 @@ pub fn of(body: &str) -> Vec<&'static str> {
 /// Words that ask the reader to act, or dangle a reward: what spam of every kind says
 /// (comment, SMS, e-mail), pooled into one feature each so that a campaign in words the
 /// train split never saw still shares the evidence of the ones it did.
-const ACT: &[&str] = &[
-    "subscribe",
-    "subscribers",
-    "click",
-    "visit",
-    "claim",
-    "txt",
-    "download",
-    "register",
-    "signup",
-    "dial",
-    "promo",
-];
+const ACT: &[&str] =
+    &["subscribe", "subscribers", "click", "visit", "txt", "download", "register", "signup", "dial", "promo"];
+/// What follows "claim" when it asks to act ("claim your prize"), not when it is what
+/// someone said ("the claim that", "the minister's claim").
+const CLAIMED: &[&str] =
+    &["your", "ur", "yours", "yr", "now", "it", "this", "a", "free", "prize", "before", "txt", "call"];
 /// Not "free", "win" or "deal": ordinary political talk is full of them.
 const REWARD: &[&str] = &[
     "winner",
@@ -241,7 +234,10 @@ fn spam_cues(body: &str) -> Vec<&'static str> {
     );
     add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
     add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
-    add(words.iter().any(|w| ACT.contains(w)), "cue:act");
+    // "Claim" is what a news site's readers check ("the minister's claim"); spam says
+    // "claim your prize", "claim it now".
+    let claim = words.windows(2).any(|p| p[0] == "claim" && CLAIMED.contains(&p[1]));
+    add(words.iter().any(|w| ACT.contains(w)) || claim, "cue:act");
     let lists = &*LISTS;
     add(lists.engagement.any_in(&lower), "cue:engagement");
     add(lists.selling.any_in(&lower) || lower.contains("% off"), "cue:selling");
@@ -1535,6 +1531,8 @@ mod tests {
         assert!(spam_cues("write to me at ann@example.org").contains(&"cue:email"));
         assert!(spam_cues("go to bestpills dot com").contains(&"cue:spelled-link"));
         assert!(spam_cues("The vote was 52 to 48 in 2016, I agree with you.").is_empty());
+        assert!(spam_cues("Call now to claim your prize").contains(&"cue:act"));
+        assert!(!spam_cues("A fact check of the minister's claim on knife crime").contains(&"cue:act"));
     }
 
     #[test]
