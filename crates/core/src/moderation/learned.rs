@@ -635,8 +635,9 @@ mod tests {
     fn a_comment_sure_not_ordinary_but_torn_between_spam_and_abuse_is_held() {
         let body = "a rant that both sells and insults its readers";
         // Every feature of the comment points to spam and to abuse alike: half and half.
-        let mut model = Model::default();
         let f = features(body);
+        // No pass: a zero model with a bucket for each of the comment's features.
+        let mut model = Model::fit(&[(Class::Spam, f.clone())], 0, RATE);
         let w = 5.0 / (f.len() as f32).sqrt();
         for i in &f {
             model.buckets.get_mut(*i).weights = [0.0, w, w];
