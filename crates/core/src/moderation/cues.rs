@@ -35,23 +35,15 @@ pub fn of(body: &str) -> Vec<&'static str> {
     cues.extend(abuse_cues(body));
     cues
 }
-
 /// Words that ask the reader to act, or dangle a reward: what spam of every kind says
 /// (comment, SMS, e-mail), pooled into one feature each so that a campaign in words the
 /// train split never saw still shares the evidence of the ones it did.
-const ACT: &[&str] = &[
-    "subscribe",
-    "subscribers",
-    "click",
-    "visit",
-    "claim",
-    "txt",
-    "download",
-    "register",
-    "signup",
-    "dial",
-    "promo",
-];
+const ACT: &[&str] =
+    &["subscribe", "subscribers", "click", "visit", "txt", "download", "register", "signup", "dial", "promo"];
+/// What follows "claim" when it asks to act ("claim your prize"), not when it is what
+/// someone said ("the claim that", "the minister's claim").
+const CLAIMED: &[&str] =
+    &["your", "ur", "yours", "yr", "now", "it", "this", "a", "free", "prize", "before", "txt", "call"];
 /// Not "free", "win" or "deal": ordinary political talk is full of them.
 const REWARD: &[&str] = &[
     "winner",
@@ -242,7 +234,10 @@ fn spam_cues(body: &str) -> Vec<&'static str> {
     );
     add(words.windows(2).any(|p| matches!(p[0], "my" | "our") && SELF.contains(&p[1])), "cue:my-channel");
     add(words.windows(2).any(|p| p[0] == "check" && matches!(p[1], "out" | "my")), "cue:check-out");
-    add(words.iter().any(|w| ACT.contains(w)), "cue:act");
+    // "Claim" is what a news site's readers check ("the minister's claim"); spam says
+    // "claim your prize", "claim it now".
+    let claim = words.windows(2).any(|p| p[0] == "claim" && CLAIMED.contains(&p[1]));
+    add(words.iter().any(|w| ACT.contains(w)) || claim, "cue:act");
     let lists = &*LISTS;
     add(lists.engagement.any_in(&lower), "cue:engagement");
     add(lists.selling.any_in(&lower) || lower.contains("% off"), "cue:selling");
@@ -526,6 +521,9 @@ const BEASTS: &[&str] = &[
     "hyenas",
     "snakes",
     "worms",
+    "livestock",
+    "hordes",
+    "horde",
 ];
 /// Who a word like "animals" must be said of to dehumanise: a named group or people.
 const PEOPLE: &[&str] =
@@ -574,6 +572,23 @@ const ESSENCE: &[&str] = &[
     "people like you",
     "the lot of them",
     "the whole lot of them",
+    "a nation of",
+    "a cult of",
+    "send them back",
+    "ship them back",
+    "kick them all out",
+    "back where they came from",
+    "back to where they came from",
+    "can't be civilised",
+    "cannot be civilized",
+    "can't be civilized",
+    "won't assimilate",
+    "cannot assimilate",
+    "can't assimilate",
+    "it's their culture",
+    "it is their culture",
+    "their culture is",
+    "those kind of people",
 ];
 /// What a threat says to its target.
 const THREAT: &[&str] = &[
@@ -748,6 +763,25 @@ const THREAT: &[&str] = &[
     "when i find",
     "we will be waiting",
     "waiting for you",
+    "your employer",
+    "your workplace",
+    "your kids'",
+    "your children's",
+    "posted your",
+    "share your address",
+    "against a wall",
+    "lamp post",
+    "lampposts",
+    "lamp posts",
+    "gallows",
+    "guillotine",
+    "tar and feather",
+    "her skull",
+    "hearing from me",
+    "how brave you",
+    "how tough you",
+    "if i see you",
+    "if we see you",
 ];
 /// Telling someone to end their life.
 const SELF_HARM: &[&str] = &[
@@ -789,6 +823,23 @@ const SELF_HARM: &[&str] = &[
     "deserves to die",
     "deserves a bullet",
     "deserve a bullet",
+    "off a cliff",
+    "off a bridge",
+    "in front of a train",
+    "in front of a bus",
+    "don't reproduce",
+    "do not reproduce",
+    "stop breeding",
+    "better off dead",
+    "better off without you",
+    "world would be better without",
+    "nobody would notice if you",
+    "no one would notice if you",
+    "wish you were dead",
+    "wish you'd die",
+    "go away and die",
+    "crawl into a hole",
+    "crawl in a hole",
 ];
 /// Contempt for a person rather than their argument.
 const CONTEMPT: &[&str] = &[
@@ -978,7 +1029,151 @@ const GROUPS: &[&str] = &[
     "minorities",
     "newcomers",
     "outsiders",
+    "russians",
+    "ukrainians",
+    "czechs",
+    "slovaks",
+    "hungarians",
+    "bulgarians",
+    "serbs",
+    "croats",
+    "bosnians",
+    "greeks",
+    "italians",
+    "spaniards",
+    "portuguese",
+    "germans",
+    "dutch",
+    "belgians",
+    "swedes",
+    "danes",
+    "norwegians",
+    "finns",
+    "irish",
+    "scots",
+    "welsh",
+    "cubans",
+    "haitians",
+    "jamaicans",
+    "dominicans",
+    "colombians",
+    "venezuelans",
+    "brazilians",
+    "argentinians",
+    "peruvians",
+    "guatemalans",
+    "hondurans",
+    "salvadorans",
+    "chileans",
+    "ghanaians",
+    "kenyans",
+    "ethiopians",
+    "eritreans",
+    "sudanese",
+    "congolese",
+    "rwandans",
+    "ugandans",
+    "zimbabweans",
+    "egyptians",
+    "libyans",
+    "algerians",
+    "moroccans",
+    "tunisians",
+    "iraqis",
+    "iranians",
+    "lebanese",
+    "jordanians",
+    "palestinians",
+    "israelis",
+    "saudis",
+    "yemenis",
+    "kurds",
+    "bangladeshis",
+    "nepalese",
+    "tibetans",
+    "japanese",
+    "koreans",
+    "vietnamese",
+    "thais",
+    "filipinos",
+    "indonesians",
+    "malaysians",
+    "cambodians",
+    "burmese",
+    "uyghurs",
+    "rohingya",
+    "mongolians",
+    "aboriginal",
+    "aborigines",
+    "maori",
+    "protestants",
+    "evangelicals",
+    "persians",
+    "romani",
+    "latinas",
+    "indigenous",
+    "europeans",
 ];
+/// What a whole group is said to be by those who hate it: a trait of character, never of
+/// circumstance ("poor", "young", "new" are how debate describes groups).
+const TRAITS: &[&str] = &[
+    "lazy",
+    "corrupt",
+    "criminals",
+    "criminal",
+    "thieves",
+    "scammers",
+    "crooks",
+    "cheats",
+    "liars",
+    "drunks",
+    "terrorists",
+    "extremists",
+    "barbaric",
+    "savages",
+    "savage",
+    "dirty",
+    "filthy",
+    "primitive",
+    "backward",
+    "rapists",
+    "invaders",
+    "parasites",
+    "gangsters",
+    "thugs",
+    "murderers",
+    "inbred",
+    "inferior",
+    "uncivilised",
+    "uncivilized",
+    "untrustworthy",
+    "dishonest",
+    "greedy",
+    "sneaky",
+    "treacherous",
+    "cult",
+    "scroungers",
+    "freeloaders",
+    "spongers",
+    "subhuman",
+    "trash",
+    "garbage",
+    "stupid",
+    "dumb",
+    "diseased",
+    "unclean",
+    "godless",
+    "heathens",
+    "heathen",
+    "bloodthirsty",
+    "smelly",
+    "stinking",
+    "ugly",
+    "worthless",
+    "useless",
+];
+/// What a group is said to be.
+const IS: &[&str] = &["are", "were", "r"];
 /// What makes a statement about a group one about every member of it.
 const ALL: &[&str] = &["all", "every", "always", "never", "each", "entire", "whole", "none"];
 
@@ -1039,7 +1234,7 @@ const TARGET: &[&str] = &["you", "u", "ya", "your", "yourself", "him", "her", "t
 const WISHED_ON: &[&str] =
     &["you", "u", "he", "she", "they", "him", "her", "them", "someone", "somebody", "your", "his"];
 
-/// Going after a person's life, looks or standing rather than what they said.
+/// Going after a person's life, looks, wits, sex or health rather than what they said.
 const PERSONAL: &[&str] = &[
     "still single",
     "your parents",
@@ -1182,6 +1377,44 @@ const PERSONAL: &[&str] = &[
     "sweetie",
     "sweetheart",
     "darling",
+    "typical female",
+    "typical women",
+    "like a girl",
+    "leave it to the men",
+    "the grown-ups",
+    "the adults talk",
+    "stick to the kitchen",
+    "stick to cooking",
+    "slept her way",
+    "sleeping with the",
+    "slept with the",
+    "time of the month",
+    "your meds",
+    "take your meds",
+    "head case",
+    "mental case",
+    "short bus",
+    "spastic",
+    "padded cell",
+    "straitjacket",
+    "loony bin",
+    "nut house",
+    "nobody loves you",
+    "no one loves you",
+    "raised you",
+    "your upbringing",
+    "embarrassing yourself",
+    "embarrass yourself",
+    "stupidest",
+    "thickest",
+    "ugliest",
+    "most stupid",
+    "poster child for",
+    "your personality",
+    "no personality",
+    "off your meds",
+    "cry to your",
+    "cry more",
 ];
 
 /// Whether a word of `first` is followed, within `gap` words, by a word of `then`.
@@ -1255,6 +1488,24 @@ fn abuse_cues(body: &str) -> Vec<&'static str> {
     // "immigrants are all thieves", "every one of the muslims", "travellers never work": a
     // group and a word of "all" within three words of each other.
     add(near(&words, GROUPS, 3, ALL), "cue:group-all");
+    // "Gypsies are thieves", "Muslim men are all rapists": a group, then a
+    // trait of character within three words of "are": a group spoken of as one nature.
+    add(
+        words.iter().enumerate().any(|(i, w)| {
+            let rest = &words[i + 1..];
+            let after = match rest {
+                [kind, verb, ..]
+                    if matches!(*kind, "people" | "men" | "women" | "kids" | "folk") && IS.contains(verb) =>
+                {
+                    2
+                }
+                [verb, ..] if IS.contains(verb) => 1,
+                _ => return false,
+            };
+            GROUPS.contains(w) && rest[after..].iter().take(3).any(|t| TRAITS.contains(t))
+        }),
+        "cue:essence",
+    );
     // "you are an idiot", "you pathetic loser", "you are such a clueless fool": contempt
     // within four words of "you"; "idiots like you": an insult just before it.
     let you = &["you", "you're", "your", "ur", "u", "ya", "yourself"][..];
@@ -1280,6 +1531,8 @@ mod tests {
         assert!(spam_cues("write to me at ann@example.org").contains(&"cue:email"));
         assert!(spam_cues("go to bestpills dot com").contains(&"cue:spelled-link"));
         assert!(spam_cues("The vote was 52 to 48 in 2016, I agree with you.").is_empty());
+        assert!(spam_cues("Call now to claim your prize").contains(&"cue:act"));
+        assert!(!spam_cues("A fact check of the minister's claim on knife crime").contains(&"cue:act"));
     }
 
     #[test]
@@ -1310,6 +1563,15 @@ mod tests {
         assert!(of("What a complete moron").contains(&"cue:insult"));
         assert!(of("idiots like you should not vote").contains(&"cue:contempt-you"));
         assert!(of("They are animals, all of them").contains(&"cue:beasts"));
+        assert!(of("Muslim women are lazy and dishonest").contains(&"cue:essence"));
+        assert!(of("Albanians are mostly criminals, all of them").contains(&"cue:essence"));
+        for debate in [
+            "The Chinese government is corrupt and the court said so.",
+            "Immigrants are less likely to be criminals than people born here.",
+            "Russians are voting on Sunday, and the count will be slow.",
+        ] {
+            assert!(!of(debate).contains(&"cue:essence"), "{debate}");
+        }
         assert!(of("The minister should be jailed for this").contains(&"cue:wish-punish"));
         assert!(!of("The minister should be jailed for this").contains(&"cue:wish-harm"));
         for benign in [

@@ -477,11 +477,31 @@ impl Signal for Learned {
             (Class::Abuse, abuse)
         };
         let threshold = if class == Class::Spam { self.threshold - SPAM_MARGIN } else { self.threshold };
-        (self.threshold <= 1.0 && p >= threshold).then(|| Reason {
+        if self.threshold > 1.0 {
+            return None;
+        }
+        let reason = |detail: String, p: f64| Reason {
             signal: "learned filter",
             outcome: Outcome::Hold,
-            detail: format!("looks like {} ({:.0}% likely)", class.as_str(), p * 100.0),
+            detail,
             score: p as f32,
+        };
+        if p >= threshold {
+            return Some(reason(format!("looks like {} ({:.0}% likely)", class.as_str(), p * 100.0), p));
+        }
+        // Sure it is not an ordinary comment, though torn between spam and abuse (a hateful
+        // rant with a link, a scam that insults): the threshold holds for the two together.
+        let either = spam + abuse;
+        let class = if spam >= abuse { Class::Spam } else { Class::Abuse };
+        (either >= self.threshold).then(|| {
+            reason(
+                format!(
+                    "looks like spam or abuse ({:.0}% likely), most like {}",
+                    either * 100.0,
+                    class.as_str()
+                ),
+                either,
+            )
         })
     }
 }
@@ -612,6 +632,30 @@ mod tests {
         let signal = Learned { model: SharedModel::default(), threshold: THRESHOLD };
         let held = signal.judge(&Candidate { body: "Check out my channel please", author_name: "Ann" });
         assert_eq!(held.map(|r| r.outcome), Some(Outcome::Hold));
+    }
+
+    #[test]
+    fn a_comment_sure_not_ordinary_but_torn_between_spam_and_abuse_is_held() {
+        let body = "a rant that both sells and insults its readers";
+        // Every feature of the comment points to spam and to abuse alike: half and half.
+        let f = features(body);
+        // No pass: a zero model with a bucket for each of the comment's features.
+        let mut model = Model::fit(&[(Class::Spam, f.clone())], 0, RATE);
+        let w = 5.0 / (f.len() as f32).sqrt();
+        for i in &f {
+            model.buckets.get_mut(*i).weights = [0.0, w, w];
+        }
+        let p = model.probabilities(&features(body));
+        assert!(
+            p[Class::Spam as usize] < THRESHOLD - SPAM_MARGIN && p[Class::Abuse as usize] < THRESHOLD,
+            "{p:?}"
+        );
+        let signal = Learned {
+            model: SharedModel(Arc::new(OnceLock::from(RwLock::new((model, 0))))),
+            threshold: THRESHOLD,
+        };
+        let held = signal.judge(&Candidate { body, author_name: "Ann" }).expect("held");
+        assert!(held.detail.starts_with("looks like spam or abuse"), "{}", held.detail);
     }
 
     #[test]
