@@ -1,6 +1,7 @@
 //! Reading and setting the site's cookies (session, CSRF, and the guest commenter's
 //! token). All are HttpOnly and SameSite=Lax; Secure when the site is served over HTTPS.
 
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub const SESSION: &str = "tribune_session";
@@ -23,14 +24,17 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value; `max_age` of `None` makes a browser-session cookie, `Some(0)` deletes.
 pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    use std::fmt::Write;
+    let mut cookie = String::with_capacity(name.len() + value.len() + 64);
+    let _ = write!(cookie, "{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
-        cookie.push_str(&format!("; Max-Age={age}"));
+        let _ = write!(cookie, "; Max-Age={age}");
     }
     if secure {
         cookie.push_str("; Secure");
     }
-    HeaderValue::from_str(&cookie).expect("cookie values are URL-safe tokens")
+    // Handed over, not copied: a new reader's every page sets one.
+    HeaderValue::from_maybe_shared(Bytes::from(cookie)).expect("cookie values are URL-safe tokens")
 }
 
 #[cfg(test)]

@@ -75,8 +75,8 @@ enum Binding<'a> {
 
 fn bound_token(keys: &SiteKeys, binding: Binding<'_>) -> String {
     match binding {
-        Binding::Session(session) => keys.keyed_hash("csrf", &format!("session:{session}")),
-        Binding::Browser(id) => keys.keyed_hash("csrf", &format!("browser:{id}")),
+        Binding::Session(session) => keys.keyed_hash_of("csrf", &["session:", session]),
+        Binding::Browser(id) => keys.keyed_hash_of("csrf", &["browser:", id]),
     }
 }
 
