@@ -5,17 +5,20 @@
 //! flight finish but cuts what is left after a deadline.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
-use hyper::body::Incoming;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
@@ -105,7 +108,9 @@ pub async fn serve(
 ) {
     let app = app.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    // Kept by each connection's watchdog instead: hyper's would set a timer and cancel it
+    // for every request (a box, and the timer wheel's lock twice).
+    http.header_read_timeout(None);
     let (orders, _) = watch::channel(Order::Serve);
     let mut cap = ConnectionCap::new(limits.max_connections, orders.clone());
     tokio::pin!(shutdown);
@@ -120,6 +125,7 @@ pub async fn serve(
         };
         let connection = Connection {
             http: http.clone(),
+            header_timeout: limits.header_timeout,
             front_door: front_door.clone(),
             app: app.clone(),
             orders: orders.subscribe(),
@@ -146,6 +152,9 @@ async fn finish(cap: &ConnectionCap, orders: &watch::Sender<Order>, grace: Durat
 /// What each connection's task needs.
 struct Connection {
     http: http1::Builder,
+    /// How long a connection may wait for a request's headers once it is ready for one:
+    /// after it opens, and after each response (kept-alive).
+    header_timeout: Duration,
     front_door: FrontDoor,
     app: Router,
     orders: watch::Receiver<Order>,
@@ -174,19 +183,36 @@ impl Connection {
                         Err(request)
                     }
                 };
-                let app = app.clone();
+                let (app, activity) = (app.clone(), activity.clone());
                 async move {
-                    match routed {
-                        Ok(response) => Ok(response),
-                        Err(request) => app.oneshot(request).await,
-                    }
+                    let response = match routed {
+                        Ok(response) => response,
+                        Err(request) => app.oneshot(request).await?,
+                    };
+                    Ok::<_, std::convert::Infallible>(response.map(|body| Answering {
+                        body,
+                        activity,
+                        opened,
+                    }))
                 }
             })
         };
         let connection = self.http.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
+        let check_every = (self.header_timeout / 4).clamp(WATCHDOG_MIN, WATCHDOG_MAX);
+        let watchdog = tokio::time::sleep(check_every);
+        tokio::pin!(watchdog);
         loop {
             tokio::select! {
+                () = &mut watchdog => {
+                    if activity.waiting_for_request(opened) >= self.header_timeout {
+                        // Nothing in flight, nothing owed: an idle kept-alive connection, or
+                        // headers sent too slowly.
+                        tracing::debug!(%peer, "no request within the header timeout; closing");
+                        return;
+                    }
+                    watchdog.as_mut().reset(tokio::time::Instant::now() + check_every);
+                }
                 result = connection.as_mut() => {
                     if let Err(e) = result {
                         // Timeouts and clients that hang up: routine on the internet.
@@ -217,24 +243,87 @@ impl Connection {
     }
 }
 
-/// When a connection last began a request, in milliseconds since it opened (0: never).
+/// How often a connection's watchdog looks, as a share of the header timeout (a quarter)
+/// within these bounds: a connection is closed between one and one and a quarter header
+/// timeouts after it became ready for a request that did not come.
+const WATCHDOG_MIN: Duration = Duration::from_millis(50);
+const WATCHDOG_MAX: Duration = Duration::from_millis(2500);
+
+/// What a connection has been doing, in milliseconds since it opened (+1; 0: never): when
+/// it last began a request and last finished a response, and how many are in flight.
 #[derive(Default)]
-struct Activity(AtomicU64);
+struct Activity {
+    asked: AtomicU64,
+    answered: AtomicU64,
+    in_flight: AtomicU32,
+}
+
+fn millis_since(opened: Instant) -> u64 {
+    u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1)
+}
 
 impl Activity {
     fn asked(&self, opened: Instant) {
-        let millis = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.0.store(millis.saturating_add(1), Ordering::Relaxed);
+        self.asked.store(millis_since(opened), Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn answered(&self, opened: Instant) {
+        self.answered.store(millis_since(opened), Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     fn ever_asked(&self) -> bool {
-        self.0.load(Ordering::Relaxed) > 0
+        self.asked.load(Ordering::Relaxed) > 0
     }
 
     /// How long since the last request began (or since the connection opened).
     fn quiet_for(&self, opened: Instant) -> Duration {
-        let last = Duration::from_millis(self.0.load(Ordering::Relaxed).saturating_sub(1));
+        let last = Duration::from_millis(self.asked.load(Ordering::Relaxed).saturating_sub(1));
         opened.elapsed().saturating_sub(last)
+    }
+
+    /// How long the connection has been ready for a request that has not begun: since the
+    /// last response was sent (or since it opened); zero while a request is in flight.
+    fn waiting_for_request(&self, opened: Instant) -> Duration {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
+        let ready = Duration::from_millis(self.answered.load(Ordering::Relaxed).saturating_sub(1));
+        opened.elapsed().saturating_sub(ready)
+    }
+}
+
+/// A response's body that tells its connection when it is done: sent whole, or dropped.
+struct Answering {
+    body: Body,
+    activity: Arc<Activity>,
+    opened: Instant,
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.activity.answered(self.opened);
+    }
+}
+
+impl HttpBody for Answering {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -19,6 +19,7 @@ use tribune_store::testing::TestDatabase;
 on_both_backends!(
     a_client_that_never_finishes_its_headers_is_disconnected,
     an_idle_kept_alive_connection_is_closed,
+    a_request_whose_body_outlasts_the_header_timeout_is_answered,
     idle_sockets_beyond_the_cap_are_shed_and_a_health_check_is_served,
     a_body_that_never_arrives_gets_408_and_the_connection_closes,
     shutdown_finishes_requests_in_flight_keeps_their_comments_and_cuts_slow_clients,
@@ -99,6 +100,42 @@ async fn an_idle_kept_alive_connection_is_closed(db: TestDatabase) {
         let answer = until_received(&mut client, "\r\n\r\nok").await;
         assert!(answer.starts_with("HTTP/1.1 200"), "kept alive between requests: {answer}");
     }
+    assert!(until_closed(&mut client).await.is_some(), "an idle connection is closed");
+}
+
+async fn a_request_whose_body_outlasts_the_header_timeout_is_answered(db: TestDatabase) {
+    // The header timeout bounds waiting for a request, not the request itself: a comment
+    // whose body comes slowly (a reader on a poor connection) is bounded by the request
+    // timeout alone.
+    let app = TestApp::with_config(db, |c| {
+        quick(c);
+        c.request_timeout_seconds = 10;
+        common::without_rate_limits(c);
+    })
+    .await;
+    let a = app.publish(article("Slow lines", &["Ada Writer"], &[], Utc::now())).await;
+    let guest = app.browser();
+    let token = guest.csrf().await;
+    let form = format!("csrf={token}&author_name=Slow&body=Typed+on+a+train&parent_id=");
+    let path = format!("/articles/{}/comments", a.slug);
+    let mut client = connect(&app.url).await;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nCookie: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        guest.cookie_header(),
+        form.len()
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    client.write_all(&form.as_bytes()[..10]).await.unwrap();
+    // Longer than the header timeout (1 s) and the watchdog's quarter on top.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert!(!closed_now(&mut client).await, "cut while its body was on its way");
+    client.write_all(&form.as_bytes()[10..]).await.unwrap();
+    let answer = until_received(&mut client, "\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let thread = app.state.store.thread(a.id).await.unwrap();
+    assert!(thread.iter().any(|c| c.body_markdown == "Typed on a train"), "the comment is stored");
+    // Answered, the connection is ready for the next request, and idle again it is closed.
     assert!(until_closed(&mut client).await.is_some(), "an idle connection is closed");
 }
 
