@@ -187,17 +187,28 @@ struct UsedBuckets {
 impl UsedBuckets {
     /// Zeroed buckets for these indexes (below `BUCKETS`, in any order, repeats allowed).
     fn for_indexes(indexes: impl IntoIterator<Item = u32>) -> UsedBuckets {
-        let mut present = vec![0u64; (BUCKETS / 64) as usize];
+        UsedBuckets::none().with_room_for(indexes)
+    }
+
+    /// No bucket in use: the lookup's two tables, made before what their buckets are.
+    fn none() -> UsedBuckets {
+        let words = (BUCKETS / 64) as usize;
+        UsedBuckets { present: vec![0; words], before: vec![0; words], buckets: Vec::new() }
+    }
+
+    /// These tables with a zeroed bucket for each of these indexes, and for none other.
+    fn with_room_for(mut self, indexes: impl IntoIterator<Item = u32>) -> UsedBuckets {
+        self.present.fill(0);
         for i in indexes {
-            present[(i / 64) as usize] |= 1 << (i % 64);
+            self.present[(i / 64) as usize] |= 1 << (i % 64);
         }
-        let mut before = Vec::with_capacity(present.len());
         let mut count = 0u32;
-        for bits in &present {
-            before.push(count);
+        for (before, bits) in self.before.iter_mut().zip(&self.present) {
+            *before = count;
             count += bits.count_ones();
         }
-        UsedBuckets { present, before, buckets: vec![Bucket::default(); count as usize] }
+        self.buckets = vec![Bucket::default(); count as usize];
+        self
     }
 
     /// Where bucket `i` is in `buckets`, or where it would go.
@@ -292,13 +303,12 @@ impl Model {
 
     /// Several passes over `examples` in a fixed shuffled order, the step size decaying.
     pub fn fit(examples: &[(Class, Vec<u32>)], epochs: usize, rate: f32) -> Self {
-        Model::with_buckets_for(examples.iter().flat_map(|(_, f)| f.iter().copied()))
-            .fitted(examples, epochs, rate)
+        let used = UsedBuckets::for_indexes(examples.iter().flat_map(|(_, f)| f.iter().map(|i| i % BUCKETS)));
+        Model::zero(used).fitted(examples, epochs, rate)
     }
 
-    /// A zero model with a bucket for each of these features.
-    fn with_buckets_for(features: impl IntoIterator<Item = u32>) -> Self {
-        let used = UsedBuckets::for_indexes(features.into_iter().map(|i| i % BUCKETS));
+    /// A model of zeros over these buckets.
+    fn zero(used: UsedBuckets) -> Self {
         Model { buckets: Buckets::Used(used), bias: [0.0; 3] }
     }
 
@@ -355,22 +365,25 @@ pub fn shipped() -> &'static Model {
     })
 }
 
-/// Fits the shipped model on a thread of its own, its buckets allocated before the
-/// features of every train item (about 5 MB): freed last, those lie at the top of the
-/// thread's arena, which glibc then gives back. Fitted on a serving thread, or with the
-/// buckets made after them, they left holes that it kept for good: a node's idle RSS was
+/// Fits the shipped model on a thread of its own, the lookup tables of its buckets
+/// allocated before the features of every train item (about 5 MB): freed last, those lie
+/// at the top of the thread's arena, which glibc then gives back (the buckets themselves,
+/// 1.4 MiB, are a mapping of their own). Fitted on a serving thread, or with the tables
+/// made after them, they left holes that it kept for good: a node's idle RSS was
 /// 29.9–30.2 MiB, and is 25.1–25.2.
 fn fit_shipped() -> Model {
-    let items = || {
-        TRAIN.lines().filter(|l| !l.trim().is_empty()).map(|line| {
+    let tables = UsedBuckets::none();
+    let examples: Vec<(Class, Vec<u32>)> = TRAIN
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
             let item: Labelled = serde_json::from_str(line).expect("the shipped train split is valid JSONL");
             let class = Class::parse(&item.label).expect("the shipped train split has known labels");
             (class, features(&item.body))
         })
-    };
-    let model = Model::with_buckets_for(items().flat_map(|(_, features)| features));
-    let examples: Vec<(Class, Vec<u32>)> = items().collect();
-    model.fitted(&examples, EPOCHS, RATE)
+        .collect();
+    let used = tables.with_room_for(examples.iter().flat_map(|(_, f)| f.iter().map(|i| i % BUCKETS)));
+    Model::zero(used).fitted(&examples, EPOCHS, RATE)
 }
 
 /// The model a site scores with, shared by the pipeline and whatever teaches it, and the
