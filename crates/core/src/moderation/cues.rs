@@ -35,6 +35,7 @@ pub fn of(body: &str) -> Vec<&'static str> {
     cues.extend(abuse_cues(body));
     cues
 }
+
 /// Words that ask the reader to act, or dangle a reward: what spam of every kind says
 /// (comment, SMS, e-mail), pooled into one feature each so that a campaign in words the
 /// train split never saw still shares the evidence of the ones it did.

@@ -185,20 +185,15 @@ struct UsedBuckets {
 }
 
 impl UsedBuckets {
-    /// Zeroed buckets for these indexes (below `BUCKETS`, in any order, repeats allowed).
-    fn for_indexes(indexes: impl IntoIterator<Item = u32>) -> UsedBuckets {
-        UsedBuckets::none().with_room_for(indexes)
-    }
-
     /// No bucket in use: the lookup's two tables, made before what their buckets are.
     fn none() -> UsedBuckets {
         let words = (BUCKETS / 64) as usize;
         UsedBuckets { present: vec![0; words], before: vec![0; words], buckets: Vec::new() }
     }
 
-    /// These tables with a zeroed bucket for each of these indexes, and for none other.
+    /// These tables, still empty, with a zeroed bucket for each of these indexes (below
+    /// `BUCKETS`, in any order, repeats allowed).
     fn with_room_for(mut self, indexes: impl IntoIterator<Item = u32>) -> UsedBuckets {
-        self.present.fill(0);
         for i in indexes {
             self.present[(i / 64) as usize] |= 1 << (i % 64);
         }
@@ -303,17 +298,13 @@ impl Model {
 
     /// Several passes over `examples` in a fixed shuffled order, the step size decaying.
     pub fn fit(examples: &[(Class, Vec<u32>)], epochs: usize, rate: f32) -> Self {
-        let used = UsedBuckets::for_indexes(examples.iter().flat_map(|(_, f)| f.iter().map(|i| i % BUCKETS)));
-        Model::zero(used).fitted(examples, epochs, rate)
+        Model::fit_in(UsedBuckets::none(), examples, epochs, rate)
     }
 
-    /// A model of zeros over these buckets.
-    fn zero(used: UsedBuckets) -> Self {
-        Model { buckets: Buckets::Used(used), bias: [0.0; 3] }
-    }
-
-    /// This model fitted to `examples`, whose features all have a bucket in it.
-    fn fitted(mut self, examples: &[(Class, Vec<u32>)], epochs: usize, rate: f32) -> Self {
+    /// `fit` with the buckets' lookup tables made beforehand (see `fit_shipped`).
+    fn fit_in(tables: UsedBuckets, examples: &[(Class, Vec<u32>)], epochs: usize, rate: f32) -> Self {
+        let used = tables.with_room_for(examples.iter().flat_map(|(_, f)| f.iter().map(|i| i % BUCKETS)));
+        let mut model = Model { buckets: Buckets::Used(used), bias: [0.0; 3] };
         let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut seed: u64 = 8;
         for epoch in 0..epochs {
@@ -323,10 +314,10 @@ impl Model {
             }
             let r = rate / (1.0 + epoch as f32).sqrt();
             for &i in &order {
-                self.step(examples[i].0, &examples[i].1, r, true);
+                model.step(examples[i].0, &examples[i].1, r, true);
             }
         }
-        self
+        model
     }
 
     /// The most likely class that is not benign, and its probability.
@@ -382,8 +373,7 @@ fn fit_shipped() -> Model {
             (class, features(&item.body))
         })
         .collect();
-    let used = tables.with_room_for(examples.iter().flat_map(|(_, f)| f.iter().map(|i| i % BUCKETS)));
-    Model::zero(used).fitted(&examples, EPOCHS, RATE)
+    Model::fit_in(tables, &examples, EPOCHS, RATE)
 }
 
 /// The model a site scores with, shared by the pipeline and whatever teaches it, and the
@@ -690,7 +680,8 @@ mod tests {
     #[test]
     fn the_buckets_in_use_are_found_as_in_a_full_list_and_learn_alike() {
         let mut all = vec![Bucket::default(); BUCKETS as usize];
-        let mut used = Buckets::Used(UsedBuckets::for_indexes([999, 0, 1, 63, 64, 65, 127, 500, 64]));
+        let mut used =
+            Buckets::Used(UsedBuckets::none().with_room_for([999, 0, 1, 63, 64, 65, 127, 500, 64]));
         for i in [0, 1, 63, 64, 65, 127, 500, 999] {
             all[i] = Bucket { weights: [i as f32, 1.0, 2.0], seen: 1.0 };
             *used.get_mut(i as u32) = all[i];
