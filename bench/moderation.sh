@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measures the content signals (word lists, links, the learned filter) on the labelled
 # eval split of data/moderation, first with the shipped model, then after the site learned
-# the 200 moderators' decisions of the separate decisions split. Prints both reports and
-# writes bench/results-moderation-latest.md. See bench/README.md.
+# the 200 moderators' decisions of the separate decisions split; and, with the shipped
+# model, on the comments other writers wrote without seeing either (other-writers.jsonl).
+# Prints the reports and writes bench/results-moderation-latest.md. See bench/README.md.
 #
 #   bench/moderation.sh                          build (release), then measure (under a minute)
 #   BENCH_BIN=/path/to/tribune bench/moderation.sh   measure another binary
@@ -25,12 +26,15 @@ if [ -z "${BENCH_BIN:-}" ]; then
 fi
 
 # The issue's eval input is a JSON list; the sets are JSON lines.
-python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
-  "$DATA/eval.jsonl" > "$WORK/eval.json"
+as_list() { python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' "$1"; }
+as_list "$DATA/eval.jsonl" > "$WORK/eval.json"
+as_list "$DATA/other-writers.jsonl" > "$WORK/other-writers.json"
 
 site=(--data-dir "$WORK/site")
 log "eval with the shipped model (a new, empty site)"
 "$BENCH_BIN" "${site[@]}" moderation eval "$WORK/eval.json" --decisions "$WORK/before.jsonl" | tee "$WORK/before.txt"
+log "other writers' comments, with the shipped model"
+"$BENCH_BIN" "${site[@]}" moderation eval "$WORK/other-writers.json" | tee "$WORK/other.txt"
 log "train on the 200 decisions of data/moderation/decisions.jsonl"
 "$BENCH_BIN" "${site[@]}" moderation train "$DATA/decisions.jsonl"
 log "eval again"
@@ -51,6 +55,9 @@ benign_change="$(awk -v a="$(figure "$WORK/before.txt" "benign held")" -v b="$(f
   echo
   echo "## Shipped model"
   echo '```'; cat "$WORK/before.txt"; echo '```'
+  echo
+  echo "## Other writers' comments ($(wc -l < "$DATA/other-writers.jsonl") items), shipped model"
+  echo '```'; cat "$WORK/other.txt"; echo '```'
   echo
   echo "## After 200 moderators' decisions"
   echo '```'; cat "$WORK/after.txt"; echo '```'
