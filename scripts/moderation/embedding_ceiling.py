@@ -48,12 +48,12 @@ class MiniLM:
     """The BERT encoder of all-MiniLM-L6-v2 (6 layers, 12 heads, 384 wide) and its tokenizer."""
 
     def __init__(self, directory):
-        self.weights = load_file(os.path.join(directory, "model.safetensors"))
+        self.weights = {k: v.astype(np.float32) for k, v in load_file(os.path.join(directory, "model.safetensors")).items()}
         self.vocab = [line.rstrip("\n") for line in open(os.path.join(directory, "vocab.txt"), encoding="utf-8")]
         self.index = {token: i for i, token in enumerate(self.vocab)}
 
     def w(self, name):
-        return self.weights[name].astype(np.float32)
+        return self.weights[name]
 
     def layer_norm(self, x, name):
         mean = x.mean(-1, keepdims=True)

@@ -203,9 +203,9 @@ mod tests {
 
     /// The eval split by source and kind, with the shipped model and after the 200
     /// decisions, and the other writers' comments: where the filter fails, without building
-    /// the binary. `cargo test
-    /// --release -p tribune-core --lib eval_split_by_kind -- --ignored --nocapture`; with
-    /// `MISSES=1` it also lists every item it gets wrong, and the signals that fired.
+    /// the binary. `cargo test --release -p tribune-core --lib eval_split_by_kind -- --ignored
+    /// --nocapture`; with `MISSES=1` it also lists every item it gets wrong, and the signals
+    /// that fired.
     #[test]
     #[ignore]
     fn eval_split_by_kind() {
@@ -256,11 +256,18 @@ mod tests {
     #[test]
     #[ignore]
     fn learning_curve_of_the_written_abuse() {
-        let train = std::env::var("TRAIN_FILE")
-            .map_or_else(|_| repository_set("train.jsonl"), |path| std::fs::read_to_string(path).unwrap());
+        let train = std::env::var("TRAIN_FILE").map_or_else(
+            |_| repository_set("train.jsonl"),
+            |path| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        );
         let written: Vec<bool> =
             groups(&train).iter().map(|g| g.starts_with("abuse tribune-written")).collect();
+        let others_in_train = written.iter().filter(|w| !**w).count();
         let labelled = parse_items(&train).unwrap();
+        let mut settings = super::super::Settings::default();
+        if let Some(t) = std::env::var("THRESHOLD").ok().and_then(|t| t.parse().ok()) {
+            settings.learned_threshold = t;
+        }
         let eval = repository_set("eval.jsonl");
         let (items, eval_groups) = (parse_items(&eval).unwrap(), groups(&eval));
         let other = parse_items(&repository_set("other-writers.jsonl")).unwrap();
@@ -275,11 +282,7 @@ mod tests {
                 })
                 .map(|((class, item), _)| (*class, learned::features(&item.body)))
                 .collect();
-            let mut settings = super::super::Settings::default();
-            if let Some(t) = std::env::var("THRESHOLD").ok().and_then(|t| t.parse().ok()) {
-                settings.learned_threshold = t;
-            }
-            let pipeline = Pipeline::new(settings);
+            let pipeline = Pipeline::new(settings.clone());
             pipeline.model.replace(learned::Model::fit(&examples, learned::EPOCHS, learned::RATE));
             let (report, decisions) = evaluate(&pipeline, &items);
             let (others, _) = evaluate(&pipeline, &other);
@@ -289,7 +292,7 @@ mod tests {
                 .fold((0, 0), |(c, n), (_, (gc, gn))| (c + gc, n + gn));
             println!(
                 "written abuse in train {:>3}: written abuse in eval {caught}/{n} ({:.3}), spam {:.3}, abuse {:.3}, without profanity {:.3}, benign held {}; other writers: abuse {:.3}, benign held {}",
-                examples.len() - (labelled.len() - written.iter().filter(|w| **w).count()),
+                examples.len() - others_in_train,
                 caught as f64 / n as f64,
                 report.spam.caught(),
                 report.abuse.caught(),
